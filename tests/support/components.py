@@ -1,0 +1,270 @@
+"""Real external components for tests: D-Bus session, Secret Service, X server, tray host, dunst.
+
+A component that is missing skips the test on a developer's laptop but FAILS the run when
+``CI=true``: in CI nothing may silently not be tested.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(component: str, available: bool, hint: str = "") -> None:
+    """Skip (laptop) or fail (CI) when a real component the test needs is missing."""
+    if available:
+        return
+    msg = f"{component} is not available{': ' + hint if hint else ''}"
+    if IN_CI:
+        pytest.fail(f"CI=true and {msg}", pytrace=False)
+    pytest.skip(msg)
+
+
+def require_binary(*names: str) -> None:
+    for name in names:
+        require(name, shutil.which(name) is not None, "install it with scripts/test (as root)")
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str, step: float = 0.05) -> None:
+    """Poll a real process's state with a deadline (never a bare sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(step)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _terminate(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@dataclass
+class DBusSession:
+    address: str
+    env: dict[str, str]
+
+
+@contextlib.contextmanager
+def dbus_session(base_env: dict[str, str], workdir: Path) -> Iterator[DBusSession]:
+    """A private session bus (like dbus-run-session) whose activation inherits ``base_env``."""
+    require_binary("dbus-daemon")
+    env = dict(base_env)
+    proc = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--print-address=1", "--nopidfile"],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=workdir,
+    )
+    assert proc.stdout is not None
+    address = proc.stdout.readline().decode().strip()
+    if not address:
+        _terminate(proc)
+        raise RuntimeError("dbus-daemon printed no address")
+    env["DBUS_SESSION_BUS_ADDRESS"] = address
+    try:
+        yield DBusSession(address, env)
+    finally:
+        _terminate(proc)
+
+
+@contextlib.contextmanager
+def secret_service(session: DBusSession, password: str = "ci-keyring") -> Iterator[dict[str, str]]:
+    """gnome-keyring-daemon, unlocked, serving org.freedesktop.secrets on ``session``."""
+    require_binary("gnome-keyring-daemon")
+    env = dict(session.env)
+    proc = subprocess.Popen(
+        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(password.encode())
+    proc.stdin.close()
+
+    def owned() -> bool:
+        out = subprocess.run(
+            [
+                "dbus-send",
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+        return "boolean true" in out.stdout
+
+    try:
+        wait_until(owned, 15, "gnome-keyring to own org.freedesktop.secrets")
+        yield env
+    finally:
+        _terminate(proc)
+
+
+@dataclass
+class Desktop:
+    display: str
+    env: dict[str, str]
+    workdir: Path
+
+    def screenshot(self, path: Path, window: str = "root") -> Path:
+        subprocess.run(
+            ["import", "-window", window, "-display", self.display, str(path)],
+            env=self.env,
+            check=True,
+            timeout=20,
+            capture_output=True,
+        )
+        return path
+
+    def xdotool(self, *args: str) -> str:
+        out = subprocess.run(
+            ["xdotool", *args],
+            env=self.env,
+            check=True,
+            timeout=20,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout
+
+
+def _free_display() -> int:
+    for n in range(90, 200):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            return n
+    raise RuntimeError("no free X display number")
+
+
+@contextlib.contextmanager
+def x_desktop(
+    workdir: Path, *, tray: bool = True, notifications: bool = True, keyring: bool = True
+) -> Iterator[Desktop]:
+    """Xvfb + private D-Bus session + gnome-keyring + dunst + trayer, torn down afterwards."""
+    require_binary("Xvfb", "xdotool", "import")
+    if tray:
+        require_binary("trayer")
+    if notifications:
+        require_binary("dunst", "dunstctl")
+    workdir.mkdir(parents=True, exist_ok=True)
+    home = workdir / "home"
+    runtime = workdir / "xdg-runtime"
+    for d in (home, runtime):
+        d.mkdir(exist_ok=True)
+    runtime.chmod(0o700)
+    num = _free_display()
+    display = f":{num}"
+    env = {
+        **os.environ,
+        "DISPLAY": display,
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "NO_AT_BRIDGE": "1",
+    }
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    procs: list[subprocess.Popen[bytes]] = []
+    with contextlib.ExitStack() as stack:
+        xvfb = subprocess.Popen(
+            ["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        procs.append(xvfb)
+        stack.callback(_terminate, xvfb)
+        wait_until(lambda: Path(f"/tmp/.X11-unix/X{num}").exists(), 15, "Xvfb to start")
+        session = stack.enter_context(dbus_session(env, workdir))
+        env = session.env
+        if keyring:
+            env = stack.enter_context(secret_service(session))
+        if notifications:
+            dunstrc = workdir / "dunstrc"
+            dunstrc.write_text(
+                "[global]\n  font = DejaVu Sans 9\n  timeout = 0\n  sticky_history = yes\n"
+                "  history_length = 100\n"
+            )
+            dunst = subprocess.Popen(
+                ["dunst", "-config", str(dunstrc)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+            stack.callback(_terminate, dunst)
+
+            def dunst_up() -> bool:
+                r = subprocess.run(
+                    ["dunstctl", "is-paused"],
+                    env=env,
+                    capture_output=True,
+                    timeout=5,
+                    check=False,
+                )
+                return r.returncode == 0
+
+            wait_until(dunst_up, 15, "dunst to answer on D-Bus")
+        if tray:
+            trayer = subprocess.Popen(
+                [
+                    "trayer",
+                    "--edge",
+                    "top",
+                    "--align",
+                    "right",
+                    "--widthtype",
+                    "request",
+                    "--height",
+                    "32",
+                    "--iconspacing",
+                    "4",
+                    "--transparent",
+                    "false",
+                    "--tint",
+                    "0x333333",
+                    "--SetDockType",
+                    "true",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+            stack.callback(_terminate, trayer)
+
+            def tray_owner() -> bool:
+                r = subprocess.run(
+                    ["xdotool", "search", "--classname", "trayer"],
+                    env=env,
+                    capture_output=True,
+                    timeout=5,
+                    check=False,
+                )
+                return r.returncode == 0 and bool(r.stdout.strip())
+
+            wait_until(tray_owner, 15, "trayer window")
+        yield Desktop(display=display, env=env, workdir=workdir)

@@ -1,0 +1,3 @@
+from vms_tray.cli import main
+
+raise SystemExit(main())

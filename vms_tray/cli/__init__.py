@@ -1,0 +1,83 @@
+"""The ``vms-tray`` command line: parsing and wiring only, no logic.
+
+Each command group lives in its own module with ``register(subparsers)``; a handler takes the
+parsed ``argparse.Namespace`` and returns an exit code. Exit codes: 0 success, 1 failure (one line
+on stderr, no traceback unless ``--debug``), 2 usage error (argparse's own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from vms_tray import __version__
+from vms_tray.errors import VmsTrayError
+
+# Command modules, in the order they appear in --help. Each has register(subparsers).
+COMMAND_MODULES = (
+    "vms_tray.cli.servers",
+    "vms_tray.cli.password",
+    "vms_tray.cli.daemon",
+    "vms_tray.cli.server",
+    "vms_tray.cli.autostart",
+)
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vms-tray",
+        description="A system-tray companion for video-surveillance (VMS) servers.",
+    )
+    parser.add_argument("--version", action="version", version=f"vms-tray {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="verbose logging and tracebacks on errors"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # Lets the tree grow one command module at a time.
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        code: int = args.func(args)
+    except VmsTrayError as exc:
+        if args.debug:
+            log.exception("failed")
+        print(f"vms-tray: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("vms-tray: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        # Only the class name: a foreign message could carry a secret.
+        print(
+            f"vms-tray: unexpected {type(exc).__name__} (run again with --debug for details)",
+            file=sys.stderr,
+        )
+        return 1
+    return code
+
+
+def gui_main() -> int:
+    """Entry point without a console window (Windows): starts the tray."""
+    return main(["run"])

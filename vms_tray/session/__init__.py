@@ -1,0 +1,1 @@
+"""The session engine: a pure state machine. Imports nothing of ours but ``errors``."""

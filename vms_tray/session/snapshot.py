@@ -1,0 +1,54 @@
+"""The immutable picture of the daemon's state that views (tray, status CLI, dialogs) render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class State(StrEnum):
+    SIGNED_OUT = "signed_out"
+    SIGNING_IN = "signing_in"
+    CAPTCHA_REQUIRED = "captcha_required"
+    LIMIT_REACHED = "limit_reached"
+    SIGNED_IN = "signed_in"
+    RECONNECTING = "reconnecting"
+    ENDED = "ended"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class ServerChoice:
+    name: str
+    default: bool
+    kind: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    state: State = State.SIGNED_OUT
+    server: str | None = None
+    login: str | None = None
+    kind: str | None = None
+    sessions_in_use: int | None = None
+    max_sessions: int | None = None
+    warn_margin: int = 1
+    expires_in: float | None = None
+    last_error: str | None = None
+    ended_by: str | None = None  # "OPS-PC-12 (vms-tray 1.0)"
+    waiting_for_seat: bool = False
+    can_list_sessions: bool = True
+    servers: tuple[ServerChoice, ...] = field(default_factory=tuple)
+    autostart: bool = False
+
+    @property
+    def near_limit(self) -> bool:
+        if self.sessions_in_use is None or self.max_sessions is None:
+            return False
+        return self.sessions_in_use >= self.max_sessions - self.warn_margin
+
+    @property
+    def full(self) -> bool:
+        if self.sessions_in_use is None or self.max_sessions is None:
+            return False
+        return self.sessions_in_use >= self.max_sessions
