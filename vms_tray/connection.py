@@ -7,6 +7,8 @@ from typing import Literal
 
 TrustMode = Literal["system", "ca-file", "pinned"]
 DEFAULT_KIND = "native"
+# Server kinds a connection may name; implementations live in vms_tray.servers.
+KNOWN_KINDS = ("native", "zoneminder")
 
 
 @dataclass(frozen=True)

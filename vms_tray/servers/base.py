@@ -27,6 +27,9 @@ class Capabilities:
     session_limit: bool = True
     # False where sign-out cannot free anything server-side (ZoneMinder tokens outlive logout).
     server_side_sign_out: bool = True
+    # True where a spent refresh token is renewed by signing in again with the stored password
+    # without taking another seat (ZoneMinder); False where that would need the user (native).
+    silent_reauth: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,88 @@
+"""Commands that views (tray menu, dialogs, control socket) post to the daemon.
+
+Posting never blocks: the daemon's worker thread performs the I/O. Secrets in commands are hidden
+from ``repr`` so a logged command is safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SignIn:
+    server: str | None = None  # None: the current/default connection
+    login: str | None = None  # None: the connection's login
+    password: str | None = field(default=None, repr=False)  # None: from the keyring
+    remember: bool = False  # store the password in the keyring on success
+
+
+@dataclass(frozen=True)
+class SignOut:
+    pass
+
+
+@dataclass(frozen=True)
+class SwitchServer:
+    name: str
+
+
+@dataclass(frozen=True)
+class EndSession:
+    session_id: str
+
+
+@dataclass(frozen=True)
+class WaitForSeat:
+    pass
+
+
+@dataclass(frozen=True)
+class CancelWait:
+    pass
+
+
+@dataclass(frozen=True)
+class AnswerCaptcha:
+    answer: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RefreshCaptcha:
+    pass
+
+
+@dataclass(frozen=True)
+class CheckNow:
+    """Poll the server immediately (after resume, or a menu 'Refresh')."""
+
+
+@dataclass(frozen=True)
+class ReloadConfig:
+    """The connection list changed on disk (Manage servers dialog, CLI)."""
+
+
+@dataclass(frozen=True)
+class ShowWindow:
+    """A second instance asked the running one to come forward."""
+
+
+@dataclass(frozen=True)
+class Quit:
+    pass
+
+
+Command = (
+    SignIn
+    | SignOut
+    | SwitchServer
+    | EndSession
+    | WaitForSeat
+    | CancelWait
+    | AnswerCaptcha
+    | RefreshCaptcha
+    | CheckNow
+    | ReloadConfig
+    | ShowWindow
+    | Quit
+)
