@@ -29,9 +29,8 @@ def secret_service_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     runtime.mkdir(mode=0o700)
     base = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
     base.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    with components.dbus_session(base, work) as session:
-        with components.secret_service(session) as env:
-            yield env
+    with components.dbus_session(base, work) as session, components.secret_service(session) as env:
+        yield env
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 
@@ -14,10 +15,9 @@ def test_secret_service_stores_and_reads(secret_service_env: dict[str, str]) -> 
     code = (
         "import keyring,sys;"
         "keyring.set_password('vms-tray-selftest','u','s3cret');"
-        "print(type(keyring.get_keyring()).__module__, keyring.get_password('vms-tray-selftest','u'))"
+        "print(type(keyring.get_keyring()).__module__,"
+        " keyring.get_password('vms-tray-selftest','u'))"
     )
-    import sys
-
     out = subprocess.run(
         [sys.executable, "-c", code],
         env=secret_service_env,

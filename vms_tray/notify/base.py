@@ -16,7 +16,7 @@ class NoticeKind(StrEnum):
     UNREACHABLE = "unreachable"
     BACK_ONLINE = "back_online"
     NEEDS_ATTENTION = "needs_attention"  # captcha, password, limit conflict
-    PASSWORD_REJECTED = "password_rejected"
+    PASSWORD_REJECTED = "password_rejected"  # noqa: S105 - a notice kind, not a secret
     INFO = "info"
 
 
