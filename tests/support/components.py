@@ -85,7 +85,10 @@ def dbus_session(base_env: dict[str, str], workdir: Path) -> Iterator[DBusSessio
 
 
 @contextlib.contextmanager
-def secret_service(session: DBusSession, password: str = "ci-keyring")  # noqa: S107 - throwaway test keyring -> Iterator[dict[str, str]]:
+def secret_service(
+    session: DBusSession,
+    password: str = "ci-keyring",  # noqa: S107 - a throwaway keyring for tests
+) -> Iterator[dict[str, str]]:
     """gnome-keyring-daemon, unlocked, serving org.freedesktop.secrets on ``session``."""
     require_binary("gnome-keyring-daemon")
     env = dict(session.env)
