@@ -33,8 +33,9 @@ Every message says what happened and what to do, fits on one line, and never con
     │   └── Unsupported                this server kind cannot do that
     ├── EngineError
     │   └── IllegalTransition          the session engine refused an event; state unchanged
-    └── ControlError                   the local control socket
-        └── DaemonNotRunning
+    ├── ControlError                   the local control socket
+    │   └── DaemonNotRunning
+    └── AutostartError                 installing/removing a login item or launcher failed
 """
 
 from __future__ import annotations
@@ -224,3 +225,10 @@ class ControlError(VmsTrayError):
 class DaemonNotRunning(ControlError):
     def __init__(self) -> None:
         super().__init__("vms-tray is not running (start it with 'vms-tray run')")
+
+
+# --- desktop integration -----------------------------------------------------------------------
+
+
+class AutostartError(VmsTrayError):
+    """Installing or removing a login item or an application launcher failed."""
