@@ -5,6 +5,7 @@ Every message says what happened and what to do, fits on one line, and never con
 
     VmsTrayError
     ├── ConfigError                    config file unreadable, corrupt or invalid (names the file)
+    ├── ConfigWriteError               the config could not be locked or written (disk, permissions)
     ├── InvalidInput                   a value the user typed breaks a rule
     │   ├── InvalidURL
     │   ├── InvalidName
@@ -60,6 +61,10 @@ class ConfigError(VmsTrayError):
             f"{self.path}: {problem} (fix the file, or run 'vms-tray servers reset' "
             "to move it aside and start empty)"
         )
+
+
+class ConfigWriteError(VmsTrayError):
+    """The config file could not be locked or saved; nothing was changed."""
 
 
 class InvalidInput(VmsTrayError):
