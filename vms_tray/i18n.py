@@ -1,0 +1,235 @@
+"""Translations: every user-facing string goes through ``_``/``ngettext`` from here.
+
+The language follows the OS locale (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``, as gettext
+reads them) unless ``VMS_TRAY_LANG`` or ``language = "ru"`` in settings.toml overrides it. Catalogs
+live in ``vms_tray/locale/<lang>/LC_MESSAGES/vms-tray.mo`` and ship in the wheel.
+
+``python -m vms_tray.i18n`` recompiles the ``.po`` sources into ``.mo`` files (no gettext tools
+needed); a unit test fails when a compiled catalog is stale.
+"""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import locale
+import logging
+import os
+import struct
+import sys
+import threading
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+DOMAIN = "vms-tray"
+LANGUAGES = ("en", "ru")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_current: gettext.NullTranslations | None = None
+_current_lang: str = "en"
+
+
+def _settings_language() -> str | None:
+    # Imported lazily so i18n stays importable where paths/platformdirs are not wanted.
+    from vms_tray import paths
+
+    try:
+        with open(paths.settings_file(), "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    value = data.get("language")
+    return value if isinstance(value, str) and value else None
+
+
+def _os_languages(env: Mapping[str, str]) -> list[str]:
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var)
+        if value:
+            return [part for part in value.split(":") if part]
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        try:
+            lang = locale.getlocale()[0]
+        except ValueError:
+            lang = None
+        return [lang] if lang else []
+    return []
+
+
+def choose_language(env: Mapping[str, str] | None = None, setting: str | None = None) -> str:
+    """The catalog to use: explicit override, then settings, then the OS locale, else English."""
+    env = os.environ if env is None else env
+    candidates: list[str] = []
+    if env.get("VMS_TRAY_LANG"):
+        candidates.append(env["VMS_TRAY_LANG"])
+    if setting:
+        candidates.append(setting)
+    candidates.extend(_os_languages(env))
+    for cand in candidates:
+        # "ru_RU.UTF-8@euro" -> "ru"
+        code = cand.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
+        if code in LANGUAGES:
+            return code
+        if code in ("c", "posix"):
+            return "en"
+    return "en"
+
+
+def install(language: str | None = None) -> str:
+    """Select the catalog for this process; returns the language code in use."""
+    global _current, _current_lang
+    lang = language or choose_language(setting=_settings_language())
+    trans: gettext.NullTranslations
+    try:
+        trans = gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang])
+    except OSError:
+        if lang != "en":
+            log.warning("no %s translation found in %s; using English", lang, LOCALE_DIR)
+        trans = gettext.NullTranslations()
+    with _lock:
+        _current = trans
+        _current_lang = lang
+    return lang
+
+
+def _translations() -> gettext.NullTranslations:
+    if _current is None:
+        install()
+    assert _current is not None
+    return _current
+
+
+def current_language() -> str:
+    _translations()
+    return _current_lang
+
+
+def _(message: str) -> str:
+    return _translations().gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _translations().ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction without translating it now."""
+    return message
+
+
+# --- .po -> .mo compiler (a small subset of msgfmt: what our catalogs use) ----------------------
+
+
+def _unquote(lines: list[str]) -> str:
+    return "".join(ast.literal_eval(line) for line in lines)
+
+
+def parse_po(text: str) -> dict[str, str]:
+    """Parse a .po file into {msgid: msgstr}; plural entries are keyed ``singular\\0plural`` and
+    their translations joined with NUL, as in the .mo format. Fuzzy and empty entries are dropped.
+    """
+    catalog: dict[str, str] = {}
+    entries: list[list[str]] = [[]]
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            if entries[-1]:
+                entries.append([])
+            continue
+        entries[-1].append(line)
+    for entry in entries:
+        if not entry:
+            continue
+        fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in entry)
+        fields: dict[str, list[str]] = {}
+        key: str | None = None
+        for line in entry:
+            if line.startswith("#"):
+                continue
+            if line.startswith('"'):
+                if key is None:
+                    raise ValueError(f"continuation line without a keyword: {line!r}")
+                fields[key].append(line)
+                continue
+            keyword, _sep, rest = line.partition(" ")
+            key = keyword
+            fields[key] = [rest]
+        if "msgid" not in fields:
+            continue
+        msgid = _unquote(fields["msgid"])
+        if "msgid_plural" in fields:
+            plural_id = _unquote(fields["msgid_plural"])
+            forms: list[str] = []
+            i = 0
+            while f"msgstr[{i}]" in fields:
+                forms.append(_unquote(fields[f"msgstr[{i}]"]))
+                i += 1
+            if not forms or not all(forms) or (fuzzy and msgid):
+                continue
+            catalog[msgid + "\0" + plural_id] = "\0".join(forms)
+        else:
+            msgstr = _unquote(fields.get("msgstr", ['""']))
+            if not msgstr or (fuzzy and msgid):
+                continue
+            catalog[msgid] = msgstr
+    return catalog
+
+
+def make_mo(catalog: Mapping[str, str]) -> bytes:
+    """Serialise a catalog in the GNU .mo format (little-endian, no hash table)."""
+    keys = sorted(catalog)
+    ids = b""
+    strs = b""
+    offsets: list[tuple[int, int, int, int]] = []
+    for k in keys:
+        kb = k.encode("utf-8")
+        vb = catalog[k].encode("utf-8")
+        offsets.append((len(ids), len(kb), len(strs), len(vb)))
+        ids += kb + b"\0"
+        strs += vb + b"\0"
+    n = len(keys)
+    keystart = 7 * 4 + 16 * n
+    valuestart = keystart + len(ids)
+    koffsets: list[int] = []
+    voffsets: list[int] = []
+    for o1, l1, o2, l2 in offsets:
+        koffsets += [l1, o1 + keystart]
+        voffsets += [l2, o2 + valuestart]
+    header = struct.pack("Iiiiiii", 0x950412DE, 0, n, 7 * 4, 7 * 4 + n * 8, 0, 0)
+    return (
+        header
+        + struct.pack(f"{len(koffsets)}i", *koffsets)
+        + struct.pack(f"{len(voffsets)}i", *voffsets)
+        + ids
+        + strs
+    )
+
+
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def mo_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+
+
+def compile_catalogs() -> list[Path]:
+    written = []
+    for lang in LANGUAGES:
+        src = po_path(lang)
+        if not src.exists():
+            continue
+        data = make_mo(parse_po(src.read_text(encoding="utf-8")))
+        dst = mo_path(lang)
+        dst.write_bytes(data)
+        written.append(dst)
+    return written
+
+
+if __name__ == "__main__":
+    for path in compile_catalogs():
+        print(path)

@@ -1,0 +1,253 @@
+"""The tray as a pure function of a ``Snapshot``: icon name, tooltip, status line and menu model.
+
+Nothing here touches pystray, threads or I/O, so every state can be unit-tested. ``icon.py``
+turns a :class:`MenuModel` into pystray objects; ``app.py`` maps each :class:`Intent` to a
+command for the daemon or a dialog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from vms_tray.i18n import _, ngettext
+from vms_tray.session.snapshot import Snapshot, State
+
+# Windows truncates tray tooltips at 127 characters; keep every platform consistent.
+TOOLTIP_MAX = 127
+
+
+class IconName(StrEnum):
+    SIGNED_OUT = "signed-out"
+    CONNECTING = "connecting"
+    SIGNED_IN = "signed-in"
+    NEAR_LIMIT = "near-limit"
+    LIMIT_REACHED = "limit-reached"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+
+class Intent(StrEnum):
+    STATUS = "status"  # the default (left-click) action
+    SIGN_IN = "sign_in"
+    SIGN_OUT = "sign_out"
+    CAPTCHA = "captcha"
+    RESOLVE_LIMIT = "resolve_limit"
+    CANCEL_WAIT = "cancel_wait"
+    SWITCH_SERVER = "switch_server"
+    MANAGE_SERVERS = "manage_servers"
+    SESSIONS = "sessions"
+    TOGGLE_AUTOSTART = "toggle_autostart"
+    OPEN_LOG = "open_log"
+    ABOUT = "about"
+    QUIT = "quit"
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One menu item. ``separator`` entries have no text; ``children`` make a submenu."""
+
+    text: str = ""
+    intent: Intent | None = None
+    arg: str | None = None
+    enabled: bool = True
+    checked: bool | None = None  # None: not a check item
+    radio: bool = False
+    default: bool = False
+    separator: bool = False
+    children: tuple[MenuEntry, ...] = field(default_factory=tuple)
+
+    @property
+    def key(self) -> str:
+        """A stable identifier for tests and the popup menu: intent[:arg]."""
+        if self.separator:
+            return "-"
+        base = self.intent.value if self.intent else "label"
+        return f"{base}:{self.arg}" if self.arg is not None else base
+
+
+SEPARATOR = MenuEntry(separator=True)
+
+
+@dataclass(frozen=True)
+class TrayView:
+    icon: IconName
+    tooltip: str
+    status: str
+    menu: tuple[MenuEntry, ...]
+
+    def find(self, key: str) -> MenuEntry | None:
+        """Depth-first lookup by :attr:`MenuEntry.key`."""
+        stack = list(self.menu)
+        while stack:
+            entry = stack.pop(0)
+            if entry.key == key:
+                return entry
+            stack[0:0] = list(entry.children)
+        return None
+
+
+_SIGNED_IN_STATES = (State.SIGNED_IN, State.RECONNECTING)
+_BUSY_STATES = (State.SIGNING_IN, State.CAPTCHA_REQUIRED, State.LIMIT_REACHED)
+
+
+def icon_for(snap: Snapshot) -> IconName:
+    if snap.state is State.SIGNED_IN:
+        if snap.full:
+            return IconName.LIMIT_REACHED
+        if snap.near_limit:
+            return IconName.NEAR_LIMIT
+        return IconName.SIGNED_IN
+    if snap.state in (State.SIGNING_IN, State.CAPTCHA_REQUIRED):
+        return IconName.CONNECTING
+    if snap.state is State.LIMIT_REACHED:
+        return IconName.LIMIT_REACHED
+    if snap.state is State.RECONNECTING:
+        return IconName.OFFLINE
+    if snap.state is State.ERROR:
+        return IconName.ERROR
+    return IconName.SIGNED_OUT  # SIGNED_OUT, ENDED
+
+
+def sessions_text(snap: Snapshot) -> str | None:
+    """``"3 of 5 sessions"``, or ``None`` when the server reports no limit."""
+    if snap.sessions_in_use is None:
+        return None
+    if snap.max_sessions is None:
+        return ngettext("%(n)d session", "%(n)d sessions", snap.sessions_in_use) % {
+            "n": snap.sessions_in_use
+        }
+    return ngettext("%(n)d of %(max)d session", "%(n)d of %(max)d sessions", snap.max_sessions) % {
+        "n": snap.sessions_in_use,
+        "max": snap.max_sessions,
+    }
+
+
+def status_text(snap: Snapshot) -> str:
+    server = snap.server or _("no server")
+    login = snap.login or ""
+    s = snap.state
+    if s is State.SIGNED_IN:
+        if snap.full:
+            return _("Signed in to %(server)s — all seats in use") % {"server": server}
+        return _("Signed in to %(server)s as %(login)s") % {"server": server, "login": login}
+    if s is State.SIGNING_IN:
+        return _("Signing in to %(server)s…") % {"server": server}
+    if s is State.CAPTCHA_REQUIRED:
+        return _("%(server)s asks for a captcha") % {"server": server}
+    if s is State.LIMIT_REACHED:
+        if snap.waiting_for_seat:
+            return _("Waiting for a free session on %(server)s…") % {"server": server}
+        return _("Session limit reached on %(server)s") % {"server": server}
+    if s is State.RECONNECTING:
+        return _("%(server)s is unreachable — retrying") % {"server": server}
+    if s is State.ENDED:
+        if snap.ended_by:
+            return _("Session ended from %(device)s") % {"device": snap.ended_by}
+        return _("Session ended by the server")
+    if s is State.ERROR:
+        return _("Error: %(error)s") % {"error": snap.last_error or _("unknown")}
+    return _("Signed out")
+
+
+def tooltip_text(snap: Snapshot) -> str:
+    lines = ["vms-tray"]
+    if snap.server:
+        lines.append(_("Server: %(server)s") % {"server": snap.server})
+    if snap.login:
+        lines.append(_("Login: %(login)s") % {"login": snap.login})
+    sessions = sessions_text(snap)
+    if sessions and snap.state in (*_SIGNED_IN_STATES, State.LIMIT_REACHED):
+        lines.append(sessions)
+    if snap.state is not State.SIGNED_IN or len(lines) == 1:
+        lines.append(status_text(snap))
+    text = "\n".join(lines)
+    if len(text) > TOOLTIP_MAX:
+        text = text[: TOOLTIP_MAX - 1] + "…"
+    return text
+
+
+def _sign_entry(snap: Snapshot) -> MenuEntry:
+    s = snap.state
+    if s is State.CAPTCHA_REQUIRED:
+        return MenuEntry(_("Enter captcha…"), Intent.CAPTCHA)
+    if s is State.LIMIT_REACHED:
+        if snap.waiting_for_seat:
+            return MenuEntry(_("Stop waiting"), Intent.CANCEL_WAIT)
+        return MenuEntry(_("Free a session…"), Intent.RESOLVE_LIMIT)
+    if s in (*_SIGNED_IN_STATES, State.SIGNING_IN):
+        return MenuEntry(_("Sign out"), Intent.SIGN_OUT)
+    return MenuEntry(_("Sign in…"), Intent.SIGN_IN)
+
+
+def _servers_entry(snap: Snapshot) -> MenuEntry:
+    current = snap.server
+    if current is None:
+        current = next((c.name for c in snap.servers if c.default), None)
+    children: list[MenuEntry] = [
+        MenuEntry(
+            choice.name,
+            Intent.SWITCH_SERVER,
+            arg=choice.name,
+            checked=choice.name == current,
+            radio=True,
+        )
+        for choice in snap.servers
+    ]
+    if children:
+        children.append(SEPARATOR)
+    children.append(MenuEntry(_("Manage servers…"), Intent.MANAGE_SERVERS))
+    return MenuEntry(_("Servers"), children=tuple(children))
+
+
+def build_view(
+    snap: Snapshot, *, autostart: bool | None = None, autostart_available: bool = True
+) -> TrayView:
+    """Everything the tray shows for ``snap``.
+
+    ``autostart`` overrides ``snap.autostart`` with what the autostart backend reports (the
+    tray reads it locally); ``autostart_available`` greys the item out where no backend exists.
+    """
+    status = status_text(snap)
+    sessions_ok = snap.can_list_sessions and snap.state in (
+        *_SIGNED_IN_STATES,
+        State.LIMIT_REACHED,
+    )
+    status_line = status
+    sessions = sessions_text(snap)
+    if sessions and snap.state in _SIGNED_IN_STATES:
+        status_line = f"{status} ({sessions})"
+    menu = (
+        # The status line doubles as the default (left-click) action where the backend has one.
+        MenuEntry(status_line, Intent.STATUS, default=True),
+        SEPARATOR,
+        _sign_entry(snap),
+        _servers_entry(snap),
+        MenuEntry(_("Sessions…"), Intent.SESSIONS, enabled=sessions_ok),
+        SEPARATOR,
+        MenuEntry(
+            _("Start at login"),
+            Intent.TOGGLE_AUTOSTART,
+            checked=snap.autostart if autostart is None else autostart,
+            enabled=autostart_available,
+        ),
+        MenuEntry(_("Open log folder"), Intent.OPEN_LOG),
+        MenuEntry(_("About"), Intent.ABOUT),
+        SEPARATOR,
+        MenuEntry(_("Quit"), Intent.QUIT),
+    )
+    return TrayView(icon=icon_for(snap), tooltip=tooltip_text(snap), status=status, menu=menu)
+
+
+def status_intent(snap: Snapshot) -> Intent:
+    """What a left click (the status line) should open in this state."""
+    s = snap.state
+    if s is State.CAPTCHA_REQUIRED:
+        return Intent.CAPTCHA
+    if s is State.LIMIT_REACHED:
+        return Intent.RESOLVE_LIMIT
+    if s in (State.SIGNED_OUT, State.ENDED, State.ERROR):
+        return Intent.SIGN_IN
+    if s in _SIGNED_IN_STATES and snap.can_list_sessions:
+        return Intent.SESSIONS
+    return Intent.ABOUT
