@@ -1,0 +1,277 @@
+"""The session state machine: every transition in the table, and every pair that is not."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from vms_tray.errors import IllegalTransition
+from vms_tray.session import engine as E
+from vms_tray.session.policies import Policy, Timing
+from vms_tray.session.snapshot import State
+
+S = State
+NOW = 1000.0
+
+# One representative instance per event type (the table is keyed by type).
+SAMPLES: dict[type[E.Event], E.Event] = {
+    E.SignInRequested: E.SignInRequested(),
+    E.SignInSucceeded: E.SignInSucceeded(expires_in=900, in_use=1, max_sessions=3),
+    E.CaptchaNeeded: E.CaptchaNeeded(),
+    E.CaptchaAnswered: E.CaptchaAnswered(),
+    E.LimitHit: E.LimitHit(in_use=3, max_sessions=3),
+    E.EndSessionChosen: E.EndSessionChosen("s-1"),
+    E.WaitChosen: E.WaitChosen(),
+    E.WaitCancelled: E.WaitCancelled(),
+    E.SeatRetryDue: E.SeatRetryDue(),
+    E.SignInRejected: E.SignInRejected("wrong password", credentials=True),
+    E.NetworkFailed: E.NetworkFailed("connection refused"),
+    E.RetryDue: E.RetryDue(),
+    E.ServerAnswered: E.ServerAnswered(),
+    E.RefreshDue: E.RefreshDue(),
+    E.Refreshed: E.Refreshed(expires_in=900),
+    E.PollDue: E.PollDue(),
+    E.Polled: E.Polled(in_use=1, max_sessions=3),
+    E.SessionLost: E.SessionLost("ended", "OPS-PC-12 (vms-tray 1.0)"),
+    E.RefreshExpired: E.RefreshExpired(),
+    E.CheckNowRequested: E.CheckNowRequested(),
+    E.SignOutRequested: E.SignOutRequested(),
+    E.Failed: E.Failed("certificate changed"),
+}
+
+# How to reach each state from a fresh engine (the shortest real path).
+PATHS: dict[State, list[E.Event]] = {
+    S.SIGNED_OUT: [],
+    S.SIGNING_IN: [E.SignInRequested()],
+    S.CAPTCHA_REQUIRED: [E.SignInRequested(), E.CaptchaNeeded()],
+    S.LIMIT_REACHED: [E.SignInRequested(), E.LimitHit(3, 3)],
+    S.SIGNED_IN: [E.SignInRequested(), E.SignInSucceeded(900, 1, 3)],
+    S.RECONNECTING: [E.SignInRequested(), E.SignInSucceeded(900, 1, 3), E.NetworkFailed("x")],
+    S.ENDED: [E.SignInRequested(), E.SignInSucceeded(900, 1, 3), E.SessionLost("ended")],
+    S.ERROR: [E.SignInRequested(), E.SignInRejected("no")],
+}
+
+
+def make(state: State, seed: int = 1) -> E.Engine:
+    engine = E.Engine(Policy(Timing(), random.Random(seed)))
+    for ev in PATHS[state]:
+        engine.handle(ev, NOW)
+    assert engine.state is state
+    return engine
+
+
+def test_samples_and_table_cover_every_event_and_state() -> None:
+    assert set(SAMPLES) == set(E.ALL_EVENTS)
+    assert set(E.TRANSITIONS) == set(State)
+    assert set(PATHS) == set(State)
+
+
+LEGAL = [(s, ev) for s in State for ev in E.ALL_EVENTS if ev in E.TRANSITIONS[s]]
+ILLEGAL = [(s, ev) for s in State for ev in E.ALL_EVENTS if ev not in E.TRANSITIONS[s]]
+
+
+@pytest.mark.parametrize(("state", "event_type"), LEGAL, ids=lambda x: getattr(x, "__name__", x))
+def test_legal_transition_lands_in_an_allowed_state(
+    state: State, event_type: type[E.Event]
+) -> None:
+    engine = make(state)
+    assert engine.accepts(SAMPLES[event_type])
+    engine.handle(SAMPLES[event_type], NOW + 1)
+    assert engine.state in E.TRANSITIONS[state][event_type]
+
+
+@pytest.mark.parametrize(("state", "event_type"), ILLEGAL, ids=lambda x: getattr(x, "__name__", x))
+def test_illegal_transition_raises_and_changes_nothing(
+    state: State, event_type: type[E.Event]
+) -> None:
+    engine = make(state)
+    before = (engine.state, engine.context)
+    assert not engine.accepts(SAMPLES[event_type])
+    with pytest.raises(IllegalTransition) as info:
+        engine.handle(SAMPLES[event_type], NOW + 1)
+    assert (engine.state, engine.context) == before
+    assert info.value.state == state.value
+    assert info.value.event == event_type.__name__
+
+
+def kinds(effects: list[E.Effect]) -> list[type[E.Effect]]:
+    return [type(x) for x in effects]
+
+
+def notes(effects: list[E.Effect]) -> list[E.Topic]:
+    return [x.topic for x in effects if isinstance(x, E.Notify)]
+
+
+def scheduled(effects: list[E.Effect], timer: E.Timer) -> float | None:
+    for x in effects:
+        if isinstance(x, E.Schedule) and x.timer is timer:
+            return x.at
+    return None
+
+
+def test_sign_in_success_schedules_refresh_within_window_and_poll() -> None:
+    engine = make(S.SIGNING_IN)
+    effects = engine.handle(E.SignInSucceeded(expires_in=900, in_use=1, max_sessions=3), NOW)
+    refresh_at = scheduled(effects, E.Timer.REFRESH)
+    assert refresh_at is not None and NOW + 450 <= refresh_at <= NOW + 630
+    assert scheduled(effects, E.Timer.POLL) == NOW + 60
+    assert notes(effects) == []
+    view = engine.view(NOW + 100)
+    assert view.state is S.SIGNED_IN and view.expires_in == 800
+    assert (view.in_use, view.max_sessions) == (1, 3)
+
+
+def test_one_warning_per_crossing_not_per_poll() -> None:
+    engine = make(S.SIGNED_IN)  # 1 of 3
+    seen: list[E.Topic] = []
+    for in_use in (1, 2, 2, 2, 3, 3, 2, 3, 1, 1, 2):
+        seen += notes(engine.handle(E.Polled(in_use, 3), NOW))
+    assert seen == [
+        E.Topic.NEAR_LIMIT,  # 2 of 3
+        E.Topic.LIMIT_FULL,  # 3 of 3
+        E.Topic.LIMIT_FULL,  # full again after 2
+        E.Topic.BACK_UNDER,  # 1 of 3
+        E.Topic.NEAR_LIMIT,  # 2 of 3 again
+    ]
+
+
+def test_warn_margin_is_configurable() -> None:
+    engine = E.Engine(Policy(Timing(warn_margin=2), random.Random(0)))
+    engine.handle(E.SignInRequested(), NOW)
+    effects = engine.handle(E.SignInSucceeded(900, 3, 5), NOW)
+    assert notes(effects) == [E.Topic.NEAR_LIMIT]
+
+
+def test_network_fault_keeps_session_and_backs_off_capped() -> None:
+    engine = make(S.SIGNED_IN)
+    effects = engine.handle(E.NetworkFailed("timed out"), NOW)
+    assert notes(effects) == [E.Topic.UNREACHABLE]
+    assert E.Cancel(E.Timer.REFRESH) in effects and E.DropSession() not in effects
+    delays = []
+    for _ in range(12):
+        retry_at = scheduled(effects, E.Timer.RETRY)
+        assert retry_at is not None
+        delays.append(retry_at - NOW)
+        effects = engine.handle(E.RetryDue(), NOW)
+        assert effects[-1] == E.Probe(refresh=False)
+        effects = engine.handle(E.NetworkFailed("timed out"), NOW)
+        assert notes(effects) == []  # once per outage
+    assert delays[0] <= 2 and delays[3] > delays[0]
+    assert max(delays) <= 300 and delays[-1] >= 150
+    effects = engine.handle(E.ServerAnswered(1, 3), NOW)
+    assert engine.state is S.SIGNED_IN
+    assert notes(effects) == [E.Topic.BACK_ONLINE]
+
+
+def test_retry_after_is_honoured() -> None:
+    engine = make(S.SIGNED_IN)
+    effects = engine.handle(E.NetworkFailed("busy", retry_after=120), NOW)
+    assert scheduled(effects, E.Timer.RETRY) == NOW + 120
+
+
+def test_reconnect_probe_refreshes_when_token_spent() -> None:
+    engine = make(S.SIGNED_IN)
+    engine.handle(E.NetworkFailed("down"), NOW)
+    effects = engine.handle(E.RetryDue(), NOW + 2000)
+    assert E.Probe(refresh=True) in effects
+    effects = engine.handle(E.Refreshed(900), NOW + 2000)
+    assert engine.state is S.SIGNED_IN and notes(effects) == [E.Topic.BACK_ONLINE]
+
+
+def test_network_failure_while_signing_in_retries_sign_in() -> None:
+    engine = make(S.SIGNING_IN)
+    effects = engine.handle(E.NetworkFailed("refused"), NOW)
+    assert engine.state is S.RECONNECTING and notes(effects) == []
+    effects = engine.handle(E.RetryDue(), NOW + 5)
+    assert engine.state is S.SIGNING_IN and E.StartSignIn() in effects
+
+
+def test_ended_elsewhere_notifies_device_and_does_not_sign_in_again() -> None:
+    engine = make(S.SIGNED_IN)
+    effects = engine.handle(E.SessionLost("ended", "OPS-PC-12 (vms-tray 1.0)"), NOW)
+    assert engine.state is S.ENDED
+    assert E.Notify(E.Topic.ENDED_ELSEWHERE, detail="OPS-PC-12 (vms-tray 1.0)") in effects
+    assert E.StartSignIn() not in effects and E.DropSession() in effects
+    assert engine.view(NOW).ended_by == "OPS-PC-12 (vms-tray 1.0)"
+
+
+def test_refresh_expired_silent_reauth_and_rejected_password() -> None:
+    engine = E.Engine(Policy(rng=random.Random(0)))
+    engine.handle(E.SignInRequested(silent_reauth=True), NOW)
+    engine.handle(E.SignInSucceeded(900), NOW)
+    effects = engine.handle(E.RefreshExpired(), NOW)
+    assert engine.state is S.SIGNING_IN and E.StartSignIn() in effects and notes(effects) == []
+    effects = engine.handle(E.SignInRejected("password refused", credentials=True), NOW)
+    assert notes(effects) == [E.Topic.PASSWORD_REJECTED]
+
+
+def test_refresh_expired_without_silent_reauth_ends() -> None:
+    engine = make(S.SIGNED_IN)
+    effects = engine.handle(E.RefreshExpired(), NOW)
+    assert engine.state is S.ENDED and notes(effects) == [E.Topic.SESSION_EXPIRED]
+
+
+def test_limit_conflict_wait_retries_quietly_then_signs_in() -> None:
+    engine = make(S.SIGNING_IN)
+    effects = engine.handle(E.LimitHit(3, 3), NOW)
+    assert notes(effects) == [E.Topic.LIMIT_CONFLICT]
+    effects = engine.handle(E.WaitChosen(), NOW)
+    at = scheduled(effects, E.Timer.SEAT)
+    assert at is not None and NOW + 24 <= at <= NOW + 36
+    assert engine.view(NOW).waiting_for_seat
+    for _ in range(3):
+        assert E.StartSignIn() in engine.handle(E.SeatRetryDue(), NOW)
+        effects = engine.handle(E.LimitHit(3, 3, retry_after=40), NOW)
+        assert notes(effects) == [] and scheduled(effects, E.Timer.SEAT) == NOW + 40
+    engine.handle(E.SeatRetryDue(), NOW)
+    effects = engine.handle(E.SignInSucceeded(900, 3, 3), NOW)
+    assert E.Topic.SEAT_FREED in notes(effects)
+    assert not engine.view(NOW).waiting_for_seat
+
+
+def test_end_one_session_finishes_with_conflict_token() -> None:
+    engine = make(S.LIMIT_REACHED)
+    effects = engine.handle(E.EndSessionChosen("abc"), NOW)
+    assert engine.state is S.SIGNING_IN and E.FinishSignIn("abc") in effects
+
+
+def test_cancel_wait() -> None:
+    engine = make(S.LIMIT_REACHED)
+    engine.handle(E.WaitChosen(), NOW)
+    assert engine.handle(E.WaitCancelled(), NOW) == [E.Cancel(E.Timer.SEAT)]
+    assert not engine.view(NOW).waiting_for_seat
+    assert engine.handle(E.CheckNowRequested(), NOW) == []
+
+
+def test_sign_out_frees_seat_only_with_a_session() -> None:
+    engine = make(S.SIGNED_IN)
+    assert E.SignOutRemote() in engine.handle(E.SignOutRequested(), NOW)
+    engine = make(S.LIMIT_REACHED)
+    assert E.SignOutRemote() not in engine.handle(E.SignOutRequested(), NOW)
+    assert engine.state is S.SIGNED_OUT
+
+
+def test_check_now_after_long_suspend_refreshes_at_once() -> None:
+    engine = make(S.SIGNED_IN)
+    effects = engine.handle(E.CheckNowRequested(), NOW + 3600)
+    assert E.Poll() in effects and scheduled(effects, E.Timer.REFRESH) == NOW + 3600
+    effects = engine.handle(E.CheckNowRequested(), NOW + 10)
+    assert E.Poll() in effects and scheduled(effects, E.Timer.REFRESH) is None
+
+
+def test_captcha_notifies_once_and_reasons_show() -> None:
+    engine = make(S.SIGNING_IN)
+    assert notes(engine.handle(E.CaptchaNeeded(), NOW)) == [E.Topic.CAPTCHA]
+    assert notes(engine.handle(E.CaptchaNeeded("expired"), NOW)) == []
+    engine.handle(E.CaptchaAnswered(), NOW)
+    engine.handle(E.CaptchaNeeded("invalid"), NOW)
+    assert engine.view(NOW).last_error == "invalid"
+
+
+def test_failed_drops_session() -> None:
+    engine = make(S.SIGNED_IN)
+    effects = engine.handle(E.Failed("certificate changed"), NOW)
+    assert engine.state is S.ERROR and E.DropSession() in effects
+    assert engine.view(NOW).last_error == "certificate changed"
+    assert engine.view(NOW).expires_in is None
