@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
+from urllib.parse import urlencode
 from typing import Any, Self
 
 import httpx
@@ -432,6 +433,15 @@ def _describe_body(response: httpx.Response) -> str:
     return f"a {media or 'untyped'} body"
 
 
+def _json_or_none(response: httpx.Response) -> Any:
+    if not response.content or not _is_json(_media_type(response)):
+        return None
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 def parse_problem(response: httpx.Response) -> Problem | None:
     """The problem document of an error response, or None if it is not one."""
     media = _media_type(response)
@@ -577,13 +587,15 @@ class HttpAdapter:
         path: str,
         *,
         json_body: Mapping[str, Any] | None = None,
+        form: Mapping[str, str] | None = None,
         bearer: str | None = None,
         secrets: Collection[str] = (),
         problems: Collection[str] = (),
         accept: Collection[int] = (),
     ) -> Reply:
         """Send one request and return a ``Reply`` for a 2xx answer, for a problem whose name is
-        in ``problems``, or for a status in ``accept``; raise a ``ServerError`` otherwise.
+        in ``problems``, or for a status in ``accept`` (its ``data`` is None unless the body is
+        JSON); raise a ``ServerError`` otherwise. The body is ``json_body`` or ``form``.
 
         ``secrets`` (the bearer is added) are scrubbed from any server text put in a message.
         """
@@ -593,9 +605,13 @@ class HttpAdapter:
         headers = {"Accept": "application/json, application/problem+json"}
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
-        content = json.dumps(json_body).encode() if json_body is not None else None
-        if content is not None:
+        content: bytes | None = None
+        if json_body is not None:
+            content = json.dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
+        elif form is not None:
+            content = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         attempts = 2 if method.upper() in _IDEMPOTENT else 1
         for attempt in range(attempts):
             try:
@@ -621,10 +637,19 @@ class HttpAdapter:
         accept: Collection[int],
     ) -> Reply:
         status = response.status_code
-        if 200 <= status < 300 or status in accept:
+        if status in accept and not 200 <= status < 300:
+            # The caller interprets these itself, whatever the body is.
             return Reply(
                 status=status,
-                data=self._json(response, required=200 <= status < 300 and status != 204),
+                data=_json_or_none(response),
+                headers=response.headers,
+                problem=parse_problem(response),
+                retry_after=self.errors.retry_after(response),
+            )
+        if 200 <= status < 300:
+            return Reply(
+                status=status,
+                data=self._json(response, required=status != 204),
                 headers=response.headers,
                 retry_after=self.errors.retry_after(response),
             )
