@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from urllib.parse import urlencode
 from typing import Any, Self
+from urllib.parse import urlencode
 
 import httpx
 
