@@ -1,0 +1,346 @@
+"""ZoneMinder (1.34+ token API) as a server kind.
+
+ZoneMinder signs in with a login and password and hands out two JWTs: an access token (2 h by
+default) and a refresh token (24 h). Posting the refresh token to the login endpoint returns a new
+access token only; a new refresh token needs the password again, which is why this kind declares
+``silent_reauth``. There is no session list, no concurrency limit and no captcha, and sign-out
+cannot revoke anything: issued tokens stay valid until they expire.
+
+Tokens never go into a URL. ZoneMinder accepts ``token`` as a form field as well as a query
+parameter, so every call is a form POST with the token in the body: URLs (which httpx logs at
+INFO/DEBUG, and Apache writes to its access log) carry no secret.
+
+The connection URL is ZoneMinder's web root (``https://host/zm``); the API lives under ``/api``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import html
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+
+import httpx
+
+from vms_tray.errors import (
+    AccessDenied,
+    BadResponse,
+    InvalidCredentials,
+    ProtocolError,
+    TokenExpired,
+    Unsupported,
+)
+from vms_tray.servers import http
+from vms_tray.servers.base import (
+    Capabilities,
+    CaptchaAnswer,
+    ClientInfo,
+    ServerInfo,
+    ServerKind,
+    SignedIn,
+    SignInOutcome,
+    Tokens,
+)
+
+if TYPE_CHECKING:
+    from vms_tray.connection import Connection
+
+__all__ = ["PRODUCT", "ZoneMinderServer"]
+
+log = logging.getLogger(__name__)
+
+PRODUCT = "ZoneMinder"
+
+# ZoneMinder's 401 reasons (includes/auth.php, AppController.php) that we tell apart.
+_API_DISABLED = "api disabled for"
+_USER_NOT_ENABLED = "user is not enabled"
+
+
+class ZoneMinderServer(ServerKind):
+    kind: ClassVar[str] = "zoneminder"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        list_sessions=False,
+        end_sessions=False,
+        captcha=False,
+        session_limit=False,
+        server_side_sign_out=False,
+        silent_reauth=True,
+    )
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = http.DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._connection = connection
+        self._api = connection.url.rstrip("/") + "/api"
+        self._timeout = timeout
+        self._clock = clock
+        self._client = http.client_for(connection, transport=transport, timeout=timeout)
+        # ZoneMinder tells its version only to a signed-in client; kept for server_info().
+        self._version = ""
+        self._api_version = ""
+
+    # --- ServerKind ----------------------------------------------------------------------------
+
+    def server_info(self) -> ServerInfo:
+        """Product and version. With authentication on (the normal case) ZoneMinder tells its
+        version only to a signed-in client, so before the first sign-in the version is empty."""
+        response = self._post("host/getVersion.json", {})
+        if response.status_code == httpx.codes.OK:
+            self._remember_version(self._body(response, "version check"))
+        elif response.status_code == httpx.codes.UNAUTHORIZED:
+            # A ZoneMinder-shaped refusal still proves this is ZoneMinder's API.
+            self._zm_reason(response, "version check")
+        else:
+            self._refused(response, "version check")
+        return ServerInfo(
+            name=self._connection.name,
+            product=PRODUCT,
+            version=self._version,
+            api_version=self._api_version,
+            captcha="never",
+        )
+
+    def sign_in(
+        self, login: str, password: str, client: ClientInfo, captcha: CaptchaAnswer | None = None
+    ) -> SignInOutcome:
+        # ZoneMinder has no captcha and no notion of client devices: ``client`` and ``captcha``
+        # have nowhere to go.
+        response = self._post("host/login.json", {"user": login, "pass": password})
+        if response.status_code == httpx.codes.UNAUTHORIZED:
+            raise self._login_refused(response, login)
+        if response.status_code != httpx.codes.OK:
+            self._refused(response, "sign-in")
+        body = self._body(response, "sign-in")
+        self._remember_version(body)
+        access, access_ttl = self._access_token(body)
+        refresh = body.get("refresh_token")
+        refresh_ttl = _number(body.get("refresh_token_expires"))
+        if not isinstance(refresh, str) or not refresh or refresh_ttl is None:
+            raise BadResponse(
+                f"{self._where()} signed in but sent no refresh token: vms-tray needs "
+                "ZoneMinder 1.34 or newer, update ZoneMinder"
+            )
+        log.info("signed in to ZoneMinder %s as %s", self._connection.name, login)
+        return SignedIn(
+            tokens=Tokens(
+                access_token=access,
+                expires_in=access_ttl,
+                refresh_token=refresh,
+                refresh_expires_in=refresh_ttl,
+            )
+        )
+
+    def refresh(self, tokens: Tokens) -> Tokens:
+        """A new access token from the refresh token; the refresh token itself is kept and its
+        remaining lifetime recomputed. TokenExpired when it is spent or revoked: sign in again."""
+        if not tokens.refresh_token:
+            raise TokenExpired(
+                f"no ZoneMinder refresh token for {self._connection.name}: sign in again"
+            )
+        response = self._post("host/login.json", {"token": tokens.refresh_token})
+        if response.status_code == httpx.codes.UNAUTHORIZED:
+            raise self._token_refused(response, "refresh token")
+        if response.status_code != httpx.codes.OK:
+            self._refused(response, "token refresh")
+        body = self._body(response, "token refresh")
+        self._remember_version(body)
+        access, access_ttl = self._access_token(body)
+        return Tokens(
+            access_token=access,
+            expires_in=access_ttl,
+            refresh_token=tokens.refresh_token,
+            refresh_expires_in=self._remaining(tokens.refresh_token, response),
+            session_id=tokens.session_id,
+        )
+
+    def check(self, tokens: Tokens) -> None:
+        response = self._post("host/getVersion.json", {"token": tokens.access_token})
+        if response.status_code == httpx.codes.UNAUTHORIZED:
+            raise self._token_refused(response, "access token")
+        if response.status_code != httpx.codes.OK:
+            self._refused(response, "session check")
+        self._remember_version(self._body(response, "session check"))
+
+    def sign_out(self, tokens: Tokens) -> None:
+        """Ends ZoneMinder's PHP session for us, which is all it offers: the tokens themselves
+        stay valid until they expire (ZoneMinder cannot revoke a single token). Idempotent: a
+        token the server already refuses means there is nothing left to end."""
+        response = self._post("host/logout.json", {"token": tokens.access_token})
+        if response.status_code not in (httpx.codes.OK, httpx.codes.UNAUTHORIZED):
+            self._refused(response, "sign-out")
+        log.info("signed out of ZoneMinder %s", self._connection.name)
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _where(self) -> str:
+        return f"ZoneMinder at {self._connection.url}"
+
+    def _post(self, path: str, form: Mapping[str, str]) -> httpx.Response:
+        # The token travels in the form body, never in the URL (see the module docstring).
+        with http.translate_errors(self._connection, self._timeout):
+            response = self._client.post(
+                f"{self._api}/{path}", data=dict(form), headers={"Accept": "application/json"}
+            )
+        log.debug("POST %s -> %s", path, response.status_code)
+        http.raise_for_server_status(response, self._connection)
+        if response.is_redirect:
+            raise BadResponse(
+                f"{self._where()} redirected the API request (HTTP {response.status_code}): "
+                "use the https:// address of ZoneMinder's web root (e.g. https://host/zm)"
+            )
+        if response.status_code == httpx.codes.NOT_FOUND:
+            raise BadResponse(
+                f"{self._where()} has no API at {self._api} (HTTP 404): check that the URL is "
+                "ZoneMinder's web root (e.g. https://host/zm) and that its API is set up"
+            )
+        return response
+
+    def _body(self, response: httpx.Response, what: str) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            raise BadResponse(
+                f"{self._where()} answered the {what} (HTTP {response.status_code}) with "
+                "something that is not ZoneMinder's JSON API: check that the URL is ZoneMinder's "
+                "web root (e.g. https://host/zm)"
+            )
+        return body
+
+    def _zm_reason(self, response: httpx.Response, what: str) -> str:
+        """ZoneMinder's reason in a CakePHP error body; BadResponse if it has none."""
+        body = self._body(response, what)
+        data = body.get("data")
+        reason: object = None
+        if isinstance(data, dict):
+            exception = data.get("exception")
+            if isinstance(exception, dict):
+                reason = exception.get("message")
+            if not isinstance(reason, str):
+                reason = data.get("message") or data.get("name")
+        if not isinstance(reason, str) or body.get("success") is not False:
+            raise BadResponse(
+                f"{self._where()} refused the {what} (HTTP {response.status_code}) without "
+                "ZoneMinder's error format: check that the URL is ZoneMinder's web root "
+                "(e.g. https://host/zm)"
+            )
+        # One line, bounded: it may end up in a notification.
+        return " ".join(html.unescape(reason).split())[:120]
+
+    def _login_refused(self, response: httpx.Response, login: str) -> Exception:
+        reason = self._zm_reason(response, "sign-in").lower()
+        if reason.startswith(_API_DISABLED):
+            return AccessDenied(
+                f"ZoneMinder user {login!r} may not use the API: enable API access for this "
+                "user in ZoneMinder Options → Users"
+            )
+        if reason.startswith(_USER_NOT_ENABLED):
+            return AccessDenied(
+                f"ZoneMinder user {login!r} is disabled: enable it in ZoneMinder Options → Users"
+            )
+        # "Login denied for user", "Could not retrieve user ... details": a wrong login and a
+        # wrong password are deliberately indistinguishable.
+        return InvalidCredentials(
+            f"{self._where()} refused the login {login!r} or its password: check them and "
+            "sign in again"
+        )
+
+    def _token_refused(self, response: httpx.Response, which: str) -> Exception:
+        reason = self._zm_reason(response, which)
+        if reason.lower().startswith(_API_DISABLED):
+            return AccessDenied(
+                f"ZoneMinder no longer allows API access to {self._connection.login!r}: enable "
+                "API access for this user in ZoneMinder Options → Users"
+            )
+        # Expired, revoked (Users.TokenMinExpiry), user removed, secret changed: the token is
+        # worthless, and signing in with the password is the way back.
+        return TokenExpired(
+            f"{self._where()} no longer accepts the {which} ({reason}): sign in again"
+        )
+
+    def _access_token(self, body: Mapping[str, Any]) -> tuple[str, float]:
+        access = body.get("access_token")
+        ttl = _number(body.get("access_token_expires"))
+        if access is None and "access_token" in body:
+            raise Unsupported(
+                f"{self._where()} has authentication turned off (Options → System → "
+                "OPT_USE_AUTH), so there is no session to keep: turn it on to use vms-tray"
+            )
+        if not isinstance(access, str) or not access or ttl is None:
+            raise BadResponse(
+                f"{self._where()} sent a sign-in answer without an access token: check that "
+                "the URL is ZoneMinder's web root (e.g. https://host/zm)"
+            )
+        return access, ttl
+
+    def _remember_version(self, body: Mapping[str, Any]) -> None:
+        version, api_version = body.get("version"), body.get("apiversion")
+        if isinstance(version, str):
+            self._version = version
+        if isinstance(api_version, str):
+            self._api_version = api_version
+
+    def _remaining(self, token: str, response: httpx.Response) -> float | None:
+        """Seconds the refresh token has left, by the server's own clock when it sent one (so
+        a skewed local clock does not matter)."""
+        expires_at = _jwt_expiry(token)
+        if expires_at is None:
+            return None
+        now = _http_date(response.headers.get("date"))
+        if now is None:
+            now = self._clock()
+        return max(0.0, expires_at - now)
+
+    def _refused(self, response: httpx.Response, what: str) -> NoReturn:
+        """Any other unexpected answer (403: e.g. no ZM_AUTH_HASH_SECRET)."""
+        try:
+            reason = f": {self._zm_reason(response, what)}"
+        except BadResponse:
+            reason = ""
+        raise ProtocolError(
+            f"{self._where()} refused the {what} (HTTP {response.status_code}{reason}): see "
+            "ZoneMinder's log and its Options → System settings",
+            status=response.status_code,
+        )
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT, read without verifying it (only the server can, and does)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (binascii.Error, ValueError):
+        return None
+    return _number(claims.get("exp")) if isinstance(claims, dict) else None
+
+
+def _http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
