@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import httpx
@@ -81,33 +82,43 @@ class ZoneMinderServer(ServerKind):
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._connection = connection
-        self._api = connection.url.rstrip("/") + "/api"
-        self._timeout = timeout
         self._clock = clock
-        self._client = http.client_for(connection, transport=transport, timeout=timeout)
+        self._http = http.HttpAdapter(
+            connection.url.rstrip("/") + "/api",
+            trust=connection.trust,
+            name=connection.name,
+            transport=transport,
+            timeout=timeout,
+        )
         # ZoneMinder tells its version only to a signed-in client; kept for server_info().
         self._version = ""
         self._api_version = ""
+
+    @property
+    def adapter(self) -> http.HttpAdapter:
+        """The HTTP adapter (tests and benchmarks read its TLS handshake count)."""
+        return self._http
 
     # --- ServerKind ----------------------------------------------------------------------------
 
     def server_info(self) -> ServerInfo:
         """Product and version. With authentication on (the normal case) ZoneMinder tells its
         version only to a signed-in client, so before the first sign-in the version is empty."""
-        response = self._post("host/getVersion.json", {})
-        if response.status_code == httpx.codes.OK:
-            self._remember_version(self._body(response, "version check"))
-        elif response.status_code == httpx.codes.UNAUTHORIZED:
+        reply = self._post("host/getVersion.json", {})
+        if reply.status == httpx.codes.OK:
+            self._remember_version(self._body(reply, "version check"))
+        elif reply.status == httpx.codes.UNAUTHORIZED:
             # A ZoneMinder-shaped refusal still proves this is ZoneMinder's API.
-            self._zm_reason(response, "version check")
+            self._zm_reason(reply, "version check")
         else:
-            self._refused(response, "version check")
+            self._refused(reply, "version check")
         return ServerInfo(
             name=self._connection.name,
             product=PRODUCT,
             version=self._version,
             api_version=self._api_version,
             captcha="never",
+            server_time=_http_datetime(reply.headers.get("date")),
         )
 
     def sign_in(
@@ -115,12 +126,12 @@ class ZoneMinderServer(ServerKind):
     ) -> SignInOutcome:
         # ZoneMinder has no captcha and no notion of client devices: ``client`` and ``captcha``
         # have nowhere to go.
-        response = self._post("host/login.json", {"user": login, "pass": password})
-        if response.status_code == httpx.codes.UNAUTHORIZED:
-            raise self._login_refused(response, login)
-        if response.status_code != httpx.codes.OK:
-            self._refused(response, "sign-in")
-        body = self._body(response, "sign-in")
+        reply = self._post("host/login.json", {"user": login, "pass": password})
+        if reply.status == httpx.codes.UNAUTHORIZED:
+            raise self._login_refused(reply, login)
+        if reply.status != httpx.codes.OK:
+            self._refused(reply, "sign-in")
+        body = self._body(reply, "sign-in")
         self._remember_version(body)
         access, access_ttl = self._access_token(body)
         refresh = body.get("refresh_token")
@@ -147,83 +158,78 @@ class ZoneMinderServer(ServerKind):
             raise TokenExpired(
                 f"no ZoneMinder refresh token for {self._connection.name}: sign in again"
             )
-        response = self._post("host/login.json", {"token": tokens.refresh_token})
-        if response.status_code == httpx.codes.UNAUTHORIZED:
-            raise self._token_refused(response, "refresh token")
-        if response.status_code != httpx.codes.OK:
-            self._refused(response, "token refresh")
-        body = self._body(response, "token refresh")
+        reply = self._post("host/login.json", {"token": tokens.refresh_token})
+        if reply.status == httpx.codes.UNAUTHORIZED:
+            raise self._token_refused(reply, "refresh token")
+        if reply.status != httpx.codes.OK:
+            self._refused(reply, "token refresh")
+        body = self._body(reply, "token refresh")
         self._remember_version(body)
         access, access_ttl = self._access_token(body)
         return Tokens(
             access_token=access,
             expires_in=access_ttl,
             refresh_token=tokens.refresh_token,
-            refresh_expires_in=self._remaining(tokens.refresh_token, response),
+            refresh_expires_in=self._remaining(tokens.refresh_token, reply),
             session_id=tokens.session_id,
         )
 
     def check(self, tokens: Tokens) -> None:
-        response = self._post("host/getVersion.json", {"token": tokens.access_token})
-        if response.status_code == httpx.codes.UNAUTHORIZED:
-            raise self._token_refused(response, "access token")
-        if response.status_code != httpx.codes.OK:
-            self._refused(response, "session check")
-        self._remember_version(self._body(response, "session check"))
+        reply = self._post("host/getVersion.json", {"token": tokens.access_token})
+        if reply.status == httpx.codes.UNAUTHORIZED:
+            raise self._token_refused(reply, "access token")
+        if reply.status != httpx.codes.OK:
+            self._refused(reply, "session check")
+        self._remember_version(self._body(reply, "session check"))
 
     def sign_out(self, tokens: Tokens) -> None:
         """Ends ZoneMinder's PHP session for us, which is all it offers: the tokens themselves
         stay valid until they expire (ZoneMinder cannot revoke a single token). Idempotent: a
         token the server already refuses means there is nothing left to end."""
-        response = self._post("host/logout.json", {"token": tokens.access_token})
-        if response.status_code not in (httpx.codes.OK, httpx.codes.UNAUTHORIZED):
-            self._refused(response, "sign-out")
+        reply = self._post("host/logout.json", {"token": tokens.access_token})
+        if reply.status not in (httpx.codes.OK, httpx.codes.UNAUTHORIZED):
+            self._refused(reply, "sign-out")
         log.info("signed out of ZoneMinder %s", self._connection.name)
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
 
     # --- helpers -------------------------------------------------------------------------------
 
     def _where(self) -> str:
         return f"ZoneMinder at {self._connection.url}"
 
-    def _post(self, path: str, form: Mapping[str, str]) -> httpx.Response:
+    def _post(self, path: str, form: Mapping[str, str]) -> http.Reply:
         # The token travels in the form body, never in the URL (see the module docstring).
-        with http.translate_errors(self._connection, self._timeout):
-            response = self._client.post(
-                f"{self._api}/{path}", data=dict(form), headers={"Accept": "application/json"}
-            )
-        log.debug("POST %s -> %s", path, response.status_code)
-        http.raise_for_server_status(response, self._connection)
-        if response.is_redirect:
+        # 401/403 carry ZoneMinder's reason as JSON and 404 means "no API here": all three are
+        # interpreted by the callers; the adapter turns everything else into our errors.
+        reply = self._http.request(
+            "POST",
+            path,
+            form=form,
+            secrets=tuple(form.values()),
+            accept=(httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN, httpx.codes.NOT_FOUND),
+        )
+        log.debug("POST %s -> %s", path, reply.status)
+        if reply.status == httpx.codes.NOT_FOUND:
             raise BadResponse(
-                f"{self._where()} redirected the API request (HTTP {response.status_code}): "
-                "use the https:// address of ZoneMinder's web root (e.g. https://host/zm)"
+                f"{self._where()} has no API at {self._http.base_url} (HTTP 404): check that the "
+                "URL is ZoneMinder's web root (e.g. https://host/zm) and that its API is set up"
             )
-        if response.status_code == httpx.codes.NOT_FOUND:
-            raise BadResponse(
-                f"{self._where()} has no API at {self._api} (HTTP 404): check that the URL is "
-                "ZoneMinder's web root (e.g. https://host/zm) and that its API is set up"
-            )
-        return response
+        return reply
 
-    def _body(self, response: httpx.Response, what: str) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except (ValueError, UnicodeDecodeError):
-            body = None
-        if not isinstance(body, dict):
+    def _body(self, reply: http.Reply, what: str) -> dict[str, Any]:
+        if not isinstance(reply.data, dict):
             raise BadResponse(
-                f"{self._where()} answered the {what} (HTTP {response.status_code}) with "
-                "something that is not ZoneMinder's JSON API: check that the URL is ZoneMinder's "
-                "web root (e.g. https://host/zm)"
+                f"{self._where()} answered the {what} (HTTP {reply.status}) with something that "
+                "is not ZoneMinder's JSON API: check that the URL is ZoneMinder's web root "
+                "(e.g. https://host/zm)"
             )
-        return body
+        return reply.data
 
-    def _zm_reason(self, response: httpx.Response, what: str) -> str:
+    def _zm_reason(self, reply: http.Reply, what: str) -> str:
         """ZoneMinder's reason in a CakePHP error body; BadResponse if it has none."""
-        body = self._body(response, what)
+        body = self._body(reply, what)
         data = body.get("data")
         reason: object = None
         if isinstance(data, dict):
@@ -234,15 +240,15 @@ class ZoneMinderServer(ServerKind):
                 reason = data.get("message") or data.get("name")
         if not isinstance(reason, str) or body.get("success") is not False:
             raise BadResponse(
-                f"{self._where()} refused the {what} (HTTP {response.status_code}) without "
+                f"{self._where()} refused the {what} (HTTP {reply.status}) without "
                 "ZoneMinder's error format: check that the URL is ZoneMinder's web root "
                 "(e.g. https://host/zm)"
             )
         # One line, bounded: it may end up in a notification.
         return " ".join(html.unescape(reason).split())[:120]
 
-    def _login_refused(self, response: httpx.Response, login: str) -> Exception:
-        reason = self._zm_reason(response, "sign-in").lower()
+    def _login_refused(self, reply: http.Reply, login: str) -> Exception:
+        reason = self._zm_reason(reply, "sign-in").lower()
         if reason.startswith(_API_DISABLED):
             return AccessDenied(
                 f"ZoneMinder user {login!r} may not use the API: enable API access for this "
@@ -259,8 +265,8 @@ class ZoneMinderServer(ServerKind):
             "sign in again"
         )
 
-    def _token_refused(self, response: httpx.Response, which: str) -> Exception:
-        reason = self._zm_reason(response, which)
+    def _token_refused(self, reply: http.Reply, which: str) -> Exception:
+        reason = self._zm_reason(reply, which)
         if reason.lower().startswith(_API_DISABLED):
             return AccessDenied(
                 f"ZoneMinder no longer allows API access to {self._connection.login!r}: enable "
@@ -294,27 +300,27 @@ class ZoneMinderServer(ServerKind):
         if isinstance(api_version, str):
             self._api_version = api_version
 
-    def _remaining(self, token: str, response: httpx.Response) -> float | None:
+    def _remaining(self, token: str, reply: http.Reply) -> float | None:
         """Seconds the refresh token has left, by the server's own clock when it sent one (so
         a skewed local clock does not matter)."""
         expires_at = _jwt_expiry(token)
         if expires_at is None:
             return None
-        now = _http_date(response.headers.get("date"))
+        now = _http_date(reply.headers.get("date"))
         if now is None:
             now = self._clock()
         return max(0.0, expires_at - now)
 
-    def _refused(self, response: httpx.Response, what: str) -> NoReturn:
+    def _refused(self, reply: http.Reply, what: str) -> NoReturn:
         """Any other unexpected answer (403: e.g. no ZM_AUTH_HASH_SECRET)."""
         try:
-            reason = f": {self._zm_reason(response, what)}"
+            reason = f": {self._zm_reason(reply, what)}"
         except BadResponse:
             reason = ""
         raise ProtocolError(
-            f"{self._where()} refused the {what} (HTTP {response.status_code}{reason}): see "
+            f"{self._where()} refused the {what} (HTTP {reply.status}{reason}): see "
             "ZoneMinder's log and its Options → System settings",
-            status=response.status_code,
+            status=reply.status,
         )
 
 
@@ -337,10 +343,16 @@ def _jwt_expiry(token: str) -> float | None:
     return _number(claims.get("exp")) if isinstance(claims, dict) else None
 
 
-def _http_date(value: str | None) -> float | None:
+def _http_datetime(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return email.utils.parsedate_to_datetime(value).timestamp()
+        when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _http_date(value: str | None) -> float | None:
+    when = _http_datetime(value)
+    return when.timestamp() if when is not None else None
