@@ -47,3 +47,62 @@ def keep(src: Path, name: str) -> Path:
     dst = ARTIFACTS / name
     shutil.copyfile(src, dst)
     return dst
+
+
+class DialogDriver:
+    """Opens a real dialog child process on the test desktop and drives it with xdotool."""
+
+    def __init__(self, desktop: components.Desktop) -> None:
+        from vms_tray.dialogs.launcher import DialogLauncher
+
+        self.desktop = desktop
+        self.launcher = DialogLauncher(env={**desktop.env, "VMS_TRAY_LANG": "en"})
+        self.answers: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+
+    def open(self, name: str, request: dict[str, Any], title: str) -> tuple[Any, str]:
+        handle = self.launcher.open(name, request, self.answers.append, self.events.append)
+        assert handle is not None
+        wid = self.window(title)
+        return handle, wid
+
+    def window(self, title: str, timeout: float = 15) -> str:
+        found: list[str] = []
+
+        def visible() -> bool:
+            r = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--name", title],
+                env=self.desktop.env,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
+            found[:] = r.stdout.split()
+            return bool(found)
+
+        components.wait_until(visible, timeout, f"a window titled {title!r}")
+        return found[-1]
+
+    def focus(self, wid: str) -> None:
+        self.desktop.xdotool("windowfocus", "--sync", wid)
+
+    def type(self, text: str) -> None:
+        self.desktop.xdotool("type", "--delay", "5", text)
+
+    def key(self, *keys: str) -> None:
+        self.desktop.xdotool("key", "--delay", "20", *keys)
+
+    def shot(self, wid: str, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        return self.desktop.screenshot(ARTIFACTS / name, window=wid)
+
+    def close(self) -> None:
+        self.launcher.close_all(timeout=5)
+
+
+@pytest.fixture
+def dialogs(desktop: components.Desktop) -> Any:
+    driver = DialogDriver(desktop)
+    yield driver
+    driver.close()

@@ -1,0 +1,230 @@
+"""User Sessions: who holds the account's seats, and ending one (or waiting for one to free).
+
+Request::
+
+    {"server": "HQ", "conflict": true, "max": 5, "active": 5, "now": "2026-...Z",
+     "sessions": [{"id", "device", "software", "version", "address", "started_at",
+                   "last_activity", "idle", "current"}]}
+
+``conflict`` is true when sign-in is blocked by the limit: then "Wait" is offered.
+Updates: ``{"sessions": [...], "max", "active", "now", "error"}`` (a refreshed list).
+Answers: ``{"action": "end", "session_id"}``, ``{"action": "wait"}``, ``{"action": "cancel"}``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from tkinter import messagebox, ttk
+from typing import Any
+
+from vms_tray.dialogs.common import Dialog, Json, T
+from vms_tray.i18n import ngettext
+
+
+def _parse(ts: Any) -> datetime:
+    try:
+        dt = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def order(sessions: list[Json]) -> list[Json]:
+    """Newest first, so the earliest session sits at the bottom of the table."""
+    return sorted(sessions, key=lambda s: _parse(s.get("started_at")), reverse=True)
+
+
+def recommended(sessions: list[Json]) -> str | None:
+    """The session to end first: an idle one before an active one, then the oldest activity,
+    then the oldest start. Never our own."""
+    others = [s for s in sessions if not s.get("current")]
+    if not others:
+        return None
+    best = min(
+        others,
+        key=lambda s: (
+            not s.get("idle"),
+            _parse(s.get("last_activity")),
+            _parse(s.get("started_at")),
+        ),
+    )
+    return str(best["id"])
+
+
+def ago(ts: Any, now: datetime) -> str:
+    seconds = max(0, int((now - _parse(ts)).total_seconds()))
+    if seconds < 60:
+        return T("just now")
+    minutes = seconds // 60
+    if minutes < 60:
+        return ngettext("%(n)d min ago", "%(n)d min ago", minutes) % {"n": minutes}
+    hours = minutes // 60
+    if hours < 48:
+        return ngettext("%(n)d hour ago", "%(n)d hours ago", hours) % {"n": hours}
+    days = hours // 24
+    return ngettext("%(n)d day ago", "%(n)d days ago", days) % {"n": days}
+
+
+def local_time(ts: Any) -> str:
+    return _parse(ts).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def run(request: Json, dlg: Dialog) -> None:
+    f = dlg.frame
+    px = dlg.px
+    dlg.root.title(T("User sessions — vms-tray"))
+    conflict = bool(request.get("conflict"))
+    server = str(request.get("server") or "")
+
+    headline = ttk.Label(f, text="", font="VmsTrayBold")
+    headline.grid(row=0, column=0, columnspan=3, sticky="w")
+    advice = ttk.Label(f, text="", wraplength=px(640))
+    advice.grid(row=1, column=0, columnspan=3, sticky="w", pady=(px(4), px(8)))
+
+    columns = ("device", "software", "started", "activity", "marks")
+    tree = ttk.Treeview(f, columns=columns, show="headings", selectmode="browse", height=7)
+    headings = {
+        "device": T("Device"),
+        "software": T("Software"),
+        "started": T("Started"),
+        "activity": T("Last activity"),
+        "marks": "",
+    }
+    widths = {"device": 150, "software": 130, "started": 130, "activity": 110, "marks": 170}
+    for col in columns:
+        tree.heading(col, text=headings[col], anchor="w")
+        tree.column(col, width=px(widths[col]), anchor="w", stretch=col == "device")
+    tree.grid(row=2, column=0, columnspan=3, sticky="nsew")
+    sb = ttk.Scrollbar(f, orient="vertical", command=tree.yview)
+    sb.grid(row=2, column=3, sticky="ns")
+    tree.configure(yscrollcommand=sb.set)
+    tree.tag_configure("current", foreground="#555555")
+    tree.tag_configure("recommended", background="#fff3cd")
+
+    message = ttk.Label(f, text="", style="Error.TLabel", wraplength=px(640))
+    message.grid(row=3, column=0, columnspan=3, sticky="w", pady=(px(4), 0))
+
+    data: dict[str, Any] = {"sessions": [], "by_id": {}}
+
+    def fill(req: Json) -> None:
+        sessions = order(list(req.get("sessions") or []))
+        now = _parse(req["now"]) if req.get("now") else datetime.now(UTC)
+        data["sessions"] = sessions
+        data["by_id"] = {str(s["id"]): s for s in sessions}
+        raw_active = req.get("active")
+        active = int(raw_active) if raw_active is not None else len(sessions)
+        maximum = req.get("max")
+        if maximum is None:
+            headline.configure(
+                text=ngettext("%(n)d session in use", "%(n)d sessions in use", active)
+                % {"n": active}
+            )
+        else:
+            headline.configure(
+                text=ngettext(
+                    "%(n)d of %(max)d session in use", "%(n)d of %(max)d sessions in use", maximum
+                )
+                % {"n": active, "max": int(maximum)}
+            )
+        rec = recommended(sessions)
+        tree.delete(*tree.get_children())
+        for s in sessions:
+            marks = []
+            if s.get("current"):
+                marks.append(T("this device"))
+            if s.get("idle"):
+                marks.append(T("idle"))
+            if str(s["id"]) == rec:
+                marks.append(T("★ recommended"))
+            tags = []
+            if s.get("current"):
+                tags.append("current")
+            if str(s["id"]) == rec:
+                tags.append("recommended")
+            software = " ".join(str(x) for x in (s.get("software"), s.get("version")) if x)
+            tree.insert(
+                "",
+                "end",
+                iid=str(s["id"]),
+                values=(
+                    str(s.get("device") or "?"),
+                    software,
+                    local_time(s.get("started_at")),
+                    ago(s.get("last_activity"), now),
+                    ", ".join(marks),
+                ),
+                tags=tags,
+            )
+        text = T("End idle sessions first, then the oldest: the marked one is the best candidate.")
+        if conflict:
+            text = (
+                T(
+                    "All sessions on %(server)s are in use. End one to sign in, or wait until one "
+                    "frees up."
+                )
+                % {"server": server}
+                + " "
+                + text
+            )
+        advice.configure(text=text)
+        message.configure(text=str(req.get("error") or ""))
+        if rec is not None:
+            tree.selection_set(rec)
+            tree.focus(rec)
+            tree.see(rec)
+        update_buttons()
+
+    def selected() -> Json | None:
+        sel = tree.selection()
+        return data["by_id"].get(sel[0]) if sel else None
+
+    def end_session() -> None:
+        s = selected()
+        if s is None:
+            message.configure(text=T("Select a session to end."))
+            return
+        if s.get("current"):
+            message.configure(text=T("This is this device's session: use Sign out instead."))
+            return
+        device = str(s.get("device") or "?")
+        ok = messagebox.askokcancel(
+            T("End session?"),
+            T(
+                "End the session on %(device)s? Whoever uses it is signed out and may lose "
+                "unsaved data."
+            )
+            % {"device": device},
+            icon="warning",
+            default="ok",
+            parent=dlg.root,
+        )
+        if ok:
+            dlg.finish({"action": "end", "session_id": str(s["id"])})
+        else:
+            tree.focus_set()
+
+    end_btn: ttk.Button | None = None
+
+    def update_buttons(_e: Any = None) -> None:
+        s = selected()
+        if end_btn is not None:
+            end_btn.state(["!disabled"] if s and not s.get("current") else ["disabled"])
+
+    specs = [(T("Close") if not conflict else T("Cancel"), dlg.cancel, False)]
+    if conflict:
+        specs.append((T("Wait for a free session"), lambda: dlg.finish({"action": "wait"}), False))
+    specs.append((T("End session…"), end_session, True))
+    bar = dlg.buttons(4, specs)
+    end_btn = bar.grid_slaves(row=0, column=len(specs) - 1)[0]  # type: ignore[assignment]
+    tree.bind("<<TreeviewSelect>>", update_buttons)
+    tree.bind("<Return>", lambda _e: end_session())
+    tree.bind("<Delete>", lambda _e: end_session())
+    f.columnconfigure(0, weight=1)
+    f.rowconfigure(2, weight=1)
+
+    def on_update(upd: Json) -> None:
+        fill({**request, **upd})
+
+    dlg.on_update = on_update
+    fill(request)
+    dlg.show(focus=tree)
