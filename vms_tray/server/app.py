@@ -1,0 +1,277 @@
+"""The HTTP face of protocol v1 (Starlette): parse, call ``Service``, render JSON or a problem.
+
+Service calls run in the thread pool: they hash passwords (scrypt) and touch SQLite, neither of
+which may block the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from vms_tray.server.problems import MEDIA_TYPE, Problem, http_problem, with_retry_after
+from vms_tray.server.service import ClientInfo, Service
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+MAX_BODY = 64 * 1024
+DEFAULT_MAX_PENDING_SIGN_INS = 128
+T = TypeVar("T")
+
+
+@cache
+def openapi_document() -> bytes:
+    return (resources.files("vms_tray") / "data" / "openapi.json").read_bytes()
+
+
+class _ProblemResponse(JSONResponse):
+    media_type = MEDIA_TYPE
+
+
+def problem_response(problem: Problem) -> Response:
+    headers = {"Cache-Control": "no-store", **problem.headers}
+    return _ProblemResponse(problem.body(), status_code=problem.status, headers=headers)
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return JSONResponse(data, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _bad(detail: str) -> Problem:
+    return Problem("invalid-request", detail)
+
+
+async def _body(request: Request, *, optional: bool = False) -> dict[str, Any]:
+    size = 0
+    chunks: list[bytes] = []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _bad(f"the body is larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        if optional:
+            return {}
+        raise _bad("a JSON object body is required")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise _bad("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise _bad("the body must be a JSON object")
+    return data
+
+
+def _str(
+    data: dict[str, Any], key: str, *, max_len: int = 200, where: str = "", min_len: int = 1
+) -> str:
+    value = data.get(key)
+    name = where + key
+    if not isinstance(value, str):
+        raise _bad(f"{name!r} must be a string")
+    if not min_len <= len(value) <= max_len:
+        raise _bad(f"{name!r} must be {min_len} to {max_len} characters long")
+    if "\x00" in value:
+        raise _bad(f"{name!r} must not contain NUL characters")
+    return value
+
+
+def _obj(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise _bad(f"{key!r} must be an object")
+    return value
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 512:
+        raise Problem("token-expired", "send 'Authorization: Bearer <token>'; sign in to get one")
+    return token
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class Api:
+    def __init__(
+        self,
+        service: Service,
+        *,
+        maintenance_file: Path | None = None,
+        max_pending_sign_ins: int = DEFAULT_MAX_PENDING_SIGN_INS,
+    ) -> None:
+        self.service = service
+        self.maintenance_file = maintenance_file
+        self.max_pending_sign_ins = max_pending_sign_ins
+        self._pending_sign_ins = 0
+
+    def _check_busy(self) -> None:
+        """Maintenance mode: while the file exists, API calls answer 503 (its content: seconds)."""
+        if self.maintenance_file is None:
+            return
+        try:
+            text = self.maintenance_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return
+        except OSError:
+            text = ""
+        try:
+            seconds = float(text) if text else 30.0
+        except ValueError:
+            seconds = 30.0
+        raise with_retry_after("server-busy", "the server is in maintenance; retry later", seconds)
+
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return await run_in_threadpool(fn, *args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            log.warning("storage busy: %s", exc)
+            raise with_retry_after("server-busy", "the session store is busy; retry", 1) from None
+
+    async def server(self, request: Request) -> Response:
+        return _json(self.service.info())
+
+    async def openapi(self, request: Request) -> Response:
+        return Response(openapi_document(), media_type="application/json")
+
+    async def captcha(self, request: Request) -> Response:
+        self._check_busy()
+        data = await _body(request, optional=True)
+        replaces = data.get("replaces")
+        if replaces is not None and (not isinstance(replaces, str) or len(replaces) > 200):
+            raise _bad("'replaces' must be a captcha id")
+        return _json(await self._call(self.service.new_captcha, replaces), 201)
+
+    async def sign_in(self, request: Request) -> Response:
+        self._check_busy()
+        data = await _body(request)
+        address = _address(request)
+        if "conflict_token" in data:
+            token = _str(data, "conflict_token", max_len=512)
+            return _json(await self._call(self.service.finish_sign_in, token, address), 201)
+        login = _str(data, "login", max_len=128)
+        password = _str(data, "password", max_len=1024)
+        c = _obj(data, "client")
+        client = ClientInfo(
+            _str(c, "device", where="client."),
+            _str(c, "software", where="client."),
+            _str(c, "version", where="client."),
+        )
+        captcha: tuple[str, str] | None = None
+        if data.get("captcha") is not None:
+            cap = _obj(data, "captcha")
+            captcha = (
+                _str(cap, "id", where="captcha."),
+                _str(cap, "answer", where="captcha.", max_len=64, min_len=0),
+            )
+        if self._pending_sign_ins >= self.max_pending_sign_ins:
+            raise with_retry_after("server-busy", "too many sign-ins in progress; retry", 1)
+        self._pending_sign_ins += 1
+        try:
+            result = await self._call(
+                self.service.sign_in, login, password, client, address, captcha
+            )
+        finally:
+            self._pending_sign_ins -= 1
+        return _json(result, 201)
+
+    async def refresh(self, request: Request) -> Response:
+        self._check_busy()
+        data = await _body(request)
+        token = _str(data, "refresh_token", max_len=512)
+        return _json(await self._call(self.service.refresh, token))
+
+    async def list_sessions(self, request: Request) -> Response:
+        self._check_busy()
+        caller = await self._call(self.service.authenticate, _bearer(request), allow_conflict=True)
+        return _json(await self._call(self.service.list_sessions, caller))
+
+    async def current(self, request: Request) -> Response:
+        self._check_busy()
+        caller = await self._call(self.service.authenticate, _bearer(request), allow_conflict=True)
+        return _json(await self._call(self.service.current, caller))
+
+    async def sign_out(self, request: Request) -> Response:
+        self._check_busy()
+        await self._call(self.service.sign_out, _bearer(request))
+        return Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+    async def end_session(self, request: Request) -> Response:
+        self._check_busy()
+        session_id = str(request.path_params["id"])
+        caller = await self._call(self.service.authenticate, _bearer(request), allow_conflict=True)
+        await self._call(self.service.end_session, caller, session_id)
+        return Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return problem_response(exc)
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    return _ProblemResponse(
+        http_problem(exc.status_code, str(exc.detail), f"{request.method} {request.url.path}"),
+        status_code=exc.status_code,
+        headers=headers,
+    )
+
+
+async def _on_error(request: Request, exc: Exception) -> Response:
+    log.error("unexpected %s in %s %s", type(exc).__name__, request.method, request.url.path)
+    return _ProblemResponse(
+        http_problem(500, "Internal Server Error", "the server failed; see its log"),
+        status_code=500,
+    )
+
+
+def build_app(
+    service: Service,
+    *,
+    maintenance_file: Path | None = None,
+    max_pending_sign_ins: int = DEFAULT_MAX_PENDING_SIGN_INS,
+) -> Starlette:
+    api = Api(service, maintenance_file=maintenance_file, max_pending_sign_ins=max_pending_sign_ins)
+    handler = Callable[[Request], Awaitable[Response]]
+    routes: list[tuple[str, handler, list[str]]] = [
+        ("/openapi.json", api.openapi, ["GET"]),
+        (f"{API}/server", api.server, ["GET"]),
+        (f"{API}/captcha", api.captcha, ["POST"]),
+        (f"{API}/sessions", api.sign_in, ["POST"]),
+        (f"{API}/sessions", api.list_sessions, ["GET"]),
+        (f"{API}/sessions/refresh", api.refresh, ["POST"]),
+        (f"{API}/sessions/current", api.current, ["GET"]),
+        (f"{API}/sessions/current", api.sign_out, ["DELETE"]),
+        (f"{API}/sessions/{{id}}", api.end_session, ["DELETE"]),
+    ]
+    app = Starlette(
+        routes=[Route(path, fn, methods=methods) for path, fn, methods in routes],
+        exception_handlers={
+            Problem: _on_problem,
+            HTTPException: _on_http,
+            Exception: _on_error,
+        },
+    )
+    app.state.service = service
+    return app

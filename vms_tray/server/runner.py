@@ -1,0 +1,179 @@
+"""Running the reference server: in a background thread (tests, demo) or as the CLI's foreground.
+
+``ServerHandle.start`` binds the socket itself (``port=0`` picks a free one), so the URL is known
+before the first request; uvicorn then serves on that socket with TLS in a daemon thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+
+from vms_tray.server.app import DEFAULT_MAX_PENDING_SIGN_INS, build_app
+from vms_tray.server.captcha import CaptchaStore
+from vms_tray.server.clock import Clock, SystemClock
+from vms_tray.server.service import ServerConfig, Service
+from vms_tray.server.storage import Store
+from vms_tray.server.tls import ensure_self_signed, fingerprint_pem
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "server.sqlite3"
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+
+
+def open_store(data_dir: Path) -> Store:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Store(data_dir / DB_NAME)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Lets a restarted server take the same port while old connections sit in TIME_WAIT.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def url_for(host: str, port: int) -> str:
+    return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 0
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    maintenance_file: Path | None = None
+    captcha_log: Path | None = None
+    max_pending_sign_ins: int = DEFAULT_MAX_PENDING_SIGN_INS
+    access_log: bool = False
+
+
+class ServerHandle:
+    """A reference server serving HTTPS from a background thread until ``stop()``."""
+
+    def __init__(
+        self,
+        service: Service,
+        server: uvicorn.Server,
+        thread: threading.Thread,
+        url: str,
+        port: int,
+        cert_pem_path: Path,
+        data_dir: Path,
+    ) -> None:
+        self.service = service
+        self._server = server
+        self._thread = thread
+        self.url = url
+        self.port = port
+        self.cert_pem_path = cert_pem_path
+        self.cert_pem = cert_pem_path.read_bytes()
+        self.fingerprint = fingerprint_pem(self.cert_pem)
+        self.data_dir = data_dir
+
+    @classmethod
+    def start(
+        cls,
+        data_dir: Path,
+        *,
+        config: ServerConfig | None = None,
+        clock: Clock | None = None,
+        options: ServerOptions | None = None,
+        store: Store | None = None,
+    ) -> ServerHandle:
+        opts = options or ServerOptions()
+        clock = clock or SystemClock()
+        if opts.tls_cert and opts.tls_key:
+            cert_path, key_path = opts.tls_cert, opts.tls_key
+        else:
+            cert_path, key_path = ensure_self_signed(data_dir, opts.host)
+        store = store or open_store(data_dir)
+        service = Service(
+            store,
+            clock,
+            config or ServerConfig(),
+            CaptchaStore(clock, answer_log=opts.captcha_log),
+        )
+        app = build_app(
+            service,
+            maintenance_file=opts.maintenance_file,
+            max_pending_sign_ins=opts.max_pending_sign_ins,
+        )
+        sock = bind(opts.host, opts.port)
+        port = int(sock.getsockname()[1])
+        uv_config = uvicorn.Config(
+            app,
+            ssl_certfile=str(cert_path),
+            ssl_keyfile=str(key_path),
+            lifespan="off",
+            log_config=None,
+            access_log=opts.access_log,
+            timeout_graceful_shutdown=5,
+            server_header=False,
+            proxy_headers=False,
+        )
+        server = uvicorn.Server(uv_config)
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                server.run(sockets=[sock])
+            except BaseException as exc:  # reported to start() or logged; never lost silently
+                failure.append(exc)
+                log.exception("reference server thread failed")
+            finally:
+                sock.close()
+
+        thread = threading.Thread(target=run, name=f"refserver:{port}", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if failure or not thread.is_alive():
+                raise RuntimeError("the reference server failed to start (see the log)")
+            if time.monotonic() > deadline:
+                server.should_exit = True
+                raise RuntimeError("the reference server did not start in time")
+            time.sleep(0.01)
+        log.info("reference server listening on %s", url_for(opts.host, port))
+        return cls(service, server, thread, url_for(opts.host, port), port, cert_path, data_dir)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(STOP_TIMEOUT)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(STOP_TIMEOUT)
+        self.service.store.close()
+
+    def __enter__(self) -> ServerHandle:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
