@@ -1,0 +1,217 @@
+"""Passwords of server connections: in a secure OS keyring, or only in this process's memory.
+
+The API other modules use::
+
+    SERVICE = "vms-tray"                        the keyring service name of every entry
+    credential_key(name) -> str                 the entry's user name: the connection name,
+                                                trimmed and case-folded (names ignore case)
+    is_secure_backend(backend) -> bool          the policy, as a question
+    secure_backend(backend=None) -> KeyringBackend
+                                                the policy: the given backend (default:
+                                                keyring.get_keyring()) if it is secure, else
+                                                NoSecureKeyring saying what to do
+    open_credentials(backend=None) -> Credentials
+                                                for the daemon: a keyring-backed store, or, with
+                                                no secure keyring, a memory-only one whose
+                                                ``warning`` says so (the user is asked each time)
+    Credentials(backend: KeyringBackend | None)  None: memory only, for this process's lifetime
+        .persistent -> bool                     True when passwords survive the process
+        .warning -> str | None                  why passwords are not remembered, if they are not
+        .get(name) -> str | None
+        .has(name) -> bool
+        .set(name, password) -> None            InvalidInput for an empty password
+        .forget(name) -> bool                   True if a password was removed
+        .rename(old, new) -> None               moves the entry when a connection is renamed
+
+Passwords never reach the config file, logs, command lines or exception messages. Insecure
+backends are refused: keyrings.alt (plaintext and "encrypted" files; vms-tray does not depend on
+it), keyring's ``fail`` and ``null`` backends, and a chainer with nothing else in it. Every error
+the backend raises (a locked keyring, a D-Bus failure) becomes a one-line CredentialError.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+
+from vms_tray.config import name_key
+from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring
+
+__all__ = [
+    "SERVICE",
+    "Credentials",
+    "credential_key",
+    "is_secure_backend",
+    "open_credentials",
+    "secure_backend",
+]
+
+SERVICE = "vms-tray"
+
+log = logging.getLogger(__name__)
+
+_INSECURE_PACKAGES = ("keyrings.alt",)
+_INSECURE_CLASSES = {
+    ("keyring.backends.fail", "Keyring"),
+    ("keyring.backends.null", "Keyring"),
+}
+_HOW_TO_GET_ONE = (
+    "start a secure keyring (GNOME Keyring or KWallet on Linux; macOS Keychain and Windows "
+    "Credential Locker work out of the box)"
+)
+
+T = TypeVar("T")
+
+
+def credential_key(name: str) -> str:
+    """The keyring user name of a connection's entry: stable across changes of letter case."""
+    return name_key(name)
+
+
+def _class_name(backend: object) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _members(backend: KeyringBackend) -> list[KeyringBackend] | None:
+    """The backends a chainer delegates to, or None when ``backend`` is not a chainer."""
+    from keyring.backends.chainer import ChainerBackend
+
+    if not isinstance(backend, ChainerBackend):
+        return None
+    members: list[KeyringBackend] = list(backend.backends)
+    return members
+
+
+def _insecure_leaf(backend: object) -> bool:
+    cls = type(backend)
+    module = cls.__module__
+    if any(module == p or module.startswith(p + ".") for p in _INSECURE_PACKAGES):
+        return True
+    return (module, cls.__qualname__) in _INSECURE_CLASSES
+
+
+def is_secure_backend(backend: KeyringBackend) -> bool:
+    """Whether vms-tray may keep passwords in ``backend`` (see the module docstring)."""
+    members = _members(backend)
+    if members is None:
+        return not _insecure_leaf(backend)
+    return any(not _insecure_leaf(m) and _members(m) is None for m in members)
+
+
+def secure_backend(backend: KeyringBackend | None = None) -> KeyringBackend:
+    """The keyring to keep passwords in, after the security policy; raises NoSecureKeyring.
+
+    A chainer is replaced by its highest-priority secure member, so a write can never fall
+    through to an insecure one.
+    """
+    if backend is None:
+        try:
+            backend = keyring.get_keyring()
+        except Exception as exc:  # a broken keyring configuration must not crash the caller
+            log.debug("loading the keyring backend failed: %s", type(exc).__name__)
+            raise NoSecureKeyring(
+                f"the system keyring could not be loaded ({type(exc).__name__}): "
+                f"{_HOW_TO_GET_ONE}; until then passwords are asked for each time"
+            ) from None
+    members = _members(backend)
+    if members is not None:
+        secure = [m for m in members if not _insecure_leaf(m) and _members(m) is None]
+        if secure:
+            return secure[0]
+    elif not _insecure_leaf(backend):
+        return backend
+    raise NoSecureKeyring(
+        f"no secure keyring is available (found {_class_name(backend)}): {_HOW_TO_GET_ONE}; "
+        "until then passwords are asked for each time"
+    )
+
+
+def _translate(exc: Exception, action: str) -> CredentialError:
+    # Only the class name of a foreign error: its text is not ours to vouch for.
+    log.debug("keyring failed to %s: %s", action, type(exc).__name__)
+    if isinstance(exc, keyring.errors.KeyringLocked):
+        return CredentialError(
+            f"the system keyring is locked, so vms-tray could not {action}: unlock it (sign in "
+            "to the desktop session or open your keyring app) and try again"
+        )
+    if isinstance(exc, keyring.errors.InitError | keyring.errors.NoKeyringError):
+        return CredentialError(
+            f"the system keyring is not available, so vms-tray could not {action} "
+            f"({type(exc).__name__}): make sure it is running (e.g. gnome-keyring) and try again"
+        )
+    return CredentialError(
+        f"the system keyring failed, so vms-tray could not {action} ({type(exc).__name__}): "
+        "make sure it is running and unlocked, then try again"
+    )
+
+
+class Credentials:
+    """Passwords by connection name; see the module docstring for the contract."""
+
+    def __init__(self, backend: KeyringBackend | None, warning: str | None = None) -> None:
+        self._backend = backend
+        self._memory: dict[str, str] = {}
+        self.warning = warning
+
+    @property
+    def persistent(self) -> bool:
+        return self._backend is not None
+
+    def _call(self, action: str, fn: Callable[[KeyringBackend], T]) -> T:
+        assert self._backend is not None
+        try:
+            return fn(self._backend)
+        except Exception as exc:
+            raise _translate(exc, action) from None
+
+    def get(self, name: str) -> str | None:
+        key = credential_key(name)
+        if self._backend is None:
+            return self._memory.get(key)
+        return self._call("read the password", lambda b: b.get_password(SERVICE, key))
+
+    def has(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def set(self, name: str, password: str) -> None:
+        if not password:
+            raise InvalidInput("the password is empty: type the password of the server account")
+        key = credential_key(name)
+        if self._backend is None:
+            self._memory[key] = password
+            return
+        self._call("store the password", lambda b: b.set_password(SERVICE, key, password))
+
+    def forget(self, name: str) -> bool:
+        key = credential_key(name)
+        if self._backend is None:
+            return self._memory.pop(key, None) is not None
+        if self.get(name) is None:
+            return False
+        self._call("forget the password", lambda b: b.delete_password(SERVICE, key))
+        return True
+
+    def rename(self, old: str, new: str) -> None:
+        """Move the password of connection ``old`` to ``new`` (nothing to do if none is stored)."""
+        if credential_key(old) == credential_key(new):
+            return
+        password = self.get(old)
+        if password is None:
+            return
+        self.set(new, password)
+        self.forget(old)
+
+
+def open_credentials(backend: KeyringBackend | None = None) -> Credentials:
+    """Credentials in the secure keyring, or in memory (with a logged warning) without one."""
+    try:
+        return Credentials(secure_backend(backend))
+    except NoSecureKeyring as exc:
+        log.warning("%s", exc)
+        return Credentials(None, warning=str(exc))
