@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from vms_tray.errors import Unsupported
 
@@ -169,3 +169,9 @@ class ServerKind(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release the HTTP connection pool."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
