@@ -43,11 +43,16 @@ class Runner(Protocol):
 
 
 class SubprocessRunner:
-    def __init__(self, timeout: float = 30.0) -> None:
+    """The real runner. ``base_env`` replaces ``os.environ`` for the child (tests give systemctl
+    an environment in which it cannot reach the developer's own user manager)."""
+
+    def __init__(self, timeout: float = 30.0, base_env: Mapping[str, str] | None = None) -> None:
         self.timeout = timeout
+        self.base_env = dict(base_env) if base_env is not None else None
 
     def __call__(self, argv: Sequence[str], env: Mapping[str, str] | None = None) -> CommandResult:
-        full_env = {**os.environ, **env} if env else None
+        base = self.base_env if self.base_env is not None else os.environ
+        full_env = {**base, **(env or {})}
         try:
             done = subprocess.run(
                 list(argv),

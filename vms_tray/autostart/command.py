@@ -9,7 +9,6 @@ console script whose shebang may point at a vanished interpreter.
 
 from __future__ import annotations
 
-import ntpath
 import re
 import shlex
 import subprocess
@@ -22,12 +21,10 @@ RUN_ARGS = ("-m", "vms_tray", "run")
 def launch_command(executable: str, platform: str, *, gui: bool) -> list[str]:
     """argv that starts the tray; ``gui`` asks for no console window (pythonw.exe on Windows)."""
     exe = executable
-    if platform == "win32" and gui:
-        head, tail = ntpath.split(executable)
-        if tail.lower() == "python.exe":
-            candidate = ntpath.join(head, "pythonw.exe")
-            if Path(candidate).exists():
-                exe = candidate
+    if platform == "win32" and gui and Path(executable).name.lower() == "python.exe":
+        candidate = Path(executable).with_name("pythonw.exe")
+        if candidate.exists():
+            exe = str(candidate)
     return [exe, *RUN_ARGS]
 
 
@@ -136,6 +133,7 @@ def parse_systemd_exec(value: str) -> list[str]:
     lexer.escapedquotes = '"'
     lexer.escape = "\\"
     lexer.quotes = "\"'"
+    lexer.commenters = ""
     return [a.replace("%%", "%").replace("$$", "$") for a in lexer]
 
 

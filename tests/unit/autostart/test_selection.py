@@ -1,0 +1,55 @@
+"""Choosing the backend: one per platform by priority, an environment override, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.autostart.fakes import SystemFactory
+from vms_tray import autostart
+from vms_tray.autostart import AutostartError, default_backend, get_backend
+
+
+@pytest.mark.parametrize(
+    ("platform", "expected"),
+    [("linux", "xdg"), ("freebsd14", "xdg"), ("darwin", "launchd"), ("win32", "registry")],
+)
+def test_default_per_platform(make_system: SystemFactory, platform: str, expected: str) -> None:
+    assert default_backend(make_system(platform)).name == expected
+
+
+def test_viability_per_platform(make_system: SystemFactory) -> None:
+    viable = {b.name for b in autostart.all_backends(make_system("darwin")) if b.viable}
+    assert viable == {"launchd"}
+    viable = {b.name for b in autostart.all_backends(make_system("win32")) if b.viable}
+    assert viable == {"registry"}
+
+
+def test_systemd_needs_systemctl(make_system: SystemFactory) -> None:
+    backend = get_backend(
+        "systemd", make_system("linux", env={"PATH": "/nonexistent"}), check=False
+    )
+    assert not backend.viable
+    assert "systemctl" in backend.why_not_viable
+
+
+def test_env_override(make_system: SystemFactory) -> None:
+    system = make_system("linux", env={autostart.ENV_METHOD: "systemd"})
+    if not get_backend("systemd", system, check=False).viable:
+        pytest.skip("systemctl is not on PATH here")  # the override itself is tested below
+    assert default_backend(system).name == "systemd"
+
+
+def test_env_override_to_an_unusable_method_fails_clearly(make_system: SystemFactory) -> None:
+    system = make_system("linux", env={autostart.ENV_METHOD: "launchd"})
+    with pytest.raises(AutostartError, match="launchd autostart is not available on linux"):
+        default_backend(system)
+
+
+def test_unknown_method(make_system: SystemFactory) -> None:
+    with pytest.raises(AutostartError, match="unknown autostart method 'cron'"):
+        get_backend("cron", make_system("linux"))
+
+
+def test_no_method_on_an_unknown_platform(make_system: SystemFactory) -> None:
+    with pytest.raises(AutostartError, match="no way to start vms-tray at login"):
+        default_backend(make_system("haiku"))
