@@ -1,0 +1,240 @@
+"""The real tray on a real X server: the icon shows in trayer, the menu opens and its items post
+commands, a left click opens the right dialog, and Quit ends the process.
+
+The tray runs in a child process (tests/desktop/tray_child.py) with a fake daemon at the
+boundary: snapshots in on stdin, posted commands out on stdout.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.desktop.conftest import ARTIFACTS
+from tests.support import components
+
+pytestmark = pytest.mark.desktop
+
+ROOT = Path(__file__).resolve().parents[2]
+HAVE_GI = importlib.util.find_spec("gi") is not None
+SERVERS = [
+    {"name": "HQ", "default": True, "kind": "native"},
+    {"name": "Branch", "default": False, "kind": "native"},
+]
+SIGNED_IN = {
+    "state": "signed_in",
+    "server": "HQ",
+    "login": "operator",
+    "sessions_in_use": 3,
+    "max_sessions": 5,
+    "servers": SERVERS,
+}
+GREEN = (0x1F, 0x9D, 0x55)
+AMBER = (0xE0, 0xA1, 0x00)
+
+
+class TrayProcess:
+    def __init__(self, desktop: components.Desktop, backend: str, profile: Path) -> None:
+        self.desktop = desktop
+        env = {
+            **desktop.env,
+            "PYSTRAY_BACKEND": backend,
+            "VMS_TRAY_LANG": "en",
+            "VMS_TRAY_PROFILE": str(profile),
+            "VMS_TRAY_NOTIFIER": "log",
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.desktop.tray_child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.strip():
+                self.lines.put(json.loads(line))
+
+    def push(self, snapshot: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(snapshot) + "\n")
+        self.proc.stdin.flush()
+
+    def expect(self, key: str, timeout: float = 10) -> dict[str, Any]:
+        """The next output line that has ``key`` (skipping others)."""
+        while True:
+            msg = self.lines.get(timeout=timeout)
+            if key in msg:
+                return msg
+
+    def icon_window(self) -> str:
+        found: list[str] = []
+
+        def embedded() -> bool:
+            out = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--name", "^vms-tray"],
+                env=self.desktop.env,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            ).stdout.split()
+            found[:] = out
+            return bool(out)
+
+        components.wait_until(embedded, 15, "the tray icon window")
+        return found[0]
+
+    def icon_box(self) -> tuple[int, int, int, int]:
+        wid = self.icon_window()
+        out = self.desktop.xdotool("getwindowgeometry", "--shell", wid)
+        g = dict(line.split("=", 1) for line in out.split())
+        x, y, w, h = (int(g[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+        return x, y, x + w, y + h
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+@pytest.fixture
+def tray(desktop: components.Desktop, tmp_path: Path) -> Iterator[TrayProcess]:
+    backend = "gtk" if HAVE_GI else "xorg"
+    components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
+    t = TrayProcess(desktop, backend, tmp_path / "profile")
+    t.push(SIGNED_IN)
+    assert t.expect("ready")["backend"] == backend
+    yield t
+    t.close()
+
+
+def _close(a: tuple[int, int, int], b: tuple[int, int, int], tol: int = 40) -> bool:
+    return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
+
+
+def _share(img: Image.Image, color: tuple[int, int, int]) -> float:
+    raw = img.convert("RGB").tobytes()
+    px = [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
+    return sum(1 for p in px if _close(p, color)) / len(px)
+
+
+def _icon_pixels(desktop: components.Desktop, t: TrayProcess, name: str) -> Image.Image:
+    shot = desktop.screenshot(ARTIFACTS / f"{name}-root.png")
+    img = Image.open(shot).crop(t.icon_box())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    img.save(ARTIFACTS / f"{name}.png")
+    return img
+
+
+def test_icon_appears_and_follows_the_state(desktop: components.Desktop, tray: TrayProcess) -> None:
+    got: list[Image.Image] = []
+
+    def green() -> bool:
+        got[:] = [_icon_pixels(desktop, tray, "tray-signed-in")]
+        return _share(got[0], GREEN) > 0.1
+
+    components.wait_until(green, 10, "a green (signed-in) icon in the tray", step=0.2)
+    # The tooltip is the window title of the embedded icon (GTK status icon).
+    title = desktop.xdotool("getwindowname", tray.icon_window())
+    assert "Server: HQ" in title and "Login: operator" in title and "3 of 5 sessions" in title
+
+    tray.push({**SIGNED_IN, "sessions_in_use": 4})
+
+    def amber() -> bool:
+        img = _icon_pixels(desktop, tray, "tray-near-limit")
+        return _share(img, AMBER) > 0.1 and _share(img, GREEN) < 0.02
+
+    components.wait_until(amber, 10, "the icon to turn amber (near the limit)", step=0.2)
+
+
+def _open_menu(desktop: components.Desktop, tray: TrayProcess) -> None:
+    wid = tray.icon_window()
+    before = set(desktop.xdotool("search", "--onlyvisible", "--class", "Tray_child.py").split())
+    desktop.xdotool("mousemove", "--window", wid, "16", "15", "click", "3")
+
+    def menu_shown() -> bool:
+        now = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--class", "Tray_child.py"],
+            env=desktop.env,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout.split()
+        return bool(set(now) - before)
+
+    components.wait_until(menu_shown, 10, "the tray menu to open")
+
+
+def test_menu_switches_server_and_quits(desktop: components.Desktop, tray: TrayProcess) -> None:
+    _open_menu(desktop, tray)
+    # status line, Sign out, Servers -> submenu (HQ), Branch.
+    desktop.xdotool("key", "--delay", "60", "Down", "Down", "Down", "Right", "Down")
+    desktop.screenshot(ARTIFACTS / "tray-menu.png")
+    desktop.xdotool("key", "Return")
+    assert tray.expect("command") == {"command": "SwitchServer", "fields": {"name": "Branch"}}
+
+    _open_menu(desktop, tray)
+    desktop.xdotool("key", "--delay", "60", "Down", "Down", "Return")  # Sign out
+    assert tray.expect("command") == {"command": "SignOut", "fields": {}}
+
+    _open_menu(desktop, tray)
+    desktop.xdotool("key", "--delay", "60", "Up", "Return")  # the last item: Quit
+    assert tray.expect("command") == {"command": "Quit", "fields": {}}
+    assert tray.expect("exited")
+    assert tray.proc.wait(timeout=10) == 0
+
+
+def test_left_click_opens_sign_in_when_signed_out(
+    desktop: components.Desktop, tray: TrayProcess
+) -> None:
+    tray.push({"state": "signed_out", "servers": SERVERS})
+    wid = tray.icon_window()
+    components.wait_until(
+        lambda: "Signed out" in desktop.xdotool("getwindowname", wid), 10, "the new tooltip"
+    )
+    desktop.xdotool("mousemove", "--window", wid, "16", "15", "click", "1")
+
+    def login_open() -> bool:
+        r = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", "^Sign in"],
+            env=desktop.env,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+        return bool(r.stdout.strip())
+
+    components.wait_until(login_open, 15, "the sign-in dialog after a left click")
+    dlg = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", "^Sign in"],
+        env=desktop.env,
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=True,
+    ).stdout.split()[0]
+    desktop.xdotool("windowfocus", "--sync", dlg)
+    desktop.xdotool("key", "Escape")
+    components.wait_until(lambda: not login_open(), 10, "the dialog to close on Esc")

@@ -1,0 +1,1 @@
+"""The tray icon: a pure view of the daemon snapshot (view), pystray (icon), wiring (app)."""

@@ -1,0 +1,559 @@
+"""The tray application: daemon snapshots in, icon/menu out, menu clicks -> commands or dialogs.
+
+``run_tray(daemon)`` is what ``vms-tray run`` calls on the main thread. The tray thread never
+waits on the network or a dialog: a snapshot only recomputes the (pure) view, and each menu click
+is handed to one worker thread, which posts a command to the daemon or starts a dialog child
+process (see :mod:`vms_tray.dialogs.launcher`).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from vms_tray import __version__, commands, i18n, paths
+from vms_tray.dialogs.launcher import DialogLauncher, Json
+from vms_tray.session.snapshot import Snapshot, State
+from vms_tray.tray.view import Intent, MenuEntry, TrayView, build_view, status_intent
+
+log = logging.getLogger(__name__)
+
+# Action ids of notification buttons (vms_tray.notify.notices / vms_tray.daemon.notices).
+NOTICE_ACTIONS: dict[str, Intent] = {
+    "show_sessions": Intent.SESSIONS,
+    "sign_in": Intent.SIGN_IN,
+    "show_captcha": Intent.CAPTCHA,
+}
+
+
+class Daemon(Protocol):
+    """What the tray needs from the daemon. Optional extras are looked up with getattr:
+    ``notifier`` (to route notification buttons here), ``captcha()`` and ``sessions()``."""
+
+    def snapshot(self) -> Snapshot: ...
+
+    def subscribe(self, callback: Callable[[Snapshot], None]) -> Any: ...
+
+    def post(self, command: commands.Command) -> None: ...
+
+
+class Icon(Protocol):
+    has_menu: bool
+    has_notification: bool
+    backend: str
+
+    def show(self, view: TrayView) -> None: ...
+
+    def run(self, ready: Callable[[], None] | None = None) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def notify(self, title: str, message: str) -> None: ...
+
+
+IconFactory = Callable[[Callable[[Intent, "str | None"], None], Callable[[], None]], Icon]
+
+
+def _default_icon_factory(
+    on_intent: Callable[[Intent, str | None], None], on_popup: Callable[[], None]
+) -> Icon:
+    from vms_tray.tray.icon import TrayIcon
+
+    return TrayIcon(on_intent, on_popup)
+
+
+def _autostart_backend() -> Any:
+    try:
+        from vms_tray.autostart import default_backend
+    except ImportError:
+        return None
+    try:
+        return default_backend()
+    except Exception as exc:
+        log.info("start at login is unavailable here: %s", exc)
+        return None
+
+
+def _open_folder(path: str) -> None:
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606
+        return
+    opener = "open" if sys.platform == "darwin" else "xdg-open"
+    subprocess.Popen(
+        [opener, path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _sessions_json(sessions: Any) -> list[Json]:
+    out: list[Json] = []
+    for s in sessions or ():
+        out.append(
+            {
+                "id": s.id,
+                "device": s.device,
+                "software": s.software,
+                "version": s.version,
+                "address": s.address,
+                "started_at": _iso(s.started_at),
+                "last_activity": _iso(s.last_activity),
+                "idle": s.idle,
+                "current": s.current,
+            }
+        )
+    return out
+
+
+def _error_json(snap: Snapshot) -> Json | None:
+    """What the login dialog shows inline for the last failure."""
+    if not snap.last_error:
+        return None
+    kind = getattr(snap, "error_kind", None)
+    fingerprint = getattr(snap, "fingerprint", None)
+    if not kind:
+        low = snap.last_error.lower()
+        if "certificate" in low and ("trust" in low or "fingerprint" in low):
+            kind = "untrusted"
+        elif "password" in low or "credential" in low or "login" in low:
+            kind = "credentials"
+        elif "unreachable" in low or "timed out" in low or "connect" in low:
+            kind = "unreachable"
+        else:
+            kind = "other"
+    return {"kind": kind, "message": snap.last_error, "fingerprint": fingerprint}
+
+
+class TrayApp:
+    def __init__(
+        self,
+        daemon: Daemon,
+        *,
+        icon_factory: IconFactory = _default_icon_factory,
+        launcher: DialogLauncher | None = None,
+        autostart: Any = "auto",
+        open_folder: Callable[[str], None] = _open_folder,
+    ) -> None:
+        self.daemon = daemon
+        self.launcher = launcher or DialogLauncher()
+        self.autostart = _autostart_backend() if autostart == "auto" else autostart
+        self.open_folder = open_folder
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._work, name="tray-actions", daemon=True)
+        self._snap = Snapshot()
+        self._autostart_on: bool | None = None
+        self._user_signing_in = False
+        self._captcha_id: str | None = None
+        self._stopping = threading.Event()
+        self.icon = icon_factory(self.on_intent, self.on_popup)
+        self.view: TrayView | None = None
+
+    # --- state -> view --------------------------------------------------------------------------
+
+    def render(self, snap: Snapshot) -> TrayView:
+        view = build_view(
+            snap,
+            autostart=self._autostart_on,
+            autostart_available=self.autostart is not None,
+        )
+        self.view = view
+        self.icon.show(view)
+        return view
+
+    def on_snapshot(self, snap: Snapshot) -> None:
+        """Called by the daemon (its thread) on every change: re-render, maybe follow up."""
+        old, self._snap = self._snap, snap
+        try:
+            self.render(snap)
+        except Exception:
+            log.exception("could not update the tray icon")
+        if snap.state != old.state or snap.last_error != old.last_error:
+            self._submit(lambda: self._follow_up(old, snap))
+        elif snap.state is State.CAPTCHA_REQUIRED:
+            self._submit(self._push_captcha)
+
+    def _follow_up(self, old: Snapshot, snap: Snapshot) -> None:
+        """After a sign-in the user started, open what the new state needs."""
+        if snap.state is State.CAPTCHA_REQUIRED:
+            self._push_captcha()
+            if self._user_signing_in:
+                self.open_captcha()
+            return
+        self._close_dialog("captcha")
+        if not self._user_signing_in:
+            return
+        if snap.state is State.LIMIT_REACHED and not snap.waiting_for_seat:
+            self.open_sessions()
+        elif snap.state in (State.ERROR, State.SIGNED_OUT) and snap.last_error:
+            self._user_signing_in = False
+            self.open_login(error=_error_json(snap))
+        elif snap.state is State.SIGNED_IN:
+            self._user_signing_in = False
+
+    # --- intents (tray thread) -> worker ---------------------------------------------------------
+
+    def _submit(self, job: Callable[[], None]) -> None:
+        self._jobs.put(job)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                job()
+            except Exception:
+                log.exception("tray action failed")
+
+    def on_intent(self, intent: Intent, arg: str | None = None) -> None:
+        """A menu click. Runs on the tray's thread: hand it off and return at once."""
+        self._submit(lambda: self.handle(intent, arg))
+
+    def on_notice_action(self, action_id: str) -> None:
+        intent = NOTICE_ACTIONS.get(action_id)
+        if intent is None:
+            log.warning("unknown notification action %s", action_id)
+            return
+        self.on_intent(intent)
+
+    def on_popup(self) -> None:
+        """Backends without a menu: show the same menu as a popup at the pointer."""
+        self._submit(self.open_popup)
+
+    def handle(self, intent: Intent, arg: str | None = None) -> None:
+        snap = self._snap
+        post = self.daemon.post
+        if intent is Intent.STATUS:
+            intent = status_intent(snap)
+        if intent is Intent.SIGN_IN:
+            self.open_login()
+        elif intent is Intent.SIGN_OUT:
+            self._user_signing_in = False
+            post(commands.SignOut())
+        elif intent is Intent.CAPTCHA:
+            self.open_captcha()
+        elif intent in (Intent.RESOLVE_LIMIT, Intent.SESSIONS):
+            self.open_sessions()
+        elif intent is Intent.CANCEL_WAIT:
+            post(commands.CancelWait())
+        elif intent is Intent.SWITCH_SERVER and arg:
+            if arg != snap.server:
+                post(commands.SwitchServer(arg))
+        elif intent is Intent.MANAGE_SERVERS:
+            self.open_servers()
+        elif intent is Intent.TOGGLE_AUTOSTART:
+            self.toggle_autostart()
+        elif intent is Intent.OPEN_LOG:
+            folder = paths.log_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            self.open_folder(str(folder))
+        elif intent is Intent.ABOUT:
+            self.open_about()
+        elif intent is Intent.QUIT:
+            self.quit()
+
+    # --- dialogs --------------------------------------------------------------------------------
+
+    def _request(self, **data: Any) -> Json:
+        return {"language": i18n.current_language(), **data}
+
+    def _close_dialog(self, name: str) -> None:
+        h = self.launcher.current(name)
+        if h is not None:
+            h.close()
+
+    def open_popup(self) -> None:
+        view = self.view
+        if view is None:
+            return
+
+        def to_json(e: MenuEntry) -> Json:
+            return {
+                "key": e.key,
+                "text": e.text,
+                "enabled": e.enabled,
+                "checked": e.checked,
+                "radio": e.radio,
+                "separator": e.separator,
+                "children": [to_json(c) for c in e.children],
+            }
+
+        def answered(ans: Json) -> None:
+            if ans.get("action") != "select":
+                return
+            entry = view.find(str(ans.get("key")))
+            if entry is not None and entry.intent is not None:
+                self.on_intent(entry.intent, entry.arg)
+
+        self.launcher.open("menu", self._request(items=[to_json(e) for e in view.menu]), answered)
+
+    def _connections(self) -> list[Any]:
+        try:
+            from vms_tray.config import ConnectionStore
+
+            return list(ConnectionStore().load().connections)
+        except Exception as exc:
+            log.warning("could not read the server list: %s", exc)
+            return []
+
+    def _has_password(self, name: str) -> bool:
+        fn = getattr(self.daemon, "has_password", None)
+        try:
+            if callable(fn):
+                return bool(fn(name))
+            from vms_tray.credentials import open_credentials
+
+            return open_credentials().has(name)
+        except Exception:
+            return False
+
+    def open_login(self, error: Json | None = None) -> None:
+        snap = self._snap
+        conns = self._connections()
+        servers = [
+            {
+                "name": c.name,
+                "login": c.login,
+                "default": c.default,
+                "saved_password": self._has_password(c.name),
+            }
+            for c in conns
+        ]
+        request = self._request(servers=servers, server=snap.server, login=snap.login, error=error)
+        self.launcher.open("login", request, self._login_answered)
+
+    def _login_answered(self, ans: Json) -> None:
+        action = ans.get("action")
+        if action == "manage_servers":
+            self.open_servers()
+            return
+        if action != "login":
+            return
+        server = str(ans.get("server") or "") or None
+        fingerprint = ans.get("trust_fingerprint")
+        if server and fingerprint:
+            self._pin_certificate(server, str(fingerprint))
+        self._user_signing_in = True
+        password = ans.get("password")
+        self.daemon.post(
+            commands.SignIn(
+                server=server,
+                login=str(ans.get("login") or "") or None,
+                password=str(password) if password else None,
+                remember=bool(ans.get("remember")),
+            )
+        )
+
+    def _pin_certificate(self, server: str, fingerprint: str) -> None:
+        from vms_tray.config import ConnectionStore
+        from vms_tray.connection import Trust
+
+        ConnectionStore().update(
+            lambda lst: lst.edit(server, trust=Trust(mode="pinned", pin_sha256=fingerprint))
+        )
+        log.info("pinned the certificate of %s", server)
+        self.daemon.post(commands.ReloadConfig())
+
+    def _captcha(self) -> Any:
+        fn = getattr(self.daemon, "captcha", None)
+        try:
+            return fn() if callable(fn) else None
+        except Exception:
+            log.exception("could not get the captcha from the daemon")
+            return None
+
+    def _captcha_json(self, captcha: Any) -> Json:
+        return {
+            "image_png_b64": base64.b64encode(captcha.image_png).decode("ascii"),
+            "expires_in": float(captcha.expires_in),
+        }
+
+    def _push_captcha(self) -> None:
+        h = self.launcher.current("captcha")
+        captcha = self._captcha()
+        if h is None or captcha is None or captcha.id == self._captcha_id:
+            return
+        self._captcha_id = captcha.id
+        h.send_update(self._captcha_json(captcha))
+
+    def open_captcha(self) -> None:
+        captcha = self._captcha()
+        if captcha is None:
+            log.info("no captcha to show")
+            return
+        self._captcha_id = captcha.id
+        request = self._request(server=self._snap.server or "", **self._captcha_json(captcha))
+
+        def answered(ans: Json) -> None:
+            if ans.get("action") == "answer" and ans.get("answer"):
+                self._user_signing_in = True
+                self.daemon.post(commands.AnswerCaptcha(str(ans["answer"])))
+
+        def event(ev: Json) -> None:
+            if ev.get("event") == "refresh":
+                self.daemon.post(commands.RefreshCaptcha())
+
+        self.launcher.open("captcha", request, answered, event)
+
+    def _session_list(self) -> Any:
+        for name in ("sessions", "session_list"):
+            fn = getattr(self.daemon, name, None)
+            if callable(fn):
+                try:
+                    return fn()
+                except Exception as exc:
+                    log.warning("could not list the sessions: %s", exc)
+                    return None
+        return None
+
+    def open_sessions(self) -> None:
+        snap = self._snap
+        listing = self._session_list()
+        sessions = getattr(listing, "sessions", listing) if listing is not None else ()
+        limit = getattr(listing, "limit", None)
+        request = self._request(
+            server=snap.server or "",
+            conflict=snap.state is State.LIMIT_REACHED,
+            max=limit.max if limit is not None else snap.max_sessions,
+            active=limit.active if limit is not None else snap.sessions_in_use,
+            now=_iso(datetime.now(UTC)),
+            sessions=_sessions_json(sessions),
+        )
+
+        def answered(ans: Json) -> None:
+            if ans.get("action") == "end" and ans.get("session_id"):
+                self.daemon.post(commands.EndSession(str(ans["session_id"])))
+            elif ans.get("action") == "wait":
+                self.daemon.post(commands.WaitForSeat())
+
+        self.launcher.open("sessions", request, answered)
+
+    def open_servers(self) -> None:
+        from vms_tray.connection import KNOWN_KINDS
+        from vms_tray.dialogs.servers import connection_to_json
+
+        request = self._request(
+            connections=[connection_to_json(c) for c in self._connections()],
+            kinds=list(KNOWN_KINDS),
+        )
+        self.launcher.open("servers", request, self._servers_answered)
+
+    def _servers_answered(self, ans: Json) -> None:
+        if ans.get("action") != "save":
+            return
+        from vms_tray.config import ConnectionList, ConnectionStore
+        from vms_tray.dialogs.servers import connection_from_json
+
+        new = [connection_from_json(d) for d in ans.get("connections") or []]
+
+        def change(old: ConnectionList) -> ConnectionList:
+            keep = (
+                old.last_used
+                if old.last_used and any(c.name == old.last_used for c in new)
+                else None
+            )
+            return ConnectionList(new, keep)
+
+        ConnectionStore().update(change)
+        self.daemon.post(commands.ReloadConfig())
+
+    def open_about(self) -> None:
+        view = self.view
+        snap = self._snap
+        details = [line for line in (view.tooltip.splitlines()[1:] if view else [])]
+        request = self._request(
+            version=__version__,
+            status=view.status if view else "",
+            details=details if snap.state is not State.SIGNED_OUT else [],
+            log_dir=str(paths.log_dir()),
+        )
+        self.launcher.open("about", request, lambda _a: None)
+
+    # --- autostart ------------------------------------------------------------------------------
+
+    def _read_autostart(self) -> None:
+        if self.autostart is None:
+            return
+        try:
+            self._autostart_on = bool(self.autostart.is_enabled())
+        except Exception as exc:
+            log.warning("could not read the start-at-login setting: %s", exc)
+
+    def toggle_autostart(self) -> None:
+        if self.autostart is None:
+            return
+        self._read_autostart()
+        try:
+            if self._autostart_on:
+                self.autostart.disable()
+            else:
+                self.autostart.enable()
+        except Exception as exc:
+            log.error("could not change start at login: %s", exc)
+        self._read_autostart()
+        self.render(replace(self._snap))
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def _hook_notifier(self) -> None:
+        notifier = getattr(self.daemon, "notifier", None)
+        if notifier is None:
+            return
+        on_action = getattr(notifier, "on_action", None)
+        if callable(on_action):
+            on_action(self.on_notice_action)
+        attach = getattr(notifier, "attach", None)
+        if callable(attach) and self.icon.has_notification:
+            attach(self.icon.notify)
+
+    def start(self) -> None:
+        """Everything but the blocking loop (tests drive this with a fake icon)."""
+        self._worker.start()
+        self._read_autostart()
+        self._snap = self.daemon.snapshot()
+        self.render(self._snap)
+        self.daemon.subscribe(self.on_snapshot)
+        self._hook_notifier()
+
+    def run(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self.quit())
+        self.icon.run(ready=self.start)
+        self._shutdown_worker()
+
+    def quit(self) -> None:
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        log.info("quitting")
+        try:
+            self.daemon.post(commands.Quit())
+        finally:
+            threading.Thread(target=self.launcher.close_all, daemon=True).start()
+            self.icon.stop()
+
+    def _shutdown_worker(self) -> None:
+        self._jobs.put(None)
+        if self._worker.is_alive() and threading.current_thread() is not self._worker:
+            self._worker.join(timeout=5)
+
+
+def run_tray(daemon: Daemon) -> None:
+    """Show the tray icon for ``daemon`` and block until the user quits (main thread)."""
+    i18n.install()
+    app = TrayApp(daemon)
+    log.info("tray started (language %s)", i18n.current_language())
+    app.run()
