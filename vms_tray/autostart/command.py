@@ -110,14 +110,18 @@ def parse_desktop_exec(value: str) -> list[str]:
 
 
 def systemd_exec(argv: Sequence[str]) -> str:
-    """The value of ``ExecStart=``: C-style double quotes, ``%%`` and ``$$`` for literals."""
+    """The value of ``ExecStart=``: C-style double quotes, ``%%`` for a literal ``%`` everywhere,
+    ``$$`` for a literal ``$`` in the arguments (the program path is not expanded)."""
     if not argv or not argv[0].startswith("/"):
         raise ValueError("ExecStart= needs an absolute path")
     parts = []
-    for arg in argv:
+    for i, arg in enumerate(argv):
         if "\n" in arg:
             raise ValueError("a systemd ExecStart argument cannot contain a line break")
-        esc = arg.replace("%", "%%").replace("$", "$$")
+        esc = arg.replace("%", "%%")
+        if i > 0:
+            # Variables are expanded in the arguments only, never in the program path.
+            esc = esc.replace("$", "$$")
         if esc and not re.search(r"[\s\"'\\;]", esc):
             parts.append(esc)
             continue
@@ -134,7 +138,8 @@ def parse_systemd_exec(value: str) -> list[str]:
     lexer.escape = "\\"
     lexer.quotes = "\"'"
     lexer.commenters = ""
-    return [a.replace("%%", "%").replace("$$", "$") for a in lexer]
+    args = [a.replace("%%", "%") for a in lexer]
+    return args[:1] + [a.replace("$$", "$") for a in args[1:]]
 
 
 # --- Windows ----------------------------------------------------------------------------------
