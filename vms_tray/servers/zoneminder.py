@@ -128,7 +128,7 @@ class ZoneMinderServer(ServerKind):
         # have nowhere to go.
         reply = self._post("host/login.json", {"user": login, "pass": password})
         if reply.status == httpx.codes.UNAUTHORIZED:
-            raise self._login_refused(reply, login)
+            raise self._login_refused(reply, login, password)
         if reply.status != httpx.codes.OK:
             self._refused(reply, "sign-in")
         body = self._body(reply, "sign-in")
@@ -160,7 +160,7 @@ class ZoneMinderServer(ServerKind):
             )
         reply = self._post("host/login.json", {"token": tokens.refresh_token})
         if reply.status == httpx.codes.UNAUTHORIZED:
-            raise self._token_refused(reply, "refresh token")
+            raise self._token_refused(reply, "refresh token", tokens.refresh_token)
         if reply.status != httpx.codes.OK:
             self._refused(reply, "token refresh")
         body = self._body(reply, "token refresh")
@@ -177,7 +177,7 @@ class ZoneMinderServer(ServerKind):
     def check(self, tokens: Tokens) -> None:
         reply = self._post("host/getVersion.json", {"token": tokens.access_token})
         if reply.status == httpx.codes.UNAUTHORIZED:
-            raise self._token_refused(reply, "access token")
+            raise self._token_refused(reply, "access token", tokens.access_token)
         if reply.status != httpx.codes.OK:
             self._refused(reply, "session check")
         self._remember_version(self._body(reply, "session check"))
@@ -227,8 +227,11 @@ class ZoneMinderServer(ServerKind):
             )
         return reply.data
 
-    def _zm_reason(self, reply: http.Reply, what: str) -> str:
-        """ZoneMinder's reason in a CakePHP error body; BadResponse if it has none."""
+    def _zm_reason(self, reply: http.Reply, what: str, secrets: tuple[str, ...] = ()) -> str:
+        """ZoneMinder's reason in a CakePHP error body; BadResponse if it has none.
+
+        ZoneMinder's reasons are fixed phrases and user names; ``secrets`` (what we sent) are
+        blanked all the same, should a version ever echo them."""
         body = self._body(reply, what)
         data = body.get("data")
         reason: object = None
@@ -244,11 +247,15 @@ class ZoneMinderServer(ServerKind):
                 "ZoneMinder's error format: check that the URL is ZoneMinder's web root "
                 "(e.g. https://host/zm)"
             )
+        reason = html.unescape(reason)
+        for secret in secrets:
+            if secret:
+                reason = reason.replace(secret, "***")
         # One line, bounded: it may end up in a notification.
-        return " ".join(html.unescape(reason).split())[:120]
+        return " ".join(reason.split())[:120]
 
-    def _login_refused(self, reply: http.Reply, login: str) -> Exception:
-        reason = self._zm_reason(reply, "sign-in").lower()
+    def _login_refused(self, reply: http.Reply, login: str, password: str) -> Exception:
+        reason = self._zm_reason(reply, "sign-in", (password,)).lower()
         if reason.startswith(_API_DISABLED):
             return AccessDenied(
                 f"ZoneMinder user {login!r} may not use the API: enable API access for this "
@@ -265,8 +272,8 @@ class ZoneMinderServer(ServerKind):
             "sign in again"
         )
 
-    def _token_refused(self, reply: http.Reply, which: str) -> Exception:
-        reason = self._zm_reason(reply, which)
+    def _token_refused(self, reply: http.Reply, which: str, token: str) -> Exception:
+        reason = self._zm_reason(reply, which, (token,))
         if reason.lower().startswith(_API_DISABLED):
             return AccessDenied(
                 f"ZoneMinder no longer allows API access to {self._connection.login!r}: enable "

@@ -513,3 +513,15 @@ def test_no_secret_in_urls_logs_or_messages(
         assert secret not in caplog.text
         assert all(secret not in m for m in messages)
         assert secret not in repr(tokens) + repr(refreshed)
+
+
+def test_a_server_echoing_the_token_does_not_leak_it_into_the_message() -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        sent = parse_qs(request.content.decode())["token"][0]
+        return zm_error(401, f"Bad token {sent}")
+
+    server = connect(httpx.MockTransport(echo))
+    with pytest.raises(TokenExpired) as info:
+        server.check(Tokens(access_token="eyJsecret.access.token", expires_in=1))
+    assert "eyJsecret" not in str(info.value)
+    assert "Bad token ***" in str(info.value)
