@@ -1,0 +1,314 @@
+"""``vms-tray run`` and the commands that drive a running daemon over its control socket."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import getpass
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from vms_tray import control
+from vms_tray.errors import ControlError, InvalidInput
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("run", help="start vms-tray (tray icon, or --headless)")
+    p.add_argument("--headless", action="store_true", help="no tray icon: notices go to stderr")
+    p.add_argument("--server", metavar="NAME", help="sign in to this server (default: last used)")
+    p.set_defaults(func=cmd_run)
+
+    p = subparsers.add_parser("status", help="show the session state of the running vms-tray")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_status)
+
+    p = subparsers.add_parser("signin", help="sign in (asks for the password if none is stored)")
+    p.add_argument("--server", metavar="NAME", help="server to sign in to (default: current)")
+    p.add_argument(
+        "--remember", action="store_true", help="store the typed password in the keyring"
+    )
+    p.set_defaults(func=cmd_signin)
+
+    p = subparsers.add_parser("signout", help="sign out (frees the session seat)")
+    p.set_defaults(func=_simple("signout", "Signed out."))
+
+    p = subparsers.add_parser("switch", help="sign out, then sign in to another server")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=cmd_switch)
+
+    p = subparsers.add_parser("quit", help="sign out and stop the running vms-tray")
+    p.set_defaults(func=cmd_quit)
+
+    p = subparsers.add_parser("sessions", help="list the account's sessions, or end one")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_sessions)
+    ssub = p.add_subparsers(dest="sessions_command", metavar="ACTION")
+    end = ssub.add_parser("end", help="end another session (frees its seat)")
+    end.add_argument("id", metavar="ID")
+    end.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    end.set_defaults(func=cmd_sessions_end)
+
+    p = subparsers.add_parser("wait", help="at the session limit: sign in when a seat frees")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="follow until signed in, at most this long (default: return at once)",
+    )
+    p.set_defaults(func=cmd_wait)
+
+    p = subparsers.add_parser("captcha", help="complete a captcha sign-in without a desktop")
+    csub = p.add_subparsers(dest="captcha_command", metavar="ACTION")
+    csub.required = True
+    save = csub.add_parser("save", help="write the captcha image (PNG) to FILE")
+    save.add_argument("file", type=Path, metavar="FILE")
+    save.set_defaults(func=cmd_captcha_save)
+    ref = csub.add_parser("refresh", help="ask the server for a new image")
+    ref.set_defaults(func=cmd_captcha_refresh)
+    ans = csub.add_parser("answer", help="send the characters shown ('-': read from stdin)")
+    ans.add_argument("code", metavar="CODE")
+    ans.set_defaults(func=cmd_captcha_answer)
+
+    p = subparsers.add_parser(
+        "demo", help="try vms-tray against a local demo server (your own servers are untouched)"
+    )
+    p.add_argument("--headless", action="store_true", help="no tray icon, even with a display")
+    p.set_defaults(func=cmd_demo)
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from vms_tray.daemon.runner import run
+
+    return run(args.server, args.headless, args.debug)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from vms_tray.daemon.demo import run_demo
+
+    return run_demo(headless=args.headless, debug=args.debug)
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+def describe(status: dict[str, Any]) -> list[str]:
+    from vms_tray.daemon.notices import seats
+
+    lines = [f"state: {status['state']}"]
+    if status.get("server"):
+        lines.append(f"server: {status['server']} (login {status.get('login') or '?'})")
+    if status.get("sessions_in_use") is not None:
+        lines.append(f"sessions: {seats(status['sessions_in_use'], status.get('max_sessions'))}")
+    if status.get("expires_in") is not None:
+        lines.append(f"token renews before it expires in {_duration(status['expires_in'])}")
+    if status.get("waiting_for_seat"):
+        lines.append("waiting for a free seat (signs in by itself when one frees)")
+    if status.get("ended_by"):
+        lines.append(f"ended from: {status['ended_by']}")
+    if status.get("last_error"):
+        lines.append(f"last error: {status['last_error']}")
+    return lines
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    status = control.request("status")
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        print("\n".join(describe(status)))
+    return 0
+
+
+def _simple(cmd: str, done: str) -> Any:
+    def handler(args: argparse.Namespace) -> int:
+        control.request(cmd)
+        print(done)
+        return 0
+
+    return handler
+
+
+def cmd_quit(args: argparse.Namespace) -> int:
+    control.request("quit")
+    # Follow until it is gone, so a script can rely on the seat being free afterwards.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            control.request("ping", timeout=1)
+        except (ControlError, OSError):
+            print("vms-tray signed out and stopped.")
+            return 0
+        time.sleep(0.1)
+    print("vms-tray was asked to quit (it is still stopping).")
+    return 0
+
+
+# --- sign-in -----------------------------------------------------------------------------------
+
+
+def _read_secret(prompt: str) -> str:
+    # A script pipes it in on stdin: never from argv.
+    tty = sys.stdin.isatty()
+    value = getpass.getpass(prompt) if tty else sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise InvalidInput("no password given: nothing was sent")
+    return value
+
+
+def _outcome(status: dict[str, Any]) -> int:
+    """Say how a sign-in ended, with the next step; exit code 1 only for errors."""
+    state = status["state"]
+    server = status.get("server") or "the server"
+    if state == "signed_in":
+        from vms_tray.daemon.notices import seats
+
+        extra = ""
+        if status.get("sessions_in_use") is not None:
+            extra = f" ({seats(status['sessions_in_use'], status.get('max_sessions'))})"
+        print(f"Signed in to {server} as {status.get('login')}{extra}.")
+        return 0
+    if state == "captcha_required":
+        print(
+            f"{server} asks for a captcha: run 'vms-tray captcha save FILE', look at it, "
+            "then 'vms-tray captcha answer CODE'."
+        )
+        if status.get("last_error"):
+            print(f"(previous answer: {status['last_error']})")
+        return 0
+    if state == "limit_reached":
+        print(f"No free session on {server}: all seats are in use.")
+        print("End one with 'vms-tray sessions end ID' (see 'vms-tray sessions'),")
+        print("or let vms-tray sign in when a seat frees: 'vms-tray wait'.")
+        return 0
+    if state == "reconnecting":
+        print(f"{server} does not answer ({status.get('last_error')}); vms-tray keeps trying.")
+        return 1
+    raise ControlError(f"sign-in to {server} failed: {status.get('last_error') or state}")
+
+
+def cmd_signin(args: argparse.Namespace) -> int:
+    reply = control.request("signin", server=args.server, timeout=70)
+    if reply.get("password_required"):
+        status = control.request("status")
+        name = args.server or status.get("server") or "the server"
+        password = _read_secret(f"Password for {name}: ")
+        control.request(
+            "signin", server=args.server, password=password, remember=args.remember, timeout=70
+        )
+    return _outcome(control.request("status"))
+
+
+def cmd_switch(args: argparse.Namespace) -> int:
+    control.request("switch", name=args.name, timeout=70)
+    return _outcome(control.request("status"))
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+def _when(iso: str) -> str:
+    return iso.replace("T", " ")[:16]
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    listing = control.request("sessions", timeout=30)
+    if args.json:
+        print(json.dumps(listing, indent=2))
+        return 0
+    from vms_tray.daemon.notices import seats
+
+    lim = listing["limit"]
+    print(seats(lim["active"], lim["max"]))
+    for s in listing["sessions"]:
+        flags = " (this one)" if s["current"] else (" (idle)" if s["idle"] else "")
+        print(
+            f"  {s['id']}  {s['device']}  {s['software']} {s['version']}  {s['address']}  "
+            f"since {_when(s['started_at'])}{flags}"
+        )
+    return 0
+
+
+def cmd_sessions_end(args: argparse.Namespace) -> int:
+    if not args.yes:
+        print(
+            f"End session {args.id}? Whoever uses it is signed out and may lose unsaved data.",
+            file=sys.stderr,
+        )
+        try:
+            answer = input("End it? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing was ended.")
+            return 1
+    before = control.request("status")
+    control.request("end-session", id=args.id, timeout=60)
+    if before["state"] == "limit_reached":
+        return _outcome(control.request("status"))
+    print(f"Ended session {args.id}.")
+    return 0
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    control.request("wait")
+    if args.timeout <= 0:
+        print("Waiting for a free seat: vms-tray signs in as soon as one frees up.")
+        return 0
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        status = control.request("status")
+        if status["state"] != "limit_reached" and status["state"] != "signing_in":
+            return _outcome(status)
+        time.sleep(0.5)
+    print(f"Still no free seat after {args.timeout:g}s; vms-tray keeps waiting.")
+    return 1
+
+
+# --- captcha -----------------------------------------------------------------------------------
+
+
+def cmd_captcha_save(args: argparse.Namespace) -> int:
+    captcha = control.request("captcha")
+    data = base64.b64decode(captcha["png"])
+    target: Path = args.file
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}") from None
+    print(
+        f"Saved the captcha to {target} (valid for {captcha['expires_in']:.0f}s); "
+        "answer with 'vms-tray captcha answer CODE'."
+    )
+    return 0
+
+
+def cmd_captcha_refresh(args: argparse.Namespace) -> int:
+    control.request("captcha-refresh", timeout=30)
+    print("New captcha ready: 'vms-tray captcha save FILE' to see it.")
+    return 0
+
+
+def cmd_captcha_answer(args: argparse.Namespace) -> int:
+    code = _read_secret("Captcha: ") if args.code == "-" else args.code
+    control.request("captcha-answer", code=code, timeout=70)
+    return _outcome(control.request("status"))

@@ -1,0 +1,326 @@
+"""The local control channel between a running daemon and the ``vms-tray`` CLI.
+
+Wire format: one JSON object per line in each direction, one request per connection.
+
+    request:  {"v": 1, "cmd": "status", ...parameters}
+    response: {"ok": true, "result": ...}  |  {"ok": false, "error": "one line", "code": "Name"}
+
+The channel is private to the user and never a TCP port: on POSIX a Unix domain socket with mode
+0600 in a 0700 directory (``paths.runtime_dir()``); on Windows a named pipe (``_PipeTransport``,
+through ``multiprocessing.connection``, which speaks the same JSON lines as length-prefixed
+messages). Passwords and captcha answers travel in request bodies, never in argv; neither side logs
+request bodies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import socket
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from vms_tray import paths
+from vms_tray.errors import ControlError, DaemonNotRunning
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_VERSION = 1
+MAX_LINE = 4 * 1024 * 1024  # a captcha PNG in base64 fits easily
+# AF_UNIX paths are limited to 108 bytes on Linux (104 on macOS); keep a margin.
+_MAX_SOCKET_PATH = 100
+
+Request = dict[str, Any]
+Response = dict[str, Any]
+Handler = Callable[[Request], Response]
+
+
+class RemoteError(ControlError):
+    """The daemon answered with an error; ``code`` names its class."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    st = path.stat()
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise ControlError(f"{path} belongs to another user: remove it and start vms-tray again")
+    path.chmod(0o700)
+    return path
+
+
+def socket_path() -> Path:
+    """Where the control socket lives (deterministic, so CLI and daemon agree)."""
+    run = paths.runtime_dir()
+    candidate = run / "control.sock"
+    if len(os.fsencode(candidate)) <= _MAX_SOCKET_PATH:
+        return candidate
+    # A deep profile directory (tests, long home paths): a short private directory instead,
+    # named after the runtime directory so every process of this profile finds the same one.
+    digest = hashlib.sha256(os.fsencode(run)).hexdigest()[:16]
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"vms-tray-{uid}-{digest}" / "control.sock"
+
+
+def pipe_name() -> str:
+    digest = hashlib.sha256(os.fsencode(paths.runtime_dir())).hexdigest()[:16]
+    return rf"\\.\pipe\vms-tray-{os.getlogin()}-{digest}"
+
+
+class Channel(Protocol):
+    def send(self, data: bytes) -> None: ...
+    def receive(self) -> bytes: ...
+    def close(self) -> None: ...
+
+
+class Listener(Protocol):
+    def accept(self) -> Channel: ...
+    def close(self) -> None: ...
+
+
+class Transport(Protocol):
+    def connect(self, timeout: float) -> Channel: ...
+    def listen(self) -> Listener: ...
+
+
+# --- POSIX: Unix domain socket ----------------------------------------------------------------
+
+
+class _SocketChannel:
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._file = sock.makefile("rb")
+
+    def send(self, data: bytes) -> None:
+        self._sock.sendall(data.rstrip(b"\n") + b"\n")
+
+    def receive(self) -> bytes:
+        line = self._file.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise ControlError("control message too long: the other side is not vms-tray")
+        if not line:
+            raise ControlError("the other side closed the control connection")
+        return line
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.close()
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+
+class _SocketListener:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        _private_dir(path.parent)
+        # A socket file left by a crashed daemon: the caller holds the instance lock, so no live
+        # daemon can own it.
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)
+        try:
+            self._sock.bind(str(path))
+        finally:
+            os.umask(old)
+        path.chmod(0o600)
+        self._sock.listen(16)
+
+    def accept(self) -> Channel:
+        conn, _ = self._sock.accept()
+        conn.settimeout(30)
+        return _SocketChannel(conn)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            self._sock.close()
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+class UnixTransport:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or socket_path()
+
+    def connect(self, timeout: float) -> Channel:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(self.path))
+        except (FileNotFoundError, ConnectionRefusedError):
+            sock.close()
+            raise DaemonNotRunning() from None
+        except OSError:
+            sock.close()
+            raise
+        return _SocketChannel(sock)
+
+    def listen(self) -> Listener:
+        return _SocketListener(self.path)
+
+
+# --- Windows: named pipe ----------------------------------------------------------------------
+
+
+class _PipeChannel:
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def send(self, data: bytes) -> None:
+        self._conn.send_bytes(data)
+
+    def receive(self) -> bytes:
+        try:
+            data: bytes = self._conn.recv_bytes(MAX_LINE)
+        except EOFError:
+            raise ControlError("the other side closed the control connection") from None
+        return data
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class _PipeListener:
+    def __init__(self, name: str) -> None:
+        from multiprocessing.connection import Listener as MpListener
+
+        # A named pipe's default security descriptor grants access to the owner only.
+        self._listener = MpListener(address=name, family="AF_PIPE")
+
+    def accept(self) -> Channel:
+        return _PipeChannel(self._listener.accept())
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+class PipeTransport:
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or pipe_name()
+
+    def connect(self, timeout: float) -> Channel:
+        from multiprocessing.connection import Client
+
+        try:
+            return _PipeChannel(Client(address=self.name, family="AF_PIPE"))
+        except (FileNotFoundError, ConnectionRefusedError):
+            raise DaemonNotRunning() from None
+
+    def listen(self) -> Listener:
+        return _PipeListener(self.name)
+
+
+def default_transport() -> Transport:
+    return PipeTransport() if sys.platform == "win32" else UnixTransport()
+
+
+# --- client -----------------------------------------------------------------------------------
+
+
+def request(
+    cmd: str, *, timeout: float = 15.0, transport: Transport | None = None, **params: Any
+) -> Any:
+    """Send one command to the running daemon and return its result.
+
+    Raises DaemonNotRunning when nothing listens, RemoteError when the daemon refused.
+    """
+    channel = (transport or default_transport()).connect(timeout)
+    try:
+        channel.send(json.dumps({"v": PROTOCOL_VERSION, "cmd": cmd, **params}).encode())
+        try:
+            raw = channel.receive()
+        except TimeoutError:
+            raise ControlError(
+                f"vms-tray did not answer {cmd!r} within {timeout:.0f}s (see its log)"
+            ) from None
+    finally:
+        channel.close()
+    try:
+        reply = json.loads(raw)
+    except ValueError:
+        raise ControlError("the daemon sent an unreadable answer: restart vms-tray") from None
+    if not isinstance(reply, dict):
+        raise ControlError("the daemon sent an unreadable answer: restart vms-tray")
+    if not reply.get("ok"):
+        raise RemoteError(str(reply.get("error", "failed")), str(reply.get("code", "")))
+    return reply.get("result")
+
+
+# --- server -----------------------------------------------------------------------------------
+
+
+class ControlServer:
+    """Accepts connections on a thread; each request is answered by ``handler`` on its own thread.
+
+    ``handler`` returns the result (any JSON value) or raises; a VmsTrayError's message goes back
+    as the error line. Anything else is reported by class name only (it may carry a secret).
+    """
+
+    def __init__(self, handler: Callable[[Request], Any], transport: Transport | None = None):
+        self._handler = handler
+        self._transport = transport or default_transport()
+        self._listener: Listener | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = threading.Event()
+
+    def start(self) -> None:
+        self._listener = self._transport.listen()
+        self._thread = threading.Thread(target=self._serve, name="control", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._listener is not None:
+            self._listener.close()
+
+    def _serve(self) -> None:
+        assert self._listener is not None
+        while not self._closed.is_set():
+            try:
+                channel = self._listener.accept()
+            except OSError:
+                if self._closed.is_set():
+                    return
+                log.exception("control socket accept failed")
+                continue
+            threading.Thread(
+                target=self._answer, args=(channel,), name="control-request", daemon=True
+            ).start()
+
+    def _answer(self, channel: Channel) -> None:
+        from vms_tray.errors import VmsTrayError
+
+        try:
+            try:
+                req = json.loads(channel.receive())
+                if not isinstance(req, dict) or not isinstance(req.get("cmd"), str):
+                    raise ControlError("malformed control request")
+                reply: Response = {"ok": True, "result": self._handler(req)}
+            except VmsTrayError as exc:
+                reply = {"ok": False, "error": str(exc), "code": type(exc).__name__}
+            except ValueError:
+                reply = {"ok": False, "error": "malformed control request", "code": "ControlError"}
+            except Exception as exc:
+                log.exception("control request failed")
+                reply = {
+                    "ok": False,
+                    "error": f"unexpected {type(exc).__name__} in vms-tray (see its log)",
+                    "code": type(exc).__name__,
+                }
+            channel.send(json.dumps(reply).encode())
+        except (OSError, ControlError):
+            log.debug("control client went away")
+        finally:
+            channel.close()

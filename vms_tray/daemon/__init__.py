@@ -1,0 +1,34 @@
+"""The vms-tray daemon: keeps one session to one VMS server alive and tells the user about it.
+
+Public API of ``Daemon`` (``vms_tray.daemon.core``) for the tray, dialogs and control socket.
+Every method is thread-safe; only the daemon's own worker thread does I/O.
+
+    snapshot() -> Snapshot            the current state (``expires_in`` counted down to now)
+    subscribe(cb) -> unsubscribe      ``cb(Snapshot)`` after every change, on the daemon thread:
+                                      it must return quickly and never call a blocking method
+    post(command) -> None             never blocks; commands from ``vms_tray.commands``
+    execute(command, timeout)         like post, but waits and raises what handling raised
+    notifier                          the injected ``Notifier`` (the tray hooks its actions)
+    has_password(server|None) -> bool whether a sign-in can run without asking for a password
+    captcha() -> Captcha | None       in ``captcha_required``: PNG bytes, id, seconds left
+    conflict_sessions() -> SessionList | None
+                                      in ``limit_reached``: what the server listed with it
+    sessions(timeout) -> SessionList  fetched now (conflict token in ``limit_reached``);
+                                      blocking; Unsupported for kinds that cannot list
+    end_session(id, timeout)          in ``limit_reached``: end it and finish signing in;
+                                      signed in: end someone else's session. Blocking
+    on_show(cb(reason))               "window" (a second ``vms-tray run``), "sign_in"
+                                      (a password is needed), or a notification action id
+    on_stop(cb())                     the daemon stopped (after Quit / a signal)
+    start(server=None) / stop(timeout=2.0) / wait_stopped(timeout)
+
+Modules: ``core`` (worker, engine effects -> I/O), ``clock`` (suspend/jump heartbeat),
+``scheduler`` (APScheduler timers), ``settings``, ``notices`` (wording), ``headless`` (stderr
+notifier), ``handler`` (control requests), ``instance`` (single-instance lock), ``logs``
+(rotating file, redaction), ``runner`` (``vms-tray run``), ``wiring`` (real dependencies),
+``demo`` (``vms-tray demo``).
+"""
+
+from vms_tray.daemon.core import Daemon
+
+__all__ = ["Daemon"]

@@ -1,0 +1,155 @@
+"""Answers control-socket requests (``vms_tray.control``) from the daemon's thread-safe API.
+
+Runs on the control server's request threads; never touches the engine directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import datetime
+from typing import Any
+
+from vms_tray import __version__
+from vms_tray import commands as C
+from vms_tray.control import Request
+from vms_tray.daemon.core import NO_SESSIONS, Daemon
+from vms_tray.errors import ControlError, EngineError, InvalidInput, Unsupported
+from vms_tray.servers.base import SessionEntry, SessionList
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def session_json(s: SessionEntry) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "device": s.device,
+        "software": s.software,
+        "version": s.version,
+        "address": s.address,
+        "started_at": _iso(s.started_at),
+        "last_activity": _iso(s.last_activity),
+        "idle": s.idle,
+        "current": s.current,
+    }
+
+
+def sessions_json(listing: SessionList) -> dict[str, Any]:
+    """The shape of the protocol's GET /sessions."""
+    lim = listing.limit
+    return {
+        "limit": {"scope": lim.scope, "max": lim.max, "active": lim.active},
+        "sessions": [session_json(s) for s in listing.sessions],
+    }
+
+
+def _text(req: Request, key: str, required: bool = True) -> str | None:
+    value = req.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{key} is missing")
+    return value
+
+
+class ControlHandler:
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+
+    def __call__(self, req: Request) -> Any:
+        cmd = req["cmd"]
+        method = getattr(self, "do_" + cmd.replace("-", "_"), None)
+        if method is None:
+            raise ControlError(
+                f"unknown control command {cmd!r}: is the CLI newer than the daemon?"
+            )
+        return method(req)
+
+    def do_ping(self, req: Request) -> Any:
+        return {"pid": os.getpid(), "version": __version__}
+
+    def do_status(self, req: Request) -> Any:
+        s = self.daemon.snapshot()
+        return {
+            "state": s.state.value,
+            "server": s.server,
+            "login": s.login,
+            "kind": s.kind,
+            "sessions_in_use": s.sessions_in_use,
+            "max_sessions": s.max_sessions,
+            "expires_in": None if s.expires_in is None else round(s.expires_in, 1),
+            "last_error": s.last_error,
+            "ended_by": s.ended_by,
+            "waiting_for_seat": s.waiting_for_seat,
+            "can_list_sessions": s.can_list_sessions,
+            "servers": [c.name for c in s.servers],
+        }
+
+    def do_signin(self, req: Request) -> Any:
+        server = _text(req, "server", required=False)
+        password = req.get("password")
+        if password is not None and not isinstance(password, str):
+            raise InvalidInput("password must be text")
+        if password is None and not self.daemon.has_password(server):
+            # The CLI asks for it on its own terminal and sends it back.
+            return {"password_required": True}
+        command = C.SignIn(server=server, password=password, remember=bool(req.get("remember")))
+        self.daemon.execute(command, timeout=60)
+        return {"password_required": False}
+
+    def do_signout(self, req: Request) -> Any:
+        self.daemon.post(C.SignOut())
+
+    def do_switch(self, req: Request) -> Any:
+        name = _text(req, "name")
+        assert name is not None
+        self.daemon.execute(C.SwitchServer(name), timeout=60)
+
+    def do_quit(self, req: Request) -> Any:
+        self.daemon.post(C.Quit())
+
+    def do_show(self, req: Request) -> Any:
+        self.daemon.post(C.ShowWindow())
+
+    def do_check(self, req: Request) -> Any:
+        self.daemon.post(C.CheckNow())
+
+    def do_reload(self, req: Request) -> Any:
+        self.daemon.post(C.ReloadConfig())
+
+    def do_wait(self, req: Request) -> Any:
+        self.daemon.execute(C.WaitForSeat())
+
+    def do_cancel_wait(self, req: Request) -> Any:
+        self.daemon.execute(C.CancelWait())
+
+    def do_sessions(self, req: Request) -> Any:
+        snap = self.daemon.snapshot()
+        if not snap.can_list_sessions:
+            raise Unsupported(NO_SESSIONS)
+        return sessions_json(self.daemon.sessions())
+
+    def do_end_session(self, req: Request) -> Any:
+        session_id = _text(req, "id")
+        assert session_id is not None
+        self.daemon.end_session(session_id)
+
+    def do_captcha(self, req: Request) -> Any:
+        captcha = self.daemon.captcha()
+        if captcha is None:
+            raise EngineError("no captcha is waiting: 'vms-tray status' shows the state")
+        return {
+            "id": captcha.id,
+            "png": base64.b64encode(captcha.image_png).decode("ascii"),
+            "expires_in": round(captcha.expires_in, 1),
+        }
+
+    def do_captcha_refresh(self, req: Request) -> Any:
+        self.daemon.execute(C.RefreshCaptcha())
+
+    def do_captcha_answer(self, req: Request) -> Any:
+        code = _text(req, "code")
+        assert code is not None
+        self.daemon.execute(C.AnswerCaptcha(code), timeout=60)

@@ -1,0 +1,31 @@
+"""What the daemon needs from the rest of the program, as small interfaces (real ones in wiring)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from vms_tray.connection import Connection
+from vms_tray.servers.base import ServerKind
+
+
+class Connections(Protocol):
+    def get(self, name: str) -> Connection:
+        """Raises UnknownConnection."""
+
+    def initial(self) -> Connection | None:
+        """The connection to use at start: the one last used, else the default."""
+
+    def all(self) -> Sequence[Connection]: ...
+
+    def mark_used(self, name: str) -> None: ...
+
+
+class Passwords(Protocol):
+    def get(self, connection: Connection) -> str | None: ...
+
+    def set(self, connection: Connection, password: str) -> None: ...
+
+
+class ServerFactory(Protocol):
+    def __call__(self, connection: Connection, timeout: float) -> ServerKind: ...
