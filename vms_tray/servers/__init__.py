@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import socket
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from vms_tray import APP_NAME, __version__
@@ -40,13 +41,16 @@ def kind_names() -> tuple[str, ...]:
     return tuple(_KINDS)
 
 
-def server_class(kind: str) -> type[ServerKind]:
-    """The implementation class of ``kind`` (imports its module)."""
+def server_class(
+    kind: str, *, registry: Mapping[str, tuple[str, str]] | None = None
+) -> type[ServerKind]:
+    """The implementation class of ``kind`` (imports its module). ``registry`` is for tests."""
+    kinds = _KINDS if registry is None else registry
     try:
-        module_name, class_name = _KINDS[kind]
+        module_name, class_name = kinds[kind]
     except KeyError:
         raise InvalidInput(
-            f"unknown server kind {kind!r} (known kinds: {', '.join(_KINDS)})"
+            f"unknown server kind {kind!r} (known kinds: {', '.join(kinds)})"
         ) from None
     try:
         module = importlib.import_module(module_name)

@@ -10,7 +10,6 @@ and cut short.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import ssl
@@ -26,7 +25,7 @@ from urllib.parse import urlencode
 import httpx
 
 from vms_tray import APP_NAME, __version__
-from vms_tray.connection import Connection, Trust
+from vms_tray.connection import Trust
 from vms_tray.errors import (
     BadResponse,
     CertificateChanged,
@@ -501,46 +500,6 @@ def _build_client(
         trust_env=False,
     )
     return client, ctx
-
-
-def client_for(
-    connection: Connection,
-    *,
-    transport: httpx.BaseTransport | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> httpx.Client:
-    """A long-lived ``httpx.Client`` for ``connection``: its trust, explicit timeouts, kept-alive
-    connections, no redirects, no proxy variables. ``transport`` replaces the network (tests).
-
-    For kinds that drive httpx themselves (ZoneMinder); wrap each call in ``translate_errors``.
-    """
-    return _build_client(connection.trust, transport=transport, timeout=timeout)[0]
-
-
-def _translator(connection: Connection, timeout: float | None) -> ErrorTranslator:
-    return ErrorTranslator(
-        connection.url,
-        name=connection.name,
-        trust=connection.trust,
-        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
-    )
-
-
-@contextlib.contextmanager
-def translate_errors(connection: Connection, timeout: float | None = None) -> Iterator[None]:
-    """Turn httpx/ssl/socket failures raised inside the block into ``vms_tray.errors``."""
-    try:
-        yield
-    except httpx.HTTPError as exc:
-        raise _translator(connection, timeout).transport_error(exc) from None
-
-
-def raise_for_server_status(response: httpx.Response, connection: Connection) -> None:
-    """Raise ``ServerBusy`` (with ``retry_after``) for a 5xx answer; return for anything else."""
-    if response.status_code < 500:
-        return
-    errors = _translator(connection, None)
-    raise errors.response_error(response, parse_problem(response), _Scrubber(()))
 
 
 class HttpAdapter:

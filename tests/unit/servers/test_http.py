@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from vms_tray.connection import Connection, Trust
+from vms_tray.connection import Trust
 from vms_tray.errors import (
     BadResponse,
     CertificateChanged,
@@ -29,7 +29,7 @@ from vms_tray.errors import (
     TokenExpired,
     TrustError,
 )
-from vms_tray.servers import http, tls
+from vms_tray.servers import tls
 from vms_tray.servers.http import HttpAdapter, parse_retry_after
 
 from .fakes import Canned, ok, problem
@@ -450,19 +450,3 @@ def test_timeouts_are_explicit() -> None:
 )
 def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
     assert parse_retry_after(value, NOW) == seconds
-
-
-# --- helpers for other kinds ---------------------------------------------------------------------
-
-
-def test_translate_errors_and_server_status_for_other_kinds() -> None:
-    conn = Connection(name="zm", url="https://zm.example.com/zm", login="admin")
-    with pytest.raises(ServerTimeout), http.translate_errors(conn):
-        raise httpx.ReadTimeout("t")
-    http.raise_for_server_status(httpx.Response(401), conn)
-    with pytest.raises(ServerBusy) as info:
-        http.raise_for_server_status(httpx.Response(503, headers={"Retry-After": "9"}), conn)
-    assert info.value.retry_after == 9.0 and "zm.example.com" in str(info.value)
-    client = http.client_for(conn, transport=Canned(ok(200, {})).transport(), timeout=3)
-    with client:
-        assert client.timeout.read == 3
