@@ -2,7 +2,8 @@
 
 Request: ``{"server": "HQ", "image_png_b64": "...", "expires_in": 60, "error": "..."}``.
 Updates (from the tray, while open): ``{"image_png_b64": "...", "expires_in": 60, "error": ...}``.
-Events: ``{"event": "refresh"}`` when the user presses Refresh or the captcha expired.
+Events: ``{"event": "refresh", "expired": bool}`` when the user presses Refresh or the captcha
+expired; ``{"event": "shown", "expires_in": s}`` when a picture is on screen.
 Answers: ``{"action": "answer", "answer": "..."}``, ``{"action": "cancel"}``.
 """
 
@@ -55,6 +56,7 @@ def run(request: Json, dlg: Dialog) -> None:
         refresh_btn.state(["!disabled"])
         answer_var.set("")
         entry.focus_set()
+        dlg.event("shown", expires_in=expires_in)
 
     def refresh(auto: bool = False) -> None:
         if state["refreshing"]:

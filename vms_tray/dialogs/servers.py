@@ -144,6 +144,7 @@ def run(request: Json, dlg: Dialog) -> None:
         if select and lst.find(select):
             name = lst.get(select).name
             tree.selection_set(name)
+            tree.focus(name)
             tree.see(name)
 
     def selected() -> str | None:
@@ -175,13 +176,24 @@ def run(request: Json, dlg: Dialog) -> None:
         message.configure(text="")
         refill(select)
 
+    def new() -> None:
+        tree.selection_remove(*tree.selection())
+        for var in (name_var, url_var, login_var):
+            var.set("")
+        message.configure(text="")
+        entries["name"].focus_set()
+
     def add() -> None:
+        before = len(state["list"])
         apply(
             lambda: state["list"].add(
                 name_var.get(), url_var.get(), login_var.get(), kind=kind_var.get()
             ),
-            name_var.get().strip(),
+            None,
         )
+        if len(state["list"]) > before:
+            # Ready for the next one; the table shows what was added.
+            new()
 
     def edit() -> None:
         name = selected()
@@ -212,13 +224,6 @@ def run(request: Json, dlg: Dialog) -> None:
             message.configure(text=T("Select a server in the table first."))
             return
         apply(lambda: state["list"].set_default(name), name)
-
-    def new() -> None:
-        tree.selection_remove(*tree.selection())
-        for var in (name_var, url_var, login_var):
-            var.set("")
-        message.configure(text="")
-        entries["name"].focus_set()
 
     for i, (text, cmd) in enumerate(
         (
@@ -252,5 +257,6 @@ def run(request: Json, dlg: Dialog) -> None:
     first = next(iter(state["list"].names()), None)
     if first:
         tree.selection_set(first)
+        tree.focus(first)
         on_select()
     dlg.show(focus=entries["name"] if not first else tree)

@@ -216,6 +216,9 @@ def run(request: Json, dlg: Dialog) -> None:
     specs.append((T("End session…"), end_session, True))
     bar = dlg.buttons(4, specs)
     end_btn = bar.grid_slaves(row=0, column=len(specs) - 1)[0]  # type: ignore[assignment]
+    if conflict:
+        dlg.root.bind("<Alt-w>", lambda _e: dlg.finish({"action": "wait"}))
+    dlg.root.bind("<Alt-e>", lambda _e: end_session())
     tree.bind("<<TreeviewSelect>>", update_buttons)
     tree.bind("<Return>", lambda _e: end_session())
     tree.bind("<Delete>", lambda _e: end_session())
