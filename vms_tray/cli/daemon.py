@@ -31,6 +31,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--remember", action="store_true", help="store the typed password in the keyring"
     )
+    p.add_argument(
+        "--ask-password",
+        action="store_true",
+        help="type the password even if one is stored (e.g. it changed)",
+    )
     p.set_defaults(func=cmd_signin)
 
     p = subparsers.add_parser("signout", help="sign out (frees the session seat)")
@@ -204,7 +209,9 @@ def _outcome(status: dict[str, Any]) -> int:
 
 
 def cmd_signin(args: argparse.Namespace) -> int:
-    reply = control.request("signin", server=args.server, timeout=70)
+    reply: dict[str, Any] = {"password_required": True}
+    if not args.ask_password:
+        reply = control.request("signin", server=args.server, timeout=70)
     if reply.get("password_required"):
         status = control.request("status")
         name = args.server or status.get("server") or "the server"

@@ -20,6 +20,7 @@ from vms_tray.daemon.core import Daemon
 from vms_tray.daemon.handler import ControlHandler
 from vms_tray.daemon.headless import HeadlessNotifier
 from vms_tray.daemon.instance import InstanceLock
+from vms_tray.daemon.ports import Passwords
 from vms_tray.errors import ControlError, DaemonNotRunning
 from vms_tray.notify.base import Notifier
 
@@ -69,23 +70,26 @@ def _load_tray(headless: bool) -> tuple[TrayRunner | None, Notifier]:
     return run_tray, select_notifier()
 
 
-def run(server: str | None, headless: bool, debug: bool) -> int:
+def run(server: str | None, headless: bool, debug: bool, passwords: Passwords | None = None) -> int:
+    """``passwords``: instead of the keyring (the demo's in-memory passwords)."""
     lock = InstanceLock()
     if not lock.acquire():
         return _ask_running_instance(lock)
     try:
-        return _run_locked(server, headless, debug)
+        return _run_locked(server, headless, debug, passwords)
     finally:
         lock.release()
 
 
-def _run_locked(server: str | None, headless: bool, debug: bool) -> int:
+def _run_locked(
+    server: str | None, headless: bool, debug: bool, passwords: Passwords | None
+) -> int:
     from vms_tray.daemon.wiring import build_daemon
 
     log_path = logs.setup(debug=debug, stream=debug)
     settings = settings_mod.load()
     tray, notifier = _load_tray(headless)
-    daemon = build_daemon(notifier, settings)
+    daemon = build_daemon(notifier, settings, passwords)
     server_socket = control.ControlServer(ControlHandler(daemon))
     try:
         server_socket.start()

@@ -10,6 +10,7 @@ from vms_tray.credentials import Credentials, open_credentials
 from vms_tray.daemon.clock import SystemClock
 from vms_tray.daemon.core import Daemon
 from vms_tray.daemon.logs import REDACTOR
+from vms_tray.daemon.ports import Passwords
 from vms_tray.daemon.scheduler import ApsScheduler
 from vms_tray.daemon.settings import DaemonSettings
 from vms_tray.errors import UnknownConnection
@@ -60,10 +61,12 @@ def _factory(connection: Connection, timeout: float) -> ServerKind:
     return create_server(connection, timeout=timeout)
 
 
-def build_daemon(notifier: Notifier, settings: DaemonSettings) -> Daemon:
+def build_daemon(
+    notifier: Notifier, settings: DaemonSettings, passwords: Passwords | None = None
+) -> Daemon:
     return Daemon(
         connections=StoreConnections(),
-        passwords=KeyringPasswords(),
+        passwords=passwords or KeyringPasswords(),
         server_factory=_factory,
         notifier=notifier,
         scheduler=ApsScheduler(),
