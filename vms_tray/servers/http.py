@@ -240,6 +240,11 @@ class ErrorTranslator:
                 f"cannot reach {label} ({reason}): check the address and that the server is "
                 "running; vms-tray will retry"
             )
+        if isinstance(exc, httpx.DecodingError):
+            return BadResponse(
+                f"{label} sent a body that cannot be decoded: the server or a proxy is broken; "
+                "vms-tray will retry"
+            )
         if isinstance(exc, httpx.RemoteProtocolError):
             return ServerUnreachable(
                 f"{label} closed the connection or broke HTTP: vms-tray will retry"
@@ -583,7 +588,7 @@ class HttpAdapter:
                     log.debug("%s %s: connection dropped, retrying once", method, path)
                     continue
                 raise self.errors.transport_error(exc) from None
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise self.errors.transport_error(exc) from None
         log.debug("%s %s -> %s", method, path, response.status_code)
         return self._reply(response, scrub, problems, accept)

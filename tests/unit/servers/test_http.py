@@ -293,6 +293,11 @@ def test_post_is_never_retried() -> None:
 
 def test_unsupported_scheme() -> None:
     assert isinstance(fail(httpx.UnsupportedProtocol("ftp")), InvalidURL)
+    assert isinstance(fail(httpx.InvalidURL("bad")), InvalidURL)
+
+
+def test_undecodable_body() -> None:
+    assert type(fail(httpx.DecodingError("bad gzip"))) is BadResponse
 
 
 def _tls_failure(ssl_error: ssl.SSLError) -> httpx.ConnectError:
