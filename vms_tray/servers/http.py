@@ -70,6 +70,9 @@ PROBLEM_NAMES = (
     "server-busy",
 )
 
+# Members that carry bearer material; never copied onto exceptions.
+_SECRET_MEMBERS = frozenset({"conflict_token", "access_token", "refresh_token", "captcha"})
+
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 
 # OpenSSL X509_V_ERR_* codes the user can understand.
@@ -91,6 +94,10 @@ class Problem:
     title: str = ""
     detail: str = ""
     extensions: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def public_extensions(self) -> dict[str, Any]:
+        """The extension members without bearer material, safe to keep on an exception."""
+        return {k: v for k, v in self.extensions.items() if k not in _SECRET_MEMBERS}
 
 
 @dataclass(frozen=True)
@@ -338,7 +345,7 @@ class ErrorTranslator:
             f"{label} answered {what} {problem.name}: {detail}",
             problem_type=problem.type,
             status=status,
-            extensions=problem.extensions,
+            extensions=problem.public_extensions(),
         )
 
     def problem_error(
@@ -376,14 +383,14 @@ class ErrorTranslator:
                 "disagree on the protocol; update one of them",
                 problem_type=problem.type,
                 status=problem.status,
-                extensions=problem.extensions,
+                extensions=problem.public_extensions(),
             )
         # captcha-* and session-limit are outcomes the caller handles; here they are unexpected.
         return ProtocolError(
             f"{label} answered {problem.status} {name} where it was not expected: {detail}",
             problem_type=problem.type,
             status=problem.status,
-            extensions=problem.extensions,
+            extensions=problem.public_extensions(),
         )
 
     def _session_ended(self, problem: Problem) -> SessionEnded:
@@ -406,7 +413,7 @@ class ErrorTranslator:
         elif reason == "logout":
             text = f"the session on {label} was signed out"
         elif reason == "expired":
-            text = f"the session on {label} reached its maximum lifetime"
+            text = f"the session on {label} has expired"
         else:
             text = f"the session on {label} has ended"
         return SessionEnded(f"{text}: sign in again", reason=reason, ended_by=ended_by)

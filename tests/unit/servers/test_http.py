@@ -94,7 +94,7 @@ def test_token_expired() -> None:
     [
         ("logout", "signed out"),
         ("idle_timeout", "idle"),
-        ("expired", "lifetime"),
+        ("expired", "has expired"),
         ("something-new", "has ended"),
     ],
 )
@@ -154,9 +154,11 @@ def test_invalid_request_is_a_protocol_error() -> None:
 
 @pytest.mark.parametrize("name", ["captcha-required", "session-limit", "brand-new-problem"])
 def test_unrequested_outcomes_are_protocol_errors(name: str) -> None:
-    err = fail(problem(name, 409))
-    assert type(err) is ProtocolError
+    err = fail(problem(name, 409, conflict_token="conf-SECRET-1", max=2))
+    assert isinstance(err, ProtocolError) and type(err) is ProtocolError
     assert name in str(err)
+    # Bearer material is not kept on the exception, other members are.
+    assert err.extensions == {"max": 2}
 
 
 def test_requested_problem_is_returned() -> None:
