@@ -9,6 +9,7 @@ service now: a tray may already be running outside systemd.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -94,10 +95,14 @@ class SystemdUserUnit(AutostartBackend):
                 f"cannot run systemctl: {exc.strerror or exc} (is systemd installed?)"
             ) from exc
 
+    def _try(self, *args: str) -> None:
+        # Best effort: without a user manager (a container, a login over ssh) daemon-reload
+        # fails harmlessly, and without systemctl at all disable() removes the link itself.
+        with contextlib.suppress(OSError):
+            self.system.runner(["systemctl", "--user", *args])
+
     def _reload(self) -> None:
-        # Without a user manager (a container, a login over ssh) this fails harmlessly: the
-        # manager reads the file at its next start.
-        self._run("daemon-reload")
+        self._try("daemon-reload")
 
     def render(self) -> str:
         return templates.render("vms-tray.service.in", exec_start=systemd_exec(self.system.command))
@@ -122,7 +127,7 @@ class SystemdUserUnit(AutostartBackend):
             return False
         if had_unit:
             # systemctl needs the unit file to read its [Install] section.
-            self._run("disable", UNIT)
+            self._try("disable", UNIT)
         if self.wants_link.is_symlink():
             # systemctl could not do it (missing, or the file was gone): remove our link only.
             remove_file(self.wants_link)

@@ -76,11 +76,8 @@ def _backend(args: argparse.Namespace, system: System, check: bool = True) -> Au
 
 
 def _others_installed(backend: AutostartBackend) -> list[AutostartStatus]:
-    return [
-        b.status()
-        for b in autostart.all_backends(backend.system)
-        if b.name != backend.name and b.viable and b.status().installed
-    ]
+    others = [b for b in autostart.all_backends(backend.system) if b.name != backend.name]
+    return [s for s in (b.status() for b in others if b.viable) if s.installed]
 
 
 def _describe(status: AutostartStatus) -> list[str]:

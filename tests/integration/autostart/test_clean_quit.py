@@ -76,22 +76,26 @@ def test_quit_makes_the_running_tray_exit_with_status_0(tmp_path: Path) -> None:
     )
     try:
 
-        def quit_accepted() -> bool:
-            if tray.poll() is not None:
-                raise AssertionError(
-                    f"'vms-tray run --headless' exited early with {tray.returncode}: "
-                    + (tmp_path / "run.log").read_text(errors="replace")[-2000:]
-                )
-            done = subprocess.run(
-                [sys.executable, "-m", "vms_tray", "quit"],
+        def cli(*argv: str) -> subprocess.CompletedProcess[bytes]:
+            return subprocess.run(
+                [sys.executable, "-m", "vms_tray", *argv],
                 env=env,
                 capture_output=True,
                 timeout=30,
                 check=False,
             )
-            return done.returncode == 0
 
-        wait_until(quit_accepted, 60, "'vms-tray quit' to reach the running tray", step=0.3)
+        def answering() -> bool:
+            if tray.poll() is not None:
+                raise AssertionError(
+                    f"'vms-tray run --headless' exited early with {tray.returncode}: "
+                    + (tmp_path / "run.log").read_text(errors="replace")[-2000:]
+                )
+            return cli("status").returncode == 0
+
+        wait_until(answering, 60, "the headless tray to answer 'vms-tray status'", step=0.3)
+        done = cli("quit")
+        assert done.returncode == 0, done.stderr
         assert tray.wait(timeout=30) == 0, (tmp_path / "run.log").read_text(errors="replace")
     finally:
         if tray.poll() is None:

@@ -256,3 +256,17 @@ def test_registry_backend_refuses_without_a_registry(make_system: SystemFactory)
     with pytest.raises(AutostartError, match="only on Windows"):
         backend.enable()
     assert "vms-tray" in backend.render()  # rendering a .reg file works anywhere
+
+
+def test_systemd_disable_without_systemctl_removes_our_files(make_system: SystemFactory) -> None:
+    backend = backend_for("systemd", make_system)
+    before = snapshot(make_system)
+    backend.enable()
+
+    def missing(_argv: Sequence[str], _env: Mapping[str, str] | None) -> CommandResult:
+        raise FileNotFoundError(2, "No such file or directory", "systemctl")
+
+    make_system.runner.handlers.clear()
+    make_system.runner.on(["systemctl"], missing)
+    assert backend.disable() is True
+    assert snapshot(make_system) == before
