@@ -210,7 +210,6 @@ class ZoneMinderServer(ServerKind):
             secrets=tuple(form.values()),
             accept=(httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN, httpx.codes.NOT_FOUND),
         )
-        log.debug("POST %s -> %s", path, reply.status)
         if reply.status == httpx.codes.NOT_FOUND:
             raise BadResponse(
                 f"{self._where()} has no API at {self._http.base_url} (HTTP 404): check that the "
