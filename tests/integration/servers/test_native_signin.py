@@ -84,6 +84,20 @@ def test_captcha_refresh_replaces_the_old_one(refserver_factory: Factory) -> Non
         assert isinstance(done, SignedIn)
 
 
+def test_captcha_after_failures(refserver_factory: Factory) -> None:
+    server = refserver_factory(captcha="after-failures")
+    with native_for(server) as client:
+        assert client.server_info().captcha == "after-failures"
+        for _ in range(3):
+            with pytest.raises(InvalidCredentials):
+                client.sign_in("anna", "guess", DESK)
+        challenge = client.sign_in("anna", "pw", DESK)
+        assert isinstance(challenge, CaptchaChallenge) and challenge.reason == "required"
+        answer = server.captcha_answer(challenge.captcha.id)
+        done = client.sign_in("anna", "pw", DESK, CaptchaAnswer(challenge.captcha.id, answer))
+        assert isinstance(done, SignedIn)
+
+
 def test_throttled_after_repeated_failures(refserver: RefServer) -> None:
     with native_for(refserver) as client:
         for _ in range(5):

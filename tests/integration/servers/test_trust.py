@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from tests.support.refserver import RefServer
 from vms_tray.connection import Connection, Trust
 from vms_tray.errors import CertificateChanged, CertificateUntrusted
 from vms_tray.servers import tls
@@ -136,3 +137,14 @@ def test_ca_file_trust_still_checks_the_name(ca: trustme.CA, tmp_path: Path) -> 
             c.server_info()
         conns = r.wait_all_closed(2)
     assert all(bytes(x.received) == b"" for x in conns)
+
+
+def test_the_reference_servers_self_signed_certificate(refserver: RefServer) -> None:
+    conn = Connection("ref", refserver.url, "anna")
+    with NativeServer(conn, timeout=5) as c, pytest.raises(CertificateUntrusted) as info:
+        c.server_info()
+    assert info.value.fingerprint == refserver.fingerprint
+    # Trusting what was shown is what 'vms-tray servers trust' does.
+    pinned = Trust(mode="pinned", pin_sha256=info.value.fingerprint)
+    with NativeServer(Connection("ref", refserver.url, "anna", trust=pinned), timeout=5) as c:
+        assert c.server_info().api_version.startswith("1")
