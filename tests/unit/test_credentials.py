@@ -80,7 +80,7 @@ EncryptedKeyring.__module__ = "keyrings.alt.file"
 
 def chain_of(*members: KeyringBackend) -> chainer.ChainerBackend:
     class Chain(chainer.ChainerBackend):
-        backends = tuple(members)  # type: ignore[assignment]
+        backends = tuple(members)
 
     return Chain()
 
