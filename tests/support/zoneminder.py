@@ -7,12 +7,14 @@ skip on a laptop and fail in CI (``components.require``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
 import ssl
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -93,6 +95,28 @@ class ZoneMinderSetup:
             raise ValueError(f"unexpected ZoneMinder user name {login!r}")
         # Test-only SQL; the name is checked above and the assignments are the tests' own.
         self.sql(f"UPDATE Users SET {assignments} WHERE Username = '{login}';")  # noqa: S608
+
+    def password_hash(self, login: str) -> str:
+        if not login.replace("-", "").isalnum():
+            raise ValueError(f"unexpected ZoneMinder user name {login!r}")
+        return self.sql(f"SELECT Password FROM Users WHERE Username = '{login}';")  # noqa: S608
+
+    @contextlib.contextmanager
+    def password_changed(self, login: str | None = None) -> Iterator[None]:
+        """The administrator changes ``login``'s password (to one the tests do not know), and
+        changes it back afterwards."""
+        login = login or self.user
+        original = self.password_hash(login)
+        if not original.startswith("$2"):
+            raise RuntimeError(f"unexpected password hash format for {login!r}")
+        # bcrypt of "admin" (ZoneMinder's own default, from zm_create.sql).
+        self.update_user(
+            login, "Password = '$2b$12$NHZsm6AM2f2LQVROriz79ul3D6DnmFiZC.ZK5eqbF.ZWfwH9bqUJ6'"
+        )
+        try:
+            yield
+        finally:
+            self.update_user(login, f"Password = '{original}'")
 
     def reset(self) -> None:
         """Undo what tests do to the test user: revocations, withdrawn API access."""

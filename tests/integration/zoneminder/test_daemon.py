@@ -102,14 +102,19 @@ def headless_daemon(profile: Profile, stderr: Path) -> Iterator[subprocess.Popen
                 proc.wait(timeout=5)
 
 
-def test_headless_daemon_signs_in_again_after_forced_expiry(
-    zm: ZoneMinderSetup, secret_service_env: dict[str, str], tmp_path: Path
-) -> None:
-    profile = Profile(tmp_path / "profile", secret_service_env)
+def configured(zm: ZoneMinderSetup, keyring_env: dict[str, str], root: Path) -> Profile:
+    """A profile as a user would set it up: the server, its pinned certificate, the password."""
+    profile = Profile(root, keyring_env)
     profile.cli("servers", "add", "zm", zm.url, "--login", zm.user, "--kind", "zoneminder")
     profile.cli("servers", "trust", "zm", "--fingerprint", zm.fingerprint)
     profile.cli("password", "set", "zm", stdin=zm.password + "\n")
+    return profile
 
+
+def test_headless_daemon_signs_in_again_after_forced_expiry(
+    zm: ZoneMinderSetup, secret_service_env: dict[str, str], tmp_path: Path
+) -> None:
+    profile = configured(zm, secret_service_env, tmp_path / "profile")
     stderr = tmp_path / "daemon.stderr"
     with headless_daemon(profile, stderr) as daemon:
 
@@ -146,3 +151,32 @@ def test_headless_daemon_signs_in_again_after_forced_expiry(
     assert zm.password not in log
     assert "eyJ" not in log
     assert "token=" not in log
+
+
+def test_headless_daemon_says_when_the_stored_password_no_longer_works(
+    zm: ZoneMinderSetup, secret_service_env: dict[str, str], tmp_path: Path
+) -> None:
+    profile = configured(zm, secret_service_env, tmp_path / "profile")
+    stderr = tmp_path / "daemon.stderr"
+    with headless_daemon(profile, stderr) as daemon:
+
+        def alive() -> None:
+            assert daemon.poll() is None, stderr.read_text()
+
+        components.wait_until(
+            lambda: (alive(), state_of(profile.status()) == "signed_in")[1],
+            60,
+            "the daemon to sign in to ZoneMinder",
+        )
+        with zm.password_changed():
+            zm.revoke_tokens()
+            components.wait_until(
+                lambda: (alive(), "password no longer works" in stderr.read_text())[1],
+                60,
+                "the headless notice about the password",
+            )
+            state = state_of(profile.status())
+        # Not signed in, and not retrying the wrong password in a loop.
+        assert state not in ("signed_in", "signing_in"), state
+        assert profile.log_text().count(SIGNED_IN_LINE) == 1
+    assert zm.password not in profile.log_text() + stderr.read_text()
