@@ -8,6 +8,7 @@ The API other modules use (nothing else here is public)::
         len(lst), iter(lst), bool(lst), name in lst (case-insensitive)
         .get(name) -> Connection                 case-insensitive; UnknownConnection if absent
         .find(name) -> Connection | None
+        .names() -> tuple[str, ...]
         .default() -> Connection | None          None only for an empty list
         .preferred() -> Connection | None        last_used if set, else the default
         .add(name, url, login, *, kind="native", trust=Trust(), make_default=False) -> new list
@@ -20,9 +21,12 @@ The API other modules use (nothing else here is public)::
         .path
         .load() -> ConnectionList                missing file: empty list; bad file: ConfigError
         .update(fn) -> ConnectionList            lock, re-read, fn(list), write; returns fn's list
+        .get(name), .default()                   shorthands for load().get(name) / .default()
+        .set_last_used(name | None) -> ConnectionList   update(lambda l: l.with_last_used(name))
         .reset() -> Path | None                  move the file aside (timestamped); the backup path
 
     ca_file_trust(path) -> Trust                 checks a readable PEM CA file; absolute path
+    name_key(name) -> str                        the case-insensitive identity of a name
 
 Rules (those of the client vms-tray follows): names are trimmed, non-empty and unique ignoring
 case; URLs are normalised https URLs (:mod:`vms_tray.urls`); the first connection added becomes
@@ -503,6 +507,18 @@ class ConnectionStore:
             raise ConfigError(self.path, f"cannot read it ({exc.strerror or exc})") from None
         return _parse(self.path, data)
 
+    def get(self, name: str) -> Connection:
+        """Shorthand for ``load().get(name)``."""
+        return self.load().get(name)
+
+    def default(self) -> Connection | None:
+        """Shorthand for ``load().default()``."""
+        return self.load().default()
+
+    def set_last_used(self, name: str | None) -> ConnectionList:
+        """Remember the connection the daemon used last (None: forget); through ``update``."""
+        return self.update(lambda lst: lst.with_last_used(name))
+
     def update(self, fn: Callable[[ConnectionList], ConnectionList]) -> ConnectionList:
         """Apply ``fn`` to the current list and save its result, as one locked step.
 
@@ -601,7 +617,7 @@ class ConnectionStore:
             ) from None
         try:
             try:
-                os.fchmod(fd, 0o600)
+                # mkstemp made it 0600 (O_EXCL): the rename gives the config that mode too.
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]

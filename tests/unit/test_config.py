@@ -322,6 +322,19 @@ def test_round_trip_and_file_modes(isolated_profile: Path) -> None:
     assert PIN in text
 
 
+def test_store_shorthands(tmp_path: Path) -> None:
+    store = ConnectionStore(tmp_path / "servers.toml")
+    assert store.default() is None
+    store.update(lambda lst: two())
+    assert store.get("LAB").name == "Lab"
+    assert store.default() == store.get("Office")
+    assert store.set_last_used("lab").last_used == "Lab"
+    assert store.load().preferred() == store.get("Lab")
+    assert store.set_last_used(None).last_used is None
+    with pytest.raises(UnknownConnection):
+        store.set_last_used("Nowhere")
+
+
 def test_private_config_dir_is_tightened(isolated_profile: Path) -> None:
     paths.config_dir().mkdir(parents=True, mode=0o755)
     paths.config_dir().chmod(0o755)
