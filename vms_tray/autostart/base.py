@@ -14,12 +14,15 @@ import subprocess
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from vms_tray.autostart.command import launch_command
 from vms_tray.errors import AutostartError
+
+if TYPE_CHECKING:
+    from vms_tray.autostart.registry import Registry
 
 APP_ID = "vms-tray"
 
@@ -83,8 +86,7 @@ class System:
     command: tuple[str, ...]
     gui_command: tuple[str, ...]
     uid: int = 0
-    registry: Any = None  # vms_tray.autostart.registry.Registry; Any avoids an import cycle
-    extra: Mapping[str, str] = field(default_factory=dict)
+    registry: Registry | None = None
 
     @classmethod
     def current(cls) -> System:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.components import require_binary
 from vms_tray.cli import main
 
 
@@ -104,3 +105,31 @@ def test_shortcut_install_status_remove(home: Path, capsys: pytest.CaptureFixtur
     assert not any(Path(p).exists() for p in installed)
     code, out, _ = run(capsys, "shortcut", "status")
     assert "no launcher installed" in out
+
+
+def test_two_methods_enabled_is_warned_about(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_binary("systemctl")
+    # No bus and an empty runtime dir: systemctl works offline on the temporary HOME and can
+    # never reach the developer's own user manager.
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+
+    run(capsys, "autostart", "enable")
+    code, _, err = run(capsys, "autostart", "enable", "--method", "systemd")
+    assert code == 0
+    assert "also enabled with xdg" in err
+    assert "vms-tray autostart disable --method xdg" in err
+    assert (
+        home / ".config/systemd/user/graphical-session.target.wants/vms-tray.service"
+    ).is_symlink()
+
+    code, out, _ = run(capsys, "autostart", "status", "--json")
+    assert [m["method"] for m in json.loads(out)["methods"]] == ["xdg", "systemd"]
+
+    run(capsys, "autostart", "disable", "--method", "systemd")
+    run(capsys, "autostart", "disable")
+    assert not any(p.is_file() or p.is_symlink() for p in home.rglob("*"))
