@@ -40,8 +40,8 @@ class Profile:
         for name in ("DISPLAY", "WAYLAND_DISPLAY", "PYTHON_KEYRING_BACKEND"):
             self.env.pop(name, None)
 
-    def cli(self, *args: str, stdin: str | None = None) -> str:
-        out = subprocess.run(
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [sys.executable, "-m", "vms_tray", *args],
             env=self.env,
             input=stdin,
@@ -51,6 +51,9 @@ class Profile:
             timeout=60,
             check=False,
         )
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        out = self.run(*args, stdin=stdin)
         assert out.returncode == 0, (args, out.stdout, out.stderr)
         return out.stdout
 
@@ -129,6 +132,11 @@ def test_headless_daemon_signs_in_again_after_forced_expiry(
         status = profile.status()
         assert status.get("server") == "zm"
         assert status.get("kind") == "zoneminder"
+        assert status.get("can_list_sessions") is False
+        # What ZoneMinder cannot do is refused with a reason, not attempted.
+        sessions = profile.run("sessions")
+        assert sessions.returncode == 1
+        assert "does not report sessions" in sessions.stderr
 
         # Every token issued so far is now refused, as if both had expired.
         zm.revoke_tokens()
