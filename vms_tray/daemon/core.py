@@ -381,7 +381,7 @@ class Daemon:
                 log.info("state %s -> %s (%s)", before, self.engine.state, type(event).__name__)
             for effect in effects:
                 events += self._perform(effect)
-            self._after_transition()
+        self._after_transition()
 
     def _after_transition(self) -> None:
         state = self.engine.state

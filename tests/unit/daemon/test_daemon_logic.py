@@ -1,0 +1,278 @@
+"""Daemon logic on a fake clock and a synchronous scheduler: hours of time, no sleeping."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.daemon.fakes import ReauthServer, Sim, World
+from vms_tray import commands as C
+from vms_tray.errors import EndedBy, EngineError, UnknownConnection
+from vms_tray.session.snapshot import State
+
+
+def signed_in_sim(**kw: object) -> Sim:
+    sim = Sim(**kw)  # type: ignore[arg-type]
+    sim.start()
+    assert sim.state() == "signed_in"
+    return sim
+
+
+def assert_alive(sim: Sim) -> None:
+    """While signed in, the server must consider our access token valid right now."""
+    if sim.daemon.snapshot().state is State.SIGNED_IN:
+        ours = [s for s in sim.office.sessions.values() if s.device == "TEST-PC"]
+        assert len(ours) == 1
+        assert ours[0].refresh_exp > sim.clock.now()
+
+
+def test_starts_signed_in_and_stays_alive_for_hours() -> None:
+    sim = signed_in_sim()
+    sim.advance(6 * 3600, each=lambda: assert_alive(sim))
+    w = sim.office
+    assert sim.state() == "signed_in"
+    assert w.lapses == 0  # never used an expired access token
+    assert w.calls.count("sign_in") == 1
+    # Refresh at 50-70 % of a 300 s lifetime: 6 h / (150..210 s) ≈ 100..145 refreshes.
+    assert 100 <= w.calls.count("refresh") <= 145
+    # One poll a minute (the interval restarts after each poll).
+    assert 340 <= w.calls.count("list_sessions") <= 361
+    assert sim.notifier.notices == []
+    snap = sim.daemon.snapshot()
+    assert snap.sessions_in_use == 1 and snap.max_sessions == 3
+    assert snap.expires_in is not None and 0 < snap.expires_in <= 300
+
+
+def test_asks_for_password_when_none_is_stored() -> None:
+    sim = Sim(passwords={})
+    shown: list[str] = []
+    sim.daemon.on_show(shown.append)
+    sim.start()
+    assert sim.state() == "signed_out"
+    assert shown == ["sign_in"]
+    assert sim.notifier.kinds() == ["needs_attention"]
+    assert "vms-tray signin" in (sim.daemon.snapshot().last_error or "")
+    sim.daemon.post(C.SignIn(password="pw", remember=True))
+    sim.settle()
+    assert sim.state() == "signed_in"
+    assert sim.passwords.stored == {"office": "pw"}
+    assert sim.connections.last == "office"
+
+
+def test_one_warning_per_crossing_with_plain_numbers() -> None:
+    sim = signed_in_sim()
+    w = sim.office
+    other = w.open("anna", "OPS-PC-12")
+    sim.advance(600)
+    assert [n.body for n in sim.notifier.notices] == ["2 of 3 sessions in use — 1 seat left"]
+    third = w.open("anna", "OPS-PC-13")
+    sim.advance(600)
+    assert sim.notifier.kinds() == ["near_limit", "limit_full"]
+    assert sim.notifier.notices[-1].body == "3 of 3 sessions in use — no seats left"
+    w.sessions.pop(third.id)
+    w.sessions.pop(other.id)
+    sim.advance(600)
+    assert sim.notifier.kinds() == ["near_limit", "limit_full", "back_under"]
+    assert sim.notifier.notices[-1].body == "1 of 3 sessions in use — 2 seats left"
+
+
+def test_ended_elsewhere_names_the_device_and_does_not_sign_in_again() -> None:
+    sim = signed_in_sim()
+    w = sim.office
+    ours = next(s for s in w.sessions.values() if s.device == "TEST-PC")
+    w.end(ours.id, EndedBy("OPS-PC-12", "vms-tray 1.0"))
+    sim.advance(3600)
+    assert sim.state() == "ended"
+    assert sim.daemon.snapshot().ended_by == "OPS-PC-12 (vms-tray 1.0)"
+    (notice,) = sim.notifier.notices
+    assert notice.body == "Your session was ended from OPS-PC-12 (vms-tray 1.0)"
+    assert w.calls.count("sign_in") == 1  # no new sign-in by itself
+    sim.daemon.post(C.SignIn())
+    sim.settle()
+    assert sim.state() == "signed_in"
+
+
+def test_network_outage_keeps_session_with_capped_backoff_and_recovers() -> None:
+    sim = signed_in_sim()
+    w = sim.office
+    w.down = True
+    sim.advance(3600, step=1.0)
+    assert sim.state() == "reconnecting"
+    attempts = w.calls.count("list_sessions") + w.calls.count("refresh")
+    # 2, 4, ... capped at 300 s with jitter: about 15-25 tries in an hour, not thousands.
+    assert 12 <= attempts <= 40
+    assert sim.notifier.kinds() == ["unreachable"]
+    w.down = False
+    sim.advance(400, step=1.0)
+    assert sim.state() == "signed_in"
+    assert w.calls.count("sign_in") == 1  # the session survived: no new sign-in
+    assert sim.notifier.kinds() == ["unreachable", "back_online"]
+
+
+def test_retry_after_is_honoured() -> None:
+    sim = signed_in_sim()
+    w = sim.office
+    w.busy = 120
+    sim.advance(60)  # the next poll meets 503
+    assert sim.state() == "reconnecting"
+    count = len(w.calls)
+    sim.advance(110, step=1.0)
+    assert len(w.calls) == count  # nothing before Retry-After
+    w.busy = None
+    sim.advance(20, step=1.0)
+    assert sim.state() == "signed_in"
+
+
+def test_suspend_for_an_hour_then_catch_up_without_new_sign_in() -> None:
+    sim = signed_in_sim()
+    sim.advance(100)
+    sim.clock.suspend(3600)  # wall and boot clocks move, monotonic does not
+    sim.advance(30, step=1.0)
+    assert sim.state() == "signed_in"
+    w = sim.office
+    assert w.calls.count("sign_in") == 1
+    at_wake = w.lapses  # the access token expired during the suspend: renewed at wake-up
+    assert at_wake >= 1
+    sim.advance(3 * 3600, each=lambda: assert_alive(sim))
+    assert sim.state() == "signed_in"
+    assert w.lapses == at_wake  # and never again afterwards
+
+
+def test_clock_set_back_an_hour_does_not_stall_keepalive() -> None:
+    sim = signed_in_sim()
+    sim.advance(100)
+    before = sim.office.lapses
+    sim.clock.set_wall(-3600)
+    sim.advance(2 * 3600, each=lambda: assert_alive(sim))
+    assert sim.state() == "signed_in"
+    assert sim.office.lapses == before  # the token never lapsed
+    assert sim.office.calls.count("sign_in") == 1
+
+
+def test_without_heartbeat_a_clock_set_back_would_stall() -> None:
+    """The control for the test above: the scheduler alone waits out the hour."""
+    sim = signed_in_sim()
+    sim.heartbeat_every = float("inf")
+    sim.advance(100)
+    sim.clock.set_wall(-3600)
+    calls = len(sim.office.calls)
+    sim.advance(1800)
+    assert len(sim.office.calls) == calls
+
+
+def test_silent_reauth_and_rejected_password() -> None:
+    worlds = {"office": World(None), "annex": World(None)}  # type: ignore[arg-type]
+    sim = Sim(worlds=worlds, server_class=ReauthServer)
+    w = sim.office
+    w.refresh_ttl = 1000
+    sim.start()
+    assert sim.state() == "signed_in"
+    sim.advance(1500)
+    assert sim.state() == "signed_in"
+    assert w.calls.count("sign_in") == 2 and sim.notifier.notices == []
+    assert "check" in w.calls and "list_sessions" not in w.calls
+    w.passwords["anna"] = "changed"
+    sim.advance(1500)
+    assert sim.state() == "error"
+    assert sim.notifier.kinds() == ["password_rejected"]
+
+
+def test_limit_conflict_wait_then_signed_in_when_a_seat_frees() -> None:
+    sim = Sim()
+    w = sim.office
+    others = [w.open("anna", f"PC-{i}") for i in range(3)]
+    sim.start()
+    assert sim.state() == "limit_reached"
+    listing = sim.daemon.conflict_sessions()
+    assert listing is not None and [s.device for s in listing.sessions] == ["PC-0", "PC-1", "PC-2"]
+    assert [s.device for s in sim.daemon.sessions().sessions] == ["PC-0", "PC-1", "PC-2"]
+    sim.daemon.post(C.WaitForSeat())
+    sim.advance(600)
+    assert sim.state() == "limit_reached" and sim.daemon.snapshot().waiting_for_seat
+    tries = w.calls.count("sign_in")
+    assert 16 <= tries <= 27  # every 30 s ± 20 %
+    w.sessions.pop(others[1].id)
+    sim.advance(40)
+    assert sim.state() == "signed_in"
+    assert sim.notifier.kinds() == ["needs_attention", "info", "limit_full"]
+
+
+def test_limit_conflict_end_one_session() -> None:
+    sim = Sim()
+    w = sim.office
+    others = [w.open("anna", f"PC-{i}") for i in range(3)]
+    sim.start()
+    sim.daemon.end_session(others[0].id)
+    sim.settle()
+    assert sim.state() == "signed_in"
+    assert others[0].id not in w.sessions
+    assert w.ended[others[0].access] == EndedBy("conflict", "vms-tray 0.1.0")
+
+
+def test_switch_signs_out_first() -> None:
+    sim = signed_in_sim(passwords={"office": "pw", "annex": "pw"})
+    sim.daemon.post(C.SwitchServer("annex"))
+    sim.settle()
+    assert sim.state() == "signed_in"
+    assert sim.daemon.snapshot().server == "annex"
+    assert sim.office.sessions == {}
+    assert sim.office.calls[-1] == "sign_out"
+    assert len(sim.worlds["annex"].sessions) == 1
+    with pytest.raises(UnknownConnection):
+        sim.daemon.execute(C.SwitchServer("nowhere"))
+    assert sim.state() == "signed_in"
+
+
+def test_quit_signs_out_with_a_bounded_client() -> None:
+    sim = signed_in_sim()
+    sim.daemon.stop()
+    assert sim.daemon.stopped
+    assert sim.office.sessions == {}
+    assert sim.office.calls[-1] == "sign_out"
+
+
+def test_captcha_flow() -> None:
+    sim = Sim()
+    sim.office.captcha = True
+    sim.start()
+    assert sim.state() == "captcha_required"
+    captcha = sim.daemon.captcha()
+    assert captcha is not None and captcha.image_png.startswith(b"\x89PNG")
+    sim.daemon.post(C.AnswerCaptcha("wrong"))
+    sim.settle()
+    assert sim.state() == "captcha_required"
+    assert sim.daemon.snapshot().last_error == "invalid"
+    sim.daemon.post(C.RefreshCaptcha())
+    sim.settle()
+    new = sim.daemon.captcha()
+    assert new is not None and new.id != captcha.id
+    sim.daemon.post(C.AnswerCaptcha("x7k2"))
+    sim.settle()
+    assert sim.state() == "signed_in"
+    assert sim.daemon.captcha() is None
+    assert "x7k2" in sim.secrets  # registered for log redaction
+
+
+def test_commands_in_the_wrong_state_are_refused_without_change() -> None:
+    sim = signed_in_sim()
+    with pytest.raises(EngineError):
+        sim.daemon.execute(C.WaitForSeat())
+    with pytest.raises(EngineError):
+        sim.daemon.execute(C.AnswerCaptcha("abc"))
+    assert sim.state() == "signed_in"
+
+
+def test_subscribers_hear_each_change_once() -> None:
+    sim = Sim()
+    seen: list[str] = []
+    sim.daemon.subscribe(lambda s: seen.append(s.state.value))
+    sim.start()
+    sim.advance(600)
+    assert seen[-1] == "signed_in"
+    assert seen.count("signed_in") == 1  # polls with equal results publish nothing new
+
+
+def test_tokens_are_registered_as_secrets() -> None:
+    sim = signed_in_sim()
+    sim.advance(400)
+    ours = next(s for s in sim.office.sessions.values() if s.device == "TEST-PC")
+    assert ours.access in sim.secrets and ours.refresh in sim.secrets and "pw" in sim.secrets

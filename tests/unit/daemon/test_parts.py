@@ -1,0 +1,206 @@
+"""The daemon's small parts: control channel, settings, redaction, wording, clocks, lock."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.daemon.fakes import FakeClock, Sim
+from vms_tray import commands as C
+from vms_tray import control, paths
+from vms_tray.daemon import settings as settings_mod
+from vms_tray.daemon.clock import JumpDetector
+from vms_tray.daemon.handler import ControlHandler
+from vms_tray.daemon.instance import InstanceLock
+from vms_tray.daemon.logs import Redactor
+from vms_tray.daemon.notices import seats
+from vms_tray.errors import ConfigError, ControlError, DaemonNotRunning, InvalidInput
+
+
+def test_control_round_trip_errors_and_permissions() -> None:
+    def handler(req: dict[str, Any]) -> Any:
+        if req["cmd"] == "boom":
+            raise InvalidInput("that value breaks a rule")
+        if req["cmd"] == "crash":
+            raise RuntimeError("secret-token-123")
+        return {"echo": req.get("x")}
+
+    server = control.ControlServer(handler)
+    server.start()
+    try:
+        path = control.socket_path()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        assert control.request("echo", x=[1, "ü"]) == {"echo": [1, "ü"]}
+        with pytest.raises(control.RemoteError) as info:
+            control.request("boom")
+        assert str(info.value) == "that value breaks a rule" and info.value.code == "InvalidInput"
+        with pytest.raises(control.RemoteError) as info:
+            control.request("crash")
+        assert "secret" not in str(info.value) and "RuntimeError" in str(info.value)
+    finally:
+        server.close()
+    with pytest.raises(DaemonNotRunning):
+        control.request("status")
+
+
+def test_stale_socket_is_replaced(tmp_path: Path) -> None:
+    path = control.socket_path()
+    path.parent.mkdir(parents=True, mode=0o700)
+    path.write_text("left by a crash")
+    with pytest.raises(DaemonNotRunning):
+        control.request("status")
+    server = control.ControlServer(lambda req: "fresh")
+    server.start()
+    try:
+        assert control.request("ping") == "fresh"
+    finally:
+        server.close()
+
+
+def test_long_profile_paths_get_a_short_private_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = Path("/tmp") / ("d" * 120)
+    monkeypatch.setenv("VMS_TRAY_PROFILE", str(deep))
+    path = control.socket_path()
+    assert len(os.fsencode(path)) <= 100
+    assert path == control.socket_path()  # deterministic: CLI and daemon agree
+    assert str(os.getuid()) in path.parent.name
+
+
+def test_handler_over_the_socket_with_a_real_daemon() -> None:
+    sim = Sim()
+    sim.daemon.start(thread=True)
+    server = control.ControlServer(ControlHandler(sim.daemon))
+    server.start()
+    try:
+        status = control.request("status")
+        assert status["state"] == "signed_in" and status["server"] == "office"
+        assert set(status) >= {
+            "state",
+            "server",
+            "login",
+            "sessions_in_use",
+            "max_sessions",
+            "expires_in",
+            "last_error",
+        }
+        listing = control.request("sessions")
+        assert listing["limit"] == {"scope": "account", "max": 3, "active": 1}
+        assert listing["sessions"][0]["current"] is True
+        with pytest.raises(control.RemoteError, match="no captcha"):
+            control.request("captcha")
+        with pytest.raises(ControlError, match="unknown control command"):
+            control.request("frobnicate")
+        control.request("quit")
+        assert sim.daemon.wait_stopped(5)
+        assert sim.office.sessions == {}
+    finally:
+        server.close()
+
+
+def test_settings_file_and_environment(tmp_path: Path) -> None:
+    f = tmp_path / "settings.toml"
+    f.write_text("[daemon]\npoll_interval = 30\nwarn_margin = 2\nbogus = 1\n")
+    s = settings_mod.load(f, env={"VMS_TRAY_POLL_INTERVAL": "1"})
+    assert s.poll_interval == 1 and s.warn_margin == 2
+    assert s.timing().warn_margin == 2
+    assert settings_mod.load(tmp_path / "missing.toml", env={}).poll_interval == 60
+    f.write_text("[daemon]\npoll_interval = -5\n")
+    with pytest.raises(ConfigError, match="poll_interval must be between"):
+        settings_mod.load(f, env={})
+    f.write_text("[daemon\n")
+    with pytest.raises(ConfigError):
+        settings_mod.load(f, env={})
+
+
+def test_redactor_masks_secrets_in_messages_args_and_tracebacks() -> None:
+    r = Redactor()
+    r.add("tok-abcdef-123456")
+    r.add("pw")  # too short to mask safely: ignored
+    logger = logging.getLogger("test.redact")
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    h = Keep()
+    h.addFilter(r)
+    logger.addHandler(h)
+    try:
+        logger.warning("got %s", "Bearer tok-abcdef-123456")
+        try:
+            raise ValueError("bad token tok-abcdef-123456")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(h)
+    joined = "\n".join(records)
+    assert "tok-abcdef-123456" not in joined
+    assert joined.count("[redacted]") >= 2
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "text"),
+    [
+        (2, 3, "2 of 3 sessions in use — 1 seat left"),
+        (1, 3, "1 of 3 sessions in use — 2 seats left"),
+        (3, 3, "3 of 3 sessions in use — no seats left"),
+        (4, None, "4 sessions in use (no limit)"),
+    ],
+)
+def test_seat_wording(n: int, m: int | None, text: str) -> None:
+    assert seats(n, m) == text
+
+
+def test_jump_detector() -> None:
+    clock = FakeClock()
+    d = JumpDetector(clock, tolerance=5)
+    clock.tick(10)
+    assert d.check() is None
+    clock.suspend(3600)
+    assert d.check() == pytest.approx(3600)
+    clock.set_wall(-3600)
+    assert d.check() == pytest.approx(-3600)
+    clock.tick(10)
+    assert d.check() is None
+
+
+def test_instance_lock_is_exclusive_across_processes_and_dies_with_them() -> None:
+    lock = InstanceLock()
+    assert lock.acquire()
+    code = (
+        "import sys; from vms_tray.daemon.instance import InstanceLock; "
+        "sys.exit(0 if InstanceLock().acquire() else 3)"
+    )
+    other = subprocess.run([sys.executable, "-c", code], env=os.environ, timeout=30, check=False)
+    assert other.returncode == 3
+    lock.release()
+    assert subprocess.run([sys.executable, "-c", code], timeout=30, check=False).returncode == 0
+    assert (paths.runtime_dir() / "daemon.lock").exists()
+
+
+def test_post_never_blocks_while_the_worker_is_busy() -> None:
+    sim = Sim()
+    sim.daemon.start(thread=True)
+    gate = threading.Event()
+    busy = threading.Thread(target=lambda: sim.daemon.call(lambda: gate.wait(5)), daemon=True)
+    busy.start()
+    started = time.monotonic()
+    for _ in range(1000):
+        sim.daemon.post(C.CheckNow())
+    assert time.monotonic() - started < 1.0
+    gate.set()
+    busy.join(5)
+    sim.daemon.stop()
+    assert sim.daemon.wait_stopped(5)
+    assert sim.office.sessions == {}
