@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import string
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vms_tray.connection import Trust
 from vms_tray.errors import (
@@ -457,3 +460,31 @@ def test_timeouts_are_explicit() -> None:
 )
 def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
     assert parse_retry_after(value, NOW) == seconds
+
+
+@given(
+    secret=st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=16),
+    before=st.text(max_size=300),
+    after=st.text(max_size=300),
+    name=st.sampled_from(["invalid-request", "brand-new", "server-busy", "captcha-required"]),
+)
+def test_no_secret_survives_in_any_message(secret: str, before: str, after: str, name: str) -> None:
+    status = 503 if name == "server-busy" else 400
+    answer = problem(name, status, detail=before + secret + after)
+    with adapter(Canned(answer)) as a, pytest.raises(Exception) as info:
+        a.request("POST", "/sessions", json_body={}, bearer=secret)
+    assert secret not in f"{info.value} {info.value!r}"
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("https://vms.example.com/api/v1", "vms.example.com"),
+        ("https://vms.example.com:443/api/v1", "vms.example.com"),
+        ("https://10.0.0.5:8443/api/v1", "10.0.0.5:8443"),
+        ("https://[::1]:9443/api/v1", "[::1]:9443"),
+    ],
+)
+def test_server_label(url: str, label: str) -> None:
+    with HttpAdapter(url, transport=Canned(ok(200, {})).transport()) as a:
+        assert a.label == label
