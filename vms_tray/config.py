@@ -358,6 +358,8 @@ def _check_invariants(items: tuple[Connection, ...]) -> None:
 _CONNECTION_KEYS = {"name", "url", "login", "kind", "default", "trust"}
 _TRUST_KEYS = {"mode", "ca_file", "pin_sha256"}
 _TOP_KEYS = {"schema_version", "connections", "last_used"}
+_TOML_TYPES: dict[type, str] = {int: "an integer", str: "a string", bool: "true or false"}
+_TOML_TYPES.update({list: "a list", dict: "a table"})
 
 
 def _to_toml(lst: ConnectionList) -> dict[str, Any]:
@@ -396,7 +398,7 @@ def _field(table: Mapping[str, Any], key: str, kind: type, where: str, default: 
         raise _Bad(f"{where} has no {key!r}")
     value = table[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _Bad(f"{where}: {key!r} must be a {kind.__name__}")
+        raise _Bad(f"{where}: {key!r} must be {_TOML_TYPES[kind]}")
     return value
 
 

@@ -7,10 +7,12 @@ import stat
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tomli_w
 import trustme
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -22,7 +24,14 @@ from hypothesis.stateful import (
 )
 
 from vms_tray import paths
-from vms_tray.config import ConnectionList, ConnectionStore, ca_file_trust, name_key
+from vms_tray.config import (
+    ConnectionList,
+    ConnectionStore,
+    _dump,
+    _parse,
+    ca_file_trust,
+    name_key,
+)
 from vms_tray.connection import Connection, Trust
 from vms_tray.errors import (
     ConfigError,
@@ -294,8 +303,6 @@ class ConnectionListMachine(RuleBasedStateMachine):
 
     @invariant()
     def survives_a_round_trip_through_the_file_format(self) -> None:
-        from vms_tray.config import _dump, _parse
-
         assert _parse(Path("servers.toml"), _dump(self.lst)) == self.lst
 
 
@@ -383,7 +390,7 @@ _ONE = '[[connections]]\nname = "A"\nurl = "https://a.example"\nlogin = "x"\ndef
         (b"\xff\xfe garbage", "not UTF-8"),
         (b"schema_version = 1\n[[connections]\n", "not valid TOML"),
         (b"", "no 'schema_version'"),
-        (b"schema_version = '1'\n", "must be a int"),
+        (b"schema_version = '1'\n", "must be an integer"),
         (b"schema_version = 2\n", "newer vms-tray"),
         (b"schema_version = 1\nextra = 1\n", "unknown key 'extra'"),
         (b"schema_version = 1\nconnections = 3\n", "must be a list"),
@@ -417,6 +424,54 @@ def test_corrupt_or_invalid_file_raises_and_is_left_alone(
     with pytest.raises(ConfigError):
         store.update(lambda lst: lst.add("B", "b.example", "y"))
     assert path.read_bytes() == content
+
+
+_odd = st.one_of(st.booleans(), st.integers(-1, 2), st.just(""), st.lists(st.just("a"), max_size=1))
+_names_in_file = st.one_of(st.sampled_from(["A", "a", " B ", "Cam", "cam "]), _odd)
+_urls_in_file = st.one_of(
+    st.sampled_from(["https://a.example", "b.example/", "HTTPS://C.example:443"]),
+    st.sampled_from(["http://x.example", "https://u:p@x.example"]),
+    _odd,
+)
+_trust_tables = st.fixed_dictionaries(
+    {},
+    optional={
+        "mode": st.one_of(st.sampled_from(["system", "ca-file", "pinned", "none"]), _odd),
+        "ca_file": st.one_of(st.sampled_from(["/etc/ca.pem", "ca.pem"]), _odd),
+        "pin_sha256": st.one_of(st.sampled_from([PIN, PIN.lower(), "AB"]), _odd),
+        "x": _odd,
+    },
+)
+_connection_tables = st.fixed_dictionaries(
+    {"name": _names_in_file, "url": _urls_in_file, "login": st.sampled_from(["anna", " ", "b"])},
+    optional={
+        "default": st.one_of(st.booleans(), _odd),
+        "kind": st.one_of(st.sampled_from(["native", "zoneminder", "milestone"]), _odd),
+        "trust": st.one_of(_trust_tables, _odd),
+        "x": _odd,
+    },
+)
+_documents = st.fixed_dictionaries(
+    {"schema_version": st.sampled_from([1, 1, 1, 1, 1, 1, 1, 1, 2, 0, "1", True])},
+    optional={
+        "connections": st.one_of(st.lists(_connection_tables, max_size=4), _odd),
+        "last_used": st.one_of(_names_in_file, _odd),
+    },
+)
+
+
+@given(_documents)
+@settings(max_examples=400)
+def test_any_hand_edit_loads_or_raises_config_error(doc: dict[str, Any]) -> None:
+    data = tomli_w.dumps(doc).encode()
+    path = Path("servers.toml")
+    try:
+        lst = _parse(path, data)
+    except ConfigError as exc:
+        assert str(exc).startswith("servers.toml: ")
+        assert "\n" not in str(exc)
+        return
+    assert _parse(path, _dump(lst)) == lst
 
 
 def test_reset_moves_the_file_aside_with_a_timestamp(tmp_path: Path) -> None:
