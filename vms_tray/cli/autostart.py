@@ -14,7 +14,6 @@ from vms_tray.autostart.shortcut import launcher_for
 
 
 def register(subparsers: Any) -> None:
-    methods = ", ".join(autostart.METHODS)
     p = subparsers.add_parser(
         "autostart",
         help="start vms-tray at login",
@@ -37,7 +36,9 @@ def register(subparsers: Any) -> None:
     ):
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument(
-            "--method", choices=autostart.METHODS, help=f"one of: {methods} (default: per platform)"
+            "--method",
+            choices=autostart.METHODS,
+            help="default: xdg on Linux, launchd on macOS, registry on Windows",
         )
         if name != "show":
             cmd.add_argument("--json", action="store_true", help="machine-readable output")
@@ -53,18 +54,24 @@ def register(subparsers: Any) -> None:
     )
     ssub = s.add_subparsers(dest="shortcut_command", metavar="ACTION")
     ssub.required = True
-    for name, func, text in (
-        ("install", _shortcut_install, "add the launcher (and the icon it uses)"),
-        ("remove", _shortcut_remove, "remove exactly what install added"),
-        ("status", _shortcut_status, "list the launcher files that are installed"),
+    for name, func, text, desktop_help in (
+        (
+            "install",
+            _shortcut_install,
+            "add the launcher (and the icon it uses)",
+            "also put a copy on the desktop",
+        ),
+        (
+            "remove",
+            _shortcut_remove,
+            "remove exactly what install added",
+            "remove only the copy on the desktop",
+        ),
+        ("status", _shortcut_status, "list the launcher files that are installed", None),
     ):
         cmd = ssub.add_parser(name, help=text, description=text)
-        if name != "status":
-            cmd.add_argument(
-                "--desktop",
-                action="store_true",
-                help="also (install) / only (remove) the copy on the desktop",
-            )
+        if desktop_help:
+            cmd.add_argument("--desktop", action="store_true", help=desktop_help)
         cmd.add_argument("--json", action="store_true", help="machine-readable output")
         cmd.set_defaults(func=func)
 
