@@ -168,18 +168,19 @@ def test_headless_daemon_says_when_the_stored_password_no_longer_works(
     stderr = tmp_path / "daemon.stderr"
     with headless_daemon(profile, stderr) as daemon:
 
-        def alive() -> None:
+        def alive() -> bool:
             assert daemon.poll() is None, stderr.read_text()
+            return True
 
         components.wait_until(
-            lambda: (alive(), state_of(profile.status()) == "signed_in")[1],
+            lambda: alive() and state_of(profile.status()) == "signed_in",
             60,
             "the daemon to sign in to ZoneMinder",
         )
         with zm.password_changed():
             zm.revoke_tokens()
             components.wait_until(
-                lambda: (alive(), "password no longer works" in stderr.read_text())[1],
+                lambda: alive() and "password no longer works" in stderr.read_text(),
                 60,
                 "the headless notice about the password",
             )
