@@ -71,14 +71,18 @@ class RefServer:
         name: str = "refserver under test",
         port: int = 0,
         extra_args: Sequence[str] = (),
+        fast_kdf: bool = True,
     ) -> RefServer:
         """Start ``python -m vms_tray server run`` on a free port with a fresh data directory.
 
         ``users`` maps login to password (default ``{"anna": "pw"}``); ``user_limits`` sets
-        per-account session limits.
+        per-account session limits. ``fast_kdf`` hashes their passwords with cheap scrypt
+        parameters (the server verifies with the parameters stored in each hash).
         """
         from vms_tray.server.runner import open_store
-        from vms_tray.server.tokens import hash_password
+        from vms_tray.server.tokens import DEFAULT_KDF, KdfParams, hash_password
+
+        kdf = KdfParams(n=2**10) if fast_kdf else DEFAULT_KDF
 
         data_dir = tmp_path
         n = 0
@@ -89,7 +93,7 @@ class RefServer:
         try:
             for login, password in (users if users is not None else {"anna": "pw"}).items():
                 limit = (user_limits or {}).get(login)
-                store.add_user(login, hash_password(password), limit, time.time())
+                store.add_user(login, hash_password(password, kdf), limit, time.time())
         finally:
             store.close()
         args = [

@@ -64,7 +64,7 @@ async def _body(request: Request, *, optional: bool = False) -> dict[str, Any]:
             raise _bad(f"the body is larger than {MAX_BODY} bytes")
         chunks.append(chunk)
     raw = b"".join(chunks)
-    if not raw.strip():
+    if not raw:
         if optional:
             return {}
         raise _bad("a JSON object body is required")
@@ -86,8 +86,11 @@ def _str(
         raise _bad(f"{name!r} must be a string")
     if not min_len <= len(value) <= max_len:
         raise _bad(f"{name!r} must be {min_len} to {max_len} characters long")
-    if "\x00" in value:
-        raise _bad(f"{name!r} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate escape ("\\ud800"): not Unicode text (RFC 8259 section 8.2, I-JSON).
+        raise _bad(f"{name!r} is not valid Unicode text") from None
     return value
 
 
@@ -246,6 +249,17 @@ async def _on_error(request: Request, exc: Exception) -> Response:
     )
 
 
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _dispatch(by_method: dict[str, Handler]) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await by_method[method](request)
+
+    return endpoint
+
+
 def build_app(
     service: Service,
     *,
@@ -253,25 +267,28 @@ def build_app(
     max_pending_sign_ins: int = DEFAULT_MAX_PENDING_SIGN_INS,
 ) -> Starlette:
     api = Api(service, maintenance_file=maintenance_file, max_pending_sign_ins=max_pending_sign_ins)
-    handler = Callable[[Request], Awaitable[Response]]
-    routes: list[tuple[str, handler, list[str]]] = [
-        ("/openapi.json", api.openapi, ["GET"]),
-        (f"{API}/server", api.server, ["GET"]),
-        (f"{API}/captcha", api.captcha, ["POST"]),
-        (f"{API}/sessions", api.sign_in, ["POST"]),
-        (f"{API}/sessions", api.list_sessions, ["GET"]),
-        (f"{API}/sessions/refresh", api.refresh, ["POST"]),
-        (f"{API}/sessions/current", api.current, ["GET"]),
-        (f"{API}/sessions/current", api.sign_out, ["DELETE"]),
-        (f"{API}/sessions/{{id}}", api.end_session, ["DELETE"]),
-    ]
+    table: dict[str, dict[str, Handler]] = {
+        "/openapi.json": {"GET": api.openapi},
+        f"{API}/server": {"GET": api.server},
+        f"{API}/captcha": {"POST": api.captcha},
+        f"{API}/sessions": {"POST": api.sign_in, "GET": api.list_sessions},
+        f"{API}/sessions/refresh": {"POST": api.refresh},
+        f"{API}/sessions/current": {"GET": api.current, "DELETE": api.sign_out},
+        f"{API}/sessions/{{id}}": {"DELETE": api.end_session},
+    }
     app = Starlette(
-        routes=[Route(path, fn, methods=methods) for path, fn, methods in routes],
+        # One route per path, so a 405 lists every method of the path in Allow.
+        routes=[
+            Route(path, _dispatch(by_method), methods=list(by_method))
+            for path, by_method in table.items()
+        ],
         exception_handlers={
             Problem: _on_problem,
             HTTPException: _on_http,
             Exception: _on_error,
         },
     )
+    # "/sessions/" is not "/sessions": no redirects, a 404 problem instead.
+    app.router.redirect_slashes = False
     app.state.service = service
     return app

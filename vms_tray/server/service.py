@@ -19,7 +19,7 @@ The app parses requests into these calls and renders their results; everything h
   conflict token (the old one is spent), so a client may keep waiting for a seat without ever
   re-sending the password. ``DELETE /sessions/current`` with a conflict token abandons it.
 * ``DELETE /sessions/current`` is idempotent: any token of the session (access or refresh, expired
-  or not, of an ended session or an unknown one) answers 204.
+  or not, of an ended session while its tombstone lasts) answers 204; an unknown token is 401.
 * Ended sessions are kept as tombstones for ``tombstone_ttl`` (7 days by default).
 """
 
@@ -483,4 +483,5 @@ class Service:
                 if self.store.end_session(tok.session_id, now, "logout"):
                     log.info("session %s signed out", tok.session_id)
                 return
-            self.store.delete_conflict(thash)
+            if not self.store.delete_conflict(thash):
+                raise Problem("token-expired", "the bearer token is unknown; nothing to sign out")
