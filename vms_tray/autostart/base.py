@@ -74,7 +74,7 @@ class SubprocessRunner:
 class System:
     """Everything a backend may know about the machine and the user.
 
-    ``command`` is the argv that starts the tray (real interpreter or console script, see
+    ``command`` is the argv that starts the tray (this installation's interpreter, see
     :mod:`vms_tray.autostart.command`); ``gui_command`` is the same without a console window
     (pythonw.exe on Windows). ``registry`` is only used on Windows.
     """
@@ -92,14 +92,22 @@ class System:
     def current(cls) -> System:
         from vms_tray.autostart.registry import default_registry
 
+        if not sys.executable or not Path(sys.executable).is_absolute():
+            raise AutostartError(
+                "cannot tell which program runs vms-tray (embedded Python?); "
+                "add it to your desktop's startup settings by hand"
+            )
+        frozen = bool(getattr(sys, "frozen", False))
         getuid = getattr(os, "getuid", None)
         return cls(
             platform=sys.platform,
             home=Path.home(),
             env=dict(os.environ),
             runner=SubprocessRunner(),
-            command=tuple(launch_command(sys.executable, sys.platform, gui=False)),
-            gui_command=tuple(launch_command(sys.executable, sys.platform, gui=True)),
+            command=tuple(launch_command(sys.executable, sys.platform, gui=False, frozen=frozen)),
+            gui_command=tuple(
+                launch_command(sys.executable, sys.platform, gui=True, frozen=frozen)
+            ),
             uid=getuid() if getuid else 0,
             registry=default_registry(sys.platform),
         )

@@ -18,8 +18,13 @@ from pathlib import Path
 RUN_ARGS = ("-m", "vms_tray", "run")
 
 
-def launch_command(executable: str, platform: str, *, gui: bool) -> list[str]:
-    """argv that starts the tray; ``gui`` asks for no console window (pythonw.exe on Windows)."""
+def launch_command(executable: str, platform: str, *, gui: bool, frozen: bool = False) -> list[str]:
+    """argv that starts the tray; ``gui`` asks for no console window (pythonw.exe on Windows).
+
+    ``frozen``: a bundled application (PyInstaller, py2app) whose executable is vms-tray itself.
+    """
+    if frozen:
+        return [executable, RUN_ARGS[-1]]
     exe = executable
     if platform == "win32" and gui and Path(executable).name.lower() == "python.exe":
         candidate = Path(executable).with_name("pythonw.exe")

@@ -104,3 +104,8 @@ def test_launch_command_prefers_pythonw_for_gui_on_windows(tmp_path: Path) -> No
     assert launch_command(python, "win32", gui=True)[0] == python  # no pythonw.exe yet
     (scripts / "pythonw.exe").write_bytes(b"")
     assert launch_command(python, "win32", gui=True)[0] == str(scripts / "pythonw.exe")
+
+
+def test_launch_command_of_a_bundled_app() -> None:
+    app = "/Applications/vms-tray.app/Contents/MacOS/vms-tray"
+    assert launch_command(app, "darwin", gui=True, frozen=True) == [app, "run"]
