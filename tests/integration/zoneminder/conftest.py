@@ -20,10 +20,3 @@ def zm(zm_setup: ZoneMinderSetup) -> Iterator[ZoneMinderSetup]:
     zm_setup.reset()
     yield zm_setup
     zm_setup.reset()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "integration/zoneminder" in item.nodeid:
-            item.add_marker(pytest.mark.zoneminder)
-            item.add_marker(pytest.mark.integration)

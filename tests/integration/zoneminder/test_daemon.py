@@ -20,7 +20,7 @@ import pytest
 from tests.support import components
 from tests.support.zoneminder import ZoneMinderSetup
 
-pytestmark = pytest.mark.keyring
+pytestmark = [pytest.mark.zoneminder, pytest.mark.integration, pytest.mark.keyring]
 
 SIGNED_IN_LINE = "signed in to ZoneMinder zm as"
 POLLED_LINE = "POST host/getVersion.json -> 200"  # the HTTP adapter logs it at --debug

@@ -20,6 +20,8 @@ from vms_tray.servers import create_server, default_client_info
 from vms_tray.servers.base import SignedIn, Tokens
 from vms_tray.servers.zoneminder import ZoneMinderServer
 
+pytestmark = [pytest.mark.zoneminder, pytest.mark.integration]
+
 CLIENT = default_client_info()
 
 
