@@ -358,8 +358,13 @@ def _check_invariants(items: tuple[Connection, ...]) -> None:
 _CONNECTION_KEYS = {"name", "url", "login", "kind", "default", "trust"}
 _TRUST_KEYS = {"mode", "ca_file", "pin_sha256"}
 _TOP_KEYS = {"schema_version", "connections", "last_used"}
-_TOML_TYPES: dict[type, str] = {int: "an integer", str: "a string", bool: "true or false"}
-_TOML_TYPES.update({list: "a list", dict: "a table"})
+_TOML_TYPES: dict[type, str] = {
+    int: "an integer",
+    str: "a string",
+    bool: "true or false",
+    list: "a list",
+    dict: "a table",
+}
 
 
 def _to_toml(lst: ConnectionList) -> dict[str, Any]:

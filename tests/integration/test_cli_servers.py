@@ -216,12 +216,13 @@ def test_corrupt_file_is_reported_in_one_line_and_left_alone(
     path = config_file(p)
     path.parent.mkdir(parents=True)
     path.write_bytes(content)
-    for args in (
-        ["servers", "list"],
+    commands = [
         ["servers", "list", "--json"],
         ["servers", "add", "Lab", "lab.example.com", "--login", "anna"],
-        ["servers", "default", "x"],
-    ):
+    ]
+    if content.startswith(b"schema_version = 1"):  # every kind of command, once is enough
+        commands += [["servers", "list"], ["servers", "remove", "x"], ["password", "forget", "x"]]
+    for args in commands:
         err = fails(p, *args)
         assert err.startswith(f"vms-tray: {path}: ")
         assert "vms-tray servers reset" in err
@@ -337,9 +338,7 @@ def test_trust_with_an_expected_fingerprint(isolated_profile: Path, ref: RefServ
     assert _pin(p) == ref.fingerprint
 
 
-@pytest.mark.parametrize(
-    ("answer", "pinned"), [("y\n", True), ("yes\n", True), ("n\n", False), ("\n", False)]
-)
+@pytest.mark.parametrize(("answer", "pinned"), [("yes\n", True), ("\n", False)])
 def test_trust_asks_on_a_terminal(
     isolated_profile: Path, ref: RefServer, answer: str, pinned: bool
 ) -> None:

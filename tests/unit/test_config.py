@@ -306,7 +306,7 @@ class ConnectionListMachine(RuleBasedStateMachine):
         assert _parse(Path("servers.toml"), _dump(self.lst)) == self.lst
 
 
-ConnectionListMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=30)
+ConnectionListMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=25)
 TestConnectionListMachine = ConnectionListMachine.TestCase
 
 

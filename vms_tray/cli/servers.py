@@ -212,6 +212,11 @@ def _edit(args: argparse.Namespace) -> int:
     print(
         f"Updated {new.name}: {new.url} (login {new.login}, {new.kind}, {_trust_text(new.trust)})"
     )
+    if new.url != old.url and new.trust.mode == "pinned":
+        print(
+            f"Note: {new.name} stays pinned to the old address's certificate; if the new address "
+            f"has another one, run: vms-tray servers trust {new.name}"
+        )
     return 0
 
 
