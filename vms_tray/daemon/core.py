@@ -108,10 +108,18 @@ class _Call:
 _Item = C.Command | _TimerFired | _ClockJumped | _Startup | _Call | None  # None: stop the worker
 
 
-def ended_by_text(exc: SessionEnded) -> str | None:
-    if exc.ended_by is None:
+def ended_by_text(exc: SessionEnded, known: SessionList | None = None) -> str | None:
+    """ "OPS-PC-12 (vms-tray 1.0)": the protocol names device and software; the version comes
+    from the last session list, where that device appeared."""
+    by = exc.ended_by
+    if by is None:
         return None
-    return f"{exc.ended_by.device} ({exc.ended_by.software})"
+    software = by.software or "unknown software"
+    for entry in known.sessions if known else ():
+        if entry.device == by.device and entry.software == by.software and entry.version:
+            software = f"{by.software} {entry.version}"
+            break
+    return f"{by.device} ({software})"
 
 
 class Daemon:
@@ -158,6 +166,7 @@ class Daemon:
         self._captcha_at = 0.0
         self._conflict: LimitConflict | None = None  # _lock
         self._conflict_at = 0.0
+        self._listing: SessionList | None = None  # the last poll's answer
         self._note: str | None = None  # a daemon-level problem (no password, unknown server)
         self._due: dict[E.Timer, float] = {}
         self._generation: dict[E.Timer, int] = dict.fromkeys(E.Timer, 0)
@@ -402,6 +411,7 @@ class Daemon:
         elif isinstance(effect, E.Notify):
             self._notify(notices.render(effect, self._server_name()))
         elif isinstance(effect, E.DropSession):
+            self._listing = None
             with self._lock:
                 self._tokens = None
         elif isinstance(effect, E.SignOutRemote):
@@ -645,7 +655,7 @@ class Daemon:
 
     def _keepalive_error(self, exc: ServerError) -> E.Event:
         if isinstance(exc, SessionEnded):
-            return E.SessionLost(exc.reason or "ended", ended_by_text(exc))
+            return E.SessionLost(exc.reason or "ended", ended_by_text(exc, self._listing))
         if isinstance(exc, TokenExpired):
             return E.RefreshExpired()
         if isinstance(exc, AuthError):
@@ -679,6 +689,7 @@ class Daemon:
         try:
             if type(server).capabilities.list_sessions:
                 listing = server.list_sessions(tokens.access_token)
+                self._listing = listing
                 in_use, maximum = listing.limit.active, listing.limit.max
             else:
                 server.check(tokens)

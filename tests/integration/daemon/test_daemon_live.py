@@ -1,0 +1,442 @@
+"""The headless daemon as a real process against the real reference server on loopback.
+
+Each test starts ``vms-tray --debug run --headless`` with its own profile and short intervals,
+drives it only through the CLI (real control socket), and watches the server's own view.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.components import require, wait_until
+from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 - fixture
+from vms_tray import paths
+from vms_tray.config import ConnectionStore
+from vms_tray.connection import Connection, Trust
+from vms_tray.servers import create_server
+from vms_tray.servers.base import ClientInfo, ServerKind, SignedIn, Tokens
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse battery 42"
+FAST = {
+    "VMS_TRAY_POLL_INTERVAL": "1",
+    "VMS_TRAY_HEARTBEAT_INTERVAL": "0.5",
+    "VMS_TRAY_BACKOFF_INITIAL": "0.2",
+    "VMS_TRAY_BACKOFF_CAP": "1",
+    "VMS_TRAY_SEAT_RETRY_INTERVAL": "0.5",
+    "VMS_TRAY_REQUEST_TIMEOUT": "3",
+}
+TOKEN_LIKE = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32): the server's every token
+
+
+def pinned(server: RefServer, name: str = "office") -> Connection:
+    trust = Trust(mode="pinned", pin_sha256=server.fingerprint)
+    return Connection(name, server.url, "anna", trust=trust)
+
+
+def configure(*servers: tuple[str, RefServer]) -> None:
+    def add(lst: Any) -> Any:
+        for name, srv in servers:
+            trust = Trust(mode="pinned", pin_sha256=srv.fingerprint)
+            lst = lst.add(name, srv.url, "anna", trust=trust)
+        return lst
+
+    ConnectionStore().update(add)
+
+
+@dataclass
+class Other:
+    """Another device signed in to the same account (the real protocol client)."""
+
+    kind: ServerKind
+    tokens: Tokens
+
+    def close(self) -> None:
+        self.kind.close()
+
+
+def other_device(server: RefServer, device: str) -> Other:
+    kind = create_server(pinned(server))
+    outcome = kind.sign_in("anna", PASSWORD, ClientInfo(device, "vms-tray", "1.0"))
+    assert isinstance(outcome, SignedIn), outcome
+    return Other(kind, outcome.tokens)
+
+
+class DaemonProcess:
+    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
+        self.workdir = workdir
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stderr_path = workdir / "daemon.stderr"
+
+    def start(self, *args: str) -> DaemonProcess:
+        with self.stderr_path.open("ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "vms_tray", "--debug", "run", "--headless", *args],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        wait_until(self.answers, 20, "the daemon's control socket")
+        return self
+
+    def answers(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"daemon exited {self.proc.returncode}:\n{self.stderr()}")
+        return self.cli("status").returncode == 0
+
+    def cli(
+        self, *args: str, input: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "vms_tray", *args],
+            env=self.env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def ok(self, *args: str, input: str | None = None) -> str:
+        r = self.cli(*args, input=input)
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return r.stdout
+
+    def status(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.ok("status", "--json"))
+        return result
+
+    def wait_state(self, state: str, timeout: float = 20) -> dict[str, Any]:
+        wait_until(lambda: self.status()["state"] == state, timeout, f"state {state}")
+        return self.status()
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def log(self) -> str:
+        return (paths.log_dir() / "vms-tray.log").read_text(encoding="utf-8", errors="replace")
+
+    def notices(self, text: str) -> int:
+        """Headless notices: one ``vms-tray: TITLE: BODY`` line each on stderr."""
+        lines = self.stderr().splitlines()
+        return sum(1 for line in lines if line.startswith("vms-tray: ") and text in line)
+
+    def polls(self) -> int:
+        return len(re.findall(r"HTTP Request: GET \S+/sessions ", self.log()))
+
+    def wait_polls(self, n: int) -> None:
+        target = self.polls() + n
+        wait_until(lambda: self.polls() >= target, 20, f"{n} more polls")
+
+    def sign_in(self) -> dict[str, Any]:
+        out = self.ok("signin", input=PASSWORD + "\n")
+        assert "Signed in" in out, out
+        return self.wait_state("signed_in")
+
+    def our_session_id(self) -> str:
+        listing = json.loads(self.ok("sessions", "--json"))
+        (ours,) = [s["id"] for s in listing["sessions"] if s["current"]]
+        return str(ours)
+
+    def wait_exit(self, timeout: float = 10) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def assert_no_secrets(self, *secrets: str) -> None:
+        for text in (self.log(), self.stderr()):
+            for secret in (PASSWORD, *secrets):
+                assert secret not in text
+            assert TOKEN_LIKE.search(text) is None, TOKEN_LIKE.search(text)
+
+
+@pytest.fixture
+def daemon_factory(tmp_path: Path) -> Iterator[Callable[[], DaemonProcess]]:
+    made: list[DaemonProcess] = []
+
+    def make() -> DaemonProcess:
+        env = {**os.environ, **FAST}
+        env.pop("DISPLAY", None)
+        d = DaemonProcess(tmp_path, env)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        d.kill()
+
+
+def server_sessions(server: RefServer, other: Other) -> list[dict[str, Any]]:
+    return [
+        {"id": s.id, "device": s.device}
+        for s in other.kind.list_sessions(other.tokens.access_token).sessions
+    ]
+
+
+def test_no_daemon_says_so_in_one_line() -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "vms_tray", "status"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert r.returncode == 1
+    assert r.stderr.strip().count("\n") == 0 and "not running" in r.stderr
+
+
+def test_life_of_a_session(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    server = refserver_factory(users={"anna": PASSWORD}, max_sessions=3)
+    configure(("office", server))
+    d = daemon_factory().start()
+    assert d.status()["state"] == "signed_out"  # no stored password: it asks
+    assert d.notices("password needed") == 1
+    status = d.sign_in()
+    assert status["server"] == "office" and status["login"] == "anna"
+    assert 0 < status["expires_in"] <= 300
+    d.wait_polls(1)
+    assert d.status()["sessions_in_use"] == 1 and d.status()["max_sessions"] == 3
+
+    # Others fill the account: one warning per crossing, however many polls.
+    a = other_device(server, "OPS-PC-12")
+    d.wait_polls(3)
+    assert d.notices("2 of 3 sessions in use — 1 seat left") == 1
+    b = other_device(server, "OPS-PC-13")
+    d.wait_polls(3)
+    assert d.notices("almost full") == 1
+    assert d.notices("3 of 3 sessions in use — no seats left") == 1
+    b.kind.sign_out(b.tokens)
+    d.wait_polls(2)
+    assert d.notices("almost full") == 1  # full -> near is not a new warning
+    assert d.status()["sessions_in_use"] == 2
+
+    # Another device ends our session: ended, named, and no sign-in by itself.
+    ours = d.our_session_id()
+    a.kind.end_session(a.tokens.access_token, ours)
+    status = d.wait_state("ended")
+    assert status["ended_by"] == "OPS-PC-12 (vms-tray 1.0)"
+    assert d.notices("Your session was ended from OPS-PC-12 (vms-tray 1.0)") == 1
+    assert [s["device"] for s in server_sessions(server, a)] == ["OPS-PC-12"]
+
+    # Sign in again, then quit: the server lists one session fewer.
+    d.sign_in()
+    assert len(server_sessions(server, a)) == 2
+    out = d.ok("quit")
+    assert "stopped" in out
+    assert d.wait_exit() == 0
+    assert [s["device"] for s in server_sessions(server, a)] == ["OPS-PC-12"]
+    d.assert_no_secrets(a.tokens.access_token)
+    a.close()
+
+
+def test_server_killed_and_restarted_session_survives(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    server = refserver_factory(users={"anna": PASSWORD}, max_sessions=3)
+    configure(("office", server))
+    d = daemon_factory().start()
+    d.sign_in()
+    ours = d.our_session_id()
+    server.kill()
+    status = d.wait_state("reconnecting")
+    assert status["last_error"]
+    server.restart()
+    d.wait_state("signed_in", timeout=30)
+    assert d.our_session_id() == ours  # no new sign-in: the same session
+    assert d.notices("answers again") == 1
+    # 503 with Retry-After: reconnecting, then back by itself.
+    server.set_busy(1)
+    d.wait_state("reconnecting")
+    server.clear_busy()
+    d.wait_state("signed_in", timeout=30)
+    assert d.our_session_id() == ours
+    d.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+    started = time.monotonic()
+    assert d.wait_exit() == 0
+    assert time.monotonic() - started < 5
+    other = other_device(server, "CHECK")
+    assert [s["device"] for s in server_sessions(server, other)] == ["CHECK"]  # seat freed
+    other.close()
+    d.assert_no_secrets()
+
+
+def test_captcha_completed_through_the_cli(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+    tmp_path: Path,
+) -> None:
+    server = refserver_factory(users={"anna": PASSWORD}, captcha="always")
+    configure(("office", server))
+    d = daemon_factory().start()
+    out = d.ok("signin", input=PASSWORD + "\n")
+    assert "captcha" in out
+    d.wait_state("captcha_required")
+    png = tmp_path / "captcha.png"
+    d.ok("captcha", "save", str(png))
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    first = d.cli("captcha", "answer", "WRONG1")
+    assert first.returncode == 0 and "captcha" in first.stdout
+    d.ok("captcha", "refresh")
+    captcha_id = _captcha_id(d)
+    answer = server.captcha_answer(captcha_id)
+    out = d.ok("captcha", "answer", "-", input=answer + "\n")
+    assert "Signed in" in out
+    d.ok("quit")
+    assert d.wait_exit() == 0
+    d.assert_no_secrets(answer)
+
+
+def _captcha_id(d: DaemonProcess) -> str:
+    from vms_tray import control
+
+    reply = control.request("captcha")
+    assert base64.b64decode(reply["png"]).startswith(b"\x89PNG")
+    return str(reply["id"])
+
+
+def test_limit_conflict_end_one_session_through_the_cli(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    server = refserver_factory(users={"anna": PASSWORD}, max_sessions=1)
+    configure(("office", server))
+    holder = other_device(server, "OPS-PC-12")
+    d = daemon_factory().start()
+    out = d.ok("signin", input=PASSWORD + "\n")
+    assert "No free session" in out
+    d.wait_state("limit_reached")
+    listing = json.loads(d.ok("sessions", "--json"))
+    assert listing["limit"] == {"scope": "account", "max": 1, "active": 1}
+    (entry,) = listing["sessions"]
+    assert entry["device"] == "OPS-PC-12"
+    refused = d.cli("sessions", "end", entry["id"], input="n\n")
+    assert refused.returncode == 1 and "unsaved data" in refused.stderr
+    out = d.ok("sessions", "end", entry["id"], "--yes")
+    assert "Signed in" in out
+    d.wait_state("signed_in")
+    assert d.status()["sessions_in_use"] == 1
+    d.ok("quit")
+    assert d.wait_exit() == 0
+    d.assert_no_secrets(holder.tokens.access_token)
+    holder.close()
+
+
+def test_limit_conflict_wait_until_a_seat_frees(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    server = refserver_factory(users={"anna": PASSWORD}, max_sessions=1)
+    configure(("office", server))
+    holder = other_device(server, "OPS-PC-12")
+    d = daemon_factory().start()
+    d.ok("signin", input=PASSWORD + "\n")
+    d.wait_state("limit_reached")
+    out = d.ok("wait")
+    assert "Waiting" in out
+    assert d.status()["waiting_for_seat"] is True
+    holder.kind.sign_out(holder.tokens)
+    follow = d.cli("wait", "--timeout", "20")
+    # The seat may already be taken by the time the CLI asks: either way it ends signed in.
+    assert d.wait_state("signed_in")["waiting_for_seat"] is False
+    assert follow.returncode in (0, 1)
+    assert d.notices("a seat freed up") == 1
+    d.ok("quit")
+    assert d.wait_exit() == 0
+    holder.close()
+
+
+def test_second_instance_shows_the_first_and_stale_socket_is_taken_over(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    server = refserver_factory(users={"anna": PASSWORD})
+    configure(("office", server))
+    first = daemon_factory().start()
+    second = first.cli("run", "--headless", timeout=30)
+    assert second.returncode == 0 and "already running" in second.stderr
+    wait_until(lambda: "asked this one to show itself" in first.log(), 10, "ShowWindow")
+    # A crash leaves the socket behind: the next start detects it and takes over.
+    first.kill()
+    from vms_tray import control
+
+    assert control.socket_path().exists()
+    again = daemon_factory().start()
+    assert again.status()["state"] == "signed_out"
+    again.ok("quit")
+    assert again.wait_exit() == 0
+
+
+def test_switch_signs_out_of_the_first_server_first(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    one = refserver_factory(users={"anna": PASSWORD})
+    two = refserver_factory(users={"anna": PASSWORD})
+    configure(("office", one), ("annex", two))
+    d = daemon_factory().start()
+    d.sign_in()
+    bad = d.cli("switch", "nowhere")
+    assert bad.returncode == 1 and "nowhere" in bad.stderr
+    assert d.status()["state"] == "signed_in"
+    # In-memory passwords (no keyring here): typed once per server.
+    d.ok("signout")
+    out = d.ok("signin", "--server", "annex", input=PASSWORD + "\n")
+    assert "Signed in to annex" in out
+    watcher = other_device(two, "CHECK")
+    assert len(server_sessions(two, watcher)) == 2
+    checker = other_device(one, "CHECK")
+    assert [s["device"] for s in server_sessions(one, checker)] == ["CHECK"]
+    d.ok("quit")
+    assert d.wait_exit() == 0
+    watcher.close()
+    checker.close()
+
+
+def test_stored_password_signs_in_at_start_and_switch_frees_the_seat(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+    secret_service_env: dict[str, str],
+) -> None:
+    require("gnome-keyring", bool(secret_service_env))
+    one = refserver_factory(users={"anna": PASSWORD})
+    two = refserver_factory(users={"anna": PASSWORD})
+    configure(("office", one), ("annex", two))
+    d = daemon_factory()
+    d.env = {**secret_service_env, **FAST, "VMS_TRAY_PROFILE": os.environ["VMS_TRAY_PROFILE"]}
+    for name in ("office", "annex"):
+        r = d.cli("password", "set", name, input=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+    d.start()
+    d.wait_state("signed_in")
+    out = d.ok("switch", "annex")
+    assert "Signed in to annex" in out
+    checker = other_device(one, "CHECK")
+    assert [s["device"] for s in server_sessions(one, checker)] == ["CHECK"]
+    d.ok("quit")
+    assert d.wait_exit() == 0
+    checker.close()
