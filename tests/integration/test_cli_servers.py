@@ -325,6 +325,11 @@ def test_trust_yes_pins_the_certificate(isolated_profile: Path, ref: RefServer) 
         "pin_sha256": ref.fingerprint,
     }
     assert "already trusts" in ok(p, "servers", "trust", "Ref")
+    assert f"pinned {ref.fingerprint[:11]}" in ok(p, "servers", "list")
+    # Same server under another name of it: the pin stays, and the user is told how to re-pin.
+    out = ok(p, "servers", "edit", "Ref", "--url", f"localhost:{ref.port}")
+    assert "stays pinned" in out
+    assert "already trusts" in ok(p, "servers", "trust", "Ref")
 
 
 def test_trust_with_an_expected_fingerprint(isolated_profile: Path, ref: RefServer) -> None:
