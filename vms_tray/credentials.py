@@ -142,8 +142,9 @@ def _translate(exc: Exception, action: str) -> CredentialError:
         )
     if isinstance(exc, keyring.errors.InitError | keyring.errors.NoKeyringError):
         return CredentialError(
-            f"the system keyring is not available, so vms-tray could not {action} "
-            f"({type(exc).__name__}): make sure it is running (e.g. gnome-keyring) and try again"
+            f"the system keyring could not open its password collection, so vms-tray could not "
+            f"{action} ({type(exc).__name__}): make sure it is running and unlocked (sign in to "
+            "the desktop session so it can ask you), then try again"
         )
     return CredentialError(
         f"the system keyring failed, so vms-tray could not {action} ({type(exc).__name__}): "

@@ -13,10 +13,13 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support import components
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
@@ -208,3 +211,55 @@ def test_without_a_secure_keyring_password_set_refuses_clearly(
     assert "no secure keyring" in out.stderr
     assert out.stderr.count("\n") == 1
     assert SECRET not in out.stdout + out.stderr
+
+
+@pytest.fixture
+def unusable_keyring_env(tmp_path: Path, isolated_profile: Path) -> Iterator[dict[str, str]]:
+    """A real gnome-keyring never unlocked, with no prompter to ask: every access fails."""
+    components.require_binary("gnome-keyring-daemon", "dbus-daemon", "dbus-send")
+    home, runtime = tmp_path / "home", tmp_path / "runtime"
+    home.mkdir()
+    runtime.mkdir(mode=0o700)
+    base = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
+    for var in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY", "PYTHON_KEYRING_BACKEND"):
+        base.pop(var, None)
+    with components.dbus_session(base, tmp_path) as session:
+        env = {**session.env, "VMS_TRAY_PROFILE": str(isolated_profile)}
+        daemon = subprocess.Popen(
+            ["gnome-keyring-daemon", "--foreground", "--components=secrets"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        try:
+
+            def owned() -> bool:
+                out = subprocess.run(
+                    ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                     "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+                     "string:org.freedesktop.secrets"],
+                    env=env, capture_output=True, text=True, timeout=5, check=False,
+                )  # fmt: skip
+                return "boolean true" in out.stdout
+
+            components.wait_until(owned, 15, "gnome-keyring to own org.freedesktop.secrets")
+            yield env
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=10)
+
+
+def test_a_keyring_that_cannot_be_opened_gives_one_actionable_line(
+    unusable_keyring_env: dict[str, str],
+) -> None:
+    env = unusable_keyring_env
+    ok(env, "servers", "add", "Office", "vms.example.com", "--login", "anna")
+    out = run(env, "password", "set", "Office", stdin=SECRET)
+    assert out.returncode == 1
+    assert out.stderr.startswith("vms-tray: the system keyring")
+    assert "unlocked" in out.stderr and "try again" in out.stderr
+    assert out.stderr.count("\n") == 1
+    assert SECRET not in out.stdout + out.stderr
+    # Listing still works: whether a password is stored is just unknown.
+    assert listed(env)[0]["password_stored"] is None

@@ -142,7 +142,7 @@ def test_memory_fallback_keeps_passwords_for_the_process_only() -> None:
     ("exc", "says"),
     [
         (keyring.errors.KeyringLocked("Failed to unlock the collection!"), "locked"),
-        (keyring.errors.InitError("Failed to create the collection"), "not available"),
+        (keyring.errors.InitError("Failed to create the collection"), "password collection"),
         (ConnectionRefusedError("dbus socket"), "failed"),
         (RuntimeError(f"backend echoed {SECRET}"), "failed"),
     ],
