@@ -17,6 +17,8 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vms_tray.connection import Connection
 from vms_tray.errors import (
@@ -31,7 +33,7 @@ from vms_tray.errors import (
 )
 from vms_tray.servers import capabilities_for, create_server
 from vms_tray.servers.base import ClientInfo, SignedIn, Tokens
-from vms_tray.servers.zoneminder import ZoneMinderServer
+from vms_tray.servers.zoneminder import ZoneMinderServer, _jwt_expiry
 
 ROOT = "https://nvr.example.com/zm"
 CLIENT = ClientInfo(device="desk", software="vms-tray", version="0.1.0")
@@ -525,3 +527,27 @@ def test_a_server_echoing_the_token_does_not_leak_it_into_the_message() -> None:
         server.check(Tokens(access_token="eyJsecret.access.token", expires_in=1))
     assert "eyJsecret" not in str(info.value)
     assert "Bad token ***" in str(info.value)
+
+
+@given(st.text())
+def test_reading_a_token_expiry_never_raises(token: str) -> None:
+    expiry = _jwt_expiry(token)
+    assert expiry is None or isinstance(expiry, float)
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        (jwt({"exp": 1234}), 1234.0),
+        (jwt({"exp": "1234"}), None),
+        (jwt({"exp": True}), None),
+        (jwt({}), None),
+        ("a.W10.c", None),  # payload is a JSON list
+        ("a.!!!.c", None),
+        ("a.b", None),
+    ],
+)
+def test_token_expiry_is_read_only_from_a_numeric_exp_claim(
+    token: str, expected: float | None
+) -> None:
+    assert _jwt_expiry(token) == expected
