@@ -275,6 +275,8 @@ def _show_certificate(c: Connection, cert: PeerCertificate) -> None:
     print(f"Subject:      {cert.subject}")
     if cert.issuer:
         print(f"Issuer:       {cert.issuer}" + (" (self-signed)" if cert.self_signed else ""))
+    if cert.dns_names:
+        print(f"Names:        {', '.join(cert.dns_names)}")
     print(f"Valid until:  {cert.not_after:%Y-%m-%d %H:%M} UTC")
     print(f"SHA-256:      {cert.sha256}")
 
