@@ -376,3 +376,24 @@ def test_trust_of_an_unreachable_server_fails_in_one_line(isolated_profile: Path
     ok(p, "servers", "add", "Gone", "127.0.0.1:9", "--login", "anna")
     err = fails(p, "servers", "trust", "Gone", "--yes")
     assert "127.0.0.1:9" in err
+
+
+def test_config_lives_under_xdg_config_home_without_a_profile(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "unused")
+    del env["VMS_TRAY_PROFILE"]
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+    args = ["servers", "add", "Office", "vms.example.com", "--login", "anna"]
+    out = subprocess.run(
+        [sys.executable, "-m", "vms_tray", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    path = tmp_path / "xdg" / "vms-tray" / "servers.toml"
+    assert 'url = "https://vms.example.com"' in path.read_text()
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert not (tmp_path / "unused").exists()
