@@ -251,7 +251,8 @@ class Store:
 
     def active_sessions(self, login: str) -> list[SessionRow]:
         rows = self._all(
-            "SELECT * FROM sessions WHERE login = ? AND ended_at IS NULL ORDER BY started_at, id",
+            "SELECT * FROM sessions WHERE login = ? AND ended_at IS NULL "
+            "ORDER BY started_at, rowid",
             (login,),
         )
         return [_session(r) for r in rows]

@@ -78,15 +78,18 @@ def verify_password(password: str, encoded: str) -> bool:
         expected = base64.b64decode(digest_b64)
     except ValueError:
         return False
-    actual = hashlib.scrypt(
-        password.encode("utf-8"),
-        salt=salt,
-        n=params.n,
-        r=params.r,
-        p=params.p,
-        dklen=len(expected),
-        maxmem=params.maxmem,
-    )
+    try:
+        actual = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=salt,
+            n=params.n,
+            r=params.r,
+            p=params.p,
+            dklen=len(expected),
+            maxmem=params.maxmem,
+        )
+    except ValueError:  # parameters scrypt refuses: not a hash we wrote
+        return False
     return hmac.compare_digest(actual, expected)
 
 
