@@ -23,9 +23,10 @@ import pytest
 
 from tests.support.components import require, wait_until
 from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 - fixture
-from vms_tray import paths
+from vms_tray import control, paths
 from vms_tray.config import ConnectionStore
 from vms_tray.connection import Connection, Trust
+from vms_tray.errors import ControlError
 from vms_tray.servers import create_server
 from vms_tray.servers.base import ClientInfo, ServerKind, SignedIn, Tokens
 
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.integration
 
 PASSWORD = "correct horse battery 42"
 FAST = {
-    "VMS_TRAY_POLL_INTERVAL": "1",
+    "VMS_TRAY_POLL_INTERVAL": "0.5",
     "VMS_TRAY_HEARTBEAT_INTERVAL": "0.5",
     "VMS_TRAY_BACKOFF_INITIAL": "0.2",
     "VMS_TRAY_BACKOFF_CAP": "1",
@@ -99,7 +100,11 @@ class DaemonProcess:
         assert self.proc is not None
         if self.proc.poll() is not None:
             raise AssertionError(f"daemon exited {self.proc.returncode}:\n{self.stderr()}")
-        return self.cli("status").returncode == 0
+        try:
+            control.request("ping", timeout=2)
+        except (ControlError, OSError):
+            return False
+        return True
 
     def cli(
         self, *args: str, input: str | None = None, timeout: float = 60
@@ -120,6 +125,11 @@ class DaemonProcess:
         return r.stdout
 
     def status(self) -> dict[str, Any]:
+        """Over the real control socket, without a CLI process per look."""
+        result: dict[str, Any] = control.request("status")
+        return result
+
+    def cli_status(self) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(self.ok("status", "--json"))
         return result
 
@@ -213,7 +223,7 @@ def test_life_of_a_session(
     server = refserver_factory(users={"anna": PASSWORD}, max_sessions=3)
     configure(("office", server))
     d = daemon_factory().start()
-    assert d.status()["state"] == "signed_out"  # no stored password: it asks
+    assert d.cli_status()["state"] == "signed_out"  # no stored password: it asks
     assert d.notices("password needed") == 1
     status = d.sign_in()
     assert status["server"] == "office" and status["login"] == "anna"
@@ -230,6 +240,7 @@ def test_life_of_a_session(
     assert d.notices("almost full") == 1
     assert d.notices("3 of 3 sessions in use — no seats left") == 1
     b.kind.sign_out(b.tokens)
+    b.close()
     d.wait_polls(2)
     assert d.notices("almost full") == 1  # full -> near is not a new warning
     assert d.status()["sessions_in_use"] == 2
@@ -312,8 +323,6 @@ def test_captcha_completed_through_the_cli(
 
 
 def _captcha_id(d: DaemonProcess) -> str:
-    from vms_tray import control
-
     reply = control.request("captcha")
     assert base64.b64decode(reply["png"]).startswith(b"\x89PNG")
     return str(reply["id"])
@@ -382,8 +391,6 @@ def test_second_instance_shows_the_first_and_stale_socket_is_taken_over(
     wait_until(lambda: "asked this one to show itself" in first.log(), 10, "ShowWindow")
     # A crash leaves the socket behind: the next start detects it and takes over.
     first.kill()
-    from vms_tray import control
-
     assert control.socket_path().exists()
     again = daemon_factory().start()
     assert again.status()["state"] == "signed_out"
