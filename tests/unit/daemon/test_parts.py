@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.components import wait_until
 from tests.unit.daemon.fakes import FakeClock, Sim
 from vms_tray import commands as C
 from vms_tray import control, paths
@@ -204,3 +205,31 @@ def test_post_never_blocks_while_the_worker_is_busy() -> None:
     sim.daemon.stop()
     assert sim.daemon.wait_stopped(5)
     assert sim.office.sessions == {}
+
+
+def test_quit_frees_the_seat_within_two_seconds_even_if_a_request_hangs() -> None:
+    from tests.unit.daemon.fakes import FakeServer
+    from vms_tray.servers.base import Tokens
+
+    hang, entered = threading.Event(), threading.Event()
+
+    class HangingServer(FakeServer):
+        def list_sessions(self, bearer: str) -> Any:
+            entered.set()
+            hang.wait(30)  # a server that accepted the request and never answers
+            return super().list_sessions(bearer)
+
+        def sign_out(self, tokens: Tokens) -> None:
+            assert self.timeout <= 1.8  # the quit path uses a bounded client
+            super().sign_out(tokens)
+
+    sim = Sim(server_class=HangingServer)
+    sim.daemon.start(thread=True)
+    wait_until(lambda: sim.state() == "signed_in", 5, "signed in")
+    sim.daemon.post(C.CheckNow())
+    assert entered.wait(5)  # the worker now sits in the hanging poll
+    started = time.monotonic()
+    sim.daemon.stop(timeout=2.0)
+    assert time.monotonic() - started < 2.0
+    assert sim.office.sessions == {}
+    hang.set()
