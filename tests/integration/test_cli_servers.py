@@ -108,7 +108,10 @@ def test_human_list_marks_the_default(isolated_profile: Path) -> None:
     p = isolated_profile
     assert "No servers yet" in ok(p, "servers", "list")
     ok(p, "servers", "add", "Office", "vms.example.com", "--login", "anna")
-    ok(p, "servers", "add", "Lab", "bücher.example:8443", "--login", "bob", "--kind", "zoneminder")
+    out = ok(
+        p, "servers", "add", "Lab", "bücher.example:8443", "--login", "bob", "--kind", "zoneminder"
+    )
+    assert out == "Added Lab: https://xn--bcher-kva.example:8443 (https://bücher.example:8443)\n"
     lines = ok(p, "servers", "list").splitlines()
     assert lines[0].split() == ["NAME", "URL", "LOGIN", "KIND", "TRUST", "PASSWORD", "STORED"]
     assert lines[1].split() == [

@@ -180,7 +180,12 @@ def _add(args: argparse.Namespace) -> int:
         lambda lst: lst.add(args.name, args.url, args.login, kind=args.kind, trust=trust)
     )
     c = lst.get(args.name)
-    print(f"Added {c.name}: {c.url}" + (" (the default server)" if c.default else ""))
+    shown = display_url(c.url)
+    print(
+        f"Added {c.name}: {c.url}"
+        + (f" ({shown})" if shown != c.url else "")
+        + (", the default server" if c.default else "")
+    )
     return 0
 
 
