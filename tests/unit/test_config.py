@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import filelock
 import pytest
 import tomli_w
 import trustme
@@ -35,6 +36,7 @@ from vms_tray.config import (
 from vms_tray.connection import Connection, Trust
 from vms_tray.errors import (
     ConfigError,
+    ConfigWriteError,
     DefaultProtected,
     DuplicateName,
     InvalidInput,
@@ -497,6 +499,17 @@ def test_stale_temp_files_are_removed_by_the_next_writer(tmp_path: Path) -> None
     store.update(lambda lst: lst.add("A", "a.example", "x"))
     assert not stale.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["servers.toml", "servers.toml.lock"]
+
+
+def test_a_lock_held_too_long_fails_cleanly_and_changes_nothing(tmp_path: Path) -> None:
+    store = ConnectionStore(tmp_path / "servers.toml", lock_timeout=0.2)
+    store.update(lambda lst: two())
+    before = store.path.read_bytes()
+    stuck_writer = filelock.FileLock(tmp_path / "servers.toml.lock")
+    with stuck_writer, pytest.raises(ConfigWriteError, match=r"stayed locked .* try again"):
+        store.update(lambda lst: lst.remove("Lab"))
+    assert store.path.read_bytes() == before
+    assert store.update(lambda lst: lst.remove("Lab")).names() == ("Office",)
 
 
 def test_symlinked_config_is_written_through(tmp_path: Path) -> None:
