@@ -6,14 +6,14 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.support.refserver import RefServer, refserver, refserver_factory  # noqa: F401
+from tests.support.refserver import RefServer
 
 pytestmark = pytest.mark.integration
 
 CLIENT = {"device": "laptop", "software": "vms-tray", "version": "0.1.0"}
 
 
-def test_serves_tls_signs_in_and_stops_gracefully(refserver: RefServer) -> None:  # noqa: F811
+def test_serves_tls_signs_in_and_stops_gracefully(refserver: RefServer) -> None:
     assert refserver.url.startswith("https://127.0.0.1:")
     assert len(refserver.fingerprint.split(":")) == 32
     with refserver.client() as http:
@@ -27,7 +27,7 @@ def test_serves_tls_signs_in_and_stops_gracefully(refserver: RefServer) -> None:
 
 
 def test_restart_keeps_sessions_and_port(
-    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    refserver_factory: Callable[..., RefServer],
 ) -> None:
     server = refserver_factory()
     with server.client() as http:
