@@ -1,0 +1,276 @@
+"""Daemon benchmark: prints figures, each with a baseline measured in the same run.
+
+    .venv/bin/python bench/daemon_bench.py [--window SECONDS]
+
+1. Idle cost of ``vms-tray run --headless`` at default intervals, signed in to the reference
+   server: resident memory (VmRSS) against a bare ``python -c`` process, and CPU time per hour.
+   CPU is measured over a short window and extrapolated (said in the output): the idle rate comes
+   from a daemon at default intervals; the cost of one poll/refresh from a second daemon polling
+   every 0.5 s; per hour = idle rate x 3600 + cost per request x requests per hour at defaults.
+2. HTTP requests per poll cycle and TLS handshakes over 100 cycles, against the real reference
+   server with the real protocol client (handshakes counted in the client's SSL context).
+3. Memory growth over 10,000 simulated poll cycles (fake clock and server; tracemalloc),
+   against the first 1,000 cycles as warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from tests.support.refserver import RefServer  # noqa: E402
+from tests.unit.daemon.fakes import (  # noqa: E402
+    FakeClock,
+    FakeScheduler,
+    MemoryConnections,
+    MemoryPasswords,
+    RecordingNotifier,
+    Sim,
+)
+from vms_tray.config import ConnectionStore  # noqa: E402
+from vms_tray.connection import Connection, Trust  # noqa: E402
+from vms_tray.daemon.core import Daemon  # noqa: E402
+from vms_tray.daemon.logs import Redactor  # noqa: E402
+from vms_tray.daemon.settings import DaemonSettings  # noqa: E402
+from vms_tray.servers import create_server  # noqa: E402
+from vms_tray.servers.base import ClientInfo, ServerKind  # noqa: E402
+
+PASSWORD = "bench password 1"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def wait_for(check: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise TimeoutError("timed out")
+
+
+def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    r = subprocess.run(
+        [sys.executable, "-m", "vms_tray", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if r.returncode:
+        raise RuntimeError(f"{args}: {r.stderr}")
+    return r.stdout
+
+
+def start_daemon(
+    work: Path, server: RefServer, extra: dict[str, str]
+) -> tuple[Any, dict[str, str]]:
+    profile = work / f"profile-{len(list(work.iterdir()))}"
+    env = {**os.environ, "VMS_TRAY_PROFILE": str(profile), **extra}
+    env.pop("DISPLAY", None)
+    os.environ["VMS_TRAY_PROFILE"] = str(profile)
+    trust = Trust(mode="pinned", pin_sha256=server.fingerprint)
+    ConnectionStore().update(lambda lst: lst.add("bench", server.url, "anna", trust=trust))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vms_tray", "run", "--headless"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def up() -> bool:
+        try:
+            cli(env, "status")
+            return True
+        except RuntimeError:
+            return False
+
+    wait_for(up, 30)
+    cli(env, "signin", stdin=PASSWORD + "\n")
+    status = json.loads(cli(env, "status", "--json"))
+    assert status["state"] == "signed_in", status
+    return proc, env
+
+
+def bench_idle(work: Path, server: RefServer, window: float) -> None:
+    bare = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    time.sleep(1.0)
+    bare_rss = rss_kib(bare.pid)
+    bare.kill()
+    bare.wait()
+
+    idle, env = start_daemon(work, server, {})
+    time.sleep(2.0)  # let start-up work finish
+    rss0, cpu0, t0 = rss_kib(idle.pid), cpu_seconds(idle.pid), time.monotonic()
+    time.sleep(window)
+    rss1, cpu1, t1 = rss_kib(idle.pid), cpu_seconds(idle.pid), time.monotonic()
+    idle_rate = (cpu1 - cpu0) / (t1 - t0)
+
+    busy, benv = start_daemon(work, server, {"VMS_TRAY_POLL_INTERVAL": "0.5"})
+    time.sleep(2.0)
+    polls_window = max(5.0, window / 2)
+    c0, b0 = cpu_seconds(busy.pid), time.monotonic()
+    time.sleep(polls_window)
+    c1, b1 = cpu_seconds(busy.pid), time.monotonic()
+    polls = (b1 - b0) / 0.5
+    per_request = max(0.0, ((c1 - c0) - idle_rate * (b1 - b0)) / polls)
+
+    defaults = DaemonSettings()
+    per_hour_requests = 3600 / defaults.poll_interval + 3600 / (300 * 0.6)
+    cpu_hour = idle_rate * 3600 + per_request * per_hour_requests
+    print("1. idle headless daemon, signed in, default intervals")
+    print(f"   resident memory: {rss1 / 1024:.1f} MiB (start of window {rss0 / 1024:.1f} MiB)")
+    print(
+        f"   baseline bare python process: {bare_rss / 1024:.1f} MiB; ratio {rss1 / bare_rss:.1f}x"
+    )
+    print(
+        f"   CPU while idle: {idle_rate * 1000:.3f} ms/s over a {t1 - t0:.0f} s window "
+        f"(clock ticks of {1000 / TICK:.0f} ms)"
+    )
+    print(f"   CPU per poll request: {per_request * 1000:.2f} ms (from {polls:.0f} polls at 0.5 s)")
+    print(
+        f"   CPU per hour (extrapolated from the windows above, not measured for an hour): "
+        f"{cpu_hour:.2f} s = {cpu_hour / 36:.3f} % of one core"
+    )
+    for proc, e in ((idle, env), (busy, benv)):
+        cli(e, "quit")
+        proc.wait(10)
+
+
+class CountingContext(ssl.SSLContext):
+    handshakes = 0
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:  # type: ignore[override]
+        CountingContext.handshakes += 1
+        return super().wrap_socket(*args, **kwargs)
+
+
+class CountingTransport(httpx.HTTPTransport):
+    requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        CountingTransport.requests += 1
+        return super().handle_request(request)
+
+
+def bench_http(server: RefServer) -> None:
+    ctx = CountingContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(cadata=server.cert_pem)
+    transport = CountingTransport(verify=ctx)
+    conn = Connection("bench", server.url, "anna", default=True)
+
+    def factory(c: Connection, timeout: float) -> ServerKind:
+        return create_server(c, transport=transport, timeout=timeout)
+
+    clock = FakeClock()
+    daemon = Daemon(
+        connections=MemoryConnections([conn]),
+        passwords=MemoryPasswords({"bench": PASSWORD}),
+        server_factory=factory,
+        notifier=RecordingNotifier(),
+        scheduler=FakeScheduler(clock),
+        clock=clock,
+        client_info=ClientInfo("BENCH", "vms-tray", "bench"),
+        rng=random.Random(1),
+    )
+    scheduler = daemon._scheduler
+    assert isinstance(scheduler, FakeScheduler)
+    daemon.start(thread=False)
+    daemon.run_pending()
+    assert daemon.snapshot().state.value == "signed_in"
+    r0, h0 = CountingTransport.requests, CountingContext.handshakes
+    for _ in range(100 * 12):  # 100 poll intervals of 60 s, in 5 s steps
+        clock.tick(5)
+        while scheduler.run_due() + daemon.run_pending():
+            pass
+    assert daemon.snapshot().state.value == "signed_in"
+    requests = CountingTransport.requests - r0
+    handshakes = CountingContext.handshakes - h0
+    print("2. HTTP per poll cycle (real protocol client, real reference server)")
+    print(
+        f"   {requests} requests over 100 poll cycles (6000 s of fake time, incl. "
+        f"token refreshes) = {requests / 100:.2f} per cycle; 1.00 is one GET /sessions"
+    )
+    print(f"   TLS handshakes over 100 cycles: {handshakes} (goal 0: the sign-in's connection)")
+    print(f"   baseline: {h0} handshake(s) and {r0} request(s) for the sign-in itself")
+    daemon.stop()
+
+
+def bench_memory(cycles: int = 10_000, warmup: int = 1_000) -> None:
+    sim = Sim()
+    redactor = Redactor()
+    sim.daemon._secret = redactor.add
+    sim.office.refresh_ttl = 1e9  # a session that lives through the whole run
+    sim.start()
+    world = sim.office
+
+    def trim() -> None:
+        world.calls.clear()  # the fake server's call log, not the daemon's memory
+
+    gc.collect()
+    tracemalloc.start()
+    sim.advance(warmup * 60, step=60, each=trim)
+    gc.collect()
+    base = tracemalloc.get_traced_memory()[0]
+    sim.advance((cycles - warmup) * 60, step=60, each=trim)
+    gc.collect()
+    end = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert sim.state() == "signed_in"
+    print(f"3. memory over {cycles} simulated poll cycles (fake clock and server, tracemalloc)")
+    print(f"   traced after {warmup} warm-up cycles: {base / 1024:.1f} KiB")
+    print(
+        f"   traced after {cycles} cycles: {end / 1024:.1f} KiB; growth {(end - base) / 1024:+.1f} "
+        f"KiB = {(end - base) / (cycles - warmup):+.2f} bytes per cycle"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--window", type=float, default=20.0, help="idle window in seconds")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="vms-tray-bench-") as tmp:
+        work = Path(tmp)
+        (work / "profiles").mkdir()
+        server = RefServer.start(work / "server", users={"anna": PASSWORD}, max_sessions=10)
+        try:
+            bench_idle(work / "profiles", server, args.window)
+            bench_http(server)
+        finally:
+            server.stop()
+    bench_memory()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
