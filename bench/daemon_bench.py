@@ -170,7 +170,7 @@ def bench_idle(work: Path, server: RefServer, window: float) -> None:
 class CountingContext(ssl.SSLContext):
     handshakes = 0
 
-    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:  # type: ignore[override]
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
         CountingContext.handshakes += 1
         return super().wrap_socket(*args, **kwargs)
 
@@ -189,8 +189,8 @@ def bench_http(server: RefServer) -> None:
     transport = CountingTransport(verify=ctx)
     conn = Connection("bench", server.url, "anna", default=True)
 
-    def factory(c: Connection, timeout: float) -> ServerKind:
-        return create_server(c, transport=transport, timeout=timeout)
+    def factory(connection: Connection, timeout: float) -> ServerKind:
+        return create_server(connection, transport=transport, timeout=timeout)
 
     clock = FakeClock()
     daemon = Daemon(

@@ -20,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser("run", help="start vms-tray (tray icon, or --headless)")
     p.add_argument("--headless", action="store_true", help="no tray icon: notices go to stderr")
     p.add_argument("--server", metavar="NAME", help="sign in to this server (default: last used)")
+    _debug_option(p)
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser("status", help="show the session state of the running vms-tray")
@@ -83,7 +84,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "demo", help="try vms-tray against a local demo server (your own servers are untouched)"
     )
     p.add_argument("--headless", action="store_true", help="no tray icon, even with a display")
+    _debug_option(p)
     p.set_defaults(func=cmd_demo)
+
+
+def _debug_option(p: argparse.ArgumentParser) -> None:
+    # Also accepted after the command; SUPPRESS keeps the global --debug when absent here.
+    p.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="verbose log file"
+    )
 
 
 # --- run ---------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def test_demo_headless(isolated_profile: Path, monkeypatch: pytest.MonkeyPatch) 
         if proc.poll() is not None:
             raise AssertionError(err.read_text())
         try:
-            return control.request("status")["state"] == "signed_in"
+            return bool(control.request("status")["state"] == "signed_in")
         except ControlError:
             return False
 

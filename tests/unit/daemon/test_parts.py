@@ -24,7 +24,13 @@ from vms_tray.daemon.handler import ControlHandler
 from vms_tray.daemon.instance import InstanceLock
 from vms_tray.daemon.logs import Redactor
 from vms_tray.daemon.notices import seats
-from vms_tray.errors import ConfigError, ControlError, DaemonNotRunning, InvalidInput
+from vms_tray.errors import (
+    ConfigError,
+    ControlError,
+    DaemonNotRunning,
+    InvalidInput,
+    Unsupported,
+)
 
 
 def test_control_round_trip_errors_and_permissions() -> None:
@@ -233,3 +239,17 @@ def test_quit_frees_the_seat_within_two_seconds_even_if_a_request_hangs() -> Non
     assert time.monotonic() - started < 2.0
     assert sim.office.sessions == {}
     hang.set()
+
+
+def test_sessions_of_a_kind_that_cannot_list_them() -> None:
+    from tests.unit.daemon.fakes import ReauthServer, World
+
+    worlds = {"office": World(FakeClock()), "annex": World(FakeClock())}
+    sim = Sim(worlds=worlds, server_class=ReauthServer)
+    sim.start()
+    assert sim.state() == "signed_in"
+    assert sim.daemon.snapshot().can_list_sessions is False
+    handler = ControlHandler(sim.daemon)
+    with pytest.raises(Unsupported) as info:
+        handler({"cmd": "sessions"})
+    assert str(info.value) == "this server does not report sessions"
