@@ -126,7 +126,8 @@ class ServerHandle:
             lifespan="off",
             log_config=None,
             access_log=opts.access_log,
-            timeout_graceful_shutdown=5,
+            # Requests take milliseconds; idle keep-alive TLS peers must not hold up a stop.
+            timeout_graceful_shutdown=2,
             server_header=False,
             proxy_headers=False,
         )
