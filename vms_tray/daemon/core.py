@@ -23,22 +23,19 @@ from vms_tray import commands as C
 from vms_tray.connection import Connection
 from vms_tray.daemon import notices
 from vms_tray.daemon.clock import Clock
+from vms_tray.daemon.outcomes import keepalive_event, sign_in_event
 from vms_tray.daemon.ports import Connections, Passwords, ServerFactory
 from vms_tray.daemon.scheduler import Scheduler
 from vms_tray.daemon.settings import DaemonSettings
+from vms_tray.daemon.timers import TimerFired, Timers
 from vms_tray.errors import (
     AuthError,
     CredentialError,
     EngineError,
-    InvalidCredentials,
     InvalidInput,
-    LoginThrottled,
-    NetworkError,
     ServerError,
-    SessionEnded,
     SessionNotFound,
     TokenExpired,
-    TrustError,
     Unsupported,
     VmsTrayError,
 )
@@ -84,12 +81,6 @@ class _Pending:
 
 
 @dataclass(frozen=True)
-class _TimerFired:
-    timer: E.Timer
-    generation: int
-
-
-@dataclass(frozen=True)
 class _ClockJumped:
     skew: float
 
@@ -105,21 +96,7 @@ class _Call:
     future: concurrent.futures.Future[Any]
 
 
-_Item = C.Command | _TimerFired | _ClockJumped | _Startup | _Call | None  # None: stop the worker
-
-
-def ended_by_text(exc: SessionEnded, known: SessionList | None = None) -> str | None:
-    """ "OPS-PC-12 (vms-tray 1.0)": the protocol names device and software; the version comes
-    from the last session list, where that device appeared."""
-    by = exc.ended_by
-    if by is None:
-        return None
-    software = by.software or "unknown software"
-    for entry in known.sessions if known else ():
-        if entry.device == by.device and entry.software == by.software and entry.version:
-            software = f"{by.software} {entry.version}"
-            break
-    return f"{by.device} ({software})"
+_Item = C.Command | TimerFired | _ClockJumped | _Startup | _Call | None  # None: stop the worker
 
 
 class Daemon:
@@ -168,8 +145,7 @@ class Daemon:
         self._conflict_at = 0.0
         self._listing: SessionList | None = None  # the last poll's answer
         self._note: str | None = None  # a daemon-level problem (no password, unknown server)
-        self._due: dict[E.Timer, float] = {}
-        self._generation: dict[E.Timer, int] = dict.fromkeys(E.Timer, 0)
+        self._timers = Timers(scheduler, clock, self._queue.put)
         self._servers: tuple[ServerChoice, ...] = ()
         self._expires_at: float | None = None  # _lock
         self._snap = Snapshot()  # _lock
@@ -322,9 +298,8 @@ class Daemon:
                     item.future.set_result(item.fn())
                 except BaseException as exc:
                     item.future.set_exception(exc)
-        elif isinstance(item, _TimerFired):
-            if self._generation[item.timer] == item.generation:
-                self._due.pop(item.timer, None)
+        elif isinstance(item, TimerFired):
+            if self._timers.fired(item):
                 self._feed(_TIMER_EVENTS[item.timer]())
         elif isinstance(item, _ClockJumped):
             self._on_clock_jump(item.skew)
@@ -405,9 +380,9 @@ class Daemon:
 
     def _perform(self, effect: E.Effect) -> list[E.Event]:
         if isinstance(effect, E.Schedule):
-            self._set_timer(effect.timer, effect.at)
+            self._timers.set(effect.timer, effect.at)
         elif isinstance(effect, E.Cancel):
-            self._cancel_timer(effect.timer)
+            self._timers.cancel(effect.timer)
         elif isinstance(effect, E.Notify):
             self._notify(notices.render(effect, self._server_name()))
         elif isinstance(effect, E.DropSession):
@@ -428,33 +403,11 @@ class Daemon:
             return self._refresh() if effect.refresh else self._poll(probe=True)
         return []
 
-    # --- timers ------------------------------------------------------------------------------
-
-    def _set_timer(self, timer: E.Timer, at: float) -> None:
-        self._generation[timer] += 1
-        generation = self._generation[timer]
-        self._due[timer] = at
-        delay = max(0.0, at - self._clock.now())
-        self._scheduler.set(timer.value, delay, self._timer_job(timer, generation))
-
-    def _timer_job(self, timer: E.Timer, generation: int) -> Callable[[], None]:
-        def fire() -> None:
-            self._queue.put(_TimerFired(timer, generation))
-
-        return fire
-
-    def _cancel_timer(self, timer: E.Timer) -> None:
-        self._generation[timer] += 1
-        if self._due.pop(timer, None) is not None:
-            self._scheduler.cancel(timer.value)
+    # --- clock jumps ---
 
     def _on_clock_jump(self, skew: float) -> None:
         log.info("clock jumped by %+.0f s (suspend or clock change): checking now", skew)
-        now = self._clock.now()
-        # The scheduler counts in wall time, which just moved: re-anchor every timer.
-        for timer, at in list(self._due.items()):
-            job = self._timer_job(timer, self._generation[timer])
-            self._scheduler.set(timer.value, max(0.0, at - now), job)
+        self._timers.reanchor()
         self._feed(E.CheckNowRequested(), quiet=True)
 
     # --- sign-in -----------------------------------------------------------------------------
@@ -550,7 +503,7 @@ class Daemon:
         try:
             outcome = self._server_for().sign_in(p.login, p.password, self._client, answer)
         except ServerError as exc:
-            return self._sign_in_error(exc)
+            return sign_in_event(exc)
         return self._outcome(outcome)
 
     def _finish_sign_in(self, session_id: str) -> E.Event:
@@ -569,7 +522,7 @@ class Daemon:
             log.info("the conflict expired; signing in again")
             return self._start_sign_in()
         except ServerError as exc:
-            return self._sign_in_error(exc)
+            return sign_in_event(exc)
         return self._outcome(outcome)
 
     def _outcome(self, outcome: SignInOutcome) -> E.Event:
@@ -610,15 +563,6 @@ class Daemon:
             p.password = None  # nothing needs it any more
         p.remember = False
 
-    def _sign_in_error(self, exc: ServerError) -> E.Event:
-        if isinstance(exc, NetworkError):
-            return E.NetworkFailed(str(exc), exc.retry_after)
-        if isinstance(exc, InvalidCredentials):
-            return E.SignInRejected(str(exc), credentials=True)
-        if isinstance(exc, AuthError | LoginThrottled | TrustError):
-            return E.SignInRejected(str(exc))
-        return E.Failed(str(exc))
-
     def _answer_captcha(self, answer: str) -> None:
         self._secret(answer)
         with self._lock:
@@ -653,20 +597,6 @@ class Daemon:
         if tokens.refresh_token:
             self._secret(tokens.refresh_token)
 
-    def _keepalive_error(self, exc: ServerError) -> E.Event:
-        if isinstance(exc, SessionEnded):
-            return E.SessionLost(exc.reason or "ended", ended_by_text(exc, self._listing))
-        if isinstance(exc, TokenExpired):
-            return E.RefreshExpired()
-        if isinstance(exc, AuthError):
-            return E.SessionLost(str(exc))
-        if isinstance(exc, NetworkError | LoginThrottled):
-            return E.NetworkFailed(str(exc), exc.retry_after)
-        if isinstance(exc, TrustError | Unsupported):
-            return E.Failed(str(exc))
-        # Any other answer from a live server: keep the session and try again later.
-        return E.NetworkFailed(str(exc))
-
     def _refresh(self) -> list[E.Event]:
         with self._lock:
             tokens = self._tokens
@@ -675,7 +605,7 @@ class Daemon:
         try:
             new = self._server_for().refresh(tokens)
         except ServerError as exc:
-            return [self._keepalive_error(exc)]
+            return [keepalive_event(exc, self._listing)]
         self._set_tokens(new)
         return [E.Refreshed(new.expires_in)]
 
@@ -702,7 +632,7 @@ class Daemon:
                 return events + self._poll(probe=False, retried=True)
             return events
         except ServerError as exc:
-            return [self._keepalive_error(exc)]
+            return [keepalive_event(exc, self._listing)]
         if probe:
             return [E.ServerAnswered(in_use, maximum)]
         return [E.Polled(in_use, maximum)]
@@ -788,8 +718,7 @@ class Daemon:
         self._finish()
 
     def _finish(self) -> None:
-        for timer in list(self._due):
-            self._cancel_timer(timer)
+        self._timers.cancel_all()
         if self._server is not None:
             self._server.close()
             self._server = None

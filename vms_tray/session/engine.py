@@ -15,266 +15,95 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from vms_tray.errors import IllegalTransition
+from vms_tray.session.effects import (
+    Cancel,
+    DropSession,
+    Effect,
+    FinishSignIn,
+    Notify,
+    Poll,
+    Probe,
+    Refresh,
+    Schedule,
+    SignOutRemote,
+    StartSignIn,
+    Timer,
+    Topic,
+)
+from vms_tray.session.events import (
+    ALL_EVENTS,
+    CaptchaAnswered,
+    CaptchaNeeded,
+    CheckNowRequested,
+    EndSessionChosen,
+    Event,
+    Failed,
+    LimitHit,
+    NetworkFailed,
+    PollDue,
+    Polled,
+    RefreshDue,
+    Refreshed,
+    RefreshExpired,
+    RetryDue,
+    SeatRetryDue,
+    ServerAnswered,
+    SessionLost,
+    SignInRejected,
+    SignInRequested,
+    SignInSucceeded,
+    SignOutRequested,
+    WaitCancelled,
+    WaitChosen,
+)
 from vms_tray.session.policies import Level, Policy
 from vms_tray.session.snapshot import State
 
-# --- events ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SignInRequested:
-    silent_reauth: bool = False  # the kind renews a spent session with the stored password
-
-
-@dataclass(frozen=True)
-class SignInSucceeded:
-    expires_in: float
-    in_use: int | None = None
-    max_sessions: int | None = None
-
-
-@dataclass(frozen=True)
-class CaptchaNeeded:
-    reason: str = "required"  # required | invalid | expired
-
-
-@dataclass(frozen=True)
-class CaptchaAnswered:
-    pass
-
-
-@dataclass(frozen=True)
-class LimitHit:
-    in_use: int
-    max_sessions: int | None
-    retry_after: float | None = None
-
-
-@dataclass(frozen=True)
-class EndSessionChosen:
-    session_id: str
-
-
-@dataclass(frozen=True)
-class WaitChosen:
-    pass
-
-
-@dataclass(frozen=True)
-class WaitCancelled:
-    pass
-
-
-@dataclass(frozen=True)
-class SeatRetryDue:
-    pass
-
-
-@dataclass(frozen=True)
-class SignInRejected:
-    """Wrong password, access denied, throttled, untrusted certificate: the user must act."""
-
-    message: str
-    credentials: bool = False  # the password itself was refused
-
-
-@dataclass(frozen=True)
-class NetworkFailed:
-    message: str
-    retry_after: float | None = None
-
-
-@dataclass(frozen=True)
-class RetryDue:
-    pass
-
-
-@dataclass(frozen=True)
-class ServerAnswered:
-    in_use: int | None = None
-    max_sessions: int | None = None
-
-
-@dataclass(frozen=True)
-class RefreshDue:
-    pass
-
-
-@dataclass(frozen=True)
-class Refreshed:
-    expires_in: float
-
-
-@dataclass(frozen=True)
-class PollDue:
-    pass
-
-
-@dataclass(frozen=True)
-class Polled:
-    in_use: int | None = None
-    max_sessions: int | None = None
-
-
-@dataclass(frozen=True)
-class SessionLost:
-    """The server ended our session (another device, an administrator, idle timeout)."""
-
-    reason: str
-    ended_by: str | None = None  # "OPS-PC-12 (vms-tray 1.0)"
-
-
-@dataclass(frozen=True)
-class RefreshExpired:
-    """The refresh material is spent (401 token-expired on refresh)."""
-
-
-@dataclass(frozen=True)
-class CheckNowRequested:
-    """Resume from suspend, a clock jump, or the user's "Refresh"."""
-
-
-@dataclass(frozen=True)
-class SignOutRequested:
-    pass
-
-
-@dataclass(frozen=True)
-class Failed:
-    """An error that retrying will not fix (certificate changed, protocol violation)."""
-
-    message: str
-
-
-Event = (
-    SignInRequested
-    | SignInSucceeded
-    | CaptchaNeeded
-    | CaptchaAnswered
-    | LimitHit
-    | EndSessionChosen
-    | WaitChosen
-    | WaitCancelled
-    | SeatRetryDue
-    | SignInRejected
-    | NetworkFailed
-    | RetryDue
-    | ServerAnswered
-    | RefreshDue
-    | Refreshed
-    | PollDue
-    | Polled
-    | SessionLost
-    | RefreshExpired
-    | CheckNowRequested
-    | SignOutRequested
-    | Failed
-)
-
-# --- effects -----------------------------------------------------------------------------------
-
-
-class Timer(StrEnum):
-    REFRESH = "refresh"
-    POLL = "poll"
-    RETRY = "retry"  # reconnect backoff
-    SEAT = "seat"  # waiting for a free seat
-
-
-class Topic(StrEnum):
-    """What a notification is about; the daemon words it."""
-
-    NEAR_LIMIT = "near_limit"
-    LIMIT_FULL = "limit_full"
-    BACK_UNDER = "back_under"
-    ENDED_ELSEWHERE = "ended_elsewhere"
-    SESSION_EXPIRED = "session_expired"
-    UNREACHABLE = "unreachable"
-    BACK_ONLINE = "back_online"
-    CAPTCHA = "captcha"
-    LIMIT_CONFLICT = "limit_conflict"
-    SEAT_FREED = "seat_freed"
-    PASSWORD_REJECTED = "password_rejected"  # noqa: S105 - a topic name, not a secret
-    SIGN_IN_FAILED = "sign_in_failed"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class StartSignIn:
-    """Sign in with the pending login, password and captcha answer (if any)."""
-
-
-@dataclass(frozen=True)
-class FinishSignIn:
-    """End ``end_session_id`` with the conflict token, then finish the sign-in with it."""
-
-    end_session_id: str
-
-
-@dataclass(frozen=True)
-class Refresh:
-    pass
-
-
-@dataclass(frozen=True)
-class Poll:
-    """Count the account's sessions (or a cheap authenticated check where the kind cannot)."""
-
-
-@dataclass(frozen=True)
-class Probe:
-    """Reconnecting: one request to learn whether the server answers and the session lives.
-
-    ``refresh``: the access token is (nearly) spent, so the probe should be a refresh.
-    """
-
-    refresh: bool = False
-
-
-@dataclass(frozen=True)
-class SignOutRemote:
-    """Free the seat on the server (the daemon bounds this request's time)."""
-
-
-@dataclass(frozen=True)
-class DropSession:
-    """Forget the tokens: nothing is left to free on the server."""
-
-
-@dataclass(frozen=True)
-class Schedule:
-    timer: Timer
-    at: float
-
-
-@dataclass(frozen=True)
-class Cancel:
-    timer: Timer
-
-
-@dataclass(frozen=True)
-class Notify:
-    topic: Topic
-    in_use: int | None = None
-    max_sessions: int | None = None
-    detail: str | None = None
-
-
-Effect = (
-    StartSignIn
-    | FinishSignIn
-    | Refresh
-    | Poll
-    | Probe
-    | SignOutRemote
-    | DropSession
-    | Schedule
-    | Cancel
-    | Notify
-)
+__all__ = [
+    "ALL_EVENTS",
+    "TRANSITIONS",
+    "Cancel",
+    "CaptchaAnswered",
+    "CaptchaNeeded",
+    "CheckNowRequested",
+    "Context",
+    "DropSession",
+    "Effect",
+    "EndSessionChosen",
+    "Engine",
+    "Event",
+    "Failed",
+    "FinishSignIn",
+    "LimitHit",
+    "NetworkFailed",
+    "Notify",
+    "Poll",
+    "PollDue",
+    "Polled",
+    "Probe",
+    "Refresh",
+    "RefreshDue",
+    "RefreshExpired",
+    "Refreshed",
+    "RetryDue",
+    "Schedule",
+    "SeatRetryDue",
+    "ServerAnswered",
+    "SessionLost",
+    "SignInRejected",
+    "SignInRequested",
+    "SignInSucceeded",
+    "SignOutRemote",
+    "SignOutRequested",
+    "StartSignIn",
+    "Timer",
+    "Topic",
+    "View",
+    "WaitCancelled",
+    "WaitChosen",
+]
 
 # --- the table ---------------------------------------------------------------------------------
 
@@ -343,31 +172,6 @@ TRANSITIONS: Mapping[State, Mapping[type[Event], tuple[State, ...]]] = {
         SignOutRequested: (S.SIGNED_OUT,),
     },
 }
-
-ALL_EVENTS: tuple[type[Event], ...] = (
-    SignInRequested,
-    SignInSucceeded,
-    CaptchaNeeded,
-    CaptchaAnswered,
-    LimitHit,
-    EndSessionChosen,
-    WaitChosen,
-    WaitCancelled,
-    SeatRetryDue,
-    SignInRejected,
-    NetworkFailed,
-    RetryDue,
-    ServerAnswered,
-    RefreshDue,
-    Refreshed,
-    PollDue,
-    Polled,
-    SessionLost,
-    RefreshExpired,
-    CheckNowRequested,
-    SignOutRequested,
-    Failed,
-)
 
 # --- context -----------------------------------------------------------------------------------
 

@@ -184,7 +184,7 @@ def test_network_failure_while_signing_in_retries_sign_in() -> None:
     effects = engine.handle(E.NetworkFailed("refused"), NOW)
     assert engine.state is S.RECONNECTING and notes(effects) == []
     effects = engine.handle(E.RetryDue(), NOW + 5)
-    assert engine.state is S.SIGNING_IN and E.StartSignIn() in effects
+    assert engine.state.value == "signing_in" and E.StartSignIn() in effects
 
 
 def test_ended_elsewhere_notifies_device_and_does_not_sign_in_again() -> None:

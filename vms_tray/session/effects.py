@@ -1,0 +1,106 @@
+"""Effects of the session engine: what the daemon must do next (I/O, timers, notifications)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Timer(StrEnum):
+    REFRESH = "refresh"
+    POLL = "poll"
+    RETRY = "retry"  # reconnect backoff
+    SEAT = "seat"  # waiting for a free seat
+
+
+class Topic(StrEnum):
+    """What a notification is about; the daemon words it."""
+
+    NEAR_LIMIT = "near_limit"
+    LIMIT_FULL = "limit_full"
+    BACK_UNDER = "back_under"
+    ENDED_ELSEWHERE = "ended_elsewhere"
+    SESSION_EXPIRED = "session_expired"
+    UNREACHABLE = "unreachable"
+    BACK_ONLINE = "back_online"
+    CAPTCHA = "captcha"
+    LIMIT_CONFLICT = "limit_conflict"
+    SEAT_FREED = "seat_freed"
+    PASSWORD_REJECTED = "password_rejected"  # noqa: S105 - a topic name, not a secret
+    SIGN_IN_FAILED = "sign_in_failed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class StartSignIn:
+    """Sign in with the pending login, password and captcha answer (if any)."""
+
+
+@dataclass(frozen=True)
+class FinishSignIn:
+    """End ``end_session_id`` with the conflict token, then finish the sign-in with it."""
+
+    end_session_id: str
+
+
+@dataclass(frozen=True)
+class Refresh:
+    pass
+
+
+@dataclass(frozen=True)
+class Poll:
+    """Count the account's sessions (or a cheap authenticated check where the kind cannot)."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Reconnecting: one request to learn whether the server answers and the session lives.
+
+    ``refresh``: the access token is (nearly) spent, so the probe should be a refresh.
+    """
+
+    refresh: bool = False
+
+
+@dataclass(frozen=True)
+class SignOutRemote:
+    """Free the seat on the server (the daemon bounds this request's time)."""
+
+
+@dataclass(frozen=True)
+class DropSession:
+    """Forget the tokens: nothing is left to free on the server."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    timer: Timer
+    at: float
+
+
+@dataclass(frozen=True)
+class Cancel:
+    timer: Timer
+
+
+@dataclass(frozen=True)
+class Notify:
+    topic: Topic
+    in_use: int | None = None
+    max_sessions: int | None = None
+    detail: str | None = None
+
+
+Effect = (
+    StartSignIn
+    | FinishSignIn
+    | Refresh
+    | Poll
+    | Probe
+    | SignOutRemote
+    | DropSession
+    | Schedule
+    | Cancel
+    | Notify
+)

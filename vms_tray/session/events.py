@@ -1,0 +1,181 @@
+"""Events of the session engine: what happened (a user's intent, a server's answer, a timer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SignInRequested:
+    silent_reauth: bool = False  # the kind renews a spent session with the stored password
+
+
+@dataclass(frozen=True)
+class SignInSucceeded:
+    expires_in: float
+    in_use: int | None = None
+    max_sessions: int | None = None
+
+
+@dataclass(frozen=True)
+class CaptchaNeeded:
+    reason: str = "required"  # required | invalid | expired
+
+
+@dataclass(frozen=True)
+class CaptchaAnswered:
+    pass
+
+
+@dataclass(frozen=True)
+class LimitHit:
+    in_use: int
+    max_sessions: int | None
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class EndSessionChosen:
+    session_id: str
+
+
+@dataclass(frozen=True)
+class WaitChosen:
+    pass
+
+
+@dataclass(frozen=True)
+class WaitCancelled:
+    pass
+
+
+@dataclass(frozen=True)
+class SeatRetryDue:
+    pass
+
+
+@dataclass(frozen=True)
+class SignInRejected:
+    """Wrong password, access denied, throttled, untrusted certificate: the user must act."""
+
+    message: str
+    credentials: bool = False  # the password itself was refused
+
+
+@dataclass(frozen=True)
+class NetworkFailed:
+    message: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class RetryDue:
+    pass
+
+
+@dataclass(frozen=True)
+class ServerAnswered:
+    in_use: int | None = None
+    max_sessions: int | None = None
+
+
+@dataclass(frozen=True)
+class RefreshDue:
+    pass
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    expires_in: float
+
+
+@dataclass(frozen=True)
+class PollDue:
+    pass
+
+
+@dataclass(frozen=True)
+class Polled:
+    in_use: int | None = None
+    max_sessions: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionLost:
+    """The server ended our session (another device, an administrator, idle timeout)."""
+
+    reason: str
+    ended_by: str | None = None  # "OPS-PC-12 (vms-tray 1.0)"
+
+
+@dataclass(frozen=True)
+class RefreshExpired:
+    """The refresh material is spent (401 token-expired on refresh)."""
+
+
+@dataclass(frozen=True)
+class CheckNowRequested:
+    """Resume from suspend, a clock jump, or the user's "Refresh"."""
+
+
+@dataclass(frozen=True)
+class SignOutRequested:
+    pass
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An error that retrying will not fix (certificate changed, protocol violation)."""
+
+    message: str
+
+
+Event = (
+    SignInRequested
+    | SignInSucceeded
+    | CaptchaNeeded
+    | CaptchaAnswered
+    | LimitHit
+    | EndSessionChosen
+    | WaitChosen
+    | WaitCancelled
+    | SeatRetryDue
+    | SignInRejected
+    | NetworkFailed
+    | RetryDue
+    | ServerAnswered
+    | RefreshDue
+    | Refreshed
+    | PollDue
+    | Polled
+    | SessionLost
+    | RefreshExpired
+    | CheckNowRequested
+    | SignOutRequested
+    | Failed
+)
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    SignInRequested,
+    SignInSucceeded,
+    CaptchaNeeded,
+    CaptchaAnswered,
+    LimitHit,
+    EndSessionChosen,
+    WaitChosen,
+    WaitCancelled,
+    SeatRetryDue,
+    SignInRejected,
+    NetworkFailed,
+    RetryDue,
+    ServerAnswered,
+    RefreshDue,
+    Refreshed,
+    PollDue,
+    Polled,
+    SessionLost,
+    RefreshExpired,
+    CheckNowRequested,
+    SignOutRequested,
+    Failed,
+)
