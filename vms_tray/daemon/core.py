@@ -99,6 +99,11 @@ class _Call:
 _Item = C.Command | TimerFired | _ClockJumped | _Startup | _Call | None  # None: stop the worker
 
 
+def _safe(exc: Exception) -> str:
+    """Our errors' messages are safe to log; a foreign one is named by class only."""
+    return str(exc) if isinstance(exc, VmsTrayError) else type(exc).__name__
+
+
 class Daemon:
     def __init__(
         self,
@@ -300,7 +305,8 @@ class Daemon:
                     item.future.set_exception(exc)
         elif isinstance(item, TimerFired):
             if self._timers.fired(item):
-                self._feed(_TIMER_EVENTS[item.timer]())
+                # quiet: a timer that lost a race with a transition has nothing to do.
+                self._feed(_TIMER_EVENTS[item.timer](), quiet=True)
         elif isinstance(item, _ClockJumped):
             self._on_clock_jump(item.skew)
         elif isinstance(item, _Startup):
@@ -504,6 +510,8 @@ class Daemon:
             outcome = self._server_for().sign_in(p.login, p.password, self._client, answer)
         except ServerError as exc:
             return sign_in_event(exc)
+        except Exception as exc:  # a bug in a server kind must not leave us "signing in"
+            return self._unexpected(exc, during_sign_in=True)
         return self._outcome(outcome)
 
     def _finish_sign_in(self, session_id: str) -> E.Event:
@@ -523,6 +531,8 @@ class Daemon:
             return self._start_sign_in()
         except ServerError as exc:
             return sign_in_event(exc)
+        except Exception as exc:
+            return self._unexpected(exc, during_sign_in=True)
         return self._outcome(outcome)
 
     def _outcome(self, outcome: SignInOutcome) -> E.Event:
@@ -606,6 +616,8 @@ class Daemon:
             new = self._server_for().refresh(tokens)
         except ServerError as exc:
             return [keepalive_event(exc, self._listing)]
+        except Exception as exc:
+            return [self._unexpected(exc, during_sign_in=False)]
         self._set_tokens(new)
         return [E.Refreshed(new.expires_in)]
 
@@ -633,9 +645,24 @@ class Daemon:
             return events
         except ServerError as exc:
             return [keepalive_event(exc, self._listing)]
+        except Exception as exc:
+            return [self._unexpected(exc, during_sign_in=False)]
         if probe:
             return [E.ServerAnswered(in_use, maximum)]
         return [E.Polled(in_use, maximum)]
+
+    def _unexpected(self, exc: Exception, during_sign_in: bool) -> E.Event:
+        # Only the class name: a foreign message could carry a secret.
+        log.error(
+            "unexpected %s from the %s client",
+            type(exc).__name__,
+            self._server_name(),
+            exc_info=exc,
+        )
+        message = f"unexpected {type(exc).__name__} talking to the server (see the log)"
+        if during_sign_in:
+            return E.Failed(message)
+        return E.NetworkFailed(message)  # keep the session; the next try may work
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -690,8 +717,8 @@ class Daemon:
             else:
                 self._server_for().sign_out(tokens)
             log.info("signed out of %s", conn.name)
-        except ServerError as exc:
-            log.warning("sign-out of %s failed: %s", conn.name, exc)
+        except Exception as exc:  # best effort: the seat frees itself when the token expires
+            log.warning("sign-out of %s failed: %s", conn.name, _safe(exc))
         with self._lock:
             self._tokens = None
 
@@ -706,8 +733,8 @@ class Daemon:
                 server.sign_out(tokens)
             finally:
                 server.close()
-        except ServerError as exc:
-            log.warning("sign-out at quit failed: %s", exc)
+        except Exception as exc:
+            log.warning("sign-out at quit failed: %s", _safe(exc))
 
     def _quit(self) -> None:
         if self._done.is_set():

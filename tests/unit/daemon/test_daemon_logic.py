@@ -278,3 +278,37 @@ def test_tokens_are_registered_as_secrets() -> None:
     sim.advance(400)
     ours = next(s for s in sim.office.sessions.values() if s.device == "TEST-PC")
     assert ours.access in sim.secrets and ours.refresh in sim.secrets and "pw" in sim.secrets
+
+
+def test_a_bug_in_a_server_kind_never_leaves_the_daemon_stuck() -> None:
+    from tests.unit.daemon.fakes import FakeServer
+    from vms_tray.servers.base import Tokens
+
+    broken = {"refresh": False, "sign_in": False}
+
+    class Buggy(FakeServer):
+        def refresh(self, tokens: Tokens) -> Tokens:
+            if broken["refresh"]:
+                raise KeyError("access_token")
+            return super().refresh(tokens)
+
+        def sign_in(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+            if broken["sign_in"]:
+                raise ValueError("bad json")
+            return super().sign_in(*args, **kwargs)  # type: ignore[arg-type]
+
+    sim = Sim(server_class=Buggy)
+    sim.start()
+    broken["refresh"] = True
+    sim.advance(400)
+    assert sim.state() == "reconnecting"  # kept the session, retrying
+    assert "KeyError" in (sim.daemon.snapshot().last_error or "")
+    broken["refresh"] = False
+    sim.advance(310)  # the backoff is capped at 300 s
+    assert sim.state() == "signed_in"
+    sim.daemon.post(C.SignOut())
+    broken["sign_in"] = True
+    sim.daemon.post(C.SignIn())
+    sim.settle()
+    assert sim.state() == "error"
+    assert "ValueError" in (sim.daemon.snapshot().last_error or "")
