@@ -6,7 +6,7 @@ Wire format: one JSON object per line in each direction, one request per connect
     response: {"ok": true, "result": ...}  |  {"ok": false, "error": "one line", "code": "Name"}
 
 The channel is private to the user and never a TCP port: on POSIX a Unix domain socket with mode
-0600 in a 0700 directory (``paths.runtime_dir()``); on Windows a named pipe (``_PipeTransport``,
+0600 in a 0700 directory (``paths.runtime_dir()``); on Windows a named pipe (``PipeTransport``,
 through ``multiprocessing.connection``, which speaks the same JSON lines as length-prefixed
 messages). Passwords and captcha answers travel in request bodies, never in argv; neither side logs
 request bodies.
@@ -15,6 +15,7 @@ request bodies.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import hashlib
 import json
 import logging
@@ -74,7 +75,7 @@ def socket_path() -> Path:
 
 def pipe_name() -> str:
     digest = hashlib.sha256(os.fsencode(paths.runtime_dir())).hexdigest()[:16]
-    return rf"\\.\pipe\vms-tray-{os.getlogin()}-{digest}"
+    return rf"\\.\pipe\vms-tray-{getpass.getuser()}-{digest}"
 
 
 class Channel(Protocol):

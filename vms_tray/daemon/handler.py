@@ -16,6 +16,7 @@ from vms_tray.control import Request
 from vms_tray.daemon.core import NO_SESSIONS, Daemon
 from vms_tray.errors import ControlError, EngineError, InvalidInput, Unsupported
 from vms_tray.servers.base import SessionEntry, SessionList
+from vms_tray.session.snapshot import State
 
 
 def _iso(t: datetime) -> str:
@@ -92,6 +93,11 @@ class ControlHandler:
         password = req.get("password")
         if password is not None and not isinstance(password, str):
             raise InvalidInput("password must be text")
+        snap = self.daemon.snapshot()
+        same = server is None or server.strip().casefold() == (snap.server or "").casefold()
+        if password is None and same and snap.state in (State.SIGNED_IN, State.RECONNECTING):
+            self.daemon.post(C.CheckNow())  # already signed in there: just look again
+            return {"password_required": False}
         if password is None and not self.daemon.has_password(server):
             # The CLI asks for it on its own terminal and sends it back.
             return {"password_required": True}

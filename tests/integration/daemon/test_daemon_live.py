@@ -227,6 +227,7 @@ def test_life_of_a_session(
     assert d.notices("password needed") == 1
     status = d.sign_in()
     assert status["server"] == "office" and status["login"] == "anna"
+    assert "Signed in" in d.ok("signin")  # already signed in: no password asked
     assert 0 < status["expires_in"] <= 300
     d.wait_polls(1)
     assert d.status()["sessions_in_use"] == 1 and d.status()["max_sessions"] == 3
