@@ -6,8 +6,10 @@ which may block the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -126,6 +128,10 @@ class Api:
         self.maintenance_file = maintenance_file
         self.max_pending_sign_ins = max_pending_sign_ins
         self._pending_sign_ins = 0
+        # scrypt is CPU- and memory-bound (16 MiB each): run as many as there are CPUs and
+        # queue the rest here, in the event loop, so they never take every worker thread
+        # from cheap requests such as refreshes.
+        self._kdf_slots = asyncio.Semaphore(os.cpu_count() or 1)
 
     def _check_busy(self) -> None:
         """Maintenance mode: while the file exists, API calls answer 503 (its content: seconds)."""
@@ -190,9 +196,10 @@ class Api:
             raise with_retry_after("server-busy", "too many sign-ins in progress; retry", 1)
         self._pending_sign_ins += 1
         try:
-            result = await self._call(
-                self.service.sign_in, login, password, client, address, captcha
-            )
+            async with self._kdf_slots:
+                result = await self._call(
+                    self.service.sign_in, login, password, client, address, captcha
+                )
         finally:
             self._pending_sign_ins -= 1
         return _json(result, 201)
