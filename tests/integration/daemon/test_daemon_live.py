@@ -84,10 +84,11 @@ class DaemonProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr_path = workdir / "daemon.stderr"
 
-    def start(self, *args: str) -> DaemonProcess:
+    def start(self, *args: str, headless: bool = True) -> DaemonProcess:
+        mode = ["--headless"] if headless else []
         with self.stderr_path.open("ab") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "vms_tray", "--debug", "run", "--headless", *args],
+                [sys.executable, "-m", "vms_tray", "--debug", "run", *mode, *args],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -447,4 +448,26 @@ def test_stored_password_signs_in_at_start_and_switch_frees_the_seat(
     assert [s["device"] for s in server_sessions(one, checker)] == ["CHECK"]
     d.ok("quit")
     assert d.wait_exit() == 0
+    checker.close()
+
+
+@pytest.mark.desktop
+def test_tray_mode_signs_in_at_start_and_quits_from_the_cli(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+    desktop: Any,
+) -> None:
+    server = refserver_factory(users={"anna": PASSWORD})
+    configure(("office", server))
+    d = daemon_factory()
+    d.env = {**desktop.env, **FAST, "VMS_TRAY_PROFILE": os.environ["VMS_TRAY_PROFILE"]}
+    r = d.cli("password", "set", "office", input=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    d.start(headless=False)
+    d.wait_state("signed_in")
+    assert "running headless" not in d.stderr()  # the tray really runs
+    d.ok("quit")
+    assert d.wait_exit() == 0  # the tray stopped with the daemon
+    checker = other_device(server, "CHECK")
+    assert [s["device"] for s in server_sessions(server, checker)] == ["CHECK"]
     checker.close()
