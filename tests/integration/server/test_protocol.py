@@ -327,3 +327,32 @@ def test_server_info_and_document(refserver_factory: Factory) -> None:
         assert info["captcha"] == "never" and info["api_version"] == "1"
         assert info["server_time"].endswith("Z")
         assert http.get("/openapi.json").json()["openapi"] == "3.1.0"
+
+
+def test_no_secret_reaches_the_server_log(refserver_factory: Factory) -> None:
+    server = refserver_factory(captcha="always", extra_args=["--access-log"], max_sessions=1)
+    secrets: list[str] = ["pw", "wrong-password-123"]
+    with server.client() as http:
+        captcha = problem(sign_in(http, pw="wrong-password-123"), "captcha-required", 403)
+        cid = captcha["captcha"]["captcha_id"]
+        answer = server.captcha_answer(cid)
+        r = sign_in(http, captcha={"id": cid, "answer": answer})
+        tokens = r.json()
+        secrets += [answer, tokens["access_token"], tokens["refresh_token"]]
+        r = http.post("/api/v1/sessions/refresh", json={"refresh_token": tokens["refresh_token"]})
+        secrets += [r.json()["access_token"], r.json()["refresh_token"]]
+        captcha = problem(sign_in(http, DESK), "captcha-required", 403)["captcha"]
+        cid = captcha["captcha_id"]
+        conflict = problem(
+            sign_in(http, DESK, captcha={"id": cid, "answer": server.captcha_answer(cid)}),
+            "session-limit",
+            409,
+        )
+        secrets.append(conflict["conflict_token"])
+        http.get("/api/v1/sessions", headers=bearer(conflict["conflict_token"]))
+        http.delete("/api/v1/sessions/current", headers=bearer(tokens["access_token"]))
+    assert server.stop() == 0
+    log = server.stderr()
+    assert "POST /api/v1/sessions" in log  # the access log is on
+    for secret in secrets:
+        assert f"{secret}" not in log.replace("vms_tray.server", "")
