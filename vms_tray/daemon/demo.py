@@ -1,11 +1,17 @@
 """``vms-tray demo``: the reference server on loopback and vms-tray against it, in a profile of
-its own (``<data dir>/demo``) so the user's real servers and passwords are never touched."""
+its own (``<data dir>/demo``) so the user's real servers and passwords are never touched.
+
+The demo account (``vms_tray.server.demo``: 2 seats, captcha after failed sign-ins, a new password
+each start) is full when vms-tray starts: two other "devices" hold its seats, so the first thing
+the user sees is the session-limit choice (end one, or wait until an idle one times out).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,82 +19,75 @@ from vms_tray import paths
 from vms_tray.connection import Connection, Trust
 
 if TYPE_CHECKING:
-    from vms_tray.server.runner import ServerHandle
+    from vms_tray.server.demo import DemoServer
 
 log = logging.getLogger(__name__)
 
-PASSWORD = "demo"  # noqa: S105 - the documented password of the local demo accounts
-MAIN = "vms-tray-demo"
-FULL = "vms-tray-demo-full"
-OTHER_DEVICE = ("OPS-PC-12", "vms-tray", "1.0")
+NAME = "vms-tray-demo"
+OTHER_DEVICES = ("OPS-PC-12", "OPS-PC-13")
+IDLE_TIMEOUT = 300.0  # an idle seat frees after 5 minutes: "wait" visibly works
 
 
 class DemoPasswords:
-    """The demo accounts' password, known without a keyring (nothing is stored anywhere)."""
+    """The demo account's password, held in memory only (the keyring is never touched)."""
+
+    def __init__(self, password: str) -> None:
+        self._password = password
 
     def get(self, connection: Connection) -> str | None:
-        return PASSWORD if connection.name in (MAIN, FULL) else None
+        return self._password if connection.name == NAME else None
 
     def set(self, connection: Connection, password: str) -> None:
-        pass
+        if connection.name == NAME:
+            self._password = password
 
 
 def demo_dir() -> Path:
     return paths.data_dir() / "demo"
 
 
-def _prepare_server(root: Path) -> ServerHandle:
-    from vms_tray.server.runner import ServerHandle, ServerOptions
-    from vms_tray.server.service import ClientInfo, ServerConfig
-    from vms_tray.server.throttle import ThrottlePolicy
+def _start_server(root: Path) -> DemoServer:
+    from vms_tray.server.demo import start_demo_server
+    from vms_tray.server.service import ClientInfo
 
-    config = ServerConfig(
-        name="vms-tray demo server",
-        captcha="after-failures",  # a wrong password or two brings up the captcha
-        max_sessions=3,
-        idle_timeout=None,  # the other device's session stays until someone ends it
-        throttle=ThrottlePolicy(captcha_after=2),
-    )
-    handle = ServerHandle.start(root / "server", config=config, options=ServerOptions())
-    service = handle.service
-    if service.store.get_user("operator") is None:
-        service.add_user("operator", PASSWORD, 3)
-    if service.store.get_user("shared") is None:
-        service.add_user("shared", PASSWORD, 1)
-    if service.store.count_active("shared") == 0:
-        # Someone else already holds the only seat of "shared": the limit dialog on sign-in.
-        service.sign_in("shared", PASSWORD, ClientInfo(*OTHER_DEVICE), "10.0.0.12")
-    return handle
+    demo = start_demo_server(root / "server", idle_timeout=IDLE_TIMEOUT)
+    service = demo.handle.service
+    store = service.store
+    # A fresh start: sessions left by an earlier run (a crash, a kill) would hold seats.
+    now = time.time()
+    for s in store.active_sessions(demo.login):
+        store.end_session(s.id, now, "logout")
+    for i, device in enumerate(OTHER_DEVICES):
+        service.sign_in(
+            demo.login, demo.password, ClientInfo(device, "vms-tray", "1.0"), f"10.0.0.{12 + i}"
+        )
+    return demo
 
 
-def _prepare_profile(url: str, fingerprint: str) -> None:
+def _prepare_profile(url: str, login: str, fingerprint: str) -> None:
     from vms_tray.config import ConnectionList, ConnectionStore
 
     trust = Trust(mode="pinned", pin_sha256=fingerprint)
 
     def ensure(lst: ConnectionList) -> ConnectionList:
-        for name, login in ((MAIN, "operator"), (FULL, "shared")):
-            if lst.find(name) is None:
-                lst = lst.add(name, url, login, trust=trust, make_default=name == MAIN)
-            else:  # a new port each run; the certificate (and its pin) stays
-                lst = lst.edit(name, url=url, login=login, trust=trust)
-        return lst
+        if lst.find(NAME) is None:
+            return lst.add(NAME, url, login, trust=trust, make_default=True)
+        # A new port each run; the certificate (and so its pin) stays.
+        return lst.edit(NAME, url=url, login=login, trust=trust)
 
     ConnectionStore().update(ensure)
 
 
-def _instructions(url: str, profile: Path, headless: bool) -> str:
+def _instructions(demo: DemoServer, profile: Path, headless: bool) -> str:
     env = f"VMS_TRAY_PROFILE={profile}"
     lines = [
-        f"vms-tray demo: a local demo server at {url}",
+        f"vms-tray demo: a local demo server at {demo.url}",
         f"  its own profile: {profile} (your servers and passwords are not touched)",
-        f'  accounts (password "{PASSWORD}"):',
-        f"    {MAIN:<20} login operator, 3 seats (vms-tray signs in to it now)",
-        f"    {FULL:<20} login shared, 1 seat, already taken by {OTHER_DEVICE[0]}",
-        "  things to try:",
-        f"    - switch to {FULL}: the session limit is reached; end "
-        f"{OTHER_DEVICE[0]}'s session, or wait",
-        "    - sign in with a wrong password twice: the next sign-in asks for a captcha",
+        f"  account: login {demo.login}, password {demo.password} (new each start), 2 seats",
+        f"  both seats are taken by {' and '.join(OTHER_DEVICES)}: things to try",
+        "    - end one of their sessions (vms-tray then signs in), or wait: an idle seat frees",
+        f"      after {IDLE_TIMEOUT / 60:.0f} minutes and vms-tray signs in by itself",
+        "    - sign out, then sign in with a wrong password a few times: a captcha appears",
         "    - quit: vms-tray signs out and frees its seat",
     ]
     if headless:
@@ -96,12 +95,12 @@ def _instructions(url: str, profile: Path, headless: bool) -> str:
             "  no tray here: drive it from another terminal, e.g.",
             f"    {env} vms-tray status",
             f"    {env} vms-tray sessions",
-            f"    {env} vms-tray switch {FULL}",
             f"    {env} vms-tray sessions end ID",
             f"    {env} vms-tray wait",
             f"    {env} vms-tray signout",
-            f"    {env} vms-tray signin --ask-password   (wrong twice, then right: captcha)",
-            f"    {env} vms-tray captcha save captcha.png && {env} vms-tray captcha answer CODE",
+            f"    {env} vms-tray signin --ask-password",
+            f"    {env} vms-tray captcha save captcha.png",
+            f"    {env} vms-tray captcha answer CODE",
             f"    {env} vms-tray quit",
         ]
     return "\n".join(lines)
@@ -121,12 +120,11 @@ def run_demo(headless: bool = False, debug: bool = False) -> int:
     profile = root / "profile"
     # Everything from here on (config, logs, socket) lives in the demo profile.
     os.environ["VMS_TRAY_PROFILE"] = str(profile)
-    handle = _prepare_server(root)
+    demo = _start_server(root)
     try:
-        url, fingerprint = handle.url, handle.fingerprint
-        _prepare_profile(url, fingerprint)
+        _prepare_profile(demo.url, demo.login, demo.fingerprint)
         headless = headless or not _has_display()
-        print(_instructions(url, profile, headless), file=sys.stderr, flush=True)
-        return run(MAIN, headless, debug, passwords=DemoPasswords())
+        print(_instructions(demo, profile, headless), file=sys.stderr, flush=True)
+        return run(NAME, headless, debug, passwords=DemoPasswords(demo.password))
     finally:
-        handle.stop()
+        demo.stop()

@@ -37,19 +37,23 @@ def test_demo_headless(isolated_profile: Path, monkeypatch: pytest.MonkeyPatch) 
         if proc.poll() is not None:
             raise AssertionError(err.read_text())
         try:
-            return bool(control.request("status")["state"] == "signed_in")
+            return bool(control.request("status")["state"] == "limit_reached")
         except ControlError:
             return False
 
     try:
-        wait_until(up, 30, "the demo daemon to sign in")
+        # The demo account's 2 seats are taken: the limit choice comes first.
+        wait_until(up, 30, "the demo daemon to meet the session limit")
         text = err.read_text()
         assert f"VMS_TRAY_PROFILE={demo_profile} vms-tray status" in text
         assert control.request("status")["server"] == "vms-tray-demo"
-        control.request("switch", name="vms-tray-demo-full", timeout=60)
-        assert control.request("status")["state"] == "limit_reached"
         listing = control.request("sessions")
-        assert [s["device"] for s in listing["sessions"]] == ["OPS-PC-12"]
+        devices = {s["device"]: s["id"] for s in listing["sessions"]}
+        assert sorted(devices) == ["OPS-PC-12", "OPS-PC-13"]
+        control.request("end-session", id=devices["OPS-PC-12"], timeout=60)
+        status = control.request("status")
+        assert status["state"] == "signed_in"
+        assert (status["sessions_in_use"], status["max_sessions"]) == (2, 2)
         control.request("quit")
         assert proc.wait(15) == 0
     finally:
