@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import socket
+import struct
 import sys
 import tempfile
 import threading
@@ -120,6 +121,19 @@ class _SocketChannel:
             self._sock.close()
 
 
+def _same_user(conn: socket.socket) -> bool:
+    """Belt and braces behind the 0700 directory: on Linux, ask the kernel who connected."""
+    peercred = getattr(socket, "SO_PEERCRED", None)
+    if peercred is None or not hasattr(os, "getuid"):
+        return True
+    try:
+        creds = conn.getsockopt(socket.SOL_SOCKET, peercred, struct.calcsize("3i"))
+    except OSError:
+        return False
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return bool(uid == os.getuid())
+
+
 class _SocketListener:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -138,9 +152,13 @@ class _SocketListener:
         self._sock.listen(16)
 
     def accept(self) -> Channel:
-        conn, _ = self._sock.accept()
-        conn.settimeout(30)
-        return _SocketChannel(conn)
+        while True:
+            conn, _ = self._sock.accept()
+            if _same_user(conn):
+                conn.settimeout(30)
+                return _SocketChannel(conn)
+            log.warning("refused a control connection from another user")
+            conn.close()
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from tests.support.components import wait_until
 from vms_tray.daemon.scheduler import ApsScheduler
 
 
@@ -25,6 +26,7 @@ def test_runs_replaces_and_cancels() -> None:
         s.cancel("b")
         s.cancel("never-set")
         assert done.wait(5)
+        wait_until(lambda: s._aps.get_job("a") is None, 5, "the spent job to be removed")
         assert fired == ["a"]
     finally:
         s.shutdown()
@@ -45,6 +47,8 @@ def test_a_run_an_hour_late_still_happens_once() -> None:
         late = datetime.now(UTC) - timedelta(hours=1)
         s._aps.add_job(job, "date", run_date=late, id="late")
         assert done.wait(5)
+        # Let APScheduler finish its bookkeeping of the run before shutting it down.
+        wait_until(lambda: s._aps.get_job("late") is None, 5, "the spent job to be removed")
         job_defaults = s._aps._job_defaults
         assert job_defaults["misfire_grace_time"] is None and job_defaults["coalesce"] is True
         assert runs == [1]
