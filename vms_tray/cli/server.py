@@ -28,6 +28,16 @@ def _positive(value: str) -> float:
     return number
 
 
+def _non_negative(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 (never) or more seconds")
+    return number
+
+
 def _non_negative_int(value: str) -> int:
     try:
         number = int(value)
@@ -48,39 +58,63 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub.required = True
 
     run = sub.add_parser("run", help="serve HTTPS until interrupted")
-    run.add_argument("--data", required=True, type=Path, help="data directory (database, cert)")
-    run.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    run.add_argument("--port", type=int, default=DEFAULT_PORT, help="port; 0 picks a free one")
-    run.add_argument("--tls-cert", type=Path, help="certificate PEM (default: self-signed in DATA)")
-    run.add_argument("--tls-key", type=Path, help="private key PEM for --tls-cert")
     run.add_argument(
-        "--captcha", choices=("never", "always", "after-failures"), default="after-failures"
+        "--data", required=True, type=Path, metavar="DIR", help="data directory (database, cert)"
+    )
+    run.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    run.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT}); 0 picks a free one"
+    )
+    run.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="FILE",
+        help="certificate PEM (default: self-signed in DIR)",
+    )
+    run.add_argument("--tls-key", type=Path, metavar="FILE", help="private key PEM of --tls-cert")
+    run.add_argument(
+        "--captcha",
+        choices=("never", "always", "after-failures"),
+        default="after-failures",
+        help="when sign-in needs a captcha (after-failures: after 3 failed sign-ins)",
     )
     run.add_argument(
         "--max-sessions",
         type=_non_negative_int,
         default=2,
-        help="default concurrent sessions per account (0: no limit; users may override)",
+        metavar="N",
+        help="default concurrent sessions per account (2; 0: no limit; see 'user limit')",
     )
     run.add_argument(
         "--idle-timeout",
-        type=float,
+        type=_non_negative,
         default=900.0,
-        help="seconds without activity before a session ends by itself (0: never)",
+        metavar="S",
+        help="seconds without activity before a session ends by itself (900; 0: never)",
     )
-    run.add_argument("--access-ttl", type=_positive, default=300.0, help="access token lifetime")
-    run.add_argument("--refresh-ttl", type=_positive, default=43200.0, help="refresh lifetime")
+    run.add_argument(
+        "--access-ttl", type=_positive, default=300.0, metavar="S", help="access token life (300)"
+    )
+    run.add_argument(
+        "--refresh-ttl",
+        type=_positive,
+        default=43200.0,
+        metavar="S",
+        help="refresh token life (43200); a session whose refresh token lapses ends",
+    )
     run.add_argument("--name", default="vms-tray reference server", help="name shown to clients")
     run.add_argument(
         "--maintenance-file",
         type=Path,
-        help="while this file exists, API calls answer 503 server-busy (content: Retry-After s)",
+        metavar="FILE",
+        help="while FILE exists, API calls answer 503 server-busy; FILE may hold Retry-After s",
     )
     run.add_argument(
         "--max-pending-sign-ins",
         type=_non_negative_int,
         default=128,
-        help="sign-ins in progress beyond this answer 503 server-busy",
+        metavar="N",
+        help="sign-ins waiting beyond N answer 503 server-busy (128)",
     )
     run.add_argument("--access-log", action="store_true", help="log each request (paths only)")
     # Test hooks, deliberately undocumented: time travel and readable captchas.
@@ -94,32 +128,35 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     add = usub.add_parser("add", help="add an account (password read from stdin)")
     add.add_argument("login")
-    add.add_argument("--data", required=True, type=Path)
+    add.add_argument("--data", required=True, type=Path, metavar="DIR")
     add.add_argument(
-        "--max-sessions", type=_non_negative_int, help="this account's limit (0: no limit)"
+        "--max-sessions",
+        type=_non_negative_int,
+        metavar="N",
+        help="this account's limit (default: the server's; 0: no limit)",
     )
     add.set_defaults(func=cmd_user_add)
 
     lst = usub.add_parser("list", help="list accounts and their open sessions")
-    lst.add_argument("--data", required=True, type=Path)
+    lst.add_argument("--data", required=True, type=Path, metavar="DIR")
     lst.add_argument("--json", action="store_true", help="machine-readable output")
     lst.set_defaults(func=cmd_user_list)
 
     rm = usub.add_parser("remove", help="remove an account and end its sessions")
     rm.add_argument("login")
-    rm.add_argument("--data", required=True, type=Path)
+    rm.add_argument("--data", required=True, type=Path, metavar="DIR")
     rm.set_defaults(func=cmd_user_remove)
 
     pw = usub.add_parser("passwd", help="set an account's password (read from stdin)")
     pw.add_argument("login")
-    pw.add_argument("--data", required=True, type=Path)
+    pw.add_argument("--data", required=True, type=Path, metavar="DIR")
     pw.set_defaults(func=cmd_user_passwd)
 
     lim = usub.add_parser("limit", help="set an account's session limit")
     lim.add_argument("login")
-    lim.add_argument("--data", required=True, type=Path)
+    lim.add_argument("--data", required=True, type=Path, metavar="DIR")
     group = lim.add_mutually_exclusive_group(required=True)
-    group.add_argument("--max-sessions", type=_non_negative_int, help="0: no limit")
+    group.add_argument("--max-sessions", type=_non_negative_int, metavar="N", help="0: no limit")
     group.add_argument("--default", action="store_true", help="use the server's default")
     lim.set_defaults(func=cmd_user_limit)
 
@@ -229,6 +266,8 @@ def cmd_user_limit(args: argparse.Namespace) -> int:
             raise _unknown(args.login)
     finally:
         store.close()
+    shown = "the server's default" if limit is None else (limit or "no limit")
+    print(f"session limit of {args.login}: {shown}")
     return 0
 
 
