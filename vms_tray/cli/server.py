@@ -285,14 +285,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     clock: Clock = FileOffsetClock(args.clock_file) if args.clock_file else SystemClock()
-    config = ServerConfig(
-        name=args.name,
-        captcha=args.captcha,
-        max_sessions=args.max_sessions or None,
-        idle_timeout=args.idle_timeout if args.idle_timeout > 0 else None,
-        access_ttl=args.access_ttl,
-        refresh_ttl=args.refresh_ttl,
-    )
+    try:
+        config = ServerConfig(
+            name=args.name,
+            captcha=args.captcha,
+            max_sessions=args.max_sessions or None,
+            idle_timeout=args.idle_timeout if args.idle_timeout > 0 else None,
+            access_ttl=args.access_ttl,
+            refresh_ttl=args.refresh_ttl,
+        )
+    except ValueError as exc:
+        raise InvalidInput(f"{exc} (see 'vms-tray server run --help')") from None
     options = ServerOptions(
         host=args.host,
         port=args.port,

@@ -76,6 +76,18 @@ class ServerConfig:
     def __post_init__(self) -> None:
         if self.captcha not in CAPTCHA_POLICIES:
             raise ValueError(f"captcha policy must be one of {', '.join(CAPTCHA_POLICIES)}")
+        # Durations go out as whole seconds; below one they would read as "0".
+        durations = {
+            "idle timeout": self.idle_timeout,
+            "access token lifetime": self.access_ttl,
+            "refresh token lifetime": self.refresh_ttl,
+            "conflict token lifetime": self.conflict_ttl,
+        }
+        for what, value in durations.items():
+            if value is not None and value < 1:
+                raise ValueError(f"the {what} must be at least 1 second")
+        if self.max_sessions is not None and self.max_sessions < 1:
+            raise ValueError("the session limit must be at least 1 (None: no limit)")
 
 
 @dataclass(frozen=True)

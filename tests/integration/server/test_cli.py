@@ -168,6 +168,8 @@ def test_run_refuses_a_busy_port_and_half_a_tls_pair(tmp_path: Path) -> None:
     assert f"cannot listen on 127.0.0.1 port {port}" in r.stderr.splitlines()[-1]
     r = cli("run", "--data", str(tmp_path / "d"), "--tls-cert", "x.pem")
     assert r.returncode == 1 and "--tls-key" in r.stderr
+    r = cli("run", "--data", str(tmp_path / "d"), "--access-ttl", "0.5")
+    assert r.returncode == 1 and "at least 1 second" in r.stderr
 
 
 def test_sigterm_during_a_request_still_exits_0(tmp_path: Path) -> None:
