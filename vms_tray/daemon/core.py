@@ -460,10 +460,11 @@ class Daemon:
         state = self.engine.state
         current = self._current()
         if state in (State.SIGNED_IN, State.RECONNECTING) and current is not None:
-            if current.name == conn.name:
+            if current.name == conn.name and self.engine.context.has_session:
                 self._feed(E.CheckNowRequested(), quiet=True)
                 return
-            self._feed(E.SignOutRequested())  # switching: free the old seat first
+            # Switching (free the old seat first), or retrying a sign-in with what was typed.
+            self._feed(E.SignOutRequested())
         if self.engine.state is State.SIGNING_IN:
             raise EngineError("a sign-in is already in progress")
         password = cmd.password if cmd.password is not None else self._password_for(conn)
@@ -500,7 +501,9 @@ class Daemon:
         p = self._pending
         conn = self._current()
         if p is None and conn is not None:  # silent re-auth: the stored password
-            p = self._pending = _Pending(conn, conn.login, self._password_for(conn))
+            p = self._pending = _Pending(conn, conn.login)
+        if p is not None and p.password is None:
+            p.password = self._password_for(p.connection)
         if p is None or p.password is None:
             return E.SignInRejected(
                 "no password to sign in with: run 'vms-tray signin'", credentials=True

@@ -312,3 +312,16 @@ def test_a_bug_in_a_server_kind_never_leaves_the_daemon_stuck() -> None:
     sim.settle()
     assert sim.state() == "error"
     assert "ValueError" in (sim.daemon.snapshot().last_error or "")
+
+
+def test_typing_a_password_while_sign_in_retries_starts_over_with_it() -> None:
+    sim = Sim(passwords={})
+    sim.office.down = True
+    sim.start()
+    sim.daemon.post(C.SignIn(password="wrong"))
+    sim.settle()
+    assert sim.state() == "reconnecting"  # no session yet: the sign-in itself is retried
+    sim.office.down = False
+    sim.daemon.post(C.SignIn(password="pw"))
+    sim.settle()
+    assert sim.state() == "signed_in"
