@@ -285,6 +285,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     clock: Clock = FileOffsetClock(args.clock_file) if args.clock_file else SystemClock()
+    log = logging.getLogger("vms_tray.server")
+    if args.clock_file:
+        log.warning("test hook: the clock is offset by the seconds in %s", args.clock_file)
+    if args.captcha_log:
+        log.warning("test hook: captcha answers are written to %s", args.captcha_log)
     try:
         config = ServerConfig(
             name=args.name,

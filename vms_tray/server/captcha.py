@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hmac
 import io
+import os
 import random
 import secrets
 import threading
@@ -147,7 +148,8 @@ class CaptchaStore:
                 raise CaptchaFull
             self._entries[captcha_id] = _Entry(answer, now + self._ttl)
             if self._answer_log is not None:
-                with self._answer_log.open("a", encoding="utf-8") as f:
+                fd = os.open(self._answer_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                with os.fdopen(fd, "a", encoding="utf-8") as f:
                     f.write(f"{captcha_id} {answer}\n")
         return IssuedCaptcha(captcha_id, png, int(self._ttl))
 
