@@ -404,6 +404,7 @@ class Daemon:
         elif isinstance(effect, E.Refresh):
             return self._refresh()
         elif isinstance(effect, E.Poll):
+            self._load_servers()  # the CLI may have changed the list; views show it within a poll
             return self._poll(probe=False)
         elif isinstance(effect, E.Probe):
             return self._refresh() if effect.refresh else self._poll(probe=True)

@@ -325,3 +325,13 @@ def test_typing_a_password_while_sign_in_retries_starts_over_with_it() -> None:
     sim.daemon.post(C.SignIn(password="pw"))
     sim.settle()
     assert sim.state() == "signed_in"
+
+
+def test_server_list_changes_show_within_a_poll() -> None:
+    from vms_tray.connection import Connection
+
+    sim = signed_in_sim()
+    assert [c.name for c in sim.daemon.snapshot().servers] == ["office", "annex"]
+    sim.connections.conns["lab"] = Connection("lab", "https://lab.example", "anna")
+    sim.advance(60)
+    assert [c.name for c in sim.daemon.snapshot().servers] == ["office", "annex", "lab"]
