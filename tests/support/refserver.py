@@ -16,6 +16,7 @@ Or the fixtures: ``refserver_factory(**options)`` (all stopped at teardown) and 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -23,6 +24,7 @@ import ssl
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,15 @@ import pytest
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+
+# Servers still running when the test process exits (a crash, a forgotten stop) are killed.
+_live: weakref.WeakSet[RefServer] = weakref.WeakSet()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for server in list(_live):
+        server.kill()
 
 
 class RefServerError(RuntimeError):
@@ -121,6 +132,7 @@ class RefServer:
                 self.proc = subprocess.Popen(
                     cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=self.data_dir
                 )
+            _live.add(self)
             try:
                 self._await_banner(deadline)
                 return
