@@ -168,7 +168,8 @@ class Api:
         replaces = data.get("replaces")
         if replaces is not None and (not isinstance(replaces, str) or len(replaces) > 200):
             raise _bad("'replaces' must be a captcha id")
-        return _json(await self._call(self.service.new_captcha, replaces), 201)
+        captcha = await self._call(self.service.request_captcha, _address(request), replaces)
+        return _json(captcha, 201)
 
     async def sign_in(self, request: Request) -> Response:
         self._check_busy()

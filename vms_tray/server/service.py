@@ -37,7 +37,7 @@ from vms_tray.server.captcha import CaptchaCheck, CaptchaFull, CaptchaStore
 from vms_tray.server.clock import Clock
 from vms_tray.server.problems import Problem, with_retry_after
 from vms_tray.server.storage import ConflictRow, SessionRow, Store
-from vms_tray.server.throttle import Throttle, ThrottlePolicy
+from vms_tray.server.throttle import RateLimit, Throttle, ThrottlePolicy
 from vms_tray.server.tokens import (
     DEFAULT_KDF,
     KdfParams,
@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 CAPTCHA_POLICIES = ("never", "always", "after-failures")
 END_REASONS = ("logout", "ended_by_other", "idle_timeout", "expired")
 IDLE_FLAG_CAP = 300.0
+# Each picture costs ~40 ms of CPU and anyone may ask: bound it per client address.
+CAPTCHAS_PER_MINUTE = 30
 PURGE_EVERY = 60.0
 
 
@@ -131,6 +133,7 @@ class Service:
         self.config = config
         self.captchas = captchas or CaptchaStore(clock)
         self.throttle = Throttle(clock, config.throttle)
+        self.captcha_rate = RateLimit(clock, CAPTCHAS_PER_MINUTE, 60.0)
         self._dummy_hash = dummy_hash(config.kdf)
         self._last_purge = float("-inf")
 
@@ -205,6 +208,15 @@ class Service:
             "idle_timeout": _secs(c.idle_timeout) if c.idle_timeout else None,
             "server_time": iso(self.clock.now()),
         }
+
+    def request_captcha(self, address: str, replaces: str | None = None) -> dict[str, Any]:
+        """``POST /captcha``: a new picture, at most 30 a minute per client address."""
+        wait = self.captcha_rate.hit(address)
+        if wait is not None:
+            raise with_retry_after(
+                "login-throttled", f"too many captchas requested; try again in {wait:.0f} s", wait
+            )
+        return self.new_captcha(replaces)
 
     def new_captcha(self, replaces: str | None = None) -> dict[str, Any]:
         try:

@@ -81,3 +81,31 @@ class Throttle:
     def succeeded(self, login: str) -> None:
         with self._lock:
             self._failures.pop("login:" + login, None)
+
+
+class RateLimit:
+    """At most ``limit`` events per ``window`` seconds per key (captcha pictures per address)."""
+
+    def __init__(self, clock: Clock, limit: int, window: float) -> None:
+        self._clock = clock
+        self.limit = limit
+        self.window = window
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> float | None:
+        """Count one event; None if allowed, else seconds until the next one would be."""
+        now = self._clock.now()
+        with self._lock:
+            events = self._events.setdefault(key, deque())
+            while events and events[0] <= now - self.window:
+                events.popleft()
+            if len(events) >= self.limit:
+                return events[0] + self.window - now
+            events.append(now)
+            if len(self._events) > 100_000:
+                for k in [
+                    k for k, v in self._events.items() if not v or v[-1] <= now - self.window
+                ]:
+                    del self._events[k]
+            return None

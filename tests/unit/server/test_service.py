@@ -461,3 +461,11 @@ def test_restart_keeps_sessions(tmp_path: Any, clock: FakeClock) -> None:
     )
     second.refresh(r["refresh_token"])
     second.store.close()
+
+
+def test_captcha_pictures_are_rate_limited_per_address(service: Service) -> None:
+    for _ in range(30):
+        service.request_captcha("10.1.1.1")
+    p = problem(service.request_captcha, "10.1.1.1")
+    assert p.name == "login-throttled" and p.status == 429 and "Retry-After" in p.headers
+    service.request_captcha("10.1.1.2")

@@ -48,3 +48,17 @@ def test_success_clears_the_login_not_the_address() -> None:
     t.succeeded("anna")
     assert t.retry_after("anna", "z") is None
     assert t.retry_after("bob", "a") is not None
+
+
+def test_rate_limit_per_key_with_a_sliding_window() -> None:
+    from vms_tray.server.throttle import RateLimit
+
+    clock = FakeClock()
+    limit = RateLimit(clock, 3, 60.0)
+    for _ in range(3):
+        assert limit.hit("a") is None
+        clock.advance(10)
+    assert limit.hit("a") == 30  # the first event ages out at t=60; now t=30
+    assert limit.hit("b") is None
+    clock.advance(30)
+    assert limit.hit("a") is None
