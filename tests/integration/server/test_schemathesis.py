@@ -33,7 +33,9 @@ schema = schemathesis.openapi.from_path(DOCUMENT)
 class Fuzzed:
     """The server, a token shared by the read-only examples and spare ones for sign-outs.
 
-    Tokens are made before any fuzzing: the fuzzed sign-ins soon get this address throttled.
+    Listing and ending sessions alternate between the access token and a conflict token (from a
+    one-seat account), so both kinds of bearer are fuzzed. Tokens are made before any fuzzing:
+    the fuzzed sign-ins soon get this address throttled.
     """
 
     def __init__(self, server: RefServer, spares: int) -> None:
@@ -43,8 +45,14 @@ class Fuzzed:
         self.session.verify = str(server.cert_pem_path)
         with server.client() as http:
             tokens = [self._sign_in(http) for _ in range(spares + 1)]
-        self.shared = tokens.pop()
-        self.spares = tokens
+            self.shared = tokens.pop()
+            self.spares = tokens
+            seat = {"login": "one-seat", "password": "fuzz-pw", "client": CLIENT}
+            assert http.post("/api/v1/sessions", json=seat).status_code == 201
+            r = http.post("/api/v1/sessions", json=seat)
+            assert r.status_code == 409, r.text
+            self.conflict = str(r.json()["conflict_token"])  # valid 120 s: the whole run
+        self._turn = 0
 
     @staticmethod
     def _sign_in(http: httpx.Client) -> str:
@@ -56,6 +64,10 @@ class Fuzzed:
     def token_for(self, method: str, path: str) -> str:
         if (method, path) == ("DELETE", "/api/v1/sessions/current") and self.spares:
             return self.spares.pop()
+        if (method, path) in (("GET", "/api/v1/sessions"), ("DELETE", "/api/v1/sessions/{id}")):
+            self._turn += 1
+            if self._turn % 2:
+                return self.conflict
         return self.shared
 
 
@@ -65,7 +77,8 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
         tmp_path_factory.mktemp("fuzz"),
         captcha="after-failures",
         max_sessions=0,  # no limit
-        users={"fuzzer": "fuzz-pw"},
+        users={"fuzzer": "fuzz-pw", "one-seat": "fuzz-pw"},
+        user_limits={"one-seat": 1},
     )
     try:
         fuzz = Fuzzed(server, spares=40)
