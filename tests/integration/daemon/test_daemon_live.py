@@ -26,7 +26,7 @@ from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 -
 from vms_tray import control, paths
 from vms_tray.config import ConnectionStore
 from vms_tray.connection import Connection, Trust
-from vms_tray.errors import ControlError
+from vms_tray.errors import ControlError, SessionEnded
 from vms_tray.servers import create_server
 from vms_tray.servers.base import ClientInfo, ServerKind, SignedIn, Tokens
 
@@ -491,3 +491,27 @@ def test_signals_sign_out_and_exit_0(
     checker = other_device(server, "CHECK")
     assert [s["device"] for s in server_sessions(server, checker)] == ["CHECK"]
     checker.close()
+
+
+def test_end_another_session_while_signed_in(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    server = refserver_factory(users={"anna": PASSWORD}, max_sessions=3)
+    configure(("office", server))
+    d = daemon_factory().start()
+    d.sign_in()
+    other = other_device(server, "OPS-PC-12")
+    listing = json.loads(d.ok("sessions", "--json"))
+    (theirs,) = [s["id"] for s in listing["sessions"] if s["device"] == "OPS-PC-12"]
+    ours = d.our_session_id()
+    refused = d.cli("sessions", "end", ours, "--yes")
+    assert refused.returncode == 1 and "vms-tray signout" in refused.stderr
+    assert f"Ended session {theirs}" in d.ok("sessions", "end", theirs, "--yes")
+    with pytest.raises(SessionEnded) as info:
+        other.kind.check(other.tokens)
+    assert info.value.ended_by is not None and info.value.ended_by.software == "vms-tray"
+    assert d.status()["state"] == "signed_in"
+    d.ok("quit")
+    assert d.wait_exit() == 0
+    other.close()
