@@ -43,9 +43,24 @@ GREEN = (0x1F, 0x9D, 0x55)
 AMBER = (0xE0, 0xA1, 0x00)
 
 
+def wait_for_tray_manager(desktop: components.Desktop) -> None:
+    """trayer's window exists before it owns the tray selection; icons need the owner."""
+    from Xlib import X, display
+
+    d = display.Display(desktop.display)
+    try:
+        atom = d.intern_atom("_NET_SYSTEM_TRAY_S0")
+        components.wait_until(
+            lambda: d.get_selection_owner(atom) != X.NONE, 15, "trayer to own the tray selection"
+        )
+    finally:
+        d.close()
+
+
 class TrayProcess:
     def __init__(self, desktop: components.Desktop, backend: str, profile: Path) -> None:
         self.desktop = desktop
+        wait_for_tray_manager(desktop)
         env = {
             **desktop.env,
             "PYSTRAY_BACKEND": backend,
@@ -238,3 +253,37 @@ def test_left_click_opens_sign_in_when_signed_out(
     desktop.xdotool("windowfocus", "--sync", dlg)
     desktop.xdotool("key", "Escape")
     components.wait_until(lambda: not login_open(), 10, "the dialog to close on Esc")
+
+
+def _visible_windows(desktop: components.Desktop) -> set[str]:
+    out = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", ""],
+        env=desktop.env,
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
+    ).stdout.split()
+    return set(out)
+
+
+def test_xorg_backend_click_opens_the_menu_as_a_popup(
+    desktop: components.Desktop, tmp_path: Path
+) -> None:
+    """pystray's Xorg backend has no menus: a click shows the same menu as a Tk popup."""
+    t = TrayProcess(desktop, "xorg", tmp_path / "profile")
+    try:
+        t.push(SIGNED_IN)
+        assert t.expect("ready")["backend"] == "xorg"
+        wid = t.icon_window()
+        before = _visible_windows(desktop)
+        desktop.xdotool("mousemove", "--window", wid, "10", "15", "click", "1")
+        components.wait_until(
+            lambda: bool(_visible_windows(desktop) - before), 15, "the popup menu"
+        )
+        desktop.screenshot(ARTIFACTS / "tray-popup-xorg.png")
+        # status line, Sign out, Servers -> HQ, Branch
+        desktop.xdotool("key", "--delay", "80", "Down", "Down", "Down", "Right", "Down", "Return")
+        assert t.expect("command") == {"command": "SwitchServer", "fields": {"name": "Branch"}}
+    finally:
+        t.close()

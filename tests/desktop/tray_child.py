@@ -52,6 +52,9 @@ class FakeDaemon:
 
 
 def main() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="tray_child %(name)s: %(message)s")
     first = snapshot_from(json.loads(sys.stdin.readline()))
     daemon = FakeDaemon(first)
 

@@ -529,8 +529,13 @@ class TrayApp:
 
     def run(self) -> None:
         if threading.current_thread() is threading.main_thread():
+            # The handler interrupts the main thread wherever it is, possibly inside the tray
+            # backend holding its X connection lock: quit from another thread instead.
+            def on_signal(*_: Any) -> None:
+                threading.Thread(target=self.quit, name="tray-quit", daemon=True).start()
+
             for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: self.quit())
+                signal.signal(sig, on_signal)
         self.icon.run(ready=self.start)
         self._shutdown_worker()
 

@@ -24,6 +24,10 @@ from vms_tray.tray.view import IconName, Intent, MenuEntry, TrayView
 log = logging.getLogger(__name__)
 
 IntentFn = Callable[[Intent, "str | None"], None]
+STOP_GRACE = 3.0  # seconds the backend loop gets to end after stop()
+DOCK_CHECK = 1.0  # seconds between checks that the Xorg tray host embedded the icon
+DOCK_ATTEMPTS = 20
+_STOP_VIEW = TrayView(icon=IconName.SIGNED_OUT, tooltip="", status="", menu=())
 
 
 @cache
@@ -88,6 +92,20 @@ def _wake_python_for_signals() -> None:
         log.debug("no GLib: signals are handled by the backend's own loop")
 
 
+def _enable_xorg_clicks(icon: Any) -> None:
+    """pystray 0.19.5's Xorg backend handles ButtonPress but never asks X for it, so clicks are
+    lost (pystray issue #151). Select the event on its icon window ourselves."""
+    try:
+        from Xlib import X
+
+        icon._window.change_attributes(
+            event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask
+        )
+        icon._display.flush()
+    except Exception as exc:
+        log.warning("clicks on the tray icon may not work (%s)", type(exc).__name__)
+
+
 class TrayIcon:
     """pystray behind a small interface: ``show(view)``, ``run(ready)``, ``stop()``."""
 
@@ -98,6 +116,12 @@ class TrayIcon:
         self._on_intent = on_intent
         self._on_popup = on_popup
         self._lock = threading.Lock()
+        self._pending_cv = threading.Condition()
+        self._pending: TrayView | None = None
+        self._renderer: threading.Thread | None = None
+        self._loop_started = False
+        self._loop_done = threading.Event()
+        self._stopping = threading.Event()
         self._view: TrayView | None = None
         self._icon_name: IconName | None = None
         self.icon = pystray.Icon("vms-tray", icon=load_image(IconName.SIGNED_OUT), title="vms-tray")
@@ -107,6 +131,8 @@ class TrayIcon:
         self.has_notification = bool(getattr(type(self.icon), "HAS_NOTIFICATION", False))
         if self.backend in ("gtk", "appindicator"):
             _guard_gtk_notifier(self.icon)
+        if self.backend == "xorg":
+            _enable_xorg_clicks(self.icon)
         if not self.has_menu:
             self.icon.menu = self._popup_menu()
         log.info("tray backend: %s (menu: %s)", self.backend, self.has_menu)
@@ -166,7 +192,34 @@ class TrayIcon:
         return ps.Menu(ps.MenuItem("vms-tray", popup, default=True, visible=False))
 
     def show(self, view: TrayView) -> None:
-        """Apply a new view (any thread: the GTK backends marshal into their loop)."""
+        """Apply a new view. Never blocks the caller (the daemon's thread): once the loop runs,
+        a renderer thread applies the newest view, so a stuck backend call stalls only it."""
+        with self._pending_cv:
+            if not self._loop_started:
+                self._apply(view)
+                return
+            self._pending = view
+            self._pending_cv.notify()
+            if self._renderer is None:
+                self._renderer = threading.Thread(
+                    target=self._render_loop, name="tray-render", daemon=True
+                )
+                self._renderer.start()
+
+    def _render_loop(self) -> None:
+        while True:
+            with self._pending_cv:
+                while self._pending is None:
+                    self._pending_cv.wait()
+                view, self._pending = self._pending, None
+            if view is _STOP_VIEW:
+                return
+            try:
+                self._apply(view)
+            except Exception:
+                log.exception("could not update the tray icon")
+
+    def _apply(self, view: TrayView) -> None:
         with self._lock:
             old = self._view
             self._view = view
@@ -187,24 +240,115 @@ class TrayIcon:
 
     def run(self, ready: Callable[[], None] | None = None) -> None:
         """Block in the backend's loop until :meth:`stop` (must be the main thread on macOS)."""
+        if self.backend == "xorg":
+            # pystray's Xorg backend runs every change in its loop thread, which is this one;
+            # from another thread it sends itself an X message and waits for the loop, and
+            # with python-xlib that hand-over can hang. So everything up to the first picture
+            # happens here, before the loop, as direct calls. (Setting _thread also avoids
+            # pystray 0.19.5's race where the setup thread reads it before the loop sets it.)
+            self.icon._thread = threading.current_thread()
+            self._ready(ready)
+            self.icon.visible = True
+            # A title set while hidden is only stored by pystray: set it again now.
+            if self._view is not None:
+                self.icon._update_title()
+            self._started()
+            threading.Thread(target=self._xorg_ensure_docked, name="tray-dock", daemon=True).start()
+            try:
+                self.icon.run(setup=lambda _icon: None)
+            finally:
+                self._loop_done.set()
+            return
 
         def setup(icon: Any) -> None:
+            # GTK backends hand every call to their loop (GLib idle), so any thread may call.
             icon.visible = True
-            if ready is not None:
-                try:
-                    ready()
-                except Exception:
-                    log.exception("tray setup failed")
+            self._started()
+            self._ready(ready)
 
         if self.backend in ("gtk", "appindicator"):
             _wake_python_for_signals()
-        self.icon.run(setup=setup)
+        try:
+            self.icon.run(setup=setup)
+        finally:
+            self._loop_done.set()
+
+    def _ready(self, ready: Callable[[], None] | None) -> None:
+        if ready is not None:
+            try:
+                ready()
+            except Exception:
+                log.exception("tray setup failed")
+
+    def _started(self) -> None:
+        with self._pending_cv:
+            self._loop_started = True
 
     def stop(self) -> None:
+        self._stopping.set()
+        with self._pending_cv:
+            self._pending = _STOP_VIEW
+            self._pending_cv.notify()
+        if self.backend == "xorg":
+            threading.Thread(target=self._xorg_watchdog, name="tray-stop", daemon=True).start()
         try:
             self.icon.stop()
         except Exception as exc:  # a dying backend must not turn Quit into a crash
             log.warning("stopping the tray icon failed: %s", type(exc).__name__)
+
+    def _xorg_redock(self) -> bool | None:
+        """Ask the tray host to embed our icon unless it already has; None: cannot tell.
+
+        Uses a connection of its own, so pystray's loop (and its X lock) is not involved."""
+        try:
+            from Xlib import X, display
+            from Xlib.protocol import event
+
+            d = display.Display()
+            try:
+                wid = self.icon._window.id
+                win = d.create_resource_object("window", wid)
+                tree = win.query_tree()
+                if tree.parent != tree.root:
+                    return True
+                screen = d.get_default_screen()
+                owner = d.get_selection_owner(d.intern_atom(f"_NET_SYSTEM_TRAY_S{screen}"))
+                if owner == X.NONE:
+                    return False
+                msg = event.ClientMessage(
+                    window=owner,
+                    client_type=d.intern_atom("_NET_SYSTEM_TRAY_OPCODE"),
+                    data=(32, [X.CurrentTime, 0, wid, 0, 0]),  # 0: SYSTEM_TRAY_REQUEST_DOCK
+                )
+                owner.send_event(msg, event_mask=X.NoEventMask)
+                d.flush()
+                return False
+            finally:
+                d.close()
+        except Exception as exc:
+            log.debug("cannot check the tray icon's embedding: %s", type(exc).__name__)
+            return None
+
+    def _xorg_ensure_docked(self) -> None:
+        """Now and then trayer drops the first dock request, and pystray never asks again:
+        ask again, a few times, until the icon is embedded (also when the panel starts late)."""
+        for _attempt in range(DOCK_ATTEMPTS):
+            if self._stopping.wait(DOCK_CHECK):
+                return
+            if self._xorg_redock() is not False:
+                return
+            log.info("the tray host has not taken the icon; asked again")
+
+    def _xorg_watchdog(self) -> None:
+        if self._loop_done.wait(STOP_GRACE):
+            return
+        # pystray's Xorg loop sometimes misses its own window's destruction (or the hand-over
+        # of the stop request) and waits forever; closing its X connection ends the loop.
+        log.warning("the tray loop did not stop; closing its X connection")
+        try:
+            self.icon._display.close()
+        except Exception as exc:
+            log.debug("closing the X connection: %s", type(exc).__name__)
 
     def notify(self, title: str, message: str) -> None:
         if not self.has_notification:
