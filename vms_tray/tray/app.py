@@ -217,6 +217,12 @@ class TrayApp:
             except Exception:
                 log.exception("tray action failed")
 
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued action ran (shutdown, tests); True if done in time."""
+        done = threading.Event()
+        self._submit(done.set)
+        return done.wait(timeout)
+
     def on_intent(self, intent: Intent, arg: str | None = None) -> None:
         """A menu click. Runs on the tray's thread: hand it off and return at once."""
         self._submit(lambda: self.handle(intent, arg))

@@ -1,0 +1,206 @@
+"""The tray as a pure function of the snapshot: icon, tooltip, status and menu for every state."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from vms_tray import i18n
+from vms_tray.session.snapshot import ServerChoice, Snapshot, State
+from vms_tray.tray.view import (
+    TOOLTIP_MAX,
+    IconName,
+    Intent,
+    build_view,
+    icon_for,
+    status_intent,
+    tooltip_text,
+)
+
+SERVERS = (ServerChoice("HQ", True, "native"), ServerChoice("Branch", False, "zoneminder"))
+
+
+@pytest.fixture(autouse=True)
+def english() -> None:
+    i18n.install("en")
+
+
+def snap(state: State = State.SIGNED_IN, **kw: object) -> Snapshot:
+    base: dict[str, object] = {
+        "server": "HQ",
+        "login": "operator",
+        "sessions_in_use": 3,
+        "max_sessions": 5,
+        "servers": SERVERS,
+    }
+    base.update(kw)
+    return Snapshot(state=state, **base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("state", "kw", "icon"),
+    [
+        (State.SIGNED_OUT, {}, IconName.SIGNED_OUT),
+        (State.ENDED, {}, IconName.SIGNED_OUT),
+        (State.SIGNING_IN, {}, IconName.CONNECTING),
+        (State.CAPTCHA_REQUIRED, {}, IconName.CONNECTING),
+        (State.SIGNED_IN, {}, IconName.SIGNED_IN),
+        (State.SIGNED_IN, {"sessions_in_use": 4}, IconName.NEAR_LIMIT),
+        (State.SIGNED_IN, {"sessions_in_use": 5}, IconName.LIMIT_REACHED),
+        (State.SIGNED_IN, {"warn_margin": 2}, IconName.NEAR_LIMIT),
+        (State.SIGNED_IN, {"max_sessions": None}, IconName.SIGNED_IN),
+        (State.LIMIT_REACHED, {}, IconName.LIMIT_REACHED),
+        (State.RECONNECTING, {}, IconName.OFFLINE),
+        (State.ERROR, {"last_error": "boom"}, IconName.ERROR),
+    ],
+)
+def test_icon_per_state(state: State, kw: dict[str, object], icon: IconName) -> None:
+    assert icon_for(snap(state, **kw)) is icon
+    assert build_view(snap(state, **kw)).icon is icon
+
+
+def test_every_icon_name_has_a_shipped_png() -> None:
+    from importlib.resources import files
+
+    for name in IconName:
+        assert (files("vms_tray") / "data" / "icons" / f"{name}.png").is_file(), name
+
+
+def test_tooltip_names_server_login_and_seats() -> None:
+    assert tooltip_text(snap()) == "vms-tray\nServer: HQ\nLogin: operator\n3 of 5 sessions"
+
+
+def test_tooltip_without_a_limit_and_when_signed_out() -> None:
+    assert "3 sessions" in tooltip_text(snap(max_sessions=None))
+    out = tooltip_text(Snapshot())
+    assert out == "vms-tray\nSigned out"
+
+
+def test_tooltip_reconnecting_says_so() -> None:
+    text = tooltip_text(snap(State.RECONNECTING))
+    assert "HQ is unreachable — retrying" in text and "3 of 5 sessions" in text
+
+
+def test_tooltip_is_capped_for_windows() -> None:
+    long = snap(server="S" * 200)
+    text = tooltip_text(long)
+    assert len(text) == TOOLTIP_MAX and text.endswith("…")
+
+
+def keys(view_menu: object) -> list[str]:
+    return [e.key for e in view_menu]  # type: ignore[attr-defined]
+
+
+def test_signed_in_menu_layout() -> None:
+    view = build_view(snap(), autostart=True)
+    assert keys(view.menu) == [
+        "status",
+        "-",
+        "sign_out",
+        "label",
+        "sessions",
+        "-",
+        "toggle_autostart",
+        "open_log",
+        "about",
+        "-",
+        "quit",
+    ]
+    status = view.menu[0]
+    assert status.text == "Signed in to HQ as operator (3 of 5 sessions)"
+    assert status.default
+    servers = view.menu[3]
+    assert servers.text == "Servers"
+    radios = [c for c in servers.children if c.radio]
+    assert [(c.text, c.checked, c.arg) for c in radios] == [
+        ("HQ", True, "HQ"),
+        ("Branch", False, "Branch"),
+    ]
+    assert servers.children[-1].intent is Intent.MANAGE_SERVERS
+    assert view.find("sessions") is not None and view.find("sessions").enabled  # type: ignore[union-attr]
+    assert view.find("toggle_autostart").checked is True  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("state", "kw", "key", "text"),
+    [
+        (State.SIGNED_OUT, {}, "sign_in", "Sign in…"),
+        (State.ERROR, {"last_error": "x"}, "sign_in", "Sign in…"),
+        (State.SIGNING_IN, {}, "sign_out", "Sign out"),
+        (State.CAPTCHA_REQUIRED, {}, "captcha", "Enter captcha…"),
+        (State.LIMIT_REACHED, {}, "resolve_limit", "Free a session…"),
+        (State.LIMIT_REACHED, {"waiting_for_seat": True}, "cancel_wait", "Stop waiting"),
+        (State.RECONNECTING, {}, "sign_out", "Sign out"),
+    ],
+)
+def test_sign_entry_follows_state(state: State, kw: dict[str, object], key: str, text: str) -> None:
+    entry = build_view(snap(state, **kw)).menu[2]
+    assert (entry.key, entry.text) == (key, text)
+
+
+def test_sessions_item_is_disabled_when_it_cannot_work() -> None:
+    assert not build_view(snap(State.SIGNED_OUT)).find("sessions").enabled  # type: ignore[union-attr]
+    assert not build_view(snap(can_list_sessions=False)).find("sessions").enabled  # type: ignore[union-attr]
+    assert build_view(snap(State.LIMIT_REACHED)).find("sessions").enabled  # type: ignore[union-attr]
+
+
+def test_autostart_unavailable_greys_the_item() -> None:
+    item = build_view(snap(), autostart_available=False).find("toggle_autostart")
+    assert item is not None and not item.enabled and item.checked is False
+
+
+def test_current_server_defaults_to_the_default_connection() -> None:
+    view = build_view(snap(State.SIGNED_OUT, server=None))
+    assert view.find("switch_server:HQ").checked  # type: ignore[union-attr]
+    assert not view.find("switch_server:Branch").checked  # type: ignore[union-attr]
+
+
+def test_no_servers_still_offers_manage() -> None:
+    servers = build_view(Snapshot()).find("label")
+    assert servers is not None and [c.key for c in servers.children] == ["manage_servers"]
+
+
+@pytest.mark.parametrize(
+    ("state", "kw", "intent"),
+    [
+        (State.SIGNED_OUT, {}, Intent.SIGN_IN),
+        (State.ENDED, {}, Intent.SIGN_IN),
+        (State.ERROR, {}, Intent.SIGN_IN),
+        (State.CAPTCHA_REQUIRED, {}, Intent.CAPTCHA),
+        (State.LIMIT_REACHED, {}, Intent.RESOLVE_LIMIT),
+        (State.SIGNED_IN, {}, Intent.SESSIONS),
+        (State.SIGNED_IN, {"can_list_sessions": False}, Intent.ABOUT),
+        (State.SIGNING_IN, {}, Intent.ABOUT),
+    ],
+)
+def test_left_click_intent(state: State, kw: dict[str, object], intent: Intent) -> None:
+    assert status_intent(snap(state, **kw)) is intent
+
+
+def test_ended_names_the_device() -> None:
+    view = build_view(snap(State.ENDED, ended_by="OPS-PC-12 (vms-tray 1.0)"))
+    assert view.status == "Session ended from OPS-PC-12 (vms-tray 1.0)"
+
+
+def test_russian_strings_and_plurals() -> None:
+    i18n.install("ru")
+    try:
+        view = build_view(snap(sessions_in_use=2, max_sessions=21))
+        assert view.menu[-1].text == "Выход"
+        assert "2 из 21 сеанса" in view.tooltip
+        assert "3 из 5 сеансов" in build_view(snap()).tooltip
+    finally:
+        i18n.install("en")
+
+
+def test_view_does_not_import_pystray() -> None:
+    code = (
+        "import sys, vms_tray.tray.view, vms_tray.tray.app;"
+        "print('pystray' in sys.modules, 'tkinter' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert out.stdout.split() == ["False", "False"]
