@@ -35,6 +35,26 @@ def summaries(desktop: components.Desktop) -> list[tuple[str, str]]:
     return [(n["summary"]["data"], n["body"]["data"]) for n in dunst_history(desktop)]
 
 
+def crop_to_content(path: Path, margin: int = 8) -> Path:
+    """Trim the black Xvfb background off a root-window screenshot (for docs/screenshots)."""
+    from PIL import Image
+
+    img = Image.open(path).convert("RGB")
+    box = img.point(lambda v: 255 if v > 12 else 0).getbbox()
+    if box:
+        x0, y0, x1, y1 = box
+        img = img.crop(
+            (
+                max(0, x0 - margin),
+                max(0, y0 - margin),
+                min(img.width, x1 + margin),
+                min(img.height, y1 + margin),
+            )
+        )
+        img.save(path)
+    return path
+
+
 @pytest.fixture
 def artifact_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

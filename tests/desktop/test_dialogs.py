@@ -225,3 +225,45 @@ def test_cancel_with_escape(dialogs: DialogDriver) -> None:
     dialogs.focus(wid)
     dialogs.key("Escape")
     assert handle.wait(15) == {"action": "cancel"}
+
+
+def _width(dialogs: DialogDriver, wid: str) -> int:
+    out = dialogs.desktop.xdotool("getwindowgeometry", "--shell", wid)
+    return int(dict(line.split("=", 1) for line in out.split())["WIDTH"])
+
+
+def test_login_is_readable_at_200_percent(desktop: components.Desktop) -> None:
+    """Fonts are named and sized in points, distances scaled: at 2x the window doubles."""
+    sizes = {}
+    for scale in ("1", "2"):
+        d = DialogDriver(desktop)
+        d.launcher.env = {**desktop.env, "VMS_TRAY_LANG": "en", "VMS_TRAY_SCALE": scale}
+        try:
+            handle, wid = d.open("login", {"servers": SERVERS}, "Sign in")
+            sizes[scale] = _width(d, wid)
+            if scale == "2":
+                d.shot(wid, "dialog-login-200.png")
+            d.focus(wid)
+            d.key("Escape")
+            assert handle.wait(15) == {"action": "cancel"}
+        finally:
+            d.close()
+    assert 1.7 < sizes["2"] / sizes["1"] < 2.3
+
+
+def test_dialogs_speak_russian(dialogs: DialogDriver) -> None:
+    request = {
+        "language": "ru",
+        "server": "HQ",
+        "conflict": True,
+        "max": 3,
+        "active": 3,
+        "now": "2026-11-27T10:00:00Z",
+        "sessions": SESSIONS,
+    }
+    # xdotool matches the Latin-1 WM_NAME: look for the ASCII tail of the Russian title.
+    handle, wid = dialogs.open("sessions", request, "vms-tray$")
+    dialogs.shot(wid, "dialog-sessions-ru.png")
+    dialogs.focus(wid)
+    dialogs.key("Escape")
+    assert handle.wait(15) == {"action": "cancel"}

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.desktop.conftest import ARTIFACTS
+from tests.desktop.conftest import ARTIFACTS, crop_to_content
 from tests.support import components
 
 pytestmark = pytest.mark.desktop
@@ -205,7 +205,7 @@ def test_menu_switches_server_and_quits(desktop: components.Desktop, tray: TrayP
     _open_menu(desktop, tray)
     # status line, Sign out, Servers -> submenu (HQ), Branch.
     desktop.xdotool("key", "--delay", "60", "Down", "Down", "Down", "Right", "Down")
-    desktop.screenshot(ARTIFACTS / "tray-menu.png")
+    crop_to_content(desktop.screenshot(ARTIFACTS / "tray-menu.png"))
     desktop.xdotool("key", "Return")
     assert tray.expect("command") == {"command": "SwitchServer", "fields": {"name": "Branch"}}
 
@@ -281,9 +281,44 @@ def test_xorg_backend_click_opens_the_menu_as_a_popup(
         components.wait_until(
             lambda: bool(_visible_windows(desktop) - before), 15, "the popup menu"
         )
-        desktop.screenshot(ARTIFACTS / "tray-popup-xorg.png")
+        crop_to_content(desktop.screenshot(ARTIFACTS / "tray-popup-xorg.png"))
         # status line, Sign out, Servers -> HQ, Branch
         desktop.xdotool("key", "--delay", "80", "Down", "Down", "Down", "Right", "Down", "Return")
         assert t.expect("command") == {"command": "SwitchServer", "fields": {"name": "Branch"}}
     finally:
         t.close()
+
+
+def _runs_and_quits(t: TrayProcess, desktop: components.Desktop) -> None:
+    assert t.expect("ready", timeout=20)
+    t.icon_window()
+    t.proc.terminate()  # SIGTERM: the tray quits cleanly
+    assert t.expect("command") == {"command": "Quit", "fields": {}}
+    assert t.proc.wait(timeout=15) == 0
+
+
+@pytest.mark.parametrize("problem", ["no-session-bus", "service-fails-to-start"])
+def test_gtk_tray_survives_a_missing_or_broken_notification_service(
+    desktop: components.Desktop, tmp_path: Path, problem: str
+) -> None:
+    """pystray's GTK backend raises from run() and stop() in both cases; ours must not."""
+    components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
+    if problem == "no-session-bus":
+        env = {**desktop.env, "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/bus"}
+        t = TrayProcess(components.Desktop(desktop.display, env, desktop.workdir), "gtk", tmp_path)
+        try:
+            t.push(SIGNED_IN)
+            _runs_and_quits(t, desktop)
+        finally:
+            t.close()
+        return
+    # A bus on which dunst is activatable but cannot start (no DISPLAY in its environment).
+    no_display = {k: v for k, v in desktop.env.items() if k != "DISPLAY"}
+    with components.dbus_session(no_display, tmp_path) as bus:
+        env = {**desktop.env, "DBUS_SESSION_BUS_ADDRESS": bus.address}
+        t = TrayProcess(components.Desktop(desktop.display, env, desktop.workdir), "gtk", tmp_path)
+        try:
+            t.push(SIGNED_IN)
+            _runs_and_quits(t, desktop)
+        finally:
+            t.close()

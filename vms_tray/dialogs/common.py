@@ -113,6 +113,11 @@ class Dialog:
         style.configure("Error.TLabel", foreground="#b00020")
         style.configure("Hint.TLabel", foreground="#555555")
         style.configure("Treeview", rowheight=self.px(22))
+        # Theme elements drawn in pixels (check marks, arrows) must grow with the fonts.
+        style.configure("TCheckbutton", indicatorsize=self.px(12))
+        style.configure("TRadiobutton", indicatorsize=self.px(12))
+        style.configure("TCombobox", arrowsize=self.px(14))
+        style.configure("TScrollbar", arrowsize=self.px(14))
         self.answered = False
         self._updates: queue.Queue[Json] = queue.Queue()
         self.on_update: Callable[[Json], None] | None = None

@@ -96,6 +96,16 @@ def run(request: Json, dlg: Dialog) -> None:
             f, text=T("Trust this certificate for this server"), variable=trust_var
         ).grid(row=8, column=0, columnspan=3, sticky="w")
 
+    def say(label: ttk.Label, text: str) -> None:
+        # An empty message takes no room: the dialog keeps its shape tight.
+        label.configure(text=text)
+        if text:
+            label.grid()
+        else:
+            label.grid_remove()
+
+    say(message, str(message.cget("text")))
+
     def saved_password(name: str) -> bool:
         return bool(by_name.get(name, {}).get("saved_password"))
 
@@ -103,10 +113,11 @@ def run(request: Json, dlg: Dialog) -> None:
         conn = by_name.get(server_var.get(), {})
         if conn.get("login"):
             login_var.set(str(conn["login"]))
-        saved_hint.configure(
-            text=T("A saved password is used if you leave the field empty.")
+        say(
+            saved_hint,
+            T("A saved password is used if you leave the field empty.")
             if saved_password(server_var.get())
-            else ""
+            else "",
         )
 
     server_box.bind("<<ComboboxSelected>>", on_server)
@@ -116,22 +127,20 @@ def run(request: Json, dlg: Dialog) -> None:
 
     def submit() -> None:
         if not names:
-            message.configure(text=T("Add a server first: Manage video surveillance servers."))
+            say(message, T("Add a server first: Manage video surveillance servers."))
             return
         login = login_var.get().strip()
         if not login:
-            message.configure(text=T("Enter your login."))
+            say(message, T("Enter your login."))
             login_entry.focus_set()
             return
         password = password_var.get()
         if not password and not saved_password(server_var.get()):
-            message.configure(text=T("Enter your password."))
+            say(message, T("Enter your password."))
             password_entry.focus_set()
             return
         if error.get("kind") == "untrusted" and fingerprint and not trust_var.get():
-            message.configure(
-                text=T("Tick “Trust this certificate” to connect, or cancel."), style="Error.TLabel"
-            )
+            say(message, T("Tick “Trust this certificate” to connect, or cancel."))
             return
         dlg.finish(
             {

@@ -67,7 +67,6 @@ def _coord(value: Any, fallback: int) -> int:
 def run(request: Json, dlg: Dialog) -> None:
     root = dlg.root
     root.overrideredirect(True)
-    root.geometry("1x1+0+0")
     menu = tk.Menu(root, tearoff=False)
 
     def choose(key: str) -> None:
@@ -76,6 +75,8 @@ def run(request: Json, dlg: Dialog) -> None:
     _fill(dlg, menu, list(request.get("items") or []), choose)
     x = _coord(request.get("x"), root.winfo_pointerx())
     y = _coord(request.get("y"), root.winfo_pointery())
+    # The (invisible) root sits under the menu, not in a screen corner.
+    root.geometry(f"1x1+{x}+{y}")
 
     def dismissed(_e: Any = None) -> None:
         # The menu unmaps before its command runs: give the command a moment to answer first.

@@ -90,7 +90,7 @@ def run(request: Json, dlg: Dialog) -> None:
         "activity": T("Last activity"),
         "marks": "",
     }
-    widths = {"device": 150, "software": 130, "started": 130, "activity": 110, "marks": 170}
+    widths = {"device": 140, "software": 130, "started": 130, "activity": 110, "marks": 210}
     for col in columns:
         tree.heading(col, text=headings[col], anchor="w")
         tree.column(col, width=px(widths[col]), anchor="w", stretch=col == "device")
