@@ -414,15 +414,22 @@ class TrayApp:
         self.launcher.open("captcha", request, answered, event)
 
     def _session_list(self) -> Any:
-        for name in ("sessions", "session_list"):
-            fn = getattr(self.daemon, name, None)
-            if callable(fn):
-                try:
-                    return fn()
-                except Exception as exc:
-                    log.warning("could not list the sessions: %s", exc)
-                    return None
-        return None
+        """What the sessions dialog shows: in a limit conflict the list the server sent with
+        it (no request), otherwise a fresh list (this worker waits; the tray thread never)."""
+        if self._snap.state is State.LIMIT_REACHED:
+            conflict = getattr(self.daemon, "conflict_sessions", None)
+            if callable(conflict):
+                listing = conflict()
+                if listing is not None:
+                    return listing
+        fn = getattr(self.daemon, "sessions", None)
+        if not callable(fn):
+            return None
+        try:
+            return fn()
+        except Exception as exc:
+            log.warning("could not list the sessions: %s", exc)
+            return None
 
     def open_sessions(self) -> None:
         snap = self._snap
@@ -513,13 +520,22 @@ class TrayApp:
 
     # --- lifecycle ------------------------------------------------------------------------------
 
+    def on_show(self, reason: str) -> None:
+        """The daemon asks for a window: "window" (a second ``vms-tray run``), "sign_in" (a
+        password is needed) or a notification button's action id."""
+        if reason == "window":
+            self.on_intent(Intent.STATUS)
+        else:
+            self.on_notice_action(reason)
+
     def _hook_notifier(self) -> None:
+        on_show = getattr(self.daemon, "on_show", None)
         notifier = getattr(self.daemon, "notifier", None)
-        if notifier is None:
-            return
-        on_action = getattr(notifier, "on_action", None)
-        if callable(on_action):
-            on_action(self.on_notice_action)
+        if callable(on_show):
+            # The daemon owns the notifier's action handler and forwards what needs a window.
+            on_show(self.on_show)
+        elif notifier is not None and callable(getattr(notifier, "on_action", None)):
+            notifier.on_action(self.on_notice_action)
         attach = getattr(notifier, "attach", None)
         if callable(attach) and self.icon.has_notification:
             attach(self.icon.notify)

@@ -340,3 +340,28 @@ def test_popup_answer_dispatches_the_chosen_entry(world: Any) -> None:
     on_answer({"action": "select", "key": "switch_server:Branch"})
     assert app.drain()
     assert daemon.posted == [commands.SwitchServer("Branch")]
+
+
+def test_daemon_show_requests_open_the_right_dialog(isolated_profile: Path) -> None:
+    i18n.install("en")
+    daemon = FakeDaemon(SIGNED_IN)
+    shows: list[Callable[[str], None]] = []
+    daemon.on_show = shows.append  # type: ignore[attr-defined]
+    daemon.conflict_sessions = lambda: SessionList(Limit("user", 1, 1), (_entry("z"),))  # type: ignore[attr-defined]
+    launcher = FakeLauncher()
+    app = TrayApp(
+        daemon, icon_factory=lambda _i, _p: RecordingIcon(), launcher=launcher, autostart=None
+    )  # type: ignore[arg-type]
+    app.start()
+    try:
+        assert len(shows) == 1
+        daemon.push(Snapshot(state=State.LIMIT_REACHED, server="HQ", servers=SERVERS))
+        shows[0]("show_sessions")
+        shows[0]("window")  # a second 'vms-tray run': the status action (here: sessions)
+        assert app.drain()
+        names = [n for n, *_ in launcher.opened]
+        assert names[0] == "sessions"
+        request, *_ = launcher.last("sessions")
+        assert [s["id"] for s in request["sessions"]] == ["z"]
+    finally:
+        app._shutdown_worker()
