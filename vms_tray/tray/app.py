@@ -223,6 +223,16 @@ class TrayApp:
         self._submit(done.set)
         return done.wait(timeout)
 
+    @staticmethod
+    def _guarded(fn: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                fn()
+            except Exception:
+                log.exception("tray action failed")
+
+        return run
+
     def on_intent(self, intent: Intent, arg: str | None = None) -> None:
         """A menu click. Runs on the tray's thread: hand it off and return at once."""
         self._submit(lambda: self.handle(intent, arg))
@@ -250,8 +260,11 @@ class TrayApp:
             post(commands.SignOut())
         elif intent is Intent.CAPTCHA:
             self.open_captcha()
-        elif intent in (Intent.RESOLVE_LIMIT, Intent.SESSIONS):
+        elif intent is Intent.RESOLVE_LIMIT:
             self.open_sessions()
+        elif intent is Intent.SESSIONS:
+            # Listing asks the server (up to the daemon's timeout): keep other clicks moving.
+            threading.Thread(target=self._guarded(self.open_sessions), daemon=True).start()
         elif intent is Intent.CANCEL_WAIT:
             post(commands.CancelWait())
         elif intent is Intent.SWITCH_SERVER and arg:

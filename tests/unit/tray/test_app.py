@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.components import wait_until
 from vms_tray import commands, i18n
 from vms_tray.config import ConnectionList, ConnectionStore
 from vms_tray.servers.base import Captcha, Limit, SessionEntry, SessionList
@@ -320,6 +321,8 @@ def test_notification_buttons_route_to_dialogs(world: Any) -> None:
     app.on_notice_action("show_sessions")
     app.on_notice_action("nonsense")
     assert app.drain()
+    # Listing sessions may wait on the server, so it runs beside the action worker.
+    wait_until(lambda: bool(launcher.opened), 5, "the sessions dialog")
     assert [n for n, *_ in launcher.opened] == ["sessions"]
 
 
