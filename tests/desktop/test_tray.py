@@ -322,3 +322,22 @@ def test_gtk_tray_survives_a_missing_or_broken_notification_service(
             _runs_and_quits(t, desktop)
         finally:
             t.close()
+
+
+def test_appindicator_backend_click_opens_the_menu(
+    desktop: components.Desktop, tmp_path: Path
+) -> None:
+    """AppIndicator (Ayatana) has no default action: a click opens the same menu."""
+    components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
+    t = TrayProcess(desktop, "appindicator", tmp_path / "profile")
+    try:
+        t.push(SIGNED_IN)
+        assert t.expect("ready")["backend"] == "appindicator"
+        wid = t.icon_window()
+        before = _visible_windows(desktop)
+        desktop.xdotool("mousemove", "--window", wid, "16", "15", "click", "1")
+        components.wait_until(lambda: bool(_visible_windows(desktop) - before), 15, "the menu")
+        desktop.xdotool("key", "--delay", "60", "Down", "Down", "Return")  # Sign out
+        assert t.expect("command") == {"command": "SignOut", "fields": {}}
+    finally:
+        t.close()
