@@ -51,11 +51,11 @@ def test_compiled_catalogs_are_current(lang: str) -> None:
 
 
 def test_our_compiler_agrees_with_gnu_msgfmt(tmp_path: object) -> None:
-    import shutil
     from pathlib import Path
 
-    if shutil.which("msgfmt") is None:
-        pytest.skip("GNU gettext not installed (an optional cross-check)")
+    from tests.support.components import require_binary
+
+    require_binary("msgfmt")  # Debian: gettext
     out = Path(str(tmp_path)) / "ru.mo"
     subprocess.run(["msgfmt", "-o", str(out), str(i18n.po_path("ru"))], check=True, timeout=30)
     ours = gettext.GNUTranslations(open(i18n.mo_path("ru"), "rb"))  # noqa: SIM115
