@@ -58,11 +58,18 @@ def wait_for_tray_manager(desktop: components.Desktop) -> None:
 
 
 class TrayProcess:
-    def __init__(self, desktop: components.Desktop, backend: str, profile: Path) -> None:
+    def __init__(
+        self,
+        desktop: components.Desktop,
+        backend: str,
+        profile: Path,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.desktop = desktop
         wait_for_tray_manager(desktop)
         env = {
             **desktop.env,
+            **(extra_env or {}),
             "PYSTRAY_BACKEND": backend,
             "VMS_TRAY_LANG": "en",
             "VMS_TRAY_PROFILE": str(profile),
@@ -339,5 +346,33 @@ def test_appindicator_backend_click_opens_the_menu(
         components.wait_until(lambda: bool(_visible_windows(desktop) - before), 15, "the menu")
         desktop.xdotool("key", "--delay", "60", "Down", "Down", "Return")  # Sign out
         assert t.expect("command") == {"command": "SignOut", "fields": {}}
+    finally:
+        t.close()
+
+
+def test_start_at_login_item_writes_and_removes_the_autostart_entry(
+    desktop: components.Desktop, tmp_path: Path
+) -> None:
+    components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
+    config = tmp_path / "config"
+    entry = config / "autostart" / "vms-tray.desktop"
+    t = TrayProcess(
+        desktop,
+        "gtk",
+        tmp_path / "profile",
+        {"XDG_CONFIG_HOME": str(config), "TRAY_CHILD_AUTOSTART": "1"},
+    )
+    try:
+        t.push(SIGNED_IN)
+        t.expect("ready")
+        # status, Sign out, Servers, Sessions, Start at login
+        _open_menu(desktop, t)
+        desktop.xdotool("key", "--delay", "60", "Down", "Down", "Down", "Down", "Down", "Return")
+        components.wait_until(entry.exists, 10, "the XDG autostart entry")
+        assert "Exec=" in entry.read_text()
+        _open_menu(desktop, t)
+        crop_to_content(desktop.screenshot(ARTIFACTS / "tray-menu-autostart-on.png"))
+        desktop.xdotool("key", "--delay", "60", "Down", "Down", "Down", "Down", "Down", "Return")
+        components.wait_until(lambda: not entry.exists(), 10, "the entry to be removed")
     finally:
         t.close()

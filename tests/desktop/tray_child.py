@@ -1,6 +1,7 @@
 """A tray process driven by a fake daemon at the boundary (snapshot/subscribe/post).
 
 stdin: JSON lines, each a Snapshot's fields (``state`` as its value); each replaces the snapshot.
+TRAY_CHILD_AUTOSTART=1 wires the real "Start at login" backend (XDG autostart).
 stdout: one JSON line per posted command: ``{"command": "SignIn", "fields": {...}}``, and
 ``{"ready": true, "backend": "gtk"}`` once the icon is up. Quit makes the tray exit.
 """
@@ -69,7 +70,10 @@ def main() -> None:
     from vms_tray.tray.app import TrayApp
 
     i18n.install()
-    app = TrayApp(daemon, autostart=None)
+    import os
+
+    # The real autostart backend only when asked: it writes into XDG_CONFIG_HOME.
+    app = TrayApp(daemon, autostart="auto" if os.environ.get("TRAY_CHILD_AUTOSTART") else None)
     orig_start = app.start
 
     def start() -> None:
