@@ -1,7 +1,8 @@
 """Translations: every user-facing string goes through ``_``/``ngettext`` from here.
 
 The language follows the OS locale (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``, as gettext
-reads them) unless ``VMS_TRAY_LANG`` or ``language = "ru"`` in settings.toml overrides it. Catalogs
+reads them) unless ``VMS_TRAY_LANG`` or, in settings.toml, ``[ui] language = "ru"`` (or a top-level
+``language``) overrides it. Catalogs
 live in ``vms_tray/locale/<lang>/LC_MESSAGES/vms-tray.mo`` and ship in the wheel.
 
 ``python -m vms_tray.i18n`` recompiles the ``.po`` sources into ``.mo`` files (no gettext tools
@@ -42,7 +43,9 @@ def _settings_language() -> str | None:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError):
         return None
-    value = data.get("language")
+    ui = data.get("ui")
+    value = ui.get("language") if isinstance(ui, dict) else None
+    value = value or data.get("language")
     return value if isinstance(value, str) and value else None
 
 

@@ -32,7 +32,7 @@ def test_settings_file_overrides_the_os(
     from vms_tray import paths
 
     paths.settings_file().parent.mkdir(parents=True, exist_ok=True)
-    paths.settings_file().write_text('language = "ru"\n')
+    paths.settings_file().write_text('[ui]\nlanguage = "ru"\n\n[daemon]\nwarn_margin = 1\n')
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     monkeypatch.delenv("VMS_TRAY_LANG", raising=False)
     monkeypatch.delenv("LANGUAGE", raising=False)
