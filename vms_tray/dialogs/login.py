@@ -4,8 +4,11 @@ Request::
 
     {"servers": [{"name": "HQ", "login": "op", "default": true, "saved_password": false}],
      "server": "HQ", "login": "op", "remember": false,
-     "error": {"kind": "credentials|unreachable|untrusted|throttled|other",
+     "error": {"kind": "credentials|unreachable|untrusted|changed|other",
                "message": "...", "fingerprint": "AB:CD:..."}}
+
+``kind`` "untrusted" (first contact) and "changed" (the pinned certificate was replaced) show the
+fingerprint and a "Trust this certificate" choice.
 
 Answers: ``{"action": "login", "server", "login", "password", "remember", "trust_fingerprint"}``
 (``password`` is null when the server has a saved password and the field was left empty;
@@ -30,6 +33,11 @@ def _error_text(error: Json) -> str:
     if kind == "unreachable":
         return T("The server cannot be reached. Check the address and your network.") + (
             f"\n{message}" if message else ""
+        )
+    if kind == "changed":
+        return T(
+            "The server's certificate has changed since you trusted it. Trust the new one only "
+            "if your administrator confirms the fingerprint below."
         )
     if kind == "untrusted":
         return T(
@@ -87,7 +95,8 @@ def run(request: Json, dlg: Dialog) -> None:
 
     trust_var = tk.BooleanVar(value=False)
     fingerprint = str(error.get("fingerprint") or "")
-    if error.get("kind") == "untrusted" and fingerprint:
+    trusting = error.get("kind") in ("untrusted", "changed") and bool(fingerprint)
+    if trusting:
         fp = ttk.Entry(f, width=48, font="TkFixedFont")
         fp.insert(0, fingerprint)
         fp.configure(state="readonly")
@@ -139,7 +148,7 @@ def run(request: Json, dlg: Dialog) -> None:
             say(message, T("Enter your password."))
             password_entry.focus_set()
             return
-        if error.get("kind") == "untrusted" and fingerprint and not trust_var.get():
+        if trusting and not trust_var.get():
             say(message, T("Tick “Trust this certificate” to connect, or cancel."))
             return
         dlg.finish(

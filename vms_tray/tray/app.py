@@ -12,6 +12,7 @@ import base64
 import logging
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -117,23 +118,39 @@ def _sessions_json(sessions: Any) -> list[Json]:
     return out
 
 
+_FP = r"[0-9A-F]{2}(?::[0-9A-F]{2}){31}"
+_UNTRUSTED_FP = re.compile(rf"SHA-256 ({_FP})")
+_PRESENTED_FP = re.compile(rf"presented ({_FP})")
+
+
+def error_info(message: str) -> Json:
+    """Classify the daemon's one-line error for the login dialog (kind + fingerprint).
+
+    The messages come from vms_tray.servers (TLS: "(SHA-256 AB:..)", "presented AB:.."); the
+    worst case of a wording change is a plain inline message without the trust choice."""
+    low = message.lower()
+    if "certificate" in low and "not the pinned one" in low:
+        m = _PRESENTED_FP.search(message)
+        return {"kind": "changed", "message": message, "fingerprint": m.group(1) if m else None}
+    if "certificate" in low:
+        m = _UNTRUSTED_FP.search(message)
+        if m:
+            return {"kind": "untrusted", "message": message, "fingerprint": m.group(1)}
+        return {"kind": "other", "message": message, "fingerprint": None}
+    if "password" in low or "credential" in low:
+        kind = "credentials"
+    elif any(w in low for w in ("unreachable", "timed out", "connect", "resolve", "no answer")):
+        kind = "unreachable"
+    else:
+        kind = "other"
+    return {"kind": kind, "message": message, "fingerprint": None}
+
+
 def _error_json(snap: Snapshot) -> Json | None:
     """What the login dialog shows inline for the last failure."""
     if not snap.last_error:
         return None
-    kind = getattr(snap, "error_kind", None)
-    fingerprint = getattr(snap, "fingerprint", None)
-    if not kind:
-        low = snap.last_error.lower()
-        if "certificate" in low and ("trust" in low or "fingerprint" in low):
-            kind = "untrusted"
-        elif "password" in low or "credential" in low or "login" in low:
-            kind = "credentials"
-        elif "unreachable" in low or "timed out" in low or "connect" in low:
-            kind = "unreachable"
-        else:
-            kind = "other"
-    return {"kind": kind, "message": snap.last_error, "fingerprint": fingerprint}
+    return error_info(snap.last_error)
 
 
 class TrayApp:
