@@ -1,0 +1,123 @@
+"""End to end on the real desktop: ``vms-tray demo`` (the reference server on loopback and the
+real daemon) with the real tray, notifications and dialogs.
+
+The demo account's two seats are taken by two other "devices", so vms-tray starts at the
+session limit: the icon shows it, dunst shows a notice whose button opens the User sessions
+dialog; ending the recommended session there signs vms-tray in.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.desktop.conftest import ARTIFACTS, summaries
+from tests.desktop.test_tray import HAVE_GI, ROOT, wait_for_tray_manager
+from tests.support import components
+
+pytestmark = pytest.mark.desktop
+
+ORANGE = (0xE8, 0x59, 0x0C)
+
+
+def _search(desktop: components.Desktop, pattern: str) -> list[str]:
+    r = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", pattern],
+        env=desktop.env,
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
+    )
+    return r.stdout.split()
+
+
+def _share(desktop: components.Desktop, wid: str, color: tuple[int, int, int], name: str) -> float:
+    out = desktop.xdotool("getwindowgeometry", "--shell", wid)
+    g = dict(line.split("=", 1) for line in out.split())
+    x, y, w, h = (int(g[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+    shot = desktop.screenshot(ARTIFACTS / f"{name}-root.png")
+    img = Image.open(shot).convert("RGB").crop((x, y, x + w, y + h))
+    img.save(ARTIFACTS / f"{name}.png")
+    raw = img.tobytes()
+    px = [raw[i : i + 3] for i in range(0, len(raw), 3)]
+    close = sum(1 for p in px if all(abs(a - b) <= 40 for a, b in zip(p, color, strict=True)))
+    return close / len(px)
+
+
+def test_demo_limit_notice_action_end_session_signs_in(
+    desktop: components.Desktop, tmp_path: Path
+) -> None:
+    components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
+    wait_for_tray_manager(desktop)
+    summaries(desktop)  # close whatever earlier tests left on screen
+    env = {
+        **desktop.env,
+        "PYSTRAY_BACKEND": "gtk",
+        "VMS_TRAY_PROFILE": str(tmp_path / "profile"),
+        "VMS_TRAY_LANG": "en",
+    }
+    log = (tmp_path / "demo.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vms_tray", "demo"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    try:
+        components.wait_until(lambda: bool(_search(desktop, "^vms-tray")), 30, "the tray icon")
+        icon = _search(desktop, "^vms-tray")[0]
+        components.wait_until(
+            lambda: "Session limit reached" in desktop.xdotool("getwindowname", icon),
+            30,
+            "the limit in the tooltip",
+        )
+        components.wait_until(
+            lambda: _share(desktop, icon, ORANGE, "e2e-limit-icon") > 0.1, 10, "an orange icon"
+        )
+
+        def displayed() -> int:
+            out = subprocess.run(
+                ["dunstctl", "count", "displayed"],
+                env=desktop.env,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            ).stdout.strip()
+            return int(out or 0)
+
+        components.wait_until(lambda: displayed() > 0, 15, "the limit notification")
+        # The notification's button ("Show sessions") opens the dialog through the daemon.
+        subprocess.run(["dunstctl", "action", "0"], env=desktop.env, check=True, timeout=10)
+        components.wait_until(lambda: bool(_search(desktop, "^User sessions")), 15, "the dialog")
+        dialog = _search(desktop, "^User sessions")[0]
+        desktop.screenshot(ARTIFACTS / "e2e-sessions.png", window=dialog)
+        desktop.xdotool("windowfocus", "--sync", dialog)
+        desktop.xdotool("key", "Return")  # End session… on the recommended one
+        components.wait_until(lambda: bool(_search(desktop, "^End session")), 15, "the question")
+        confirm = _search(desktop, "^End session")[0]
+        desktop.xdotool("windowfocus", "--sync", confirm)
+        desktop.xdotool("key", "Return")
+        components.wait_until(
+            lambda: (
+                "limit" not in desktop.xdotool("getwindowname", icon)
+                and "2 of 2 sessions" in desktop.xdotool("getwindowname", icon)
+            ),
+            30,
+            "vms-tray to sign in on the freed seat",
+        )
+        assert any("no free session" in title for title, _body in summaries(desktop))
+    finally:
+        proc.terminate()
+        try:
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            log.close()
