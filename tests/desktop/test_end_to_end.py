@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,9 @@ from PIL import Image
 from tests.desktop.conftest import ARTIFACTS, summaries
 from tests.desktop.test_tray import HAVE_GI, ROOT, wait_for_tray_manager
 from tests.support import components
+from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 - fixture
+from vms_tray.config import ConnectionStore
+from vms_tray.connection import Trust
 
 pytestmark = pytest.mark.desktop
 
@@ -121,3 +125,66 @@ def test_demo_limit_notice_action_end_session_signs_in(
             if proc.poll() is None:
                 proc.kill()
             log.close()
+
+
+def test_first_run_sign_in_and_captcha_dialogs_with_the_real_daemon(
+    desktop: components.Desktop,
+    tmp_path: Path,
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    isolated_profile: Path,
+) -> None:
+    """No password stored: the sign-in dialog opens by itself; the server asks for a captcha,
+    whose dialog opens next; typing both into the real Tk windows signs vms-tray in."""
+    components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
+    wait_for_tray_manager(desktop)
+    server = refserver_factory(users={"anna": "correct horse"}, captcha="always")
+    ConnectionStore().update(
+        lambda lst: lst.add(
+            "office", server.url, "anna", trust=Trust(mode="pinned", pin_sha256=server.fingerprint)
+        )
+    )
+    env = {
+        **desktop.env,
+        "PYSTRAY_BACKEND": "gtk",
+        "VMS_TRAY_PROFILE": str(isolated_profile),
+        "VMS_TRAY_LANG": "en",
+    }
+    log = (tmp_path / "run.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vms_tray", "--debug", "run"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    try:
+        components.wait_until(lambda: bool(_search(desktop, "^Sign in")), 30, "the sign-in dialog")
+        login = _search(desktop, "^Sign in")[0]
+        desktop.xdotool("windowfocus", "--sync", login)
+        desktop.xdotool("type", "--delay", "5", "correct horse")
+        desktop.xdotool("key", "Return")
+        components.wait_until(lambda: bool(_search(desktop, "^Captcha")), 30, "the captcha dialog")
+        captcha = _search(desktop, "^Captcha")[0]
+        desktop.screenshot(ARTIFACTS / "e2e-captcha.png", window=captcha)
+        answer = server.captcha_log.read_text(encoding="utf-8").splitlines()[-1].split(" ", 1)[1]
+        desktop.xdotool("windowfocus", "--sync", captcha)
+        desktop.xdotool("type", "--delay", "5", answer)
+        desktop.xdotool("key", "Return")
+        components.wait_until(lambda: bool(_search(desktop, "^vms-tray")), 30, "the tray icon")
+        icon = _search(desktop, "^vms-tray")[0]
+        components.wait_until(
+            lambda: "1 of 2 sessions" in desktop.xdotool("getwindowname", icon),
+            30,
+            "vms-tray to be signed in",
+        )
+        assert not _search(desktop, "^Captcha") and not _search(desktop, "^Sign in")
+    finally:
+        proc.terminate()
+        try:
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            log.close()
+    text = (tmp_path / "run.log").read_text()
+    assert "correct horse" not in text and answer not in text  # no secret reaches the log

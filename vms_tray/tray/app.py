@@ -578,6 +578,20 @@ class TrayApp:
         self.render(self._snap)
         self.daemon.subscribe(self.on_snapshot)
         self._hook_notifier()
+        self._submit(self._first_sign_in)
+
+    def _first_sign_in(self) -> None:
+        """No password to sign in with (first run, or none remembered): ask for it now, since
+        the daemon's own request may have come before the tray was listening."""
+        has_password = getattr(self.daemon, "has_password", None)
+        if not callable(has_password) or self._snap.state not in (State.SIGNED_OUT, State.ERROR):
+            return
+        try:
+            needed = not has_password(None)
+        except Exception:
+            return
+        if needed and self.launcher.current("login") is None:
+            self.open_login()
 
     def run(self) -> None:
         if threading.current_thread() is threading.main_thread():
