@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from vms_tray import control
 from vms_tray.errors import ControlError, InvalidInput
@@ -52,9 +52,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser("sessions", help="list the account's sessions, or end one")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_sessions)
-    ssub = p.add_subparsers(dest="sessions_command", metavar="ACTION")
-    end = ssub.add_parser("end", help="end another session (frees its seat)")
-    end.add_argument("id", metavar="ID")
+    ssub = p.add_subparsers(dest="sessions_command", metavar="ACTION", parser_class=IdParser)
+    end = ssub.add_parser(
+        "end",
+        help="end another session (frees its seat)",
+        epilog="An ID may begin with '-'; 'vms-tray sessions end -- ID' also works.",
+    )
+    end.add_argument("id", metavar="ID", help="a session id from 'vms-tray sessions'")
     end.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     end.set_defaults(func=cmd_sessions_end)
 
@@ -86,6 +90,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--headless", action="store_true", help="no tray icon, even with a display")
     _debug_option(p)
     p.set_defaults(func=cmd_demo)
+
+
+class IdParser(argparse.ArgumentParser):
+    """Session ids are ``token_urlsafe`` strings, so one may begin with '-' ("-F7nm4lzF--iNz1F").
+
+    Plain argparse takes such an id for an unknown option. Here only this parser's own options
+    ("--yes", "-h") are options; any other word that begins with '-' is the ID. "--" still works.
+    """
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        if (
+            len(arg_string) > 1
+            and arg_string.startswith("-")
+            and arg_string != "--"
+            and arg_string.partition("=")[0] not in self._option_string_actions
+        ):
+            return None  # a positional: the ID
+        return super()._parse_optional(arg_string)
+
+    def error(self, message: str) -> NoReturn:
+        if "ID" in message or "unrecognized" in message:
+            message += " (an ID that begins with '-' can also follow '--': sessions end -- ID)"
+        super().error(message)
 
 
 def _debug_option(p: argparse.ArgumentParser) -> None:

@@ -77,6 +77,19 @@ def other_device(server: RefServer, device: str) -> Other:
     return Other(kind, outcome.tokens)
 
 
+def other_device_with_dash_id(server: RefServer, device: str) -> Other:
+    """Another device whose session id begins with '-' (ids are token_urlsafe: 1 in 64 does),
+    the case argparse once took for an option. Signs in and out until the server hands one out.
+    """
+    for _ in range(1500):  # (63/64)**1500 < 1e-10
+        other = other_device(server, device)
+        if other.tokens.session_id is not None and other.tokens.session_id.startswith("-"):
+            return other
+        other.kind.sign_out(other.tokens)
+        other.close()
+    raise AssertionError("the server never handed out a session id beginning with '-'")
+
+
 class DaemonProcess:
     def __init__(self, workdir: Path, env: dict[str, str]) -> None:
         self.workdir = workdir
@@ -501,9 +514,10 @@ def test_end_another_session_while_signed_in(
     configure(("office", server))
     d = daemon_factory().start()
     d.sign_in()
-    other = other_device(server, "OPS-PC-12")
+    other = other_device_with_dash_id(server, "OPS-PC-12")
     listing = json.loads(d.ok("sessions", "--json"))
     (theirs,) = [s["id"] for s in listing["sessions"] if s["device"] == "OPS-PC-12"]
+    assert theirs.startswith("-")
     ours = d.our_session_id()
     refused = d.cli("sessions", "end", ours, "--yes")
     assert refused.returncode == 1 and "vms-tray signout" in refused.stderr
