@@ -55,8 +55,9 @@ ensure_venv() {
 
 # Packages the app needs to run with a tray icon on Linux (GTK/AppIndicator backends, PyGObject build).
 RUNTIME_PACKAGES=(python3-venv python3-tk python3-dev gcc libgirepository1.0-dev libcairo2-dev pkg-config
-    gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 gnome-keyring dbus)
+    gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 gnome-keyring dbus xdg-utils x11-xserver-utils
+    fonts-dejavu-core)
 # Plus what the test suite drives: a virtual X server, tray host, notification daemon, keyring,
 # xdotool/ImageMagick for input and screenshots, and the autostart validators.
 TEST_PACKAGES=("${RUNTIME_PACKAGES[@]}" xvfb trayer dunst dbus-x11 libnotify-bin xdotool x11-utils
-    imagemagick fonts-dejavu-core desktop-file-utils systemd)
+    imagemagick desktop-file-utils systemd gettext)

@@ -260,14 +260,16 @@ def x_desktop(
             stack.callback(_terminate, trayer)
 
             def tray_owner() -> bool:
-                r = subprocess.run(
-                    ["xdotool", "search", "--classname", "trayer"],
-                    env=env,
-                    capture_output=True,
-                    timeout=5,
-                    check=False,
-                )
-                return r.returncode == 0 and bool(r.stdout.strip())
+                # trayer's window exists before it owns the tray selection; icons need the owner.
+                from Xlib import X, display
 
-            wait_until(tray_owner, 15, "trayer window")
+                d = display.Display(env["DISPLAY"])
+                try:
+                    return bool(
+                        d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")) != X.NONE
+                    )
+                finally:
+                    d.close()
+
+            wait_until(tray_owner, 15, "trayer to own the tray selection")
         yield Desktop(display=display, env=env, workdir=workdir)
