@@ -25,6 +25,7 @@ import struct
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = 1
 MAX_LINE = 4 * 1024 * 1024  # a captcha PNG in base64 fits easily
+DRAIN_TIMEOUT = 1.0  # at close: how long answers in progress may take to go out
 # AF_UNIX paths are limited to 108 bytes on Linux (104 on macOS); keep a margin.
 _MAX_SOCKET_PATH = 100
 
@@ -293,16 +295,28 @@ class ControlServer:
         self._listener: Listener | None = None
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._answering: set[threading.Thread] = set()
 
     def start(self) -> None:
         self._listener = self._transport.listen()
         self._thread = threading.Thread(target=self._serve, name="control", daemon=True)
         self._thread.start()
 
-    def close(self) -> None:
+    def close(self, drain: float = DRAIN_TIMEOUT) -> None:
+        """Stop accepting, then give the requests in progress up to ``drain`` seconds to send
+        their answers: the answer to ``quit`` is written after the daemon began to stop, and
+        request threads do not outlive the process."""
         self._closed.set()
         if self._listener is not None:
             self._listener.close()
+        deadline = time.monotonic() + drain
+        with self._lock:
+            pending = [t for t in self._answering if t is not threading.current_thread()]
+        for thread in pending:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if any(t.is_alive() for t in pending):
+            log.warning("closed the control socket with a request still unanswered")
 
     def _serve(self) -> None:
         assert self._listener is not None
@@ -314,9 +328,12 @@ class ControlServer:
                     return
                 log.exception("control socket accept failed")
                 continue
-            threading.Thread(
+            thread = threading.Thread(
                 target=self._answer, args=(channel,), name="control-request", daemon=True
-            ).start()
+            )
+            with self._lock:
+                self._answering.add(thread)
+            thread.start()
 
     def _answer(self, channel: Channel) -> None:
         from vms_tray.errors import VmsTrayError
@@ -343,3 +360,5 @@ class ControlServer:
             log.debug("control client went away")
         finally:
             channel.close()
+            with self._lock:
+                self._answering.discard(threading.current_thread())

@@ -60,6 +60,35 @@ def test_control_round_trip_errors_and_permissions() -> None:
         control.request("status")
 
 
+def test_close_lets_the_answer_in_progress_go_out_first() -> None:
+    """The runner closes the socket as soon as the daemon stopped; the answer to the request
+    that stopped it ("quit") must still reach the CLI (request threads die with the process)."""
+    called, release = threading.Event(), threading.Event()
+
+    def handler(req: dict[str, Any]) -> Any:
+        called.set()
+        release.wait(10)
+        return "bye"
+
+    server = control.ControlServer(handler)
+    server.start()
+    replies: list[Any] = []
+    client = threading.Thread(target=lambda: replies.append(control.request("quit", timeout=10)))
+    client.start()
+    assert called.wait(10)
+    closed = threading.Event()
+    closer = threading.Thread(target=lambda: (server.close(drain=10), closed.set()))
+    closer.start()
+    # close() waits for the answer in progress instead of returning (and the process exiting).
+    assert not closed.wait(0.3)
+    release.set()
+    assert closed.wait(10)
+    client.join(10)
+    assert replies == ["bye"]
+    with pytest.raises(DaemonNotRunning):
+        control.request("ping")
+
+
 def test_stale_socket_is_replaced(tmp_path: Path) -> None:
     path = control.socket_path()
     path.parent.mkdir(parents=True, mode=0o700)
