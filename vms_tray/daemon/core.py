@@ -135,6 +135,7 @@ class Daemon:
         self._lock = threading.Lock()  # guards what other threads read: snapshot, tokens...
         self._subscribers: list[Callable[[Snapshot], None]] = []
         self._show_listeners: list[Callable[[str], None]] = []
+        self._unheard: str | None = None  # _lock: the last show request no listener heard
         self._stop_listeners: list[Callable[[], None]] = []
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
@@ -180,9 +181,16 @@ class Daemon:
 
     def on_show(self, callback: Callable[[str], None]) -> None:
         """``callback(reason)``: "window" (another instance started), "sign_in" (a password is
-        needed), "show_sessions", "show_captcha" (a notification action)."""
+        needed), "show_sessions", "show_captcha" (a notification action).
+
+        A request made while nobody listened (the start-up "sign_in" comes before the tray is up)
+        is handed to the first listener now, unless a sign-in or quit since made it moot."""
         with self._lock:
             self._show_listeners.append(callback)
+            missed, self._unheard = self._unheard, None
+        if missed is not None:
+            log.info("replaying the show request %r to a late listener", missed)
+            self._call_show(callback, missed)
 
     def on_stop(self, callback: Callable[[], None]) -> None:
         with self._lock:
@@ -318,6 +326,9 @@ class Daemon:
 
     def _command(self, cmd: C.Command) -> None:
         log.info("command %s", type(cmd).__name__)
+        if isinstance(cmd, C.SignIn | C.SwitchServer | C.Quit):
+            with self._lock:
+                self._unheard = None  # a window asked for earlier would now be out of date
         if isinstance(cmd, C.SignIn):
             self._note = None
             self._sign_in(cmd)
@@ -786,11 +797,17 @@ class Daemon:
     def _show(self, reason: str) -> None:
         with self._lock:
             listeners = list(self._show_listeners)
+            if not listeners:
+                self._unheard = reason
         for cb in listeners:
-            try:
-                cb(reason)
-            except Exception:
-                log.exception("show listener failed")
+            self._call_show(cb, reason)
+
+    @staticmethod
+    def _call_show(callback: Callable[[str], None], reason: str) -> None:
+        try:
+            callback(reason)
+        except Exception:
+            log.exception("show listener failed")
 
     def _on_action(self, action_id: str) -> None:
         if action_id == notices.SIGN_IN and self.has_password(None):

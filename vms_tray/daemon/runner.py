@@ -128,9 +128,8 @@ def _run_locked(
     try:
         if tray is not None:
             # The tray installs its own SIGTERM/SIGINT handlers (they post Quit and stop the
-            # icon). A Quit from elsewhere ('vms-tray quit', SIGHUP) reaches the tray the same way.
-            if hasattr(signal, "SIGHUP"):  # POSIX: os.kill(SIGTERM) is a signal, not a kill
-                daemon.on_stop(lambda: os.kill(os.getpid(), signal.SIGTERM))
+            # icon); it follows daemon.on_stop, so a Quit from elsewhere ('vms-tray quit',
+            # SIGHUP) stops the icon too.
             tray(daemon)
         else:
             if sys.stderr.isatty():

@@ -29,7 +29,7 @@ from vms_tray.tray.view import Intent, MenuEntry, TrayView, build_view, status_i
 
 log = logging.getLogger(__name__)
 
-# Action ids of notification buttons (vms_tray.notify.notices / vms_tray.daemon.notices).
+# Action ids of notification buttons (vms_tray.daemon.notices).
 NOTICE_ACTIONS: dict[str, Intent] = {
     "show_sessions": Intent.SESSIONS,
     "sign_in": Intent.SIGN_IN,
@@ -577,21 +577,19 @@ class TrayApp:
         self._snap = self.daemon.snapshot()
         self.render(self._snap)
         self.daemon.subscribe(self.on_snapshot)
+        # The daemon replays a request made before this (the start-up "sign_in") to on_show.
         self._hook_notifier()
-        self._submit(self._first_sign_in)
+        on_stop = getattr(self.daemon, "on_stop", None)
+        if callable(on_stop):
+            # 'vms-tray quit', a signal to the runner, a notification: the tray goes too.
+            on_stop(self.on_daemon_stopped)
+        if getattr(self.daemon, "stopped", False):
+            self.on_daemon_stopped()  # it stopped before the icon was up
 
-    def _first_sign_in(self) -> None:
-        """No password to sign in with (first run, or none remembered): ask for it now, since
-        the daemon's own request may have come before the tray was listening."""
-        has_password = getattr(self.daemon, "has_password", None)
-        if not callable(has_password) or self._snap.state not in (State.SIGNED_OUT, State.ERROR):
-            return
-        try:
-            needed = not has_password(None)
-        except Exception:
-            return
-        if needed and self.launcher.current("login") is None:
-            self.open_login()
+    def on_daemon_stopped(self) -> None:
+        """Called on the daemon's thread as it stops: quit from a thread of our own, since
+        stopping the icon may wait for the backend's loop."""
+        threading.Thread(target=self.quit, name="tray-quit", daemon=True).start()
 
     def run(self) -> None:
         if threading.current_thread() is threading.main_thread():

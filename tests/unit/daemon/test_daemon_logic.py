@@ -58,6 +58,27 @@ def test_asks_for_password_when_none_is_stored() -> None:
     assert sim.connections.last == "office"
 
 
+def test_a_late_listener_still_hears_the_start_up_request_for_a_password() -> None:
+    sim = Sim(passwords={})
+    sim.start()  # the tray subscribes only once its icon is up: after this
+    first: list[str] = []
+    sim.daemon.on_show(first.append)
+    assert first == ["sign_in"]
+    second: list[str] = []
+    sim.daemon.on_show(second.append)  # heard once: not replayed again
+    assert second == []
+
+
+def test_a_sign_in_makes_an_unheard_request_moot() -> None:
+    sim = Sim(passwords={})
+    sim.start()
+    sim.daemon.post(C.SignIn(password="pw"))
+    sim.settle()
+    late: list[str] = []
+    sim.daemon.on_show(late.append)
+    assert late == [] and sim.state() == "signed_in"
+
+
 def test_one_warning_per_crossing_with_plain_numbers() -> None:
     sim = signed_in_sim()
     w = sim.office

@@ -403,3 +403,26 @@ def test_error_info_classifies_daemon_messages(
     info = error_info(message)
     assert (info["kind"], info["fingerprint"]) == (kind, fingerprint)
     assert info["message"] == message
+
+
+def test_with_the_real_daemon_the_start_up_password_request_and_quit_reach_the_tray(
+    isolated_profile: Path,
+) -> None:
+    from tests.unit.daemon.fakes import Sim
+
+    i18n.install("en")
+    sim = Sim(passwords={})
+    sim.start()  # asks for a password before the tray listens (the real start-up order)
+    launcher = FakeLauncher()
+    icon = RecordingIcon()
+    app = TrayApp(sim.daemon, icon_factory=lambda _i, _p: icon, launcher=launcher, autostart=None)
+    app.start()
+    try:
+        assert app.drain()
+        assert [n for n, *_ in launcher.opened] == ["login"]  # replayed by the daemon
+        sim.daemon.post(commands.Quit())  # e.g. 'vms-tray quit' over the control socket
+        sim.settle()
+        assert sim.daemon.stopped
+        wait_until(lambda: icon.stopped, 5, "the tray icon to stop with the daemon")
+    finally:
+        app._shutdown_worker()
