@@ -6,7 +6,10 @@ reads them) unless ``VMS_TRAY_LANG`` or, in settings.toml, ``[ui] language = "ru
 live in ``vms_tray/locale/<lang>/LC_MESSAGES/vms-tray.mo`` and ship in the wheel.
 
 ``python -m vms_tray.i18n`` recompiles the ``.po`` sources into ``.mo`` files (no gettext tools
-needed); a unit test fails when a compiled catalog is stale.
+needed); a unit test fails when a compiled catalog is stale. ``python -m vms_tray.i18n update``
+first re-extracts the template (``vms-tray.pot``) from the sources and merges it into each ``.po``
+(GNU gettext's xgettext and msgmerge; Debian package ``gettext``): new messages arrive
+untranslated, removed ones are dropped.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ import gettext
 import locale
 import logging
 import os
+import re
 import struct
+import subprocess
 import sys
 import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 DOMAIN = "vms-tray"
 LANGUAGES = ("en", "ru")
@@ -233,6 +239,64 @@ def compile_catalogs() -> list[Path]:
     return written
 
 
+# What xgettext looks for: the dialogs call this module's ``_`` as ``T`` (vms_tray.dialogs.common).
+KEYWORDS = ("_", "N_", "T", "ngettext:1,2")
+
+
+def source_files(package: Path = LOCALE_DIR.parent) -> list[Path]:
+    """The modules whose strings are extracted: the whole package but the reference server,
+    which talks to programs, not people."""
+    return sorted(
+        p
+        for p in package.rglob("*.py")
+        if "server" not in p.relative_to(package).parts[:1] and "__pycache__" not in p.parts
+    )
+
+
+def extract_template(pot: Path, run: Callable[..., Any] = subprocess.run) -> None:
+    """Write the catalog template of the current sources to ``pot`` (xgettext)."""
+    root = LOCALE_DIR.parent.parent
+    sources = [str(p.relative_to(root)) for p in source_files()]
+    keywords = [f"--keyword={k}" for k in KEYWORDS]
+    run(
+        ["xgettext", "--language=Python", "--from-code=UTF-8", "--package-name=vms-tray",
+         "--add-comments=Translators:", "--sort-by-file", *keywords, "-o", str(pot), *sources],
+        cwd=root, check=True, timeout=120,
+    )  # fmt: skip
+
+
+def update_catalogs(run: Callable[..., Any] = subprocess.run) -> list[Path]:
+    """Re-extract the template, merge it into every .po, compile; returns the files written."""
+    root = LOCALE_DIR.parent.parent
+    pot = LOCALE_DIR / f"{DOMAIN}.pot"
+    try:
+        extract_template(pot, run)
+        for lang in LANGUAGES:
+            po = po_path(lang)
+            run(
+                ["msgmerge", "--quiet", "--update", "--backup=none", "--no-fuzzy-matching",
+                 "--sort-by-file", str(po), str(pot)],
+                cwd=root, check=True, timeout=120,
+            )  # fmt: skip
+            # Old msgmerge versions keep removed messages as "#~" comments: drop them.
+            run(
+                ["msgattrib", "--no-obsolete", "--sort-by-file", "-o", str(po), str(po)],
+                cwd=root, check=True, timeout=120,
+            )  # fmt: skip
+            # The template's date would change each .po on every update for nothing (and GNU
+            # msgfmt leaves it out of the compiled header, where ours would keep it).
+            text = po.read_text(encoding="utf-8")
+            po.write_text(re.sub(r'^"POT-Creation-Date: .*"\n', "", text, flags=re.M), "utf-8")
+    except FileNotFoundError as exc:
+        raise SystemExit(
+            f"{exc.filename} is missing: install GNU gettext (Debian: apt-get install gettext)"
+        ) from None
+    return [pot, *(po_path(lang) for lang in LANGUAGES), *compile_catalogs()]
+
+
 if __name__ == "__main__":
-    for path in compile_catalogs():
+    command = sys.argv[1] if len(sys.argv) > 1 else "compile"
+    if command not in ("compile", "update"):
+        raise SystemExit("usage: python -m vms_tray.i18n [compile|update]")
+    for path in update_catalogs() if command == "update" else compile_catalogs():
         print(path)

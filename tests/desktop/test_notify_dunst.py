@@ -12,10 +12,11 @@ import pytest
 
 from tests.desktop.conftest import dunst_history, summaries
 from tests.support import components
-from vms_tray.notify import notices
+from vms_tray.daemon import notices
 from vms_tray.notify.base import Notice, NoticeKind, Notifier
 from vms_tray.notify.dbus import DBusNotifier, service_available
 from vms_tray.notify.log import LogNotifier
+from vms_tray.session.engine import Notify, Topic
 
 pytestmark = pytest.mark.desktop
 
@@ -32,12 +33,12 @@ def test_every_notice_arrives_with_its_text(desktop: components.Desktop) -> None
     dunst_history(desktop)  # start from an empty screen
     notifier = DBusNotifier(bus=_bus(desktop))
     sent = [
-        notices.near_limit("HQ", 4, 5),
-        notices.limit_full("HQ", 5),
-        notices.ended_elsewhere("HQ", "OPS-PC-12 (vms-tray 1.0)"),
-        notices.unreachable("HQ"),
-        notices.back_online("HQ"),
-        notices.needs_attention("HQ", "captcha"),
+        notices.render(Notify(Topic.NEAR_LIMIT, 4, 5), "HQ"),
+        notices.render(Notify(Topic.LIMIT_FULL, 5, 5), "HQ"),
+        notices.render(Notify(Topic.ENDED_ELSEWHERE, detail="OPS-PC-12 (vms-tray 1.0)"), "HQ"),
+        notices.render(Notify(Topic.UNREACHABLE, detail="connection refused"), "HQ"),
+        notices.render(Notify(Topic.BACK_ONLINE), "HQ"),
+        notices.render(Notify(Topic.CAPTCHA), "HQ"),
     ]
     try:
         for n in sent:
@@ -49,7 +50,7 @@ def test_every_notice_arrives_with_its_text(desktop: components.Desktop) -> None
     # near_limit was replaced by limit_full, unreachable by back_online (same group, same bubble).
     for n in (sent[1], sent[2], sent[4], sent[5]):
         assert (n.title, n.body) in got
-    assert ("Almost all sessions in use", sent[0].body) not in got
+    assert (sent[0].title, sent[0].body) not in got
     assert any("OPS-PC-12" in body for _t, body in got)
     assert len(notifier.delivered) == len(sent)
 
@@ -66,7 +67,9 @@ def test_action_button_reaches_the_handler(desktop: components.Desktop) -> None:
 
     notifier.on_action(handler)
     try:
-        notifier.notify(notices.ended_elsewhere("HQ", "OPS-PC-12"))
+        notifier.notify(
+            notices.render(Notify(Topic.ENDED_ELSEWHERE, detail="OPS-PC-12 (vms-tray 1.0)"), "HQ")
+        )
         assert notifier.flush(10)
         # dunst's "do the default action of the newest notification".
         subprocess.run(["dunstctl", "action", "0"], env=desktop.env, check=True, timeout=10)

@@ -92,3 +92,20 @@ def test_parse_po_handles_continuations_and_fuzzy() -> None:
     )
     cat = i18n.parse_po(po)
     assert cat["long one"] == "длинный" and "skip" not in cat
+
+
+def test_the_template_holds_every_message_of_the_sources(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.support.components import require_binary
+
+    require_binary("xgettext")  # Debian: gettext
+    fresh = Path(str(tmp_path)) / "fresh.pot"
+    i18n.extract_template(fresh)
+
+    def ids(path: Path) -> set[str]:
+        text = path.read_text(encoding="utf-8")
+        return set(i18n.parse_po(text.replace('msgstr ""', 'msgstr "x"').replace('] ""', '] "x"')))
+
+    stored = i18n.LOCALE_DIR / "vms-tray.pot"
+    assert ids(fresh) == ids(stored), "run: python -m vms_tray.i18n update"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 
 from vms_tray import i18n
-from vms_tray.notify import LogNotifier, NullNotifier, TrayNotifier, notices, select_notifier
+from vms_tray.daemon import notices
+from vms_tray.notify import LogNotifier, NullNotifier, TrayNotifier, select_notifier
 from vms_tray.notify.base import Notice, NoticeKind
 from vms_tray.notify.dbus import DBusNotifier, service_available
+from vms_tray.session.engine import Notify, Topic
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +73,7 @@ def test_log_notifier_writes_one_line() -> None:
 def test_dbus_notifier_without_a_bus_hands_over_to_the_fallback() -> None:
     fallback = LogNotifier()
     n = DBusNotifier(bus=NOWHERE["DBUS_SESSION_BUS_ADDRESS"], fallback=fallback)
-    notice = notices.unreachable("HQ")
+    notice = notices.render(Notify(Topic.UNREACHABLE), "HQ")
     n.notify(notice)
     assert n.flush(10)
     n.close()
@@ -78,22 +81,51 @@ def test_dbus_notifier_without_a_bus_hands_over_to_the_fallback() -> None:
     n.notify(notice)  # closed: ignored, no raise
 
 
+def notice(topic: Topic, n: int | None = None, m: int | None = None, d: str | None = None) -> Any:
+    return notices.render(Notify(topic, n, m, d), "HQ")
+
+
 def test_notice_texts_and_actions() -> None:
-    assert notices.near_limit("HQ", 4, 5).body == "4 of 5 sessions are in use on HQ."
-    full = notices.limit_full("HQ", 5)
+    near = notice(Topic.NEAR_LIMIT, 2, 3)
+    assert (near.title, near.body) == ("HQ: almost full", "2 of 3 sessions in use — 1 seat left")
+    full = notice(Topic.LIMIT_FULL, 5, 5)
     assert full.kind is NoticeKind.LIMIT_FULL and full.actions[0].id == "show_sessions"
-    ended = notices.ended_elsewhere("HQ", "OPS-PC-12")
-    assert "OPS-PC-12" in ended.body and ended.actions[0].id == "sign_in"
-    assert "ended by the server" in notices.ended_elsewhere("HQ", None).body
-    assert notices.needs_attention("HQ", "limit").actions[0].id == "show_sessions"
-    assert notices.needs_attention("HQ", "captcha").actions[0].id == "sign_in"
-    assert notices.back_online("HQ").kind is NoticeKind.BACK_ONLINE
-    assert notices.password_rejected("HQ").actions[0].id == "sign_in"
+    assert full.body == "5 of 5 sessions in use — no seats left"
+    ended = notice(Topic.ENDED_ELSEWHERE, d="OPS-PC-12 (vms-tray 1.0)")
+    assert ended.body == "Your session was ended from OPS-PC-12 (vms-tray 1.0)"
+    assert ended.actions[0].id == "sign_in"
+    assert "ended by the server" in notice(Topic.ENDED_ELSEWHERE).body
+    assert notice(Topic.LIMIT_CONFLICT, 1, 1).actions[0].id == "show_sessions"
+    assert notice(Topic.CAPTCHA).actions[0].id == notices.SHOW_CAPTCHA
+    assert notice(Topic.BACK_ONLINE).kind is NoticeKind.BACK_ONLINE
+    assert notice(Topic.PASSWORD_REJECTED).actions[0].id == "sign_in"
+    assert notices.password_needed("HQ").actions[0].id == "sign_in"
 
 
-def test_notices_are_translated() -> None:
+def test_a_rejected_password_says_what_to_do_once() -> None:
+    # The detail is the server client's message, which already names the next step.
+    detail = "HQ refused the login or password: check them and sign in again"
+    body = notice(Topic.PASSWORD_REJECTED, d=detail).body
+    assert body == detail and body.count("sign in again") == 1
+    assert notice(Topic.PASSWORD_REJECTED).body.count("sign in again") == 1
+
+
+def test_notices_are_translated_with_russian_plurals() -> None:
     i18n.install("ru")
     try:
-        assert notices.unreachable("HQ").title == "Сервер недоступен"
+        assert notice(Topic.UNREACHABLE).title == "HQ не отвечает"
+        assert notices.seats(2, 3) == "Занято 2 из 3 сеансов — свободно 1 место"
+        assert notices.seats(1, 21) == "Занято 1 из 21 сеанса — свободно 20 мест"
+        assert notices.seats(3, 5) == "Занято 3 из 5 сеансов — свободно 2 места"
+        assert notices.seats(5, 5) == "Занято 5 из 5 сеансов — свободных мест нет"
+        assert [notices.seats(n, None) for n in (1, 3, 5, 21)] == [
+            "1 сеанс занят (без ограничения)",
+            "3 сеанса заняты (без ограничения)",
+            "5 сеансов занято (без ограничения)",
+            "21 сеанс занят (без ограничения)",
+        ]
+        ended = notice(Topic.ENDED_ELSEWHERE, d="OPS-PC-12 (vms-tray 1.0)")
+        assert ended.body == "Ваш сеанс завершён с OPS-PC-12 (vms-tray 1.0)"
+        assert ended.actions[0].label == "Войти"
     finally:
         i18n.install("en")
