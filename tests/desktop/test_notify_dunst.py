@@ -146,7 +146,7 @@ def test_a_service_that_fails_to_start_falls_back_quietly(
         fallback = _Recorder()
         notifier = DBusNotifier(bus=session.address, fallback=fallback)
         try:
-            n = notices.unreachable("HQ")
+            n = notices.render(Notify(Topic.UNREACHABLE), "HQ")
             notifier.notify(n)
             assert notifier.flush(20)
         finally:
