@@ -76,7 +76,14 @@ from vms_tray.errors import (
 )
 from vms_tray.urls import normalise_url
 
-__all__ = ["SCHEMA_VERSION", "ConnectionList", "ConnectionStore", "ca_file_trust", "name_key"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "ConnectionList",
+    "ConnectionStore",
+    "ListChanges",
+    "ca_file_trust",
+    "name_key",
+]
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT = 15.0  # seconds; a writer holds the lock for milliseconds
@@ -317,6 +324,42 @@ class ConnectionList:
     def with_last_used(self, name: str | None) -> ConnectionList:
         """A new list remembering ``name`` (None: forget) as the last used connection."""
         return ConnectionList(self.connections, name)
+
+    def replaced(
+        self, rows: Iterable[tuple[str | None, Connection]]
+    ) -> tuple[ConnectionList, ListChanges]:
+        """The list an editor's table describes, and what it renamed and removed.
+
+        Each row is (the name the connection has in this list, or None for a new one; the
+        connection as edited). ``last_used`` follows a rename and goes with a removal (names
+        ignore case, as everywhere). A row naming a connection this list lacks is a new one.
+        """
+        rows = list(rows)
+        renamed: dict[str, str] = {}
+        kept: set[str] = set()
+        for original, c in rows:
+            before = self.find(original) if original is not None else None
+            if before is None:
+                continue
+            kept.add(name_key(before.name))
+            if before.name != c.name.strip():
+                renamed[before.name] = c.name.strip()
+        removed = tuple(c.name for c in self.connections if name_key(c.name) not in kept)
+        new = ConnectionList(c for _o, c in rows)
+        last_used = self.last_used
+        if last_used is not None:
+            last_used = renamed.get(last_used, last_used)
+            if new.find(last_used) is not None and last_used not in removed:
+                new = new.with_last_used(last_used)
+        return new, ListChanges(renamed, removed)
+
+
+@dataclass(frozen=True)
+class ListChanges:
+    """What a change to the list did to names, for what is keyed by them (stored passwords)."""
+
+    renamed: Mapping[str, str]  # old name -> new name
+    removed: tuple[str, ...] = ()
 
 
 def _find(items: tuple[Connection, ...], name: str) -> Connection | None:

@@ -22,6 +22,10 @@ The API other modules use::
         .set(name, password) -> None            InvalidInput for an empty password
         .forget(name) -> bool                   True if a password was removed
         .rename(old, new) -> None               moves the entry when a connection is renamed
+    follow_changes(changes, credentials=None) -> tuple[str, ...]
+                                                keep the keyring in step with a change to the
+                                                server list (CLI and tray): renamed entries move,
+                                                removed ones are forgotten
 
 Passwords never reach the config file, logs, command lines or exception messages. Insecure
 backends are refused: keyrings.alt (plaintext and "encrypted" files; vms-tray does not depend on
@@ -39,13 +43,14 @@ import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
 
-from vms_tray.config import name_key
+from vms_tray.config import ListChanges, name_key
 from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring
 
 __all__ = [
     "SERVICE",
     "Credentials",
     "credential_key",
+    "follow_changes",
     "is_secure_backend",
     "open_credentials",
     "secure_backend",
@@ -216,3 +221,32 @@ def open_credentials(backend: KeyringBackend | None = None) -> Credentials:
     except NoSecureKeyring as exc:
         log.warning("%s", exc)
         return Credentials(None, warning=str(exc))
+
+
+def follow_changes(changes: ListChanges, credentials: Credentials | None = None) -> tuple[str, ...]:
+    """Move the passwords of renamed connections and forget those of removed ones; returns the
+    names whose password was forgotten. ``credentials``: default the secure keyring; without
+    one nothing can have been stored, so there is nothing to do.
+
+    Raises CredentialError naming the step that failed and what to do about it.
+    """
+    if not changes.renamed and not changes.removed:
+        return ()
+    if credentials is None:
+        try:
+            credentials = Credentials(secure_backend())
+        except NoSecureKeyring:
+            return ()
+    for old, new in changes.renamed.items():
+        try:
+            credentials.rename(old, new)
+        except CredentialError as exc:
+            raise CredentialError(
+                f"renamed {old!r} to {new!r}, but its password could not be moved: {exc} "
+                f"(or store it again with 'vms-tray password set {new}')"
+            ) from None
+    forgotten = []
+    for name in changes.removed:
+        if credentials.forget(name):
+            forgotten.append(name)
+    return tuple(forgotten)

@@ -128,6 +128,7 @@ def test_servers_add_rules_and_save(dialogs: DialogDriver) -> None:
         ("HQ", "https://hq.example.com:8443", "operator", True),
         ("Branch", "https://branch.example.com", "guard", False),
     ]
+    assert [c["original"] for c in answer["connections"]] == [None, None]  # both added here
 
 
 def test_servers_default_cannot_be_deleted(dialogs: DialogDriver) -> None:
@@ -143,6 +144,20 @@ def test_servers_default_cannot_be_deleted(dialogs: DialogDriver) -> None:
     answer = handle.wait(15)
     assert answer is not None
     assert [c["name"] for c in answer["connections"]] == ["HQ"]
+    assert answer["connections"][0]["original"] == "HQ"
+
+
+def test_servers_rename_carries_the_original_name(dialogs: DialogDriver) -> None:
+    conns = [{"name": "HQ", "url": "https://hq.example.com", "login": "op", "default": True}]
+    handle, wid = dialogs.open("servers", {"connections": conns}, "Video surveillance servers")
+    dialogs.focus(wid)
+    dialogs.key("Tab")  # from the table (HQ selected, the form filled) into the name, all selected
+    dialogs.type("Head office")
+    dialogs.key("Return")  # Enter with a server selected updates it
+    dialogs.key("ctrl+s")
+    answer = handle.wait(15)
+    assert answer is not None and answer["action"] == "save"
+    assert [(c["name"], c["original"]) for c in answer["connections"]] == [("Head office", "HQ")]
 
 
 SESSIONS = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -576,3 +577,33 @@ def test_ca_file_trust_refuses_missing_and_non_pem_files(tmp_path: Path) -> None
         (tmp_path / "secret.pem").chmod(0)
         with pytest.raises(InvalidInput, match="cannot be read"):
             ca_file_trust(tmp_path / "secret.pem")
+
+
+def test_replaced_tells_renames_removals_and_additions_apart() -> None:
+    from vms_tray.config import ListChanges
+    from vms_tray.connection import Connection
+
+    lst = (
+        ConnectionList()
+        .add("HQ", "hq.example.com", "op")
+        .add("Branch", "b.example.com", "g")
+        .add("Annex", "a.example.com", "g")
+        .with_last_used("hq")
+    )
+    hq, _branch, annex = lst.connections
+    rows = [
+        ("hq", replace(hq, name="Head office")),  # the original name's case does not matter
+        (None, Connection("Branch", "https://b2.example.com", "g")),  # deleted, then re-added
+        ("Annex", annex),
+    ]
+    new, changes = lst.replaced(rows)
+    assert new.names() == ("Head office", "Branch", "Annex")
+    assert new.last_used == "Head office"
+    assert changes == ListChanges({"HQ": "Head office"}, ("Branch",))
+
+
+def test_replaced_forgets_the_last_used_server_when_it_goes() -> None:
+    lst = ConnectionList().add("HQ", "hq.example.com", "op").add("Branch", "b.example.com", "g")
+    lst = lst.with_last_used("Branch")
+    new, changes = lst.replaced([("HQ", lst.connections[0])])
+    assert new.last_used is None and changes.removed == ("Branch",) and not changes.renamed

@@ -11,9 +11,9 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from vms_tray.config import ConnectionList, ConnectionStore, ca_file_trust
+from vms_tray.config import ConnectionList, ConnectionStore, ListChanges, ca_file_trust
 from vms_tray.connection import KNOWN_KINDS, Connection, Trust
-from vms_tray.credentials import Credentials, secure_backend
+from vms_tray.credentials import Credentials, follow_changes, secure_backend
 from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring
 from vms_tray.urls import display_url
 
@@ -213,7 +213,7 @@ def _edit(args: argparse.Namespace) -> int:
     )
     new = lst.get(args.new_name if args.new_name is not None else args.name)
     if new.name != old.name:
-        _move_password(old.name, new.name)
+        follow_changes(ListChanges({old.name: new.name}))
     print(
         f"Updated {new.name}: {new.url} (login {new.login}, {new.kind}, {_trust_text(new.trust)})"
     )
@@ -225,32 +225,12 @@ def _edit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _move_password(old: str, new: str) -> None:
-    try:
-        creds = Credentials(secure_backend())
-    except NoSecureKeyring:
-        return  # nothing can have been stored
-    try:
-        creds.rename(old, new)
-    except CredentialError as exc:
-        raise CredentialError(
-            f"renamed {old!r} to {new!r}, but its password could not be moved: {exc} "
-            f"(or store it again with 'vms-tray password set {new}')"
-        ) from None
-
-
 def _remove(args: argparse.Namespace) -> int:
     store = ConnectionStore()
     current = store.load()
     target = current.get(args.name)
     current.remove(target.name)  # refuse (e.g. the default) before touching the keyring
-    forgot = False
-    try:
-        creds = Credentials(secure_backend())
-    except NoSecureKeyring:
-        pass
-    else:
-        forgot = creds.forget(target.name)
+    forgot = bool(follow_changes(ListChanges({}, (target.name,))))
     store.update(lambda lst: lst.remove(target.name))
     print(f"Removed {target.name}" + (" and its stored password" if forgot else ""))
     return 0

@@ -5,7 +5,9 @@ the default cannot be deleted): the dialog applies each change to a ConnectionLi
 rule it broke inline. Nothing is written here: the answer goes back to the tray, which stores it.
 
 Request: ``{"connections": [connection_to_json(c), ...], "kinds": ["native", "zoneminder"]}``.
-Answers: ``{"action": "save", "connections": [...]}`` or ``{"action": "cancel"}``.
+Answers: ``{"action": "save", "connections": [...]}`` or ``{"action": "cancel"}``. Each saved
+connection carries ``"original"``: the name it had in the request (None for one added here), so
+the tray can tell a rename (its password moves) from a removal and an addition.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
-from vms_tray.config import ConnectionList
+from vms_tray.config import ConnectionList, name_key
 from vms_tray.connection import KNOWN_KINDS, Connection, Trust
 from vms_tray.dialogs.common import Dialog, Json, T
 from vms_tray.errors import (
@@ -87,6 +89,8 @@ def run(request: Json, dlg: Dialog) -> None:
     state: dict[str, Any] = {
         "list": ConnectionList(connection_from_json(d) for d in request.get("connections") or [])
     }
+    # name_key(current name) -> the name in the request (None: added here).
+    origin: dict[str, str | None] = {name_key(c.name): c.name for c in state["list"]}
     kinds = [str(k) for k in request.get("kinds") or KNOWN_KINDS]
 
     columns = ("name", "url", "login", "default")
@@ -164,17 +168,18 @@ def run(request: Json, dlg: Dialog) -> None:
         kind_var.set(c.kind)
         message.configure(text="")
 
-    def apply(change: Any, select: str | None) -> None:
+    def apply(change: Any, select: str | None) -> bool:
         try:
             state["list"] = change()
         except InvalidInput as exc:
             message.configure(text=explain(exc), style="Error.TLabel")
-            return
+            return False
         except UnknownConnection as exc:
             message.configure(text=explain(exc), style="Error.TLabel")
-            return
+            return False
         message.configure(text="")
         refill(select)
+        return True
 
     def new() -> None:
         tree.selection_remove(*tree.selection())
@@ -185,12 +190,14 @@ def run(request: Json, dlg: Dialog) -> None:
 
     def add() -> None:
         before = len(state["list"])
-        apply(
+        added = apply(
             lambda: state["list"].add(
                 name_var.get(), url_var.get(), login_var.get(), kind=kind_var.get()
             ),
             None,
         )
+        if added:
+            origin[name_key(name_var.get())] = None
         if len(state["list"]) > before:
             # Ready for the next one; the table shows what was added.
             new()
@@ -200,23 +207,27 @@ def run(request: Json, dlg: Dialog) -> None:
         if name is None:
             message.configure(text=T("Select a server in the table first."))
             return
-        apply(
+        new_name = name_var.get()
+        edited = apply(
             lambda: state["list"].edit(
                 name,
-                new_name=name_var.get(),
+                new_name=new_name,
                 url=url_var.get(),
                 login=login_var.get(),
                 kind=kind_var.get(),
             ),
-            name_var.get().strip(),
+            new_name.strip(),
         )
+        if edited:
+            origin[name_key(new_name)] = origin.pop(name_key(name), None)
 
     def delete() -> None:
         name = selected()
         if name is None:
             message.configure(text=T("Select a server in the table first."))
             return
-        apply(lambda: state["list"].remove(name), None)
+        if apply(lambda: state["list"].remove(name), None):
+            origin.pop(name_key(name), None)
 
     def make_default() -> None:
         name = selected()
@@ -240,9 +251,11 @@ def run(request: Json, dlg: Dialog) -> None:
 
     def save() -> None:
         lst: ConnectionList = state["list"]
-        dlg.finish(
-            {"action": "save", "connections": [connection_to_json(c) for c in lst.connections]}
-        )
+        rows = [
+            {**connection_to_json(c), "original": origin.get(name_key(c.name))}
+            for c in lst.connections
+        ]
+        dlg.finish({"action": "save", "connections": rows})
 
     dlg.buttons(4, [(T("Cancel"), dlg.cancel, False), (T("Save"), save, True)])
     tree.bind("<<TreeviewSelect>>", on_select)

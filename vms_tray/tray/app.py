@@ -162,8 +162,12 @@ class TrayApp:
         launcher: DialogLauncher | None = None,
         autostart: Any = "auto",
         open_folder: Callable[[str], None] = _open_folder,
+        credentials: Any = None,
     ) -> None:
+        """``credentials``: where server passwords follow renames and removals (default: the
+        secure keyring, as for the CLI)."""
         self.daemon = daemon
+        self.credentials = credentials
         self.launcher = launcher or DialogLauncher()
         self.autostart = _autostart_backend() if autostart == "auto" else autostart
         self.open_folder = open_folder
@@ -496,21 +500,30 @@ class TrayApp:
     def _servers_answered(self, ans: Json) -> None:
         if ans.get("action") != "save":
             return
-        from vms_tray.config import ConnectionList, ConnectionStore
+        from vms_tray.config import ConnectionList, ConnectionStore, ListChanges
+        from vms_tray.credentials import follow_changes
         from vms_tray.dialogs.servers import connection_from_json
 
-        new = [connection_from_json(d) for d in ans.get("connections") or []]
+        def original(d: Json) -> str | None:
+            # A row without the key (an older dialog): a connection keeps its name.
+            value = d["original"] if "original" in d else d.get("name")
+            return str(value) if value else None
+
+        rows = [(original(d), connection_from_json(d)) for d in ans.get("connections") or []]
+        changes = ListChanges({})
 
         def change(old: ConnectionList) -> ConnectionList:
-            keep = (
-                old.last_used
-                if old.last_used and any(c.name == old.last_used for c in new)
-                else None
-            )
-            return ConnectionList(new, keep)
+            nonlocal changes
+            new, changes = old.replaced(rows)
+            return new
 
         ConnectionStore().update(change)
         self.daemon.post(commands.ReloadConfig())
+        try:
+            # The same rule as 'vms-tray servers edit --name' / 'servers remove'.
+            follow_changes(changes, self.credentials)
+        except Exception as exc:  # the list is saved; only the passwords lag behind
+            log.error("could not update the stored passwords: %s", exc)
 
     def open_about(self) -> None:
         view = self.view

@@ -303,6 +303,39 @@ def test_servers_dialog_saves_through_the_store_and_reloads(world: Any) -> None:
     assert daemon.posted == [commands.ReloadConfig()]
 
 
+def test_servers_dialog_renames_and_removals_carry_the_passwords(isolated_profile: Path) -> None:
+    from vms_tray.credentials import Credentials
+
+    creds = Credentials(None)  # memory only: the same class the CLI uses on the keyring
+    creds.set("HQ", "hq-pw")
+    creds.set("Branch", "branch-pw")
+    ConnectionStore().update(
+        lambda lst: (
+            lst.add("HQ", "hq.example.com", "op")
+            .add("Branch", "b.example.com", "g")
+            .with_last_used("hq")
+        )  # names ignore case
+    )
+    daemon = FakeDaemon(Snapshot())
+    launcher = FakeLauncher()
+    app = TrayApp(
+        daemon,  # type: ignore[arg-type]
+        icon_factory=lambda _i, _p: RecordingIcon(),
+        launcher=launcher,
+        autostart=None,
+        credentials=creds,
+    )
+    app.open_servers()
+    request, on_answer, _e = launcher.last("servers")
+    hq = {**request["connections"][0], "name": "Head office", "original": "HQ"}
+    on_answer({"action": "save", "connections": [hq]})  # HQ renamed, Branch deleted
+    saved: ConnectionList = ConnectionStore().load()
+    assert saved.names() == ("Head office",) and saved.last_used == "Head office"
+    assert creds.get("Head office") == "hq-pw" and creds.get("HQ") is None
+    assert creds.get("Branch") is None
+    assert daemon.posted == [commands.ReloadConfig()]
+
+
 def test_start_at_login_toggles_the_backend_and_the_check_mark(world: Any) -> None:
     app, _d, icon, _l, autostart = world
     app.on_intent(Intent.TOGGLE_AUTOSTART)
