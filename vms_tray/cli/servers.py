@@ -7,6 +7,7 @@ certificates in :mod:`vms_tray.servers.tls`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from typing import TYPE_CHECKING, Any
@@ -14,13 +15,23 @@ from typing import TYPE_CHECKING, Any
 from vms_tray.config import ConnectionList, ConnectionStore, ListChanges, ca_file_trust
 from vms_tray.connection import KNOWN_KINDS, Connection, Trust
 from vms_tray.credentials import Credentials, follow_changes, secure_backend
-from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring
+from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring, VmsTrayError
 from vms_tray.urls import display_url
 
 if TYPE_CHECKING:
     from vms_tray.servers.tls import PeerCertificate
 
 FETCH_TIMEOUT = 10.0
+RELOAD_TIMEOUT = 2.0
+
+
+def _reload_daemon() -> None:
+    """A running vms-tray shows the changed list now, not at its next poll. Best effort and
+    silent: with no daemon (or a busy one) the next start or poll reads the file anyway."""
+    from vms_tray import control
+
+    with contextlib.suppress(VmsTrayError, OSError):
+        control.request("reload", timeout=RELOAD_TIMEOUT)
 
 
 def register(subparsers: Any) -> None:
@@ -179,6 +190,7 @@ def _add(args: argparse.Namespace) -> int:
     lst = ConnectionStore().update(
         lambda lst: lst.add(args.name, args.url, args.login, kind=args.kind, trust=trust)
     )
+    _reload_daemon()
     c = lst.get(args.name)
     shown = display_url(c.url)
     print(
@@ -212,8 +224,11 @@ def _edit(args: argparse.Namespace) -> int:
         )
     )
     new = lst.get(args.new_name if args.new_name is not None else args.name)
-    if new.name != old.name:
-        follow_changes(ListChanges({old.name: new.name}))
+    try:
+        if new.name != old.name:
+            follow_changes(ListChanges({old.name: new.name}))
+    finally:
+        _reload_daemon()  # the list changed even if the password could not follow
     print(
         f"Updated {new.name}: {new.url} (login {new.login}, {new.kind}, {_trust_text(new.trust)})"
     )
@@ -232,12 +247,14 @@ def _remove(args: argparse.Namespace) -> int:
     current.remove(target.name)  # refuse (e.g. the default) before touching the keyring
     forgot = bool(follow_changes(ListChanges({}, (target.name,))))
     store.update(lambda lst: lst.remove(target.name))
+    _reload_daemon()
     print(f"Removed {target.name}" + (" and its stored password" if forgot else ""))
     return 0
 
 
 def _default(args: argparse.Namespace) -> int:
     lst = ConnectionStore().update(lambda lst: lst.set_default(args.name))
+    _reload_daemon()
     print(f"{lst.get(args.name).name} is now the default server")
     return 0
 
@@ -245,6 +262,7 @@ def _default(args: argparse.Namespace) -> int:
 def _reset(args: argparse.Namespace) -> int:
     store = ConnectionStore()
     backup = store.reset()
+    _reload_daemon()
     if backup is None:
         print(f"{store.path} does not exist: the server list is already empty")
     else:
@@ -304,5 +322,6 @@ def _trust(args: argparse.Namespace) -> int:
             return 1
     pin = Trust(mode="pinned", pin_sha256=cert.sha256)
     store.update(lambda lst: lst.edit(c.name, trust=pin))
+    _reload_daemon()
     print(f"Pinned: {c.name} now trusts only the certificate with SHA-256 {cert.sha256}")
     return 0

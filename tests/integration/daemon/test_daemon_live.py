@@ -529,3 +529,26 @@ def test_end_another_session_while_signed_in(
     d.ok("quit")
     assert d.wait_exit() == 0
     other.close()
+
+
+def test_server_list_changes_from_the_cli_reach_the_running_daemon_at_once(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    server = refserver_factory(users={"anna": PASSWORD})
+    configure(("office", server))
+    d = daemon_factory()
+    d.env = {**d.env, "VMS_TRAY_POLL_INTERVAL": "3600"}  # no poll re-reads the list meanwhile
+    d.start()
+    assert d.status()["servers"] == ["office"]
+    d.ok("servers", "add", "annex", server.url, "--login", "anna")
+    wait_until(lambda: d.status()["servers"] == ["office", "annex"], 5, "the added server")
+    d.ok("servers", "edit", "annex", "--name", "Annex 2")
+    wait_until(lambda: d.status()["servers"] == ["office", "Annex 2"], 5, "the renamed server")
+    d.ok("servers", "remove", "Annex 2")
+    wait_until(lambda: d.status()["servers"] == ["office"], 5, "the removed server")
+    d.ok("quit")
+    assert d.wait_exit() == 0
+    # With no daemon the change is made all the same, silently.
+    out = d.cli("servers", "add", "later", server.url, "--login", "anna")
+    assert out.returncode == 0 and out.stderr == "", out.stderr
