@@ -39,8 +39,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.set_defaults(func=cmd_signin)
 
-    p = subparsers.add_parser("signout", help="sign out (frees the session seat)")
-    p.set_defaults(func=_simple("signout", "Signed out."))
+    p = subparsers.add_parser(
+        "signout",
+        help="sign out (frees the session seat where the server can; ZoneMinder cannot)",
+    )
+    p.set_defaults(func=cmd_signout)
 
     p = subparsers.add_parser("switch", help="sign out, then sign in to another server")
     p.add_argument("name", metavar="NAME")
@@ -177,13 +180,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _simple(cmd: str, done: str) -> Any:
-    def handler(args: argparse.Namespace) -> int:
-        control.request(cmd)
-        print(done)
-        return 0
+def signed_out_text(status: dict[str, Any]) -> str:
+    """What signing out did on the server: it depends on the server kind."""
+    server = status.get("server") or "the server"
+    if status.get("sign_out_frees_seat", True):
+        return f"Signed out of {server}; its session seat is free."
+    return (
+        f"Signed out of {server}. Nothing is freed on the server: it cannot end a session, so "
+        "the token stays valid until it expires."
+    )
 
-    return handler
+
+def cmd_signout(args: argparse.Namespace) -> int:
+    before = control.request("status")
+    control.request("signout")
+    if before.get("state") in ("signed_out", "ended", "error"):
+        print("Not signed in: nothing to sign out of.")
+    else:
+        print(signed_out_text(before))
+    return 0
 
 
 def cmd_quit(args: argparse.Namespace) -> int:

@@ -815,11 +815,24 @@ class Daemon:
         else:
             self._show(action_id)
 
+    @staticmethod
+    def _frees_seat(conn: Connection | None) -> bool:
+        """Before a client exists: what the connection's kind says (unknown kinds: assume so)."""
+        if conn is None:
+            return True
+        from vms_tray.servers import capabilities_for
+
+        try:
+            return capabilities_for(conn.kind).server_side_sign_out
+        except VmsTrayError:
+            return True
+
     def _publish(self) -> None:
         now = self._clock.now()
         view = self.engine.view(now)
         conn = self._current()
         caps = type(self._server).capabilities if self._server is not None else None
+        frees = caps.server_side_sign_out if caps else self._frees_seat(conn)
         snap = Snapshot(
             state=view.state,
             server=conn.name if conn else None,
@@ -833,6 +846,7 @@ class Daemon:
             ended_by=view.ended_by,
             waiting_for_seat=view.waiting_for_seat,
             can_list_sessions=caps.list_sessions if caps else True,
+            sign_out_frees_seat=frees,
             servers=self._servers,
         )
         with self._lock:

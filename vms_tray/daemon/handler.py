@@ -85,6 +85,7 @@ class ControlHandler:
             "ended_by": s.ended_by,
             "waiting_for_seat": s.waiting_for_seat,
             "can_list_sessions": s.can_list_sessions,
+            "sign_out_frees_seat": s.sign_out_frees_seat,
             "servers": [c.name for c in s.servers],
         }
 

@@ -38,6 +38,8 @@ class Snapshot:
     ended_by: str | None = None  # "OPS-PC-12 (vms-tray 1.0)"
     waiting_for_seat: bool = False
     can_list_sessions: bool = True
+    # False where signing out frees nothing on the server (ZoneMinder: the token stays valid).
+    sign_out_frees_seat: bool = True
     servers: tuple[ServerChoice, ...] = field(default_factory=tuple)
     autostart: bool = False
 

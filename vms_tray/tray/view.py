@@ -176,6 +176,12 @@ def _sign_entry(snap: Snapshot) -> MenuEntry:
             return MenuEntry(_("Stop waiting"), Intent.CANCEL_WAIT)
         return MenuEntry(_("Free a session…"), Intent.RESOLVE_LIMIT)
     if s in (*_SIGNED_IN_STATES, State.SIGNING_IN):
+        if not snap.sign_out_frees_seat:
+            # ZoneMinder: its logout frees nothing; say so where the user decides.
+            return MenuEntry(
+                _("Sign out (frees nothing: the token stays valid until it expires)"),
+                Intent.SIGN_OUT,
+            )
         return MenuEntry(_("Sign out"), Intent.SIGN_OUT)
     return MenuEntry(_("Sign in…"), Intent.SIGN_IN)
 

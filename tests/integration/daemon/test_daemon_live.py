@@ -426,7 +426,7 @@ def test_switch_signs_out_of_the_first_server_first(
     assert bad.returncode == 1 and "nowhere" in bad.stderr
     assert d.status()["state"] == "signed_in"
     # In-memory passwords (no keyring here): typed once per server.
-    d.ok("signout")
+    assert "Signed out of office; its session seat is free." in d.ok("signout")
     out = d.ok("signin", "--server", "annex", input=PASSWORD + "\n")
     assert "Signed in to annex" in out
     watcher = other_device(two, "CHECK")

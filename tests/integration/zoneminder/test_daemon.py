@@ -154,6 +154,12 @@ def test_headless_daemon_signs_in_again_after_forced_expiry(
         assert state_of(profile.status()) == "signed_in"
         assert profile.log_text().count(SIGNED_IN_LINE) == before
 
+        # ZoneMinder's logout frees nothing: sign-out says so instead of promising a free seat.
+        assert profile.status().get("sign_out_frees_seat") is False
+        out = profile.cli("signout")
+        assert "Nothing is freed on the server" in out and "valid until it expires" in out
+        assert "seat is free" not in out
+
     log = profile.log_text() + stderr.read_text(errors="replace")
     # Even at --debug, no password and no JWT (they all start with base64 of '{"') is written.
     assert zm.password not in log
@@ -185,6 +191,13 @@ def test_headless_daemon_says_when_the_stored_password_no_longer_works(
                 "the headless notice about the password",
             )
             state = state_of(profile.status())
+            notice = next(
+                line
+                for line in stderr.read_text().splitlines()
+                if "password no longer works" in line
+            )
+        # The client's message already says what to do: said once, not twice.
+        assert notice.count("sign in again") == 1, notice
         # Not signed in, and not retrying the wrong password in a loop.
         assert state not in ("signed_in", "signing_in"), state
         assert profile.log_text().count(SIGNED_IN_LINE) == 1

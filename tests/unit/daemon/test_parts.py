@@ -282,3 +282,25 @@ def test_sessions_of_a_kind_that_cannot_list_them() -> None:
     with pytest.raises(Unsupported) as info:
         handler({"cmd": "sessions"})
     assert str(info.value) == "this server does not report sessions"
+
+
+def test_signed_out_text_follows_what_the_server_can_free() -> None:
+    from vms_tray.cli.daemon import signed_out_text
+
+    assert signed_out_text({"server": "HQ", "sign_out_frees_seat": True}) == (
+        "Signed out of HQ; its session seat is free."
+    )
+    zm = signed_out_text({"server": "zm", "sign_out_frees_seat": False})
+    assert "Nothing is freed on the server" in zm and "valid until it expires" in zm
+    assert "seat is free" not in zm
+
+
+def test_the_snapshot_says_whether_sign_out_frees_a_seat() -> None:
+    from vms_tray.connection import Connection
+    from vms_tray.daemon.core import Daemon
+
+    assert (
+        Daemon._frees_seat(Connection("zm", "https://zm.example", "u", kind="zoneminder")) is False
+    )
+    assert Daemon._frees_seat(Connection("hq", "https://hq.example", "u")) is True
+    assert Daemon._frees_seat(None) is True

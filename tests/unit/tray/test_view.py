@@ -133,6 +133,12 @@ def test_signed_in_menu_layout() -> None:
         (State.LIMIT_REACHED, {}, "resolve_limit", "Free a session…"),
         (State.LIMIT_REACHED, {"waiting_for_seat": True}, "cancel_wait", "Stop waiting"),
         (State.RECONNECTING, {}, "sign_out", "Sign out"),
+        (
+            State.SIGNED_IN,
+            {"sign_out_frees_seat": False},  # ZoneMinder
+            "sign_out",
+            "Sign out (frees nothing: the token stays valid until it expires)",
+        ),
     ],
 )
 def test_sign_entry_follows_state(state: State, kw: dict[str, object], key: str, text: str) -> None:
