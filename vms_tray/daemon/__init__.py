@@ -18,8 +18,11 @@ Every method is thread-safe; only the daemon's own worker thread does I/O.
     end_session(id, timeout)          in ``limit_reached``: end it and finish signing in;
                                       signed in: end someone else's session. Blocking
     on_show(cb(reason))               "window" (a second ``vms-tray run``), "sign_in"
-                                      (a password is needed), or a notification action id
-    on_stop(cb())                     the daemon stopped (after Quit / a signal)
+                                      (a password is needed), or a notification action id;
+                                      a request nobody heard yet is replayed to the first cb
+    on_stop(cb())                     the daemon stopped (after Quit / a signal); the tray
+                                      quits on it
+    stopped -> bool                   whether it has stopped
     start(server=None) / stop(timeout=2.0) / wait_stopped(timeout)
 
 Modules: ``core`` (worker, engine effects -> I/O), ``clock`` (suspend/jump heartbeat),
