@@ -540,7 +540,7 @@ def test_server_list_changes_from_the_cli_reach_the_running_daemon_at_once(
     d = daemon_factory()
     d.env = {**d.env, "VMS_TRAY_POLL_INTERVAL": "3600"}  # no poll re-reads the list meanwhile
     d.start()
-    assert d.status()["servers"] == ["office"]
+    wait_until(lambda: d.status()["servers"] == ["office"], 5, "the daemon's first read")
     d.ok("servers", "add", "annex", server.url, "--login", "anna")
     wait_until(lambda: d.status()["servers"] == ["office", "annex"], 5, "the added server")
     d.ok("servers", "edit", "annex", "--name", "Annex 2")
