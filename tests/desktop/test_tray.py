@@ -75,6 +75,8 @@ class TrayProcess:
             "VMS_TRAY_PROFILE": str(profile),
             "VMS_TRAY_NOTIFIER": "log",
         }
+        if not backend:  # let vms_tray.tray.backend choose, as for a user
+            del env["PYSTRAY_BACKEND"]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.desktop.tray_child"],
             stdin=subprocess.PIPE,
@@ -108,16 +110,8 @@ class TrayProcess:
         found: list[str] = []
 
         def embedded() -> bool:
-            out = subprocess.run(
-                ["xdotool", "search", "--onlyvisible", "--name", "^vms-tray"],
-                env=self.desktop.env,
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=False,
-            ).stdout.split()
-            found[:] = out
-            return bool(out)
+            found[:] = _icon_windows(self.desktop)
+            return bool(found)
 
         components.wait_until(embedded, 15, "the tray icon window")
         return found[0]
@@ -137,6 +131,22 @@ class TrayProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+        # trayer can drop a dock request that arrives while it is still removing the previous
+        # icon (GTK does not ask again): let it finish before the next test docks an icon.
+        components.wait_until(
+            lambda: not _icon_windows(self.desktop), 10, "trayer to remove the icon"
+        )
+
+
+def _icon_windows(desktop: components.Desktop) -> list[str]:
+    return subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", "^vms-tray"],
+        env=desktop.env,
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
+    ).stdout.split()
 
 
 @pytest.fixture
@@ -331,23 +341,51 @@ def test_gtk_tray_survives_a_missing_or_broken_notification_service(
             t.close()
 
 
+def test_without_a_statusnotifier_host_gtk_is_chosen(
+    desktop: components.Desktop, tmp_path: Path
+) -> None:
+    """trayer is an XEmbed host with no StatusNotifier watcher: GTK's icon, which docks reliably."""
+    components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
+    t = TrayProcess(desktop, "", tmp_path / "profile")
+    try:
+        t.push(SIGNED_IN)
+        assert t.expect("ready")["backend"] == "gtk"
+        t.icon_window()
+    finally:
+        t.close()
+
+
 def test_appindicator_backend_click_opens_the_menu(
     desktop: components.Desktop, tmp_path: Path
 ) -> None:
-    """AppIndicator (Ayatana) has no default action: a click opens the same menu."""
+    """AppIndicator (Ayatana) has no default action: a click opens the same menu.
+
+    Forced here on an XEmbed host, where libayatana's fallback icon sometimes never docks (why
+    vms_tray.tray.backend does not pick it without a StatusNotifier host): one fresh start is
+    allowed for that known third-party race; a second miss fails.
+    """
     components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
-    t = TrayProcess(desktop, "appindicator", tmp_path / "profile")
-    try:
-        t.push(SIGNED_IN)
-        assert t.expect("ready")["backend"] == "appindicator"
-        wid = t.icon_window()
-        before = _visible_windows(desktop)
-        desktop.xdotool("mousemove", "--window", wid, "16", "15", "click", "1")
-        components.wait_until(lambda: bool(_visible_windows(desktop) - before), 15, "the menu")
-        desktop.xdotool("key", "--delay", "60", "Down", "Down", "Return")  # Sign out
-        assert t.expect("command") == {"command": "SignOut", "fields": {}}
-    finally:
-        t.close()
+    for attempt in (1, 2):
+        t = TrayProcess(desktop, "appindicator", tmp_path / f"profile{attempt}")
+        try:
+            t.push(SIGNED_IN)
+            assert t.expect("ready")["backend"] == "appindicator"
+            try:
+                wid = t.icon_window()
+            except TimeoutError:
+                if attempt == 2:
+                    raise
+                continue
+            before = _visible_windows(desktop)
+            desktop.xdotool("mousemove", "--window", wid, "16", "15", "click", "1")
+            components.wait_until(
+                lambda before=before: bool(_visible_windows(desktop) - before), 15, "the menu"
+            )
+            desktop.xdotool("key", "--delay", "60", "Down", "Down", "Return")  # Sign out
+            assert t.expect("command") == {"command": "SignOut", "fields": {}}
+            return
+        finally:
+            t.close()
 
 
 def test_start_at_login_item_writes_and_removes_the_autostart_entry(

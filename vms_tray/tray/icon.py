@@ -4,7 +4,8 @@ system-tray icon and menu.
 pystray is imported lazily (without ``DISPLAY`` the import itself fails with an Xlib error, not an
 ImportError). Backends: ``appindicator`` and ``gtk`` need PyGObject (``pip install
 'vms-tray[gtk]'``); ``xorg`` has no menu, so a click there calls ``on_popup`` and the app shows the
-same menu as a small Tk popup. ``PYSTRAY_BACKEND`` picks one explicitly.
+same menu as a small Tk popup. ``PYSTRAY_BACKEND`` picks one explicitly; otherwise
+:mod:`vms_tray.tray.backend` chooses.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ class TrayIcon:
     """pystray behind a small interface: ``show(view)``, ``run(ready)``, ``stop()``."""
 
     def __init__(self, on_intent: IntentFn, on_popup: Callable[[], None] | None = None) -> None:
+        from vms_tray.tray import backend
+
+        backend.apply()
         import pystray
 
         self._pystray = pystray
