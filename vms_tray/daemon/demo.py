@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -78,8 +80,18 @@ def _prepare_profile(url: str, login: str, fingerprint: str) -> None:
     ConnectionStore().update(ensure)
 
 
+def _command() -> str:
+    """How to call vms-tray from another terminal: the bare name only when it is on PATH (a
+    checkout's scripts/demo runs it from .venv/bin, which is not)."""
+    here = Path(sys.executable).parent / "vms-tray"
+    found = shutil.which("vms-tray")
+    if found and Path(found).resolve() == here.resolve():
+        return "vms-tray"
+    return shlex.quote(str(here)) if here.exists() else "vms-tray"
+
+
 def _instructions(demo: DemoServer, profile: Path, headless: bool) -> str:
-    env = f"VMS_TRAY_PROFILE={profile}"
+    env = f"VMS_TRAY_PROFILE={shlex.quote(str(profile))} {_command()}"
     lines = [
         f"vms-tray demo: a local demo server at {demo.url}",
         f"  its own profile: {profile} (your servers and passwords are not touched)",
@@ -93,15 +105,15 @@ def _instructions(demo: DemoServer, profile: Path, headless: bool) -> str:
     if headless:
         lines += [
             "  no tray here: drive it from another terminal, e.g.",
-            f"    {env} vms-tray status",
-            f"    {env} vms-tray sessions",
-            f"    {env} vms-tray sessions end ID",
-            f"    {env} vms-tray wait",
-            f"    {env} vms-tray signout",
-            f"    {env} vms-tray signin --ask-password",
-            f"    {env} vms-tray captcha save captcha.png",
-            f"    {env} vms-tray captcha answer CODE",
-            f"    {env} vms-tray quit",
+            f"    {env} status",
+            f"    {env} sessions",
+            f"    {env} sessions end --yes -- ID",
+            f"    {env} wait",
+            f"    {env} signout",
+            f"    {env} signin --ask-password",
+            f"    {env} captcha save captcha.png",
+            f"    {env} captcha answer CODE",
+            f"    {env} quit",
         ]
     return "\n".join(lines)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import os
-from datetime import datetime
 from typing import Any
 
 from vms_tray import __version__
@@ -15,35 +14,7 @@ from vms_tray import commands as C
 from vms_tray.control import Request
 from vms_tray.daemon.core import NO_SESSIONS, Daemon
 from vms_tray.errors import ControlError, EngineError, InvalidInput, Unsupported
-from vms_tray.servers.base import SessionEntry, SessionList
 from vms_tray.session.snapshot import State
-
-
-def _iso(t: datetime) -> str:
-    return t.isoformat().replace("+00:00", "Z")
-
-
-def session_json(s: SessionEntry) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "device": s.device,
-        "software": s.software,
-        "version": s.version,
-        "address": s.address,
-        "started_at": _iso(s.started_at),
-        "last_activity": _iso(s.last_activity),
-        "idle": s.idle,
-        "current": s.current,
-    }
-
-
-def sessions_json(listing: SessionList) -> dict[str, Any]:
-    """The shape of the protocol's GET /sessions."""
-    lim = listing.limit
-    return {
-        "limit": {"scope": lim.scope, "max": lim.max, "active": lim.active},
-        "sessions": [session_json(s) for s in listing.sessions],
-    }
 
 
 def _text(req: Request, key: str, required: bool = True) -> str | None:
@@ -136,7 +107,7 @@ class ControlHandler:
         snap = self.daemon.snapshot()
         if not snap.can_list_sessions:
             raise Unsupported(NO_SESSIONS)
-        return sessions_json(self.daemon.sessions())
+        return self.daemon.sessions().to_json()
 
     def do_end_session(self, req: Request) -> Any:
         session_id = _text(req, "id")

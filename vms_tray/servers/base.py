@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import ClassVar, Self
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Self
 
 from vms_tray.errors import Unsupported
 
@@ -69,11 +69,37 @@ class SessionEntry:
     idle: bool
     current: bool
 
+    def to_json(self) -> dict[str, Any]:
+        """The protocol's JSON shape of one session (control socket, dialogs)."""
+        return {
+            "id": self.id,
+            "device": self.device,
+            "software": self.software,
+            "version": self.version,
+            "address": self.address,
+            "started_at": _iso(self.started_at),
+            "last_activity": _iso(self.last_activity),
+            "idle": self.idle,
+            "current": self.current,
+        }
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
 
 @dataclass(frozen=True)
 class SessionList:
     limit: Limit
     sessions: tuple[SessionEntry, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of the protocol's GET /sessions."""
+        lim = self.limit
+        return {
+            "limit": {"scope": lim.scope, "max": lim.max, "active": lim.active},
+            "sessions": [s.to_json() for s in self.sessions],
+        }
 
 
 @dataclass(frozen=True)

@@ -99,25 +99,6 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _sessions_json(sessions: Any) -> list[Json]:
-    out: list[Json] = []
-    for s in sessions or ():
-        out.append(
-            {
-                "id": s.id,
-                "device": s.device,
-                "software": s.software,
-                "version": s.version,
-                "address": s.address,
-                "started_at": _iso(s.started_at),
-                "last_activity": _iso(s.last_activity),
-                "idle": s.idle,
-                "current": s.current,
-            }
-        )
-    return out
-
-
 _FP = r"[0-9A-F]{2}(?::[0-9A-F]{2}){31}"
 _UNTRUSTED_FP = re.compile(rf"SHA-256 ({_FP})")
 _PRESENTED_FP = re.compile(rf"presented ({_FP})")
@@ -476,7 +457,7 @@ class TrayApp:
             max=limit.max if limit is not None else snap.max_sessions,
             active=limit.active if limit is not None else snap.sessions_in_use,
             now=_iso(datetime.now(UTC)),
-            sessions=_sessions_json(sessions),
+            sessions=[s.to_json() for s in sessions or ()],
         )
 
         def answered(ans: Json) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +46,19 @@ def test_demo_headless(isolated_profile: Path, monkeypatch: pytest.MonkeyPatch) 
         # The demo account's 2 seats are taken: the limit choice comes first.
         wait_until(up, 30, "the demo daemon to meet the session limit")
         text = err.read_text()
-        assert f"VMS_TRAY_PROFILE={demo_profile} vms-tray status" in text
+        # The printed command works as printed, from another "terminal" (no venv on PATH).
+        line = next(ln.strip() for ln in text.splitlines() if ln.strip().endswith(" status"))
+        assign, *command = shlex.split(line)
+        assert assign == f"VMS_TRAY_PROFILE={demo_profile}"
+        printed = subprocess.run(
+            command,
+            env={**os.environ, "VMS_TRAY_PROFILE": assign.split("=", 1)[1]},
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        assert "state: limit_reached" in printed.stdout
         assert control.request("status")["server"] == "vms-tray-demo"
         listing = control.request("sessions")
         devices = {s["device"]: s["id"] for s in listing["sessions"]}
