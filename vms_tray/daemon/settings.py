@@ -20,13 +20,17 @@ from vms_tray.session.policies import Timing
 log = logging.getLogger(__name__)
 
 
+# The engine's timing defaults are the daemon's defaults: one place says what they are.
+_TIMING = Timing()
+
+
 @dataclass(frozen=True)
 class DaemonSettings:
-    poll_interval: float = 60.0
-    warn_margin: int = 1
-    seat_retry_interval: float = 30.0
-    backoff_initial: float = 2.0
-    backoff_cap: float = 300.0
+    poll_interval: float = _TIMING.poll_interval
+    warn_margin: int = _TIMING.warn_margin
+    seat_retry_interval: float = _TIMING.seat_retry_interval
+    backoff_initial: float = _TIMING.backoff_initial
+    backoff_cap: float = _TIMING.backoff_cap
     heartbeat_interval: float = 10.0
     jump_tolerance: float = 5.0
     request_timeout: float = 10.0
