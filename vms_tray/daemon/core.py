@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from vms_tray import commands as C
-from vms_tray.connection import Connection
+from vms_tray.config import name_key
+from vms_tray.connection import Connection, Trust
 from vms_tray.daemon import notices
 from vms_tray.daemon.clock import Clock
 from vms_tray.daemon.outcomes import keepalive_event, sign_in_event
@@ -97,6 +98,22 @@ class _Call:
 
 
 _Item = C.Command | TimerFired | _ClockJumped | _Startup | _Call | None  # None: stop the worker
+
+
+def _endpoint(conn: Connection) -> tuple[str, str, str, Trust]:
+    """What a live session depends on: changing any of it needs a new sign-in."""
+    return (conn.url, conn.login, conn.kind, conn.trust)
+
+
+def _followed(current: Connection, conns: Sequence[Connection]) -> Connection | None:
+    """The entry of a reloaded list that is the connection in use: the one with its name, or,
+    when that name is gone (renamed), the only one with its endpoint."""
+    key = name_key(current.name)
+    named = next((c for c in conns if name_key(c.name) == key), None)
+    if named is not None:
+        return named
+    same = [c for c in conns if _endpoint(c) == _endpoint(current)]
+    return same[0] if len(same) == 1 else None
 
 
 def _safe(exc: Exception) -> str:
@@ -463,8 +480,18 @@ class Daemon:
         with self._lock:
             return self._conn
 
+    def _current_as_listed(self) -> Connection | None:
+        """The connection in use as the list has it now (edited since?), else as it was."""
+        current = self._current()
+        if current is None:
+            return None
+        try:
+            return _followed(current, self._connections.all()) or current
+        except VmsTrayError:
+            return current
+
     def _sign_in(self, cmd: C.SignIn) -> None:
-        conn = self._connections.get(cmd.server) if cmd.server else self._current()
+        conn = self._connections.get(cmd.server) if cmd.server else self._current_as_listed()
         if conn is None:
             conn = self._connections.initial()
         if conn is None:
@@ -787,6 +814,23 @@ class Daemon:
             log.warning("cannot read the server list: %s", exc)
             return
         self._servers = tuple(ServerChoice(c.name, c.default, c.kind) for c in conns)
+        current = self._current()
+        if current is None:
+            return
+        followed = _followed(current, conns)
+        if followed is None or followed == current:
+            return
+        if _endpoint(followed) != _endpoint(current):
+            # The session lives on the old address; the next sign-in uses the edited one.
+            log.info(
+                "server %s was edited while in use; the change applies at the next sign-in",
+                current.name,
+            )
+            return
+        if followed.name != current.name:
+            log.info("server %s was renamed to %s", current.name, followed.name)
+        with self._lock:
+            self._conn = followed
 
     def _notify(self, notice: Notice) -> None:
         try:

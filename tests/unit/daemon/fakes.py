@@ -373,10 +373,11 @@ class Sim:
         self.passwords = MemoryPasswords(passwords if passwords is not None else {"office": "pw"})
         self.server_class = server_class
         self.secrets: list[str] = []
+        self.built: list[Connection] = []  # what each server-kind instance was made for
         self.daemon = Daemon(
             connections=self.connections,
             passwords=self.passwords,
-            server_factory=lambda conn, timeout: server_class(self.worlds[conn.name], timeout),
+            server_factory=self._build,
             notifier=self.notifier,
             scheduler=self.scheduler,
             clock=self.clock,
@@ -388,6 +389,10 @@ class Sim:
         self.detector = JumpDetector(self.clock, tolerance=5.0)
         self.heartbeat_every = 10.0
         self._since_beat = 0.0
+
+    def _build(self, conn: Connection, timeout: float) -> FakeServer:
+        self.built.append(conn)
+        return self.server_class(self.worlds[conn.name], timeout)
 
     @property
     def office(self) -> World:

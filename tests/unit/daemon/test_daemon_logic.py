@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.unit.daemon.fakes import ReauthServer, Sim, World
@@ -356,3 +358,34 @@ def test_server_list_changes_show_within_a_poll() -> None:
     sim.connections.conns["lab"] = Connection("lab", "https://lab.example", "anna")
     sim.advance(60)
     assert [c.name for c in sim.daemon.snapshot().servers] == ["office", "annex", "lab"]
+
+
+def test_renaming_the_server_in_use_follows_it_without_a_new_sign_in() -> None:
+    sim = signed_in_sim()
+    office = sim.connections.conns.pop("office")
+    sim.connections.conns["head office"] = replace(office, name="head office")
+    sim.worlds["head office"] = sim.office
+    sim.daemon.post(C.ReloadConfig())
+    sim.settle()
+    snap = sim.daemon.snapshot()
+    assert snap.state == "signed_in" and snap.server == "head office"
+    assert [c.name for c in snap.servers] == ["annex", "head office"]
+    assert len(sim.office.sessions) == 1 and len(sim.built) == 1
+    # "Sign in" on the renamed server in use is a check, not a second seat.
+    sim.daemon.post(C.SignIn())
+    sim.settle()
+    assert len(sim.office.sessions) == 1 and len(sim.built) == 1
+
+
+def test_editing_the_address_in_use_keeps_the_session_and_applies_at_the_next_sign_in() -> None:
+    sim = signed_in_sim()
+    moved = replace(sim.connections.conns["office"], url="https://new.office.example")
+    sim.connections.conns["office"] = moved
+    sim.daemon.post(C.ReloadConfig())
+    sim.settle()
+    assert sim.state() == "signed_in" and len(sim.built) == 1
+    sim.daemon.post(C.SignOut())
+    sim.daemon.post(C.SignIn())
+    sim.settle()
+    assert sim.state() == "signed_in"
+    assert [c.url for c in sim.built] == [sim.built[0].url, "https://new.office.example"]
