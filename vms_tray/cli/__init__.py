@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from vms_tray import __version__
+from vms_tray import __version__, i18n
 from vms_tray.errors import VmsTrayError
 
 # Command modules, in the order they appear in --help. Each has register(subparsers).
@@ -56,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.debug:
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "localised", False):
+        # The command line speaks English throughout; phrases shared with the tray
+        # (e.g. "2 of 3 sessions in use") must not arrive translated in the middle of it.
+        i18n.install("en")
     try:
         code: int = args.func(args)
     except VmsTrayError as exc:

@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--headless", action="store_true", help="no tray icon: notices go to stderr")
     p.add_argument("--server", metavar="NAME", help="sign in to this server (default: last used)")
     _debug_option(p)
-    p.set_defaults(func=cmd_run)
+    # The daemon and its tray speak the user's language; every other command prints English.
+    p.set_defaults(func=cmd_run, localised=True)
 
     p = subparsers.add_parser("status", help="show the session state of the running vms-tray")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -92,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--headless", action="store_true", help="no tray icon, even with a display")
     _debug_option(p)
-    p.set_defaults(func=cmd_demo)
+    p.set_defaults(func=cmd_demo, localised=True)
 
 
 class IdParser(argparse.ArgumentParser):

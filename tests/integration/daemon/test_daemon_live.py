@@ -552,3 +552,30 @@ def test_server_list_changes_from_the_cli_reach_the_running_daemon_at_once(
     # With no daemon the change is made all the same, silently.
     out = d.cli("servers", "add", "later", server.url, "--login", "anna")
     assert out.returncode == 0 and out.stderr == "", out.stderr
+
+
+def test_renaming_the_server_in_use_keeps_the_session_and_the_cli_stays_english(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    server = refserver_factory(users={"anna": PASSWORD}, max_sessions=3)
+    configure(("office", server))
+    d = daemon_factory()
+    # A Russian desktop: the daemon's notices are Russian, the command line stays English.
+    d.env = {**d.env, "VMS_TRAY_LANG": "ru", "LANG": "ru_RU.UTF-8"}
+    d.start()
+    wait_until(lambda: d.notices("office: нужен пароль") == 1, 10, "the Russian notice")
+    d.sign_in()
+    d.wait_polls(1)
+    assert "sessions: 1 of 3 sessions in use — 2 seats left" in d.ok("status")
+
+    d.ok("servers", "edit", "office", "--name", "HQ")
+    wait_until(lambda: d.status()["server"] == "HQ", 5, "the daemon to follow the rename")
+    assert d.status()["state"] == "signed_in" and d.status()["servers"] == ["HQ"]
+    listing = json.loads(d.ok("sessions", "--json"))
+    assert len(listing["sessions"]) == 1
+    # Signing in again to the renamed server is a check, not a second seat.
+    assert "Signed in" in d.ok("signin")
+    assert len(json.loads(d.ok("sessions", "--json"))["sessions"]) == 1
+    d.ok("quit")
+    assert d.wait_exit() == 0
