@@ -10,7 +10,8 @@ Every message says what happened and what to do, fits on one line, and never con
     │   ├── InvalidURL
     │   ├── InvalidName
     │   ├── DuplicateName
-    │   └── DefaultProtected           the default connection cannot be removed
+    │   ├── DefaultProtected           the default connection cannot be removed
+    │   └── ProxySettingError          https_proxy/all_proxy names an unusable proxy
     ├── UnknownConnection
     ├── CredentialError                keyring problems
     │   └── NoSecureKeyring            no usable (secure) keyring backend
@@ -85,6 +86,10 @@ class DuplicateName(InvalidInput):
 
 class DefaultProtected(InvalidInput):
     pass
+
+
+class ProxySettingError(InvalidInput):
+    """A proxy variable in the environment (https_proxy, all_proxy) that cannot be used."""
 
 
 class UnknownConnection(VmsTrayError):

@@ -16,35 +16,16 @@ from typing import Any
 import pytest
 import trustme
 
+from tests.support.cli import TIMEOUT, cli_env, run_cli
 from tests.support.refserver import RefServer
 
 pytestmark = pytest.mark.integration
-
-TIMEOUT = 60
-
-
-def cli_env(profile: Path) -> dict[str, str]:
-    env = {**os.environ, "VMS_TRAY_PROFILE": str(profile)}
-    # Never the user's keyring or session bus: these tests see "no secure keyring".
-    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    return env
 
 
 def run(
     profile: Path, *args: str, stdin: str | None = None, **kwargs: Any
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vms_tray", *args],
-        env=cli_env(profile),
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-        **kwargs,
-    )
+    return run_cli(cli_env(profile), *args, stdin=stdin, **kwargs)
 
 
 def ok(profile: Path, *args: str) -> str:
@@ -385,16 +366,7 @@ def test_config_lives_under_xdg_config_home_without_a_profile(tmp_path: Path) ->
     env = cli_env(tmp_path / "unused")
     del env["VMS_TRAY_PROFILE"]
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
-    args = ["servers", "add", "Office", "vms.example.com", "--login", "anna"]
-    out = subprocess.run(
-        [sys.executable, "-m", "vms_tray", *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    out = run_cli(env, "servers", "add", "Office", "vms.example.com", "--login", "anna")
     assert out.returncode == 0, out.stderr
     path = tmp_path / "xdg" / "vms-tray" / "servers.toml"
     assert 'url = "https://vms.example.com"' in path.read_text()

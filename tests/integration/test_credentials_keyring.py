@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from tests.support import components
+from tests.support.cli import TIMEOUT, run_cli
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
-TIMEOUT = 60
 # Non-ASCII, spaces and shell metacharacters: the password must arrive byte for byte.
 SECRET = "S3cret pass-𝄞-ü$`'\"\\"
 
@@ -35,23 +35,8 @@ def env(secret_service_env: dict[str, str], isolated_profile: Path) -> dict[str,
     return e
 
 
-def run(
-    env: dict[str, str], *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vms_tray", *args],
-        env=env,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
 def ok(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    out = run(env, *args, stdin=stdin)
+    out = run_cli(env, *args, stdin=stdin)
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -91,7 +76,7 @@ def test_password_set_from_stdin_lands_only_in_the_keyring(
     ok(env, "servers", "add", "Office", "vms.example.com", "--login", "anna")
     outputs = []
     for debug in ([], ["--debug"]):
-        out = run(env, *debug, "password", "set", "office", stdin=SECRET + "\n")
+        out = run_cli(env, *debug, "password", "set", "office", stdin=SECRET + "\n")
         assert out.returncode == 0, out.stderr
         outputs.append(out.stdout + out.stderr)
     assert keyring_get(env, "office") == SECRET
@@ -112,14 +97,14 @@ def test_only_one_trailing_newline_is_dropped_and_empty_is_refused(env: dict[str
     ok(env, "password", "set", "Newline", stdin="pw2\r\n")
     assert keyring_get(env, "newline") == "pw2"
     for empty in ("", "\n"):
-        out = run(env, "password", "set", "Newline", stdin=empty)
+        out = run_cli(env, "password", "set", "Newline", stdin=empty)
         assert out.returncode == 1
         assert "empty" in out.stderr
     assert keyring_get(env, "newline") == "pw2"
 
 
 def test_password_set_for_an_unknown_server_fails(env: dict[str, str]) -> None:
-    out = run(env, "password", "set", "Nowhere", stdin=SECRET)
+    out = run_cli(env, "password", "set", "Nowhere", stdin=SECRET)
     assert out.returncode == 1
     assert "no server named 'Nowhere'" in out.stderr
     assert SECRET not in out.stderr
@@ -138,7 +123,7 @@ def test_rename_moves_and_remove_forgets_the_password(env: dict[str, str]) -> No
     # The default cannot be removed: its password must survive the refusal.
     ok(env, "password", "set", "Branch", stdin=SECRET)
     ok(env, "servers", "add", "Other", "other.example.com", "--login", "anna")
-    assert run(env, "servers", "remove", "Branch").returncode == 1
+    assert run_cli(env, "servers", "remove", "Branch").returncode == 1
     assert keyring_get(env, "branch") == SECRET
 
 
@@ -206,7 +191,7 @@ def test_without_a_secure_keyring_password_set_refuses_clearly(
     }
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     ok(env, "servers", "add", "Office", "vms.example.com", "--login", "anna")
-    out = run(env, "password", "set", "Office", stdin=SECRET)
+    out = run_cli(env, "password", "set", "Office", stdin=SECRET)
     assert out.returncode == 1
     assert "no secure keyring" in out.stderr
     assert out.stderr.count("\n") == 1
@@ -255,7 +240,7 @@ def test_a_keyring_that_cannot_be_opened_gives_one_actionable_line(
 ) -> None:
     env = unusable_keyring_env
     ok(env, "servers", "add", "Office", "vms.example.com", "--login", "anna")
-    out = run(env, "password", "set", "Office", stdin=SECRET)
+    out = run_cli(env, "password", "set", "Office", stdin=SECRET)
     assert out.returncode == 1
     assert out.stderr.startswith("vms-tray: the system keyring")
     assert "unlocked" in out.stderr and "try again" in out.stderr

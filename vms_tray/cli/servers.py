@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -293,12 +294,14 @@ def _confirm(prompt: str) -> bool:
 
 
 def _trust(args: argparse.Namespace) -> int:
+    from vms_tray.servers.proxy import proxy_for
     from vms_tray.servers.tls import fetch_peer_certificate, normalize_fingerprint
 
     expected = normalize_fingerprint(args.fingerprint) if args.fingerprint else None
     store = ConnectionStore()
     c = store.load().get(args.name)
-    cert = fetch_peer_certificate(c.url, timeout=FETCH_TIMEOUT)
+    proxy = proxy_for(c.url, os.environ)
+    cert = fetch_peer_certificate(c.url, timeout=FETCH_TIMEOUT, proxy=proxy)
     _show_certificate(c, cert)
     if c.trust.mode == "pinned" and c.trust.pin_sha256 == cert.sha256:
         print(f"{c.name} already trusts exactly this certificate: nothing to do")

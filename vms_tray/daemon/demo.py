@@ -14,6 +14,7 @@ import shlex
 import shutil
 import sys
 import time
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -124,6 +125,13 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _direct_to_loopback(env: MutableMapping[str, str]) -> None:
+    """The demo server listens on loopback in this process: a desktop's https_proxy must not
+    sit between them (a corporate proxy cannot reach this computer's 127.0.0.1)."""
+    listed = env.get("no_proxy") or env.get("NO_PROXY") or ""
+    env["no_proxy"] = ",".join(part for part in (listed, "127.0.0.1") if part)
+
+
 def run_demo(headless: bool = False, debug: bool = False) -> int:
     from vms_tray.daemon.runner import run
 
@@ -132,6 +140,7 @@ def run_demo(headless: bool = False, debug: bool = False) -> int:
     profile = root / "profile"
     # Everything from here on (config, logs, socket) lives in the demo profile.
     os.environ["VMS_TRAY_PROFILE"] = str(profile)
+    _direct_to_loopback(os.environ)
     demo = _start_server(root)
     try:
         _prepare_profile(demo.url, demo.login, demo.fingerprint)

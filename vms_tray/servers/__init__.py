@@ -3,12 +3,14 @@
 Implementations are imported lazily by kind name, so listing kinds or reading capabilities never
 imports httpx or opens a connection, and a kind whose module is absent fails with a clear error.
 
-Every kind's class takes ``(connection, *, transport=None, timeout=10.0)``.
+Every kind's class takes ``(connection, *, transport=None, timeout=10.0, proxy=None)``.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 import socket
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     import httpx
 
     from vms_tray.connection import Connection
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "capabilities_for",
@@ -80,12 +84,24 @@ def create_server(
     *,
     transport: httpx.BaseTransport | None = None,
     timeout: float = 10.0,
+    env: Mapping[str, str] | None = None,
 ) -> ServerKind:
     """A client for ``connection``. ``transport`` replaces the network (tests); trust then is the
-    transport's business. Close the result when done."""
+    transport's business. ``env``: where proxy variables are read (default ``os.environ``).
+    Close the result when done.
+
+    Raises ProxySettingError when the environment names a proxy vms-tray cannot use.
+    """
+    from vms_tray.servers.proxy import proxy_for, proxy_label  # imports TLS: only when needed
+
     cls = server_class(connection.kind)
+    proxy = None
+    if transport is None:
+        proxy = proxy_for(connection.url, os.environ if env is None else env)
+    if proxy is not None:
+        log.info("%s is reached through the proxy %s", connection.name, proxy_label(proxy))
     # Each kind's constructor has this signature; ServerKind (the ABC) does not declare one.
-    return cls(connection, transport=transport, timeout=timeout)  # type: ignore[call-arg]
+    return cls(connection, transport=transport, timeout=timeout, proxy=proxy)  # type: ignore[call-arg]
 
 
 def default_client_info() -> ClientInfo:

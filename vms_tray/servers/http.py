@@ -10,6 +10,7 @@ and cut short.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import ssl
@@ -45,6 +46,7 @@ from vms_tray.errors import (
     VmsTrayError,
 )
 from vms_tray.servers import tls
+from vms_tray.servers.proxy import proxy_label, proxy_refusal
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +197,9 @@ class ErrorTranslator:
             tls.fetch_peer_certificate
         ),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        proxy: str | None = None,
     ) -> None:
+        self.proxy = proxy
         self.base_url = base_url
         self.url = httpx.URL(base_url)
         self.label = _host_label(self.url)
@@ -235,9 +239,16 @@ class ErrorTranslator:
                 f"{self.base_url!r} is not a usable https:// address: fix it with "
                 "'vms-tray servers edit'"
             )
+        if isinstance(exc, httpx.ProxyError):
+            return ServerUnreachable(proxy_refusal(self.proxy, label, str(exc)))
         if isinstance(exc, httpx.ConnectError):
             cause = _find(exc, OSError)
             reason = tls.describe_os_error(cause) if cause is not None else "connection failed"
+            if self.proxy and not isinstance(cause, ssl.SSLError):
+                return ServerUnreachable(
+                    f"cannot reach {label} through the proxy {proxy_label(self.proxy)} "
+                    f"({reason}): check https_proxy and no_proxy; vms-tray will retry"
+                )
             if isinstance(cause, ssl.SSLError):
                 return ServerUnreachable(
                     f"cannot open a secure connection to {label} ({reason}): check that the "
@@ -488,6 +499,7 @@ def _build_client(
     transport: httpx.BaseTransport | None,
     timeout: float,
     base_url: str = "",
+    proxy: str | None = None,
 ) -> tuple[httpx.Client, tls.TrustContext | None]:
     ctx: tls.TrustContext | None = None
     if transport is None:
@@ -499,8 +511,9 @@ def _build_client(
                 max_keepalive_connections=2,
                 keepalive_expiry=KEEPALIVE_EXPIRY,
             ),
-            # Proxy variables are ignored: VMS servers sit on the LAN, and a pinned certificate
-            # must be checked on the direct connection.
+            # The proxy comes from vms_tray.servers.proxy; httpx's trust_env would also let
+            # .netrc and SSL_CERT_FILE in. Inside the CONNECT tunnel, ctx still checks the pin.
+            proxy=httpx.Proxy(proxy) if proxy else None,
             trust_env=False,
         )
     client = httpx.Client(
@@ -525,25 +538,29 @@ class HttpAdapter:
         name: str | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        fetch_certificate: Callable[[str, float], tls.PeerCertificate] = (
-            tls.fetch_peer_certificate
-        ),
+        fetch_certificate: Callable[[str, float], tls.PeerCertificate] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        proxy: str | None = None,
     ) -> None:
-        """``transport`` replaces the network (tests); ``trust`` then does not apply."""
+        """``transport`` replaces the network (tests); ``trust`` and ``proxy`` then do not
+        apply. ``proxy``: an http(s):// proxy URL (``vms_tray.servers.proxy.proxy_for``)."""
         self.base_url = base_url.rstrip("/")
         trust = trust or Trust()
+        if transport is not None:
+            proxy = None
         self.errors = ErrorTranslator(
             self.base_url,
             name=name,
             trust=trust,
             timeout=timeout,
-            fetch_certificate=fetch_certificate,
+            fetch_certificate=fetch_certificate
+            or functools.partial(tls.fetch_peer_certificate, proxy=proxy),
             now=now,
+            proxy=proxy,
         )
         self.label = self.errors.label
         self._client, self._ssl = _build_client(
-            trust, transport=transport, timeout=timeout, base_url=self.base_url
+            trust, transport=transport, timeout=timeout, base_url=self.base_url, proxy=proxy
         )
         self._closed = threading.Event()
 

@@ -140,6 +140,7 @@ class NativeServer(ServerKind):
         transport: httpx.BaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         http: HttpAdapter | None = None,
+        proxy: str | None = None,
     ) -> None:
         """``transport`` replaces the network (tests); ``http`` replaces the whole adapter."""
         self.connection = connection
@@ -149,6 +150,7 @@ class NativeServer(ServerKind):
             name=connection.name,
             transport=transport,
             timeout=timeout,
+            proxy=proxy,
         )
         self.label = self.http.label
 

@@ -269,10 +269,13 @@ def peer_certificate_from_der(der: bytes) -> PeerCertificate:
     )
 
 
-def fetch_peer_certificate(url: str, timeout: float = 10.0) -> PeerCertificate:
+def fetch_peer_certificate(
+    url: str, timeout: float = 10.0, proxy: str | None = None
+) -> PeerCertificate:
     """Connect, complete a TLS handshake *without* verification, read the certificate, close.
 
     Sends no HTTP: used to show the user what they are asked to trust, never to talk to the server.
+    ``proxy``: an http:// proxy to tunnel through (see ``vms_tray.servers.proxy``).
     """
     host, port = host_port(url)
     label = f"{host}:{port}"
@@ -281,11 +284,14 @@ def fetch_peer_certificate(url: str, timeout: float = 10.0) -> PeerCertificate:
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    from vms_tray.servers.proxy import open_tunnel  # it imports this module
+
     try:
-        with (
-            socket.create_connection((host, port), timeout=timeout) as raw,
-            ctx.wrap_socket(raw, server_hostname=host) as tls,
-        ):
+        if proxy is not None:
+            raw = open_tunnel(proxy, host, port, timeout)  # its failures are ours already
+        else:
+            raw = socket.create_connection((host, port), timeout=timeout)
+        with raw, ctx.wrap_socket(raw, server_hostname=host) as tls:
             der = tls.getpeercert(binary_form=True)
     except TimeoutError:
         raise ServerTimeout(

@@ -80,6 +80,7 @@ class ZoneMinderServer(ServerKind):
         transport: httpx.BaseTransport | None = None,
         timeout: float = http.DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.time,
+        proxy: str | None = None,
     ) -> None:
         self._connection = connection
         self._clock = clock
@@ -89,6 +90,7 @@ class ZoneMinderServer(ServerKind):
             name=connection.name,
             transport=transport,
             timeout=timeout,
+            proxy=proxy,
         )
         # ZoneMinder tells its version only to a signed-in client; kept for server_info().
         self._version = ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,19 +15,10 @@ from vms_tray.servers import tls
 from vms_tray.servers.base import ClientInfo
 from vms_tray.servers.native import NativeServer
 
-from .tlsrecorder import TLSRecorder, recorder
+from .tlsrecorder import SERVER_JSON, TLSRecorder, der_of, recorder
 
 pytestmark = pytest.mark.integration
 
-SERVER_JSON = {
-    "name": "recorder",
-    "product": "raw-tls",
-    "version": "1",
-    "api_version": "1.0",
-    "captcha": "never",
-    "idle_timeout": None,
-    "server_time": "2026-11-27T06:00:00Z",
-}
 CLIENT = ClientInfo("desk-1", "vms-tray", "0.1.0")
 PASSWORD = "correct horse battery staple"
 
@@ -47,10 +37,6 @@ def cert(ca: trustme.CA) -> trustme.LeafCert:
 def server(cert: trustme.LeafCert) -> Iterator[TLSRecorder]:
     with recorder(cert, SERVER_JSON) as r:
         yield r
-
-
-def der_of(cert: trustme.LeafCert) -> bytes:
-    return ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
 
 
 def client(url: str, trust: Trust) -> NativeServer:

@@ -123,6 +123,22 @@ class TLSRecorder:
         return list(self.connections)
 
 
+# A protocol v1 GET /server answer, for clients that ask before anything else.
+SERVER_JSON = {
+    "name": "recorder",
+    "product": "raw-tls",
+    "version": "1",
+    "api_version": "1.0",
+    "captcha": "never",
+    "idle_timeout": None,
+    "server_time": "2026-11-27T06:00:00Z",
+}
+
+
+def der_of(cert: trustme.LeafCert) -> bytes:
+    return ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
+
+
 @contextlib.contextmanager
 def recorder(cert: trustme.LeafCert, answer: Any = None) -> Iterator[TLSRecorder]:
     with TLSRecorder(cert, answer) as r:
