@@ -314,6 +314,9 @@ class Daemon:
         except VmsTrayError as exc:
             log.warning("%s failed: %s", type(item).__name__, exc)
             self._note = str(exc)
+            if isinstance(item, _Startup):
+                # No command is waiting for this answer: say it where the user will look.
+                self._notify(notices.sign_in_failed(self._server_name(), str(exc)))
         except Exception:
             log.exception("%s failed unexpectedly", type(item).__name__)
             self._note = "internal error (see the log)"

@@ -113,16 +113,20 @@ def render(effect: Notify, server: str) -> Notice:
             (_sign_in(),),
         )
     if t is Topic.SIGN_IN_FAILED:
-        return Notice(
-            NoticeKind.NEEDS_ATTENTION,
-            _("%(server)s: sign-in failed") % s,
-            d or _("The server refused the sign-in"),
-            (_sign_in(),),
-        )
+        return sign_in_failed(server, d or _("The server refused the sign-in"))
     return Notice(
         NoticeKind.NEEDS_ATTENTION,
         _("%(server)s: stopped") % s,
         d or _("An error stopped the session"),
+    )
+
+
+def sign_in_failed(server: str, detail: str) -> Notice:
+    return Notice(
+        NoticeKind.NEEDS_ATTENTION,
+        _("%(server)s: sign-in failed") % {"server": server},
+        detail,
+        (_sign_in(),),
     )
 
 

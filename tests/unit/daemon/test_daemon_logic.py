@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from tests.unit.daemon.fakes import ReauthServer, Sim, World
+from tests.unit.daemon.fakes import FakeServer, ReauthServer, Sim, World
 from vms_tray import commands as C
-from vms_tray.errors import EndedBy, EngineError, UnknownConnection
+from vms_tray.errors import EndedBy, EngineError, ProxySettingError, UnknownConnection
 from vms_tray.session.snapshot import State
 
 
@@ -389,3 +389,17 @@ def test_editing_the_address_in_use_keeps_the_session_and_applies_at_the_next_si
     sim.settle()
     assert sim.state() == "signed_in"
     assert [c.url for c in sim.built] == [sim.built[0].url, "https://new.office.example"]
+
+
+def test_a_start_up_that_cannot_even_try_says_why_in_a_notification() -> None:
+    class Unusable(FakeServer):
+        def __init__(self, world: World, timeout: float = 10.0) -> None:
+            raise ProxySettingError("the proxy in https_proxy uses socks5://, which ...")
+
+    sim = Sim(server_class=Unusable)
+    sim.start()
+    assert sim.state() == "signed_out"
+    assert sim.notifier.kinds() == ["needs_attention"]
+    (notice,) = sim.notifier.notices
+    assert notice.title == "office: sign-in failed" and "socks5://" in notice.body
+    assert "socks5://" in (sim.daemon.snapshot().last_error or "")
