@@ -58,6 +58,7 @@ RUNTIME_PACKAGES=(python3-venv python3-tk python3-dev gcc libgirepository1.0-dev
     gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 gnome-keyring dbus xdg-utils x11-xserver-utils
     fonts-dejavu-core)
 # Plus what the test suite drives: a virtual X server, tray host, notification daemon, keyring,
-# xdotool/ImageMagick for input and screenshots, the autostart validators, and an HTTP proxy.
+# xdotool/ImageMagick for input and screenshots, the autostart validators, an HTTP proxy, and a
+# StatusNotifierItem host (gtk-sni-tray-standalone: what KDE and GNOME's extension speak).
 TEST_PACKAGES=("${RUNTIME_PACKAGES[@]}" xvfb trayer dunst dbus-x11 libnotify-bin xdotool x11-utils
-    imagemagick desktop-file-utils systemd gettext tinyproxy)
+    imagemagick desktop-file-utils systemd gettext tinyproxy haskell-gtk-sni-tray-utils)
