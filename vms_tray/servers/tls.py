@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from cryptography import x509
-
 from vms_tray.connection import Trust
 from vms_tray.errors import (
     ConfigError,
@@ -251,6 +249,10 @@ class PeerCertificate:
 
 
 def peer_certificate_from_der(der: bytes) -> PeerCertificate:
+    # Imported here: cryptography's x509 adds ~8 MiB to a daemon that only needs it when a
+    # certificate is shown to the user.
+    from cryptography import x509
+
     cert = x509.load_der_x509_certificate(der)
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
