@@ -11,6 +11,8 @@
    server with the real protocol client (handshakes counted in the client's SSL context).
 3. Memory growth over 10,000 simulated poll cycles (fake clock and server; tracemalloc),
    against the first 1,000 cycles as warm-up.
+4. A poll through a real HTTP proxy (tinyproxy, as https_proxy names it) against the same poll
+   made directly, in the same run: latency ratio, and CONNECT tunnels opened (goal: one).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import gc
 import json
 import os
 import random
+import shutil
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from tests.support.proxy import TinyProxy  # noqa: E402
 from tests.support.refserver import RefServer  # noqa: E402
 from tests.unit.daemon.fakes import (  # noqa: E402
     FakeClock,
@@ -49,7 +54,7 @@ from vms_tray.daemon.core import Daemon  # noqa: E402
 from vms_tray.daemon.logs import Redactor  # noqa: E402
 from vms_tray.daemon.settings import DaemonSettings  # noqa: E402
 from vms_tray.servers import create_server  # noqa: E402
-from vms_tray.servers.base import ClientInfo, ServerKind  # noqa: E402
+from vms_tray.servers.base import ClientInfo, ServerKind, SignedIn  # noqa: E402
 
 PASSWORD = "bench password 1"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -226,6 +231,46 @@ def bench_http(server: RefServer) -> None:
     daemon.stop()
 
 
+def _poll_times(server: RefServer, env: dict[str, str], calls: int) -> list[float]:
+    pin = Trust(mode="pinned", pin_sha256=server.fingerprint)
+    conn = Connection("bench", server.url, "anna", trust=pin)
+    with create_server(conn, env=env) as kind:
+        outcome = kind.sign_in("anna", PASSWORD, ClientInfo("BENCH-PROXY", "vms-tray", "bench"))
+        assert isinstance(outcome, SignedIn), outcome
+        times = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            kind.list_sessions(outcome.tokens.access_token)
+            times.append(time.perf_counter() - start)
+        kind.sign_out(outcome.tokens)
+    return times
+
+
+def bench_proxy(work: Path, server: RefServer, calls: int = 300) -> None:
+    print("4. a poll through a real HTTP proxy (tinyproxy) against the same poll made directly")
+    if shutil.which("tinyproxy") is None:
+        print("   not measured: tinyproxy is not installed (scripts/test installs it as root)")
+        return
+    proxy = TinyProxy(work / "proxy").start()
+    try:
+        direct = _poll_times(server, {}, calls)
+        tunnelled = _poll_times(server, {"https_proxy": proxy.url}, calls)
+        tunnels = proxy.tunnels()
+    finally:
+        proxy.stop()
+
+    def p(times: list[float], q: int) -> float:
+        return statistics.quantiles(times, n=100)[q - 1] * 1000
+
+    print(f"   {calls} GET /sessions each, one client, TLS on loopback, pinned certificate")
+    print(f"   direct (baseline): p50 {p(direct, 50):.2f} ms, p99 {p(direct, 99):.2f} ms")
+    print(
+        f"   through the proxy: p50 {p(tunnelled, 50):.2f} ms, p99 {p(tunnelled, 99):.2f} ms "
+        f"({p(tunnelled, 50) / p(direct, 50):.2f}x the direct p50)"
+    )
+    print(f"   CONNECT tunnels opened for sign-in, {calls} polls and sign-out: {tunnels} (goal 1)")
+
+
 def bench_memory(cycles: int = 10_000, warmup: int = 1_000) -> None:
     sim = Sim()
     redactor = Redactor()
@@ -266,6 +311,7 @@ def main() -> int:
         try:
             bench_idle(work / "profiles", server, args.window)
             bench_http(server)
+            bench_proxy(work, server)
         finally:
             server.stop()
     bench_memory()
