@@ -36,7 +36,7 @@ from vms_tray import __version__
 from vms_tray.server.captcha import CaptchaCheck, CaptchaFull, CaptchaStore
 from vms_tray.server.clock import Clock
 from vms_tray.server.problems import Problem, with_retry_after
-from vms_tray.server.storage import ConflictRow, SessionRow, Store
+from vms_tray.server.storage import ConflictRow, SessionRow, Store, TokenRow
 from vms_tray.server.throttle import RateLimit, Throttle, ThrottlePolicy
 from vms_tray.server.tokens import (
     DEFAULT_KDF,
@@ -71,6 +71,8 @@ class ServerConfig:
     access_ttl: float = 300.0
     refresh_ttl: float = 12 * 3600.0
     conflict_ttl: float = 120.0
+    # How long a spent refresh token may be presented again by a client that lost the reply.
+    refresh_grace: float = 60.0
     tombstone_ttl: float = 7 * 86400.0
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     kdf: KdfParams = DEFAULT_KDF
@@ -392,7 +394,14 @@ class Service:
                 raise Problem("token-expired", "the refresh token is unknown; sign in again")
             if not session.active:
                 raise self._ended(session)
-            if tok.rotated_at is not None or not self.store.mark_rotated(thash, now):
+            if tok.expires_at <= now:
+                raise Problem("token-expired", "the refresh token expired; sign in again")
+            if tok.rotated_at is not None and self._lost_reply(tok, now):
+                # The client never received the answer to its refresh (a dropped connection)
+                # and retries with the token it still holds: replace the pair it never saw.
+                self.store.revoke_issued_after(thash, session.id)
+                log.info("refresh retried on session %s: the unseen pair is replaced", session.id)
+            elif tok.rotated_at is not None or not self.store.mark_rotated(thash, now):
                 self.store.end_session(session.id, now, "expired")
                 log.warning("refresh token reuse on session %s: session ended", session.id)
                 raise Problem(
@@ -400,8 +409,6 @@ class Service:
                     "this refresh token was already used, so the session was ended for safety; "
                     "sign in again",
                 )
-            if tok.expires_at <= now:
-                raise Problem("token-expired", "the refresh token expired; sign in again")
             access, refresh = new_token(), new_token()
             self.store.insert_token(token_hash(access), "access", session.id, now + c.access_ttl)
             self.store.insert_token(token_hash(refresh), "refresh", session.id, now + c.refresh_ttl)
@@ -415,6 +422,13 @@ class Service:
                 "refresh_expires_in": _secs(c.refresh_ttl),
                 "idle_timeout": _secs(c.idle_timeout) if c.idle_timeout else None,
             }
+
+    def _lost_reply(self, tok: TokenRow, now: float) -> bool:
+        """A spent refresh token presented again is a retry, not a theft, while its rotation is
+        recent and nothing has used what that rotation issued."""
+        assert tok.rotated_at is not None
+        recent = now - tok.rotated_at <= self.config.refresh_grace
+        return recent and self.store.last_rotated(tok.session_id) == tok.hash
 
     def authenticate(self, bearer: str, *, allow_conflict: bool) -> Caller:
         thash = token_hash(bearer)

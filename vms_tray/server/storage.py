@@ -353,6 +353,24 @@ class Store:
             > 0
         )
 
+    def last_rotated(self, session_id: str) -> str | None:
+        """Hash of the session's most recently spent refresh token (rowids only grow, so the
+        latest insert is the latest rotation's token)."""
+        row = self._one(
+            "SELECT hash FROM tokens WHERE session_id = ? AND kind = 'refresh' "
+            "AND rotated_at IS NOT NULL ORDER BY rowid DESC LIMIT 1",
+            (session_id,),
+        )
+        return None if row is None else str(row["hash"])
+
+    def revoke_issued_after(self, thash: str, session_id: str) -> int:
+        """Delete the session's tokens issued after token ``thash`` (the pair its rotation made)."""
+        return self._run(
+            "DELETE FROM tokens WHERE session_id = ? AND rowid > "
+            "(SELECT rowid FROM tokens WHERE hash = ?)",
+            (session_id, thash),
+        )
+
     # --- conflicts -----------------------------------------------------------------------------
 
     def insert_conflict(self, c: ConflictRow) -> None:

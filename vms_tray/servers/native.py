@@ -288,7 +288,8 @@ class NativeServer(ServerKind):
     def refresh(self, tokens: Tokens) -> Tokens:
         if not tokens.refresh_token:
             raise TokenExpired(f"the session on {self.label} cannot be renewed: sign in again")
-        # Never retried: a rotated refresh token presented twice ends the session.
+        # Not retried here. The daemon retries a refresh whose answer was lost with the same
+        # token after a backoff; the server takes that as a retry only within its grace period.
         reply = self.http.request(
             "POST",
             "/sessions/refresh",

@@ -294,7 +294,10 @@ class Engine:
     ) -> Step:
         delay = self.policy.backoff_delay(ctx.attempt, retry_after)
         effects: list[Effect] = [*_cancel(*_KEEPALIVE), Schedule(Timer.RETRY, now + delay)]
-        if notify and not ctx.unreachable_notified:
+        # A blip that the first quick retry mends (a dropped connection, a lost reply) is not
+        # worth two pop-ups; an outage that outlasts it, or a long Retry-After, is.
+        lasting = ctx.attempt >= 1 or delay > self.policy.timing.quiet_retry
+        if notify and lasting and not ctx.unreachable_notified:
             effects.append(Notify(Topic.UNREACHABLE, detail=message))
             ctx = replace(ctx, unreachable_notified=True)
         ctx = replace(ctx, attempt=ctx.attempt + 1, last_error=message, reauthing=False)

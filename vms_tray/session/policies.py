@@ -33,6 +33,8 @@ class Timing:
     refresh_floor: float = 1.0
     backoff_initial: float = 2.0
     backoff_cap: float = 300.0
+    # A first retry due within this many seconds is made before the user is told of an outage.
+    quiet_retry: float = 10.0
     # A Retry-After beyond this is treated as a misconfigured server, not an instruction.
     retry_after_cap: float = 3600.0
     seat_retry_interval: float = 30.0

@@ -291,6 +291,8 @@ def test_server_killed_and_restarted_session_survives(
     server.kill()
     status = d.wait_state("reconnecting")
     assert status["last_error"]
+    # Told once the outage outlasts the first quick retry (a blip alone makes no noise).
+    wait_until(lambda: d.notices("does not answer") == 1, 20, "the outage notice")
     server.restart()
     d.wait_state("signed_in", timeout=30)
     assert d.our_session_id() == ours  # no new sign-in: the same session

@@ -125,12 +125,21 @@ def test_refresh_rotation_and_reuse_refusal(refserver_factory: Factory) -> None:
         assert second["refresh_token"] != first["refresh_token"]
         assert second["access_token"] != first["access_token"]
         assert second["expires_in"] == 300 and second["refresh_expires_in"] == 43200
+        # Presented again at once (as by a client whose answer was lost): a retry, and the
+        # pair it never saw is revoked.
+        r = http.post("/api/v1/sessions/refresh", json={"refresh_token": first["refresh_token"]})
+        assert r.status_code == 200, r.text
+        third = r.json()
+        r = http.post("/api/v1/sessions/refresh", json={"refresh_token": second["refresh_token"]})
+        problem(r, "token-expired", 401)
+        # After the grace it is reuse.
+        server.advance_clock(61)
         reuse = http.post(
             "/api/v1/sessions/refresh", json={"refresh_token": first["refresh_token"]}
         )
         problem(reuse, "token-expired", 401)
         # The family is revoked: the newest tokens are dead too, and say so.
-        r = http.post("/api/v1/sessions/refresh", json={"refresh_token": second["refresh_token"]})
+        r = http.post("/api/v1/sessions/refresh", json={"refresh_token": third["refresh_token"]})
         assert problem(r, "session-ended", 401)["reason"] == "expired"
 
 

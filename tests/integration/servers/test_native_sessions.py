@@ -32,12 +32,27 @@ def test_refresh_rotates_and_a_reused_refresh_token_ends_the_session(
         assert renewed.refresh_token != tokens.refresh_token
         assert renewed.session_id == tokens.session_id
         client.check(renewed)
+        latest = client.refresh(renewed)
+        # The first token's successor has been used, so presenting it again is not a retry.
         with pytest.raises(TokenExpired):
             client.refresh(tokens)
         # Two parties held the session's secrets: the server ended it for safety.
         with pytest.raises(SessionEnded) as info:
-            client.check(renewed)
+            client.check(latest)
         assert info.value.reason == "expired"
+
+
+def test_a_refresh_whose_reply_was_lost_is_retried_with_the_same_token(
+    refserver: RefServer,
+) -> None:
+    with native_for(refserver) as client:
+        tokens = sign_in(client)
+        client.refresh(tokens)  # performed by the server; its answer never reached us
+        retried = client.refresh(tokens)
+        client.check(retried)
+        client.check(client.refresh(retried))
+        sessions = client.list_sessions(retried.access_token).sessions
+        assert [s.id for s in sessions] == [tokens.session_id]
 
 
 def test_an_expired_access_token_is_renewed_by_refresh(refserver: RefServer) -> None:

@@ -113,6 +113,8 @@ class Sess:
     refresh: str
     refresh_exp: float
     started: float
+    spent: str | None = None  # the last rotation's spent refresh token...
+    spent_at: float = 0.0  # ...and when; retrying it within the grace is not reuse
 
 
 @dataclass
@@ -133,6 +135,8 @@ class World:
     captchas: dict[str, str] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     lapses: int = 0  # keep-alive requests that found the access token already expired
+    lose_refresh_replies: int = 0  # refreshes the server performs whose answer never arrives
+    refresh_grace: float = 60.0
     ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def now(self) -> float:
@@ -237,15 +241,22 @@ class FakeServer(ServerKind):
 
     def refresh(self, tokens: Tokens) -> Tokens:
         self._net("refresh")
+        now = self.w.now()
         for s in self.w.sessions.values():
-            if s.refresh == tokens.refresh_token:
-                if s.refresh_exp <= self.w.now():
+            retry = s.spent == tokens.refresh_token and now - s.spent_at <= self.w.refresh_grace
+            if s.refresh == tokens.refresh_token or retry:
+                if s.refresh_exp <= now:
                     raise TokenExpired("refresh expired")
-                if s.access_exp <= self.w.now():
+                if s.access_exp <= now:
                     self.w.lapses += 1
+                if not retry:
+                    s.spent, s.spent_at = s.refresh, now
                 s.access = secrets.token_urlsafe(24)
                 s.refresh = secrets.token_urlsafe(24)
-                s.access_exp = self.w.now() + self.w.access_ttl
+                s.access_exp = now + self.w.access_ttl
+                if self.w.lose_refresh_replies:
+                    self.w.lose_refresh_replies -= 1
+                    raise ServerUnreachable("the connection to vms.example failed: retrying")
                 return Tokens(s.access, self.w.access_ttl, s.refresh, self.w.refresh_ttl, s.id)
         if tokens.refresh_token in self.w.ended:
             raise SessionEnded("ended", "ended", self.w.ended[tokens.refresh_token])

@@ -133,6 +133,17 @@ def test_network_outage_keeps_session_with_capped_backoff_and_recovers() -> None
     assert sim.notifier.kinds() == ["unreachable", "back_online"]
 
 
+def test_a_lost_refresh_reply_keeps_the_session() -> None:
+    sim = signed_in_sim()
+    w = sim.office
+    w.lose_refresh_replies = 2  # the server rotates, twice, and the answers never arrive
+    sim.advance(600, step=1.0)
+    assert sim.state() == "signed_in"
+    assert w.calls.count("sign_in") == 1 and len(w.sessions) == 1
+    assert w.calls.count("refresh") >= 3 and w.lapses == 0
+    assert "unreachable" in sim.notifier.kinds()
+
+
 def test_retry_after_is_honoured() -> None:
     sim = signed_in_sim()
     w = sim.office

@@ -173,10 +173,12 @@ def test_refresh_rotates_and_refuses_reuse_by_ending_the_family(
 ) -> None:
     first = sign_in(service)
     clock.advance(10)
-    second = service.refresh(first["refresh_token"])
-    assert second["refresh_token"] != first["refresh_token"]
-    assert second["access_token"] != first["access_token"]
-    assert second["session_id"] == first["session_id"]
+    middle = service.refresh(first["refresh_token"])
+    assert middle["refresh_token"] != first["refresh_token"]
+    assert middle["access_token"] != first["access_token"]
+    assert middle["session_id"] == first["session_id"]
+    second = service.refresh(middle["refresh_token"])
+    # The first token's successor was used: presenting it now means two parties hold it.
     reuse = problem(service.refresh, first["refresh_token"])
     assert reuse.name == "token-expired"
     assert reuse.headers["WWW-Authenticate"].startswith("Bearer")
@@ -186,6 +188,41 @@ def test_refresh_rotates_and_refuses_reuse_by_ending_the_family(
     assert problem(service.authenticate, second["access_token"], allow_conflict=False).name == (
         "session-ended"
     )
+
+
+def test_a_refresh_retried_after_a_lost_reply_replaces_the_pair_it_never_saw(
+    service: Service, clock: FakeClock
+) -> None:
+    first = sign_in(service)
+    clock.advance(100)
+    unseen = service.refresh(first["refresh_token"])  # the reply is lost on the way
+    clock.advance(30)
+    retried = service.refresh(first["refresh_token"])
+    assert retried["session_id"] == first["session_id"]
+    assert retried["refresh_token"] not in (first["refresh_token"], unseen["refresh_token"])
+    # Only one pair lives on: the unseen one is gone, the client's old access token still works.
+    assert problem(service.refresh, unseen["refresh_token"]).name == "token-expired"
+    p = problem(service.authenticate, unseen["access_token"], allow_conflict=False)
+    assert p.name == "token-expired"
+    caller(service, first["access_token"])
+    caller(service, retried["access_token"])
+    # Retried again within the grace (the second reply lost too): still the same session.
+    clock.advance(30)
+    again = service.refresh(first["refresh_token"])
+    assert problem(service.refresh, retried["refresh_token"]).name == "token-expired"
+    nxt = service.refresh(again["refresh_token"])
+    # From now on the first token is plain reuse: its rotation's successor has been used.
+    assert problem(service.refresh, first["refresh_token"]).name == "token-expired"
+    assert problem(service.refresh, nxt["refresh_token"]).name == "session-ended"
+
+
+def test_a_retry_after_the_grace_is_reuse(service: Service, clock: FakeClock) -> None:
+    first = sign_in(service)
+    unseen = service.refresh(first["refresh_token"])
+    clock.advance(service.config.refresh_grace + 1)
+    assert problem(service.refresh, first["refresh_token"]).name == "token-expired"
+    ended = problem(service.refresh, unseen["refresh_token"])
+    assert ended.name == "session-ended" and ended.extensions["reason"] == "expired"
 
 
 def test_old_access_token_lives_until_its_own_expiry(service: Service, clock: FakeClock) -> None:

@@ -146,17 +146,18 @@ def test_warn_margin_is_configurable() -> None:
 def test_network_fault_keeps_session_and_backs_off_capped() -> None:
     engine = make(S.SIGNED_IN)
     effects = engine.handle(E.NetworkFailed("timed out"), NOW)
-    assert notes(effects) == [E.Topic.UNREACHABLE]
+    assert notes(effects) == []  # a quick retry comes first: a blip is not news
     assert E.Cancel(E.Timer.REFRESH) in effects and E.DropSession() not in effects
     delays = []
-    for _ in range(12):
+    for i in range(12):
         retry_at = scheduled(effects, E.Timer.RETRY)
         assert retry_at is not None
         delays.append(retry_at - NOW)
         effects = engine.handle(E.RetryDue(), NOW)
         assert effects[-1] == E.Probe(refresh=False)
         effects = engine.handle(E.NetworkFailed("timed out"), NOW)
-        assert notes(effects) == []  # once per outage
+        # The outage outlasted the quick retry: told once, not at every attempt.
+        assert notes(effects) == ([E.Topic.UNREACHABLE] if i == 0 else [])
     assert delays[0] <= 2 and delays[3] > delays[0]
     assert max(delays) <= 300 and delays[-1] >= 150
     effects = engine.handle(E.ServerAnswered(1, 3), NOW)
@@ -168,11 +169,22 @@ def test_retry_after_is_honoured() -> None:
     engine = make(S.SIGNED_IN)
     effects = engine.handle(E.NetworkFailed("busy", retry_after=120), NOW)
     assert scheduled(effects, E.Timer.RETRY) == NOW + 120
+    assert notes(effects) == [E.Topic.UNREACHABLE]  # no quick retry to wait for: say so now
+
+
+def test_a_blip_mended_by_the_quick_retry_makes_no_noise() -> None:
+    engine = make(S.SIGNED_IN)
+    notes_seen = notes(engine.handle(E.NetworkFailed("connection reset"), NOW))
+    engine.handle(E.RetryDue(), NOW + 2)
+    notes_seen += notes(engine.handle(E.ServerAnswered(1, 3), NOW + 2))
+    assert engine.state is S.SIGNED_IN and notes_seen == []
 
 
 def test_reconnect_probe_refreshes_when_token_spent() -> None:
     engine = make(S.SIGNED_IN)
     engine.handle(E.NetworkFailed("down"), NOW)
+    engine.handle(E.RetryDue(), NOW + 2)
+    engine.handle(E.NetworkFailed("down"), NOW + 2)  # lasting: the user is told
     effects = engine.handle(E.RetryDue(), NOW + 2000)
     assert E.Probe(refresh=True) in effects
     effects = engine.handle(E.Refreshed(900), NOW + 2000)
