@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.proxy import tinyproxy  # noqa: F401
 from tests.support.zoneminder import ZoneMinderSetup, require_zoneminder
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.proxy import TinyProxy
 from tests.support.zoneminder import ZoneMinderSetup
 from vms_tray.connection import Connection, Trust
 from vms_tray.errors import (
@@ -130,3 +131,13 @@ def test_pinning_the_other_certificate_trusts_that_server(zm: ZoneMinderSetup) -
     trust = Trust(mode="pinned", pin_sha256=zm.alt_fingerprint.lower().replace(":", ""))
     with open_server(zm.connection(url=zm.alt_url, trust=trust)) as server:
         server.check(sign_in(server, zm))
+
+
+def test_through_a_real_proxy_with_the_pin(zm: ZoneMinderSetup, tinyproxy: TinyProxy) -> None:
+    env = {"https_proxy": tinyproxy.url}
+    server = create_server(zm.connection(), env=env)
+    with server:
+        assert isinstance(server, ZoneMinderServer)
+        tokens = sign_in(server, zm)
+        server.check(server.refresh(tokens))
+    assert tinyproxy.tunnels() == 1
