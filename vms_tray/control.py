@@ -331,9 +331,11 @@ class ControlServer:
             thread = threading.Thread(
                 target=self._answer, args=(channel,), name="control-request", daemon=True
             )
+            # Registered and started under one lock: close() must never see a thread it cannot
+            # join yet (that raised RuntimeError and made a clean quit exit 1).
             with self._lock:
                 self._answering.add(thread)
-            thread.start()
+                thread.start()
 
     def _answer(self, channel: Channel) -> None:
         from vms_tray.errors import VmsTrayError
