@@ -107,6 +107,16 @@ def _enable_xorg_clicks(icon: Any) -> None:
         log.warning("clicks on the tray icon may not work (%s)", type(exc).__name__)
 
 
+def _first_menu(pystray: Any) -> Any:
+    """The menu until the first view. pystray 0.19.5's AppIndicator backend builds its menu as
+    its loop starts and reads ``menu`` twice doing so; when our first view's menu (it has no
+    default item) came from the render thread between the two reads, the build raised, showing
+    the icon then failed on the missing menu, and pystray's loop swallowed both: the item stayed
+    Passive, which StatusNotifier hosts may hide (11 starts in 75 on gtk-sni-tray). A menu from
+    the start leaves no gap between the reads."""
+    return pystray.Menu(pystray.MenuItem("vms-tray", None, enabled=False))
+
+
 class TrayIcon:
     """pystray behind a small interface: ``show(view)``, ``run(ready)``, ``stop()``."""
 
@@ -128,7 +138,12 @@ class TrayIcon:
         self._stopping = threading.Event()
         self._view: TrayView | None = None
         self._icon_name: IconName | None = None
-        self.icon = pystray.Icon("vms-tray", icon=load_image(IconName.SIGNED_OUT), title="vms-tray")
+        self.icon = pystray.Icon(
+            "vms-tray",
+            icon=load_image(IconName.SIGNED_OUT),
+            title="vms-tray",
+            menu=_first_menu(pystray) if pystray.Icon.HAS_MENU else None,
+        )
         self.backend = type(self.icon).__module__.rsplit(".", 1)[-1].lstrip("_")
         self.has_menu = bool(type(self.icon).HAS_MENU)
         self.has_default_action = bool(type(self.icon).HAS_DEFAULT_ACTION)

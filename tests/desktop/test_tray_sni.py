@@ -1,0 +1,226 @@
+"""The tray on a real StatusNotifierItem host: the protocol of KDE Plasma and GNOME's
+AppIndicator extension, here gtk-sni-tray-standalone with its own watcher.
+
+Without PYSTRAY_BACKEND the tray picks AppIndicator, its item registers with the watcher, the
+host draws the icon of each state, and the menu the host gets over com.canonical.dbusmenu is the
+one vms_tray.tray.view builds; the host's clicks reach the daemon. trayer runs on the same
+desktop (KDE on X11 also has an XEmbed host, its xembedsniproxy): the icon must not go there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageChops
+
+from tests.desktop.conftest import ARTIFACTS
+from tests.desktop.test_tray import HAVE_GI, SIGNED_IN, TrayProcess, _icon_windows, _share
+from tests.desktop.tray_child import snapshot_from
+from tests.support import components
+from tests.support.sni import BACKGROUND, MenuNode, SniHost, SniItem, sni_host
+from vms_tray import i18n
+from vms_tray.tray.icon import load_image
+from vms_tray.tray.view import IconName, MenuEntry, TrayView, build_view
+
+pytestmark = pytest.mark.desktop
+
+SIGNED_OUT = {"state": "signed_out", "servers": SIGNED_IN["servers"]}
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SniHost]:
+    """A desktop of its own, so the watcher never reaches the XEmbed-only tests."""
+    components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
+    work = tmp_path_factory.mktemp("sni-desktop")
+    with components.x_desktop(work, keyring=False) as desktop, sni_host(desktop) as h:
+        yield h
+
+
+@pytest.fixture(autouse=True)
+def english() -> None:
+    i18n.install("en")  # what tray_child shows (VMS_TRAY_LANG=en)
+
+
+def view_of(snapshot: dict[str, Any]) -> TrayView:
+    # tray_child has no autostart backend, so "Start at login" is greyed out there.
+    return build_view(snapshot_from(snapshot), autostart_available=False)
+
+
+class SniTray:
+    """The tray child process, seen from the StatusNotifier host."""
+
+    def __init__(self, host: SniHost, profile: Path, first: dict[str, Any]) -> None:
+        self.host = host
+        self.proc = TrayProcess(host.desktop, "", profile)  # "": vms-tray chooses the backend
+        self.proc.push(first)
+
+    def item(self) -> SniItem:
+        """Our item among the watcher's registrations (the one our process owns), once Active.
+
+        libayatana registers it Passive, which hosts may hide; pystray makes it Active when the
+        icon is shown (it once never did: vms_tray.tray.icon._first_menu)."""
+        found: list[SniItem] = []
+
+        def registered() -> bool:
+            found[:] = [i for i in self.host.bus.items() if i.pid == self.proc.proc.pid]
+            return bool(found)
+
+        components.wait_until(registered, 15, "the tray to register with the watcher", step=0.2)
+        (item,) = found
+        components.wait_until(
+            lambda: self.host.bus.item_property(item, "Status") == "Active",
+            10,
+            "the item to become Active",
+        )
+        return item
+
+    def menu(self) -> MenuNode:
+        return self.host.bus.menu(self.item())
+
+    def close(self) -> None:
+        self.proc.close()
+
+
+@pytest.fixture
+def start(host: SniHost, tmp_path: Path) -> Iterator[Any]:
+    trays: list[SniTray] = []
+
+    def start_tray(first: dict[str, Any]) -> SniTray:
+        tray = SniTray(host, tmp_path / f"profile{len(trays)}", first)
+        trays.append(tray)
+        return tray
+
+    yield start_tray
+    for tray in trays:
+        tray.close()
+
+
+def _color(name: IconName) -> tuple[int, int, int]:
+    """The state's colour: the commonest opaque, non-white colour of its icon."""
+    counts = load_image(name).convert("RGBA").getcolors(1 << 16) or []
+    rgba = max(c for c in counts if c[1][3] == 255 and c[1][:3] != (255, 255, 255))[1]
+    return rgba[0], rgba[1], rgba[2]
+
+
+def _drawn_icon(host: SniHost, name: str) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """The icon as the host drew it, and its box in the bar: what differs from the background."""
+    shot = host.desktop.screenshot(ARTIFACTS / f"{name}.png", window=host.window)
+    bar = Image.open(shot).convert("RGB")
+    diff = ImageChops.difference(bar, Image.new("RGB", bar.size, BACKGROUND)).convert("L")
+    box = diff.point(lambda v: 255 if v > 24 else 0).getbbox() or (0, 0, 1, 1)
+    return bar.crop(box), box
+
+
+def _shows(host: SniHost, name: str, icon: IconName, other: IconName) -> bool:
+    img, _box = _drawn_icon(host, name)
+    return _share(img, _color(icon)) > 0.1 and _share(img, _color(other)) < 0.02
+
+
+def _rows(node: MenuNode) -> list[Any]:
+    """A menu as the host gets it: (label, enabled, checked, radio, submenu) or "-"."""
+    rows: list[Any] = []
+    for c in node.children:
+        p = c.props
+        if p.get("type") == "separator":
+            rows.append("-")
+            continue
+        toggle = p.get("toggle-type")
+        checked = bool(p["toggle-state"]) if toggle else None
+        rows.append((p["label"], p.get("enabled", True), checked, toggle == "radio", _rows(c)))
+    return rows
+
+
+def _expected_rows(entries: tuple[MenuEntry, ...]) -> list[Any]:
+    return [
+        "-" if e.separator else (e.text, e.enabled, e.checked, e.radio, _expected_rows(e.children))
+        for e in entries
+    ]
+
+
+def test_a_statusnotifier_host_gets_an_appindicator_item(host: SniHost, start: Any) -> None:
+    tray = start(SIGNED_IN)
+    assert tray.proc.expect("ready")["backend"] == "appindicator"
+    item = tray.item()
+    assert host.bus.item_property(item, "Id") == "vms-tray"
+    assert host.bus.item_property(item, "Status") == "Active"
+    # Registered with the watcher, so libayatana made no XEmbed icon for trayer.
+    assert _icon_windows(host.desktop) == []
+
+
+def test_the_host_draws_the_icon_and_title_of_each_state(host: SniHost, start: Any) -> None:
+    tray = start(SIGNED_OUT)
+    item = tray.item()
+    components.wait_until(
+        lambda: _shows(host, "tray-sni-signed-out", IconName.SIGNED_OUT, IconName.SIGNED_IN),
+        10,
+        "the grey (signed-out) icon in the StatusNotifier bar",
+        step=0.2,
+    )
+    assert host.bus.item_property(item, "Title") == view_of(SIGNED_OUT).tooltip
+
+    tray.proc.push(SIGNED_IN)
+    components.wait_until(
+        lambda: _shows(host, "tray-sni-signed-in", IconName.SIGNED_IN, IconName.SIGNED_OUT),
+        10,
+        "the icon to turn green (signed in)",
+        step=0.2,
+    )
+    title = host.bus.item_property(item, "Title")
+    assert title == view_of(SIGNED_IN).tooltip
+    assert "Server: HQ" in title and "Login: operator" in title and "3 of 5 sessions" in title
+
+
+def test_the_dbusmenu_is_the_views_menu_and_its_clicks_reach_the_daemon(
+    host: SniHost, start: Any
+) -> None:
+    tray = start(SIGNED_IN)
+    item = tray.item()
+    assert _rows(tray.menu()) == _expected_rows(view_of(SIGNED_IN).menu)
+
+    host.bus.click(item, tray.menu().find("Servers", "Branch"))
+    assert tray.proc.expect("command") == {"command": "SwitchServer", "fields": {"name": "Branch"}}
+
+    tray.proc.push(SIGNED_OUT)
+    expected = _expected_rows(view_of(SIGNED_OUT).menu)
+    components.wait_until(lambda: _rows(tray.menu()) == expected, 10, "the signed-out menu")
+
+    host.bus.click(item, tray.menu().find("Quit"))
+    assert tray.proc.expect("command") == {"command": "Quit", "fields": {}}
+    assert tray.proc.proc.wait(timeout=10) == 0
+    components.wait_until(
+        lambda: (
+            item.bus_name
+            not in {e.partition("/")[0] for e in host.bus.watcher("RegisteredStatusNotifierItems")}
+        ),
+        10,
+        "the watcher to drop the item of the process that quit",
+    )
+
+
+def test_a_right_click_in_the_host_opens_the_menu(host: SniHost, start: Any) -> None:
+    tray = start(SIGNED_IN)
+    tray.item()
+    components.wait_until(
+        lambda: _shows(host, "tray-sni-bar", IconName.SIGNED_IN, IconName.SIGNED_OUT),
+        10,
+        "the green icon",
+        step=0.2,
+    )
+    left, top, _right, bottom = host.geometry(host.window)
+    _img, (x0, y0, x1, y1) = _drawn_icon(host, "tray-sni-bar")
+    # gtk-sni-tray sends a left click to the item's Activate, which libayatana items lack; its
+    # right click opens the menu (libdbusmenu-gtk, drawn by the host from our dbusmenu).
+    host.desktop.xdotool("mousemove", str(left + (x0 + x1) // 2), str(top + (y0 + y1) // 2))
+    host.desktop.xdotool("click", "3")
+    components.wait_until(lambda: len(host.windows()) > 1, 10, "the host's menu to open")
+    (menu,) = host.windows() - {host.window}
+    shot = host.desktop.screenshot(ARTIFACTS / "tray-sni-menu-root.png")
+    # For the README: the menu and the part of the (wider) bar below it.
+    m_left, m_top, m_right, _m_bottom = host.geometry(menu)
+    Image.open(shot).crop((m_left, m_top, m_right, bottom)).save(ARTIFACTS / "tray-sni.png")
+
+    host.desktop.xdotool("key", "--delay", "60", "Down", "Down", "Return")  # status, Sign out
+    assert tray.proc.expect("command") == {"command": "SignOut", "fields": {}}
