@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests.support import components
 
@@ -35,10 +36,16 @@ def summaries(desktop: components.Desktop) -> list[tuple[str, str]]:
     return [(n["summary"]["data"], n["body"]["data"]) for n in dunst_history(desktop)]
 
 
+def color_share(img: Image.Image, color: tuple[int, int, int], tol: int = 40) -> float:
+    """The share of ``img``'s pixels within ``tol`` of ``color`` in every channel."""
+    raw = img.convert("RGB").tobytes()
+    px = [raw[i : i + 3] for i in range(0, len(raw), 3)]
+    close = sum(1 for p in px if all(abs(a - b) <= tol for a, b in zip(p, color, strict=True)))
+    return close / len(px)
+
+
 def crop_to_content(path: Path, margin: int = 8) -> Path:
     """Trim the black Xvfb background off a root-window screenshot (for docs/screenshots)."""
-    from PIL import Image
-
     img = Image.open(path).convert("RGB")
     box = img.point(lambda v: 255 if v > 12 else 0).getbbox()
     if box:

@@ -243,8 +243,8 @@ def test_cancel_with_escape(dialogs: DialogDriver) -> None:
 
 
 def _width(dialogs: DialogDriver, wid: str) -> int:
-    out = dialogs.desktop.xdotool("getwindowgeometry", "--shell", wid)
-    return int(dict(line.split("=", 1) for line in out.split())["WIDTH"])
+    left, _top, right, _bottom = dialogs.desktop.box(wid)
+    return right - left
 
 
 def test_login_is_readable_at_200_percent(desktop: components.Desktop) -> None:

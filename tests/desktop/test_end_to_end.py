@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.desktop.conftest import ARTIFACTS, summaries
+from tests.desktop.conftest import ARTIFACTS, color_share, summaries
 from tests.desktop.test_tray import HAVE_GI, ROOT, wait_for_tray_manager
 from tests.support import components
 from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 - fixture
@@ -28,29 +28,11 @@ pytestmark = pytest.mark.desktop
 ORANGE = (0xE8, 0x59, 0x0C)
 
 
-def _search(desktop: components.Desktop, pattern: str) -> list[str]:
-    r = subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--name", pattern],
-        env=desktop.env,
-        capture_output=True,
-        text=True,
-        timeout=5,
-        check=False,
-    )
-    return r.stdout.split()
-
-
 def _share(desktop: components.Desktop, wid: str, color: tuple[int, int, int], name: str) -> float:
-    out = desktop.xdotool("getwindowgeometry", "--shell", wid)
-    g = dict(line.split("=", 1) for line in out.split())
-    x, y, w, h = (int(g[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
     shot = desktop.screenshot(ARTIFACTS / f"{name}-root.png")
-    img = Image.open(shot).convert("RGB").crop((x, y, x + w, y + h))
+    img = Image.open(shot).convert("RGB").crop(desktop.box(wid))
     img.save(ARTIFACTS / f"{name}.png")
-    raw = img.tobytes()
-    px = [raw[i : i + 3] for i in range(0, len(raw), 3)]
-    close = sum(1 for p in px if all(abs(a - b) <= 40 for a, b in zip(p, color, strict=True)))
-    return close / len(px)
+    return color_share(img, color)
 
 
 def test_demo_limit_notice_action_end_session_signs_in(
@@ -74,8 +56,7 @@ def test_demo_limit_notice_action_end_session_signs_in(
         cwd=ROOT,
     )
     try:
-        components.wait_until(lambda: bool(_search(desktop, "^vms-tray")), 30, "the tray icon")
-        icon = _search(desktop, "^vms-tray")[0]
+        icon = desktop.wait_window("^vms-tray", 30, "the tray icon")
         components.wait_until(
             lambda: "Session limit reached" in desktop.xdotool("getwindowname", icon),
             30,
@@ -99,13 +80,11 @@ def test_demo_limit_notice_action_end_session_signs_in(
         components.wait_until(lambda: displayed() > 0, 15, "the limit notification")
         # The notification's button ("Show sessions") opens the dialog through the daemon.
         subprocess.run(["dunstctl", "action", "0"], env=desktop.env, check=True, timeout=10)
-        components.wait_until(lambda: bool(_search(desktop, "^User sessions")), 15, "the dialog")
-        dialog = _search(desktop, "^User sessions")[0]
+        dialog = desktop.wait_window("^User sessions", 15, "the dialog")
         desktop.screenshot(ARTIFACTS / "e2e-sessions.png", window=dialog)
         desktop.xdotool("windowfocus", "--sync", dialog)
         desktop.xdotool("key", "Return")  # End session… on the recommended one
-        components.wait_until(lambda: bool(_search(desktop, "^End session")), 15, "the question")
-        confirm = _search(desktop, "^End session")[0]
+        confirm = desktop.wait_window("^End session", 15, "the question")
         desktop.xdotool("windowfocus", "--sync", confirm)
         desktop.xdotool("key", "Return")
         components.wait_until(
@@ -158,13 +137,11 @@ def test_first_run_sign_in_and_captcha_dialogs_with_the_real_daemon(
         cwd=ROOT,
     )
     try:
-        components.wait_until(lambda: bool(_search(desktop, "^Sign in")), 30, "the sign-in dialog")
-        login = _search(desktop, "^Sign in")[0]
+        login = desktop.wait_window("^Sign in", 30, "the sign-in dialog")
         desktop.xdotool("windowfocus", "--sync", login)
         desktop.xdotool("type", "--delay", "5", "correct horse")
         desktop.xdotool("key", "Return")
-        components.wait_until(lambda: bool(_search(desktop, "^Captcha")), 30, "the captcha dialog")
-        captcha = _search(desktop, "^Captcha")[0]
+        captcha = desktop.wait_window("^Captcha", 30, "the captcha dialog")
         desktop.screenshot(ARTIFACTS / "e2e-captcha.png", window=captcha)
         answer = server.captcha_log.read_text(encoding="utf-8").splitlines()[-1].split(" ", 1)[1]
         desktop.xdotool("windowfocus", "--sync", captcha)
@@ -173,11 +150,11 @@ def test_first_run_sign_in_and_captcha_dialogs_with_the_real_daemon(
         # The icon's window is named by its tooltip; GTK may unmap and remap it while the icon
         # changes, so it is looked up afresh each time rather than kept.
         components.wait_until(
-            lambda: bool(_search(desktop, "^vms-tray(.|\n)*1 of 2 sessions")),
+            lambda: bool(desktop.windows("^vms-tray(.|\n)*1 of 2 sessions")),
             30,
             "the tray icon to say vms-tray is signed in",
         )
-        assert not _search(desktop, "^Captcha") and not _search(desktop, "^Sign in")
+        assert not desktop.windows("^Captcha") and not desktop.windows("^Sign in")
     finally:
         proc.terminate()
         try:

@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.desktop.conftest import ARTIFACTS, crop_to_content
+from tests.desktop.conftest import ARTIFACTS, color_share, crop_to_content
 from tests.support import components
+
+ICON_NAME = "^vms-tray"  # the icon window is named by its tooltip
 
 pytestmark = pytest.mark.desktop
 
@@ -110,18 +112,14 @@ class TrayProcess:
         found: list[str] = []
 
         def embedded() -> bool:
-            found[:] = _icon_windows(self.desktop)
+            found[:] = self.desktop.windows(ICON_NAME)
             return bool(found)
 
         components.wait_until(embedded, 15, "the tray icon window")
         return found[0]
 
     def icon_box(self) -> tuple[int, int, int, int]:
-        wid = self.icon_window()
-        out = self.desktop.xdotool("getwindowgeometry", "--shell", wid)
-        g = dict(line.split("=", 1) for line in out.split())
-        x, y, w, h = (int(g[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
-        return x, y, x + w, y + h
+        return self.desktop.box(self.icon_window())
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -134,19 +132,8 @@ class TrayProcess:
         # trayer can drop a dock request that arrives while it is still removing the previous
         # icon (GTK does not ask again): let it finish before the next test docks an icon.
         components.wait_until(
-            lambda: not _icon_windows(self.desktop), 10, "trayer to remove the icon"
+            lambda: not self.desktop.windows(ICON_NAME), 10, "trayer to remove the icon"
         )
-
-
-def _icon_windows(desktop: components.Desktop) -> list[str]:
-    return subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--name", "^vms-tray"],
-        env=desktop.env,
-        capture_output=True,
-        text=True,
-        timeout=5,
-        check=False,
-    ).stdout.split()
 
 
 @pytest.fixture
@@ -158,16 +145,6 @@ def tray(desktop: components.Desktop, tmp_path: Path) -> Iterator[TrayProcess]:
     assert t.expect("ready")["backend"] == backend
     yield t
     t.close()
-
-
-def _close(a: tuple[int, int, int], b: tuple[int, int, int], tol: int = 40) -> bool:
-    return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
-
-
-def _share(img: Image.Image, color: tuple[int, int, int]) -> float:
-    raw = img.convert("RGB").tobytes()
-    px = [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
-    return sum(1 for p in px if _close(p, color)) / len(px)
 
 
 def _icon_pixels(desktop: components.Desktop, t: TrayProcess, name: str) -> Image.Image:
@@ -183,7 +160,7 @@ def test_icon_appears_and_follows_the_state(desktop: components.Desktop, tray: T
 
     def green() -> bool:
         got[:] = [_icon_pixels(desktop, tray, "tray-signed-in")]
-        return _share(got[0], GREEN) > 0.1
+        return color_share(got[0], GREEN) > 0.1
 
     components.wait_until(green, 10, "a green (signed-in) icon in the tray", step=0.2)
     # The tooltip is the window title of the embedded icon (GTK status icon).
@@ -194,7 +171,7 @@ def test_icon_appears_and_follows_the_state(desktop: components.Desktop, tray: T
 
     def amber() -> bool:
         img = _icon_pixels(desktop, tray, "tray-near-limit")
-        return _share(img, AMBER) > 0.1 and _share(img, GREEN) < 0.02
+        return color_share(img, AMBER) > 0.1 and color_share(img, GREEN) < 0.02
 
     components.wait_until(amber, 10, "the icon to turn amber (near the limit)", step=0.2)
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops
 
-from tests.desktop.conftest import ARTIFACTS
-from tests.desktop.test_tray import HAVE_GI, SIGNED_IN, TrayProcess, _icon_windows, _share
+from tests.desktop.conftest import ARTIFACTS, color_share
+from tests.desktop.test_tray import HAVE_GI, ICON_NAME, SIGNED_IN, TrayProcess
 from tests.desktop.tray_child import snapshot_from
 from tests.support import components
 from tests.support.sni import BACKGROUND, MenuNode, SniHost, SniItem, sni_host
@@ -116,7 +116,7 @@ def _drawn_icon(host: SniHost, name: str) -> tuple[Image.Image, tuple[int, int, 
 
 def _shows(host: SniHost, name: str, icon: IconName, other: IconName) -> bool:
     img, _box = _drawn_icon(host, name)
-    return _share(img, _color(icon)) > 0.1 and _share(img, _color(other)) < 0.02
+    return color_share(img, _color(icon)) > 0.1 and color_share(img, _color(other)) < 0.02
 
 
 def _rows(node: MenuNode) -> list[Any]:
@@ -147,7 +147,7 @@ def test_a_statusnotifier_host_gets_an_appindicator_item(host: SniHost, start: A
     assert host.bus.item_property(item, "Id") == "vms-tray"
     assert host.bus.item_property(item, "Status") == "Active"
     # Registered with the watcher, so libayatana made no XEmbed icon for trayer.
-    assert _icon_windows(host.desktop) == []
+    assert host.desktop.windows(ICON_NAME) == []
 
 
 def test_the_host_draws_the_icon_and_title_of_each_state(host: SniHost, start: Any) -> None:
@@ -209,7 +209,7 @@ def test_a_right_click_in_the_host_opens_the_menu(host: SniHost, start: Any) -> 
         "the green icon",
         step=0.2,
     )
-    left, top, _right, bottom = host.geometry(host.window)
+    left, top, _right, bottom = host.desktop.box(host.window)
     _img, (x0, y0, x1, y1) = _drawn_icon(host, "tray-sni-bar")
     # gtk-sni-tray sends a left click to the item's Activate, which libayatana items lack; its
     # right click opens the menu (libdbusmenu-gtk, drawn by the host from our dbusmenu).
@@ -219,7 +219,7 @@ def test_a_right_click_in_the_host_opens_the_menu(host: SniHost, start: Any) -> 
     (menu,) = host.windows() - {host.window}
     shot = host.desktop.screenshot(ARTIFACTS / "tray-sni-menu-root.png")
     # For the README: the menu and the part of the (wider) bar below it.
-    m_left, m_top, m_right, _m_bottom = host.geometry(menu)
+    m_left, m_top, m_right, _m_bottom = host.desktop.box(menu)
     Image.open(shot).crop((m_left, m_top, m_right, bottom)).save(ARTIFACTS / "tray-sni.png")
 
     host.desktop.xdotool("key", "--delay", "60", "Down", "Down", "Return")  # status, Sign out

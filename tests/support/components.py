@@ -45,7 +45,7 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, step: float
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
-def _terminate(proc: subprocess.Popen[bytes]) -> None:
+def terminate(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -75,13 +75,13 @@ def dbus_session(base_env: dict[str, str], workdir: Path) -> Iterator[DBusSessio
     assert proc.stdout is not None
     address = proc.stdout.readline().decode().strip()
     if not address:
-        _terminate(proc)
+        terminate(proc)
         raise RuntimeError("dbus-daemon printed no address")
     env["DBUS_SESSION_BUS_ADDRESS"] = address
     try:
         yield DBusSession(address, env)
     finally:
-        _terminate(proc)
+        terminate(proc)
 
 
 @contextlib.contextmanager
@@ -126,7 +126,7 @@ def secret_service(
         wait_until(owned, 15, "gnome-keyring to own org.freedesktop.secrets")
         yield env
     finally:
-        _terminate(proc)
+        terminate(proc)
 
 
 @dataclass
@@ -144,6 +144,36 @@ class Desktop:
             capture_output=True,
         )
         return path
+
+    def windows(self, pattern: str) -> list[str]:
+        """Visible windows whose name matches the regular expression ``pattern``."""
+        return subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", pattern],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,  # xdotool exits 1 when nothing matches
+        ).stdout.split()
+
+    def wait_window(self, pattern: str, timeout: float, what: str) -> str:
+        """The first visible window matching ``pattern``, waited for (looked up once: a second
+        search could miss a window the toolkit remaps meanwhile)."""
+        found: list[str] = []
+
+        def seen() -> bool:
+            found[:] = self.windows(pattern)
+            return bool(found)
+
+        wait_until(seen, timeout, what)
+        return found[0]
+
+    def box(self, window: str) -> tuple[int, int, int, int]:
+        """``window``'s box on the screen: left, top, right, bottom."""
+        out = self.xdotool("getwindowgeometry", "--shell", window)
+        g = dict(line.split("=", 1) for line in out.split())
+        x, y, w, h = (int(g[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+        return x, y, x + w, y + h
 
     def xdotool(self, *args: str) -> str:
         out = subprocess.run(
@@ -201,7 +231,7 @@ def x_desktop(
             env=env,
         )
         procs.append(xvfb)
-        stack.callback(_terminate, xvfb)
+        stack.callback(terminate, xvfb)
         wait_until(lambda: Path(f"/tmp/.X11-unix/X{num}").exists(), 15, "Xvfb to start")
         session = stack.enter_context(dbus_session(env, workdir))
         env = session.env
@@ -219,7 +249,7 @@ def x_desktop(
                 stderr=subprocess.DEVNULL,
                 env=env,
             )
-            stack.callback(_terminate, dunst)
+            stack.callback(terminate, dunst)
 
             def dunst_up() -> bool:
                 r = subprocess.run(
@@ -257,7 +287,7 @@ def x_desktop(
                 stderr=subprocess.DEVNULL,
                 env=env,
             )
-            stack.callback(_terminate, trayer)
+            stack.callback(terminate, trayer)
 
             def tray_owner() -> bool:
                 # trayer's window exists before it owns the tray selection; icons need the owner.

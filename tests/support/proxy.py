@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.components import _terminate, require_binary, wait_until
+from tests.support.components import require_binary, terminate, wait_until
 
 
 def free_port() -> int:
@@ -84,7 +84,7 @@ class TinyProxy:
 
     def stop(self) -> None:
         if self.proc is not None:
-            _terminate(self.proc)
+            terminate(self.proc)
 
     def log(self) -> str:
         try:

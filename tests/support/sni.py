@@ -151,13 +151,6 @@ class SniHost:
         except subprocess.CalledProcessError:  # xdotool's answer when nothing matches
             return set()
 
-    def geometry(self, window: str) -> tuple[int, int, int, int]:
-        """``window``'s box on the screen: left, top, right, bottom."""
-        out = self.desktop.xdotool("getwindowgeometry", "--shell", window)
-        g = dict(line.split("=", 1) for line in out.split())
-        x, y, w, h = (int(g[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
-        return x, y, x + w, y + h
-
 
 HOST_STARTS = 10
 # --watcher starts the watcher on a thread of its own (forkIO in status-notifier-item's
@@ -207,7 +200,7 @@ def _start_host(
     try:
         components.wait_until(registered, 15, "gtk-sni-tray-standalone to register as a host")
     except TimeoutError:
-        components._terminate(proc)
+        components.terminate(proc)
         raise
     if proc.poll() is None:
         return proc
@@ -238,4 +231,4 @@ def sni_host(desktop: components.Desktop) -> Iterator[SniHost]:
     finally:
         bus.close()
         if proc is not None:
-            components._terminate(proc)
+            components.terminate(proc)
