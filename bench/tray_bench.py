@@ -1,6 +1,8 @@
 """Tray benchmark on the real desktop stack (Xvfb + D-Bus + dunst + trayer), printing figures.
 
-    .venv/bin/python bench/tray_bench.py [--backend gtk|xorg] [--idle 5] [--runs 3]
+    .venv/bin/python bench/tray_bench.py [--backend gtk|xorg|appindicator] [--idle 5] [--runs 3]
+
+(appindicator runs on a StatusNotifierItem host, gtk-sni-tray-standalone, as well.)
 
 For each run it starts, on one fresh desktop, (a) a bare pystray icon and (b) the vms-tray tray
 app (TrayApp with a stub daemon at the boundary), both with the same backend, and measures:
@@ -17,6 +19,7 @@ caches and would otherwise skew whichever program runs first.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -27,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -123,19 +127,42 @@ def embedded_icons(display_name: str) -> int:
         d.close()
 
 
-def measure(env: dict[str, str], which: str, idle: float) -> dict[str, float]:
+class Tray:
+    """How an icon shows up: embedded in trayer (XEmbed), or an Active item registered with a
+    StatusNotifierItem watcher (AppIndicator on gtk-sni-tray)."""
+
+    def __init__(self, env: dict[str, str], sni: Any = None) -> None:
+        self.env = env
+        self.sni = sni  # tests.support.sni.SniBus, for the appindicator backend
+
+    def icons(self, pid: int | None = None) -> int:
+        if self.sni is None:
+            return embedded_icons(self.env["DISPLAY"])
+        return sum(
+            1
+            for item in self.sni.items()
+            if (pid is None or item.pid == pid)
+            and self.sni.item_property(item, "Status") == "Active"
+        )
+
+
+def measure(tray: Tray, which: str, idle: float) -> dict[str, float]:
+    # The host drops the previous run's icon when it notices that process gone.
+    settle = time.monotonic() + 5
+    while tray.icons():
+        if time.monotonic() > settle:
+            raise RuntimeError("an icon from a previous run is still in the tray")
+        time.sleep(0.02)
     t0 = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", which],
-        env=env,
+        env=tray.env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        if embedded_icons(env["DISPLAY"]):
-            raise RuntimeError("an icon from a previous run is still in the tray")
         deadline = t0 + 30
-        while embedded_icons(env["DISPLAY"]) < 1:
+        while tray.icons(proc.pid) < 1:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError(f"{which}: the icon never became visible")
             time.sleep(0.02)
@@ -165,7 +192,12 @@ def measure(env: dict[str, str], which: str, idle: float) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--child", choices=["bare", "app"], help=argparse.SUPPRESS)
-    ap.add_argument("--backend", default=None, help="pystray backend (default: gtk if PyGObject)")
+    ap.add_argument(
+        "--backend",
+        default=None,
+        help="pystray backend: gtk, xorg, or appindicator (on a StatusNotifierItem host); "
+        "default gtk if PyGObject",
+    )
     ap.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU sampling")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -190,7 +222,8 @@ def main() -> int:
     results: dict[str, list[dict[str, float]]] = {"bare": [], "app": []}
     with tempfile.TemporaryDirectory(prefix="vms-tray-bench-") as tmp:
         work = Path(tmp)
-        with components.x_desktop(work / "desktop") as desk:
+        with contextlib.ExitStack() as stack:
+            desk = stack.enter_context(components.x_desktop(work / "desktop"))
             env = {
                 **desk.env,
                 "PYSTRAY_BACKEND": backend,
@@ -198,14 +231,19 @@ def main() -> int:
                 "VMS_TRAY_NOTIFIER": "log",
                 "VMS_TRAY_LANG": "en",
             }
+            tray = Tray(env)
+            if backend == "appindicator":
+                from tests.support.sni import sni_host
+
+                tray = Tray(env, stack.enter_context(sni_host(desk)).bus)
             # The very first GTK process on a fresh desktop builds caches (fonts, icon theme,
             # pixbuf loaders) and shows far more resident memory: warm up, then measure.
             for which in ("bare", "app"):
-                measure(env, which, 0.1)
+                measure(tray, which, 0.1)
             for _ in range(args.runs):
                 # Alternate the order so neither always runs on a warmer cache.
                 for which in ("bare", "app"):
-                    results[which].append(measure(env, which, args.idle))
+                    results[which].append(measure(tray, which, args.idle))
     summary: dict[str, dict[str, float]] = {}
     for which, runs in results.items():
         summary[which] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
