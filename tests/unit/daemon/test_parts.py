@@ -304,3 +304,32 @@ def test_the_snapshot_says_whether_sign_out_frees_a_seat() -> None:
     )
     assert Daemon._frees_seat(Connection("hq", "https://hq.example", "u")) is True
     assert Daemon._frees_seat(None) is True
+
+
+def _hammer(stop: threading.Event, answered: threading.Semaphore) -> None:
+    while not stop.is_set():
+        try:
+            control.request("ping", timeout=2)
+            answered.release()
+        except (control.ControlError, OSError):
+            pass  # closed under our feet: expected
+
+
+def test_closing_while_requests_keep_arriving_never_fails() -> None:
+    """Closing races with the accept loop starting request threads (a quit arrives while the
+    tray polls status): close() must not trip over a thread accepted but not yet started."""
+    for _ in range(30):
+        server = control.ControlServer(lambda req: "pong")
+        server.start()
+        answered, stop = threading.Semaphore(0), threading.Event()
+        clients = [threading.Thread(target=_hammer, args=(stop, answered)) for _ in range(4)]
+        for c in clients:
+            c.start()
+        for _ in range(5):
+            assert answered.acquire(timeout=10)
+        try:
+            server.close(drain=2)  # raised RuntimeError now and then before the fix
+        finally:
+            stop.set()
+            for c in clients:
+                c.join(10)
