@@ -27,11 +27,24 @@ COMMAND_MODULES = (
 
 log = logging.getLogger(__name__)
 
+EPILOG = """\
+environment:
+  https_proxy, all_proxy, no_proxy   an HTTP proxy to reach servers through, and the hosts
+                                     reached directly (read like curl)
+  VMS_TRAY_PROFILE=DIR               keep config, logs and the control socket in DIR
+  VMS_TRAY_LANG=en|ru                the language of the tray, dialogs and notifications
+  PYSTRAY_BACKEND=appindicator|gtk|xorg   the tray backend (chosen by itself on Linux)
+
+exit codes: 0 success, 1 failure (one line on stderr; --debug for details), 2 usage error
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vms-tray",
         description="A system-tray companion for video-surveillance (VMS) servers.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vms-tray {__version__}")
     parser.add_argument(
