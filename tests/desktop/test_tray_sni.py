@@ -5,10 +5,15 @@ Without PYSTRAY_BACKEND the tray picks AppIndicator, its item registers with the
 host draws the icon of each state, and the menu the host gets over com.canonical.dbusmenu is the
 one vms_tray.tray.view builds; the host's clicks reach the daemon. trayer runs on the same
 desktop (KDE on X11 also has an XEmbed host, its xembedsniproxy): the icon must not go there.
+
+At login the tray can start before the panel that owns the watcher: on a StatusNotifier desktop
+it still picks AppIndicator, and its item registers once a host started after it is up.
 """
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,16 @@ from tests.desktop.conftest import ARTIFACTS, color_share
 from tests.desktop.test_tray import HAVE_GI, ICON_NAME, SIGNED_IN, TrayProcess
 from tests.desktop.tray_child import snapshot_from
 from tests.support import components
-from tests.support.sni import BACKGROUND, MenuNode, SniHost, SniItem, sni_host
+from tests.support.sni import (
+    BACKGROUND,
+    WATCHER,
+    MenuNode,
+    SniBus,
+    SniHost,
+    SniItem,
+    late_sni_host,
+    sni_host,
+)
 from vms_tray import i18n
 from vms_tray.tray.icon import load_image
 from vms_tray.tray.view import IconName, MenuEntry, TrayView, build_view
@@ -52,10 +66,9 @@ def view_of(snapshot: dict[str, Any]) -> TrayView:
 class SniTray:
     """The tray child process, seen from the StatusNotifier host."""
 
-    def __init__(self, host: SniHost, profile: Path, first: dict[str, Any]) -> None:
+    def __init__(self, host: SniHost, proc: TrayProcess) -> None:
         self.host = host
-        self.proc = TrayProcess(host.desktop, "", profile)  # "": vms-tray chooses the backend
-        self.proc.push(first)
+        self.proc = proc
 
     def item(self) -> SniItem:
         """Our item among the watcher's registrations (the one our process owns), once Active.
@@ -89,8 +102,10 @@ def start(host: SniHost, tmp_path: Path) -> Iterator[Any]:
     trays: list[SniTray] = []
 
     def start_tray(first: dict[str, Any]) -> SniTray:
-        tray = SniTray(host, tmp_path / f"profile{len(trays)}", first)
+        # "": vms-tray chooses the backend
+        tray = SniTray(host, TrayProcess(host.desktop, "", tmp_path / f"profile{len(trays)}"))
         trays.append(tray)
+        tray.proc.push(first)
         return tray
 
     yield start_tray
@@ -191,10 +206,7 @@ def test_the_dbusmenu_is_the_views_menu_and_its_clicks_reach_the_daemon(
     assert tray.proc.expect("command") == {"command": "Quit", "fields": {}}
     assert tray.proc.proc.wait(timeout=10) == 0
     components.wait_until(
-        lambda: (
-            item.bus_name
-            not in {e.partition("/")[0] for e in host.bus.watcher("RegisteredStatusNotifierItems")}
-        ),
+        lambda: not host.bus.registered(item.bus_name),
         10,
         "the watcher to drop the item of the process that quit",
     )
@@ -224,3 +236,57 @@ def test_a_right_click_in_the_host_opens_the_menu(host: SniHost, start: Any) -> 
 
     host.desktop.xdotool("key", "--delay", "60", "Down", "Down", "Return")  # status, Sign out
     assert tray.proc.expect("command") == {"command": "SignOut", "fields": {}}
+
+
+def _fallback_icon(desktop: components.Desktop) -> bool:
+    """libayatana's XEmbed icon exists, docked or not: made only when it found no watcher."""
+    try:
+        return bool(desktop.xdotool("search", "--name", ICON_NAME).split())
+    except subprocess.CalledProcessError:  # xdotool's answer when nothing matches
+        return False
+
+
+def test_an_item_registers_with_a_host_that_starts_after_the_tray(tmp_path: Path) -> None:
+    """The login race: autostarted before the panel, the tray finds no watcher on the bus, yet
+    a KDE session (like GNOME's and Wayland's) will have one, so the tray picks AppIndicator.
+    libayatana shows an XEmbed icon meanwhile and registers when the watcher's name gets an
+    owner; the host then gets an Active item whose menu works, and the XEmbed icon goes."""
+    components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
+    with (
+        components.x_desktop(tmp_path / "desktop", notifications=False, keyring=False) as desktop,
+        contextlib.closing(SniBus(desktop.env["DBUS_SESSION_BUS_ADDRESS"])) as bus,
+    ):
+        proc = TrayProcess(
+            desktop, "", tmp_path / "profile", extra_env={"XDG_CURRENT_DESKTOP": "KDE"}
+        )
+        try:
+            proc.push(SIGNED_IN)
+            assert proc.expect("ready")["backend"] == "appindicator"
+            exported: list[SniItem | None] = [None]
+
+            def waiting() -> bool:
+                exported[0] = bus.exported_item(proc.proc.pid)
+                return exported[0] is not None and _fallback_icon(desktop)
+
+            components.wait_until(waiting, 15, "the item on the bus and libayatana's fallback")
+            waiting_item = exported[0]
+            assert waiting_item is not None
+            assert not bus.has_owner(WATCHER)
+            with late_sni_host(desktop, waiting_item) as host:
+                tray = SniTray(host, proc)
+                item = tray.item()  # registered, and Active
+                assert item == waiting_item
+                assert host.bus.item_property(item, "Title") == view_of(SIGNED_IN).tooltip
+                assert _rows(tray.menu()) == _expected_rows(view_of(SIGNED_IN).menu)
+                host.bus.click(item, tray.menu().find("Servers", "Branch"))
+                assert proc.expect("command") == {
+                    "command": "SwitchServer",
+                    "fields": {"name": "Branch"},
+                }
+                components.wait_until(
+                    lambda: desktop.windows(ICON_NAME) == [],
+                    10,
+                    "the XEmbed fallback icon to leave trayer",
+                )
+        finally:
+            proc.close()

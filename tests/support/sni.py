@@ -5,19 +5,22 @@
 Plasma and GNOME's AppIndicator extension do, and draws the registered items in a small bar at
 the bottom right of the screen. ``SniBus`` reads the watcher, an item's properties and its
 ``com.canonical.dbusmenu`` menu over D-Bus (jeepney), and sends menu events as a host does.
+``late_sni_host(desktop, item)`` starts the host after an item is up, as at a login where the
+tray starts before the panel.
 """
 
 from __future__ import annotations
 
 import contextlib
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from jeepney import DBusAddress, DBusErrorResponse, Properties, new_method_call
+from jeepney import DBusAddress, DBusErrorResponse, HeaderFields, Properties, new_method_call
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from jeepney.low_level import Message
@@ -32,6 +35,7 @@ DBUSMENU = "com.canonical.dbusmenu"
 HOST_CLASS = "gtk-sni-tray-standalone"
 BACKGROUND = (0x33, 0x33, 0x33)
 CALL_TIMEOUT = 5.0
+UNKNOWN_OBJECT = "org.freedesktop.DBus.Error.UnknownObject"
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,26 @@ class SniBus:
                 continue
             found += [SniItem(bus_name, p, pid) for p in paths]
         return found
+
+    def registered(self, bus_name: str) -> bool:
+        """Whether the watcher lists an item of ``bus_name``."""
+        entries = self.watcher("RegisteredStatusNotifierItems")
+        return bus_name in {e.partition("/")[0] for e in entries}
+
+    def exported_item(self, pid: int) -> SniItem | None:
+        """The item that process ``pid`` puts on the bus, registered with a watcher or not."""
+        for bus_name in self._call(message_bus.ListNames())[0]:
+            if not bus_name.startswith(":"):
+                continue
+            try:
+                if self.pid(bus_name) != pid:
+                    continue
+                paths = list(self._item_paths(bus_name, "/"))
+            except (DBusErrorResponse, TimeoutError):  # gone, or a connection that exports none
+                continue
+            if paths:
+                return SniItem(bus_name, paths[0], pid)
+        return None
 
     def _item_paths(self, bus_name: str, path: str) -> Iterator[str]:
         addr = DBusAddress(path, bus_name=bus_name, interface="org.freedesktop.DBus.Introspectable")
@@ -232,3 +256,75 @@ def sni_host(desktop: components.Desktop) -> Iterator[SniHost]:
         bus.close()
         if proc is not None:
             components.terminate(proc)
+
+
+@contextlib.contextmanager
+def _errors_to(address: str, destination: str, error: str) -> Iterator[threading.Event]:
+    """Set once the bus carries an ``error`` reply to ``destination``: a D-Bus monitor sees every
+    such reply, also one sent before anyone asks the item how it fared."""
+    conn = open_dbus_connection(bus=address)
+    monitoring = DBusAddress(
+        "/org/freedesktop/DBus",
+        bus_name="org.freedesktop.DBus",
+        interface="org.freedesktop.DBus.Monitoring",
+    )
+    rule = f"type='error',destination='{destination}'"
+    seen = threading.Event()
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            try:
+                msg = conn.receive(timeout=0.1)
+            except TimeoutError:
+                continue
+            if msg.header.fields.get(HeaderFields.error_name) == error:
+                seen.set()
+
+    try:
+        unwrap_msg(
+            conn.send_and_get_reply(
+                new_method_call(monitoring, "BecomeMonitor", "asu", ([rule], 0)),
+                timeout=CALL_TIMEOUT,
+            )
+        )
+        thread = threading.Thread(target=watch, name="dbus-monitor", daemon=True)
+        thread.start()
+        try:
+            yield seen
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+    finally:
+        conn.close()
+
+
+LATE_STARTS = 5
+# gtk-sni-tray's watcher takes its name before it exports its object (status-notifier-item's
+# Watcher/Service.hs: requestName, an AddMatch round trip, then export). An item that is already
+# waiting for a watcher registers as soon as the name gets its owner, and inside that gap the
+# answer is UnknownObject: 7 of 50 late starts here. libayatana registers once per new owner
+# and not again after an error, so only a new watcher helps: the host is restarted on exactly
+# that error to the item, nothing else.
+
+
+@contextlib.contextmanager
+def late_sni_host(desktop: components.Desktop, item: SniItem) -> Iterator[SniHost]:
+    """sni_host, started while ``item`` waits for a watcher; yielded once ``item`` registered."""
+    address = desktop.env["DBUS_SESSION_BUS_ADDRESS"]
+    for _start in range(LATE_STARTS):
+        with (
+            _errors_to(address, item.bus_name, UNKNOWN_OBJECT) as rejected,
+            sni_host(desktop) as host,
+        ):
+
+            def settled(h: SniHost = host, r: threading.Event = rejected) -> bool:
+                return h.bus.registered(item.bus_name) or r.is_set()
+
+            components.wait_until(
+                settled, 15, "the waiting item to register with the new watcher", step=0.1
+            )
+            if host.bus.registered(item.bus_name):
+                yield host
+                return
+    raise RuntimeError(f"gtk-sni-tray's watcher rejected the item {LATE_STARTS} times")
