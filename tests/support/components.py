@@ -221,7 +221,17 @@ def x_desktop(
         "XDG_DATA_HOME": str(home / ".local/share"),
         "NO_AT_BRIDGE": "1",
     }
-    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    # A plain X desktop, whatever session the tests run from: these name the real desktop
+    # (GNOME, KDE, Wayland) and would steer the tray's backend choice.
+    for name in (
+        "DBUS_SESSION_BUS_ADDRESS",
+        "WAYLAND_DISPLAY",
+        "XDG_CURRENT_DESKTOP",
+        "XDG_SESSION_TYPE",
+        "XDG_SESSION_DESKTOP",
+        "DESKTOP_SESSION",
+    ):
+        env.pop(name, None)
     procs: list[subprocess.Popen[bytes]] = []
     with contextlib.ExitStack() as stack:
         xvfb = subprocess.Popen(
