@@ -249,8 +249,8 @@ class PeerCertificate:
 
 
 def peer_certificate_from_der(der: bytes) -> PeerCertificate:
-    # Imported here: cryptography's x509 adds ~8 MiB to a daemon that only needs it when a
-    # certificate is shown to the user.
+    # Imported here: cryptography's x509 costs ~8 MiB, and the daemon needs it only when a
+    # certificate is shown to the user (on Linux keyring's SecretStorage loads it regardless).
     from cryptography import x509
 
     cert = x509.load_der_x509_certificate(der)
