@@ -7,6 +7,7 @@ boundary: snapshots in on stdin, posted commands out on stdout.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import queue
@@ -250,15 +251,11 @@ def test_left_click_opens_sign_in_when_signed_out(
 
 
 def _visible_windows(desktop: components.Desktop) -> set[str]:
-    out = subprocess.run(
-        ["xdotool", "search", "--onlyvisible", "--name", ""],
-        env=desktop.env,
-        capture_output=True,
-        text=True,
-        timeout=5,
-        check=False,
-    ).stdout.split()
-    return set(out)
+    return set(desktop.windows(""))
+
+
+def _menu_opened(desktop: components.Desktop, before: set[str]) -> bool:
+    return bool(_visible_windows(desktop) - before)
 
 
 def test_xorg_backend_click_opens_the_menu_as_a_popup(
@@ -361,7 +358,7 @@ def test_appindicator_backend_click_opens_the_menu(tmp_path: Path) -> None:
                 before = _visible_windows(desktop)
                 desktop.xdotool("mousemove", "--window", wid, "16", "15", "click", "1")
                 components.wait_until(
-                    lambda d=desktop, b=before: bool(_visible_windows(d) - b), 15, "the menu"
+                    functools.partial(_menu_opened, desktop, before), 15, "the menu"
                 )
                 desktop.xdotool("key", "--delay", "60", "Down", "Down", "Return")  # Sign out
                 assert t.expect("command") == {"command": "SignOut", "fields": {}}

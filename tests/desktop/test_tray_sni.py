@@ -16,7 +16,7 @@ import contextlib
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from PIL import Image, ImageChops
@@ -115,7 +115,11 @@ def start(host: SniHost, tmp_path: Path) -> Iterator[Any]:
 
 def _color(name: IconName) -> tuple[int, int, int]:
     """The state's colour: the commonest opaque, non-white colour of its icon."""
-    counts = load_image(name).convert("RGBA").getcolors(1 << 16) or []
+    # RGBA colours are 4-tuples (Pillow's type also allows a float for single-band images).
+    counts = cast(
+        list[tuple[int, tuple[int, int, int, int]]],
+        load_image(name).convert("RGBA").getcolors(1 << 16) or [],
+    )
     rgba = max(c for c in counts if c[1][3] == 255 and c[1][:3] != (255, 255, 255))[1]
     return rgba[0], rgba[1], rgba[2]
 

@@ -401,9 +401,9 @@ class Sim:
         self.heartbeat_every = 10.0
         self._since_beat = 0.0
 
-    def _build(self, conn: Connection, timeout: float) -> FakeServer:
-        self.built.append(conn)
-        return self.server_class(self.worlds[conn.name], timeout)
+    def _build(self, connection: Connection, timeout: float) -> FakeServer:
+        self.built.append(connection)
+        return self.server_class(self.worlds[connection.name], timeout)
 
     @property
     def office(self) -> World:

@@ -77,7 +77,12 @@ def test_close_lets_the_answer_in_progress_go_out_first() -> None:
     client.start()
     assert called.wait(10)
     closed = threading.Event()
-    closer = threading.Thread(target=lambda: (server.close(drain=10), closed.set()))
+
+    def close() -> None:
+        server.close(drain=10)
+        closed.set()
+
+    closer = threading.Thread(target=close)
     closer.start()
     # close() waits for the answer in progress instead of returning (and the process exiting).
     assert not closed.wait(0.3)
@@ -311,7 +316,7 @@ def _hammer(stop: threading.Event, answered: threading.Semaphore) -> None:
         try:
             control.request("ping", timeout=2)
             answered.release()
-        except (control.ControlError, OSError):
+        except (ControlError, OSError):
             pass  # closed under our feet: expected
 
 

@@ -165,7 +165,7 @@ def test_start_renders_the_current_snapshot(world: Any) -> None:
     _app, daemon, icon, _l, _a = world
     assert icon.views[-1].icon is IconName.SIGNED_IN
     daemon.push(Snapshot(state=State.RECONNECTING, server="HQ"))
-    assert icon.views[-1].icon is IconName.OFFLINE
+    assert [v.icon for v in icon.views[-1:]] == [IconName.OFFLINE]
 
 
 @pytest.mark.parametrize(
@@ -319,9 +319,9 @@ def test_servers_dialog_renames_and_removals_carry_the_passwords(isolated_profil
     daemon = FakeDaemon(Snapshot())
     launcher = FakeLauncher()
     app = TrayApp(
-        daemon,  # type: ignore[arg-type]
+        daemon,
         icon_factory=lambda _i, _p: RecordingIcon(),
-        launcher=launcher,
+        launcher=launcher,  # type: ignore[arg-type]
         autostart=None,
         credentials=creds,
     )
@@ -386,8 +386,11 @@ def test_daemon_show_requests_open_the_right_dialog(isolated_profile: Path) -> N
     daemon.conflict_sessions = lambda: SessionList(Limit("user", 1, 1), (_entry("z"),))  # type: ignore[attr-defined]
     launcher = FakeLauncher()
     app = TrayApp(
-        daemon, icon_factory=lambda _i, _p: RecordingIcon(), launcher=launcher, autostart=None
-    )  # type: ignore[arg-type]
+        daemon,
+        icon_factory=lambda _i, _p: RecordingIcon(),
+        launcher=launcher,  # type: ignore[arg-type]
+        autostart=None,
+    )
     app.start()
     try:
         assert len(shows) == 1
@@ -448,7 +451,12 @@ def test_with_the_real_daemon_the_start_up_password_request_and_quit_reach_the_t
     sim.start()  # asks for a password before the tray listens (the real start-up order)
     launcher = FakeLauncher()
     icon = RecordingIcon()
-    app = TrayApp(sim.daemon, icon_factory=lambda _i, _p: icon, launcher=launcher, autostart=None)
+    app = TrayApp(
+        sim.daemon,
+        icon_factory=lambda _i, _p: icon,
+        launcher=launcher,  # type: ignore[arg-type]
+        autostart=None,
+    )
     app.start()
     try:
         assert app.drain()
