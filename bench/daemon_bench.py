@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from bench.procstat import TICK, cpu_seconds, rss_kib  # noqa: E402
 from tests.support.proxy import TinyProxy  # noqa: E402
 from tests.support.refserver import RefServer  # noqa: E402
 from tests.unit.daemon.fakes import (  # noqa: E402
@@ -57,19 +58,6 @@ from vms_tray.servers import create_server  # noqa: E402
 from vms_tray.servers.base import ClientInfo, ServerKind, SignedIn  # noqa: E402
 
 PASSWORD = "bench password 1"
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
 def wait_for(check: Any, timeout: float) -> None:

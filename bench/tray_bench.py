@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -35,8 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
+from bench.procstat import cpu_seconds, rss_kib  # noqa: E402
 
 # --- the two measured programs (run as children) ---------------------------------------------
 
@@ -85,19 +83,6 @@ def child_app() -> None:
 
 
 # --- measuring --------------------------------------------------------------------------------
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / CLK_TCK
 
 
 def embedded_icons(display_name: str) -> int:
@@ -175,12 +160,9 @@ def measure(tray: Tray, which: str, idle: float) -> dict[str, float]:
         cpu = cpu_seconds(proc.pid) - c0
         rss_after = rss_kib(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        from tests.support.components import terminate  # not in the measured children
+
+        terminate(proc)
     return {
         "startup_s": startup,
         "rss_mib": rss / 1024,

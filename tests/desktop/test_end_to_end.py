@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 from PIL import Image
@@ -33,6 +34,17 @@ def _share(desktop: components.Desktop, wid: str, color: tuple[int, int, int], n
     img = Image.open(shot).convert("RGB").crop(desktop.box(wid))
     img.save(ARTIFACTS / f"{name}.png")
     return color_share(img, color)
+
+
+def _quit_cleanly(proc: subprocess.Popen[bytes], log: IO[str]) -> None:
+    """SIGTERM signs vms-tray out and exits 0; a process that hangs is killed, failing the test."""
+    proc.terminate()
+    try:
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
 
 
 def test_demo_limit_notice_action_end_session_signs_in(
@@ -97,13 +109,7 @@ def test_demo_limit_notice_action_end_session_signs_in(
         )
         assert any("no free session" in title for title, _body in summaries(desktop))
     finally:
-        proc.terminate()
-        try:
-            assert proc.wait(timeout=20) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            log.close()
+        _quit_cleanly(proc, log)
 
 
 def test_first_run_sign_in_and_captcha_dialogs_with_the_real_daemon(
@@ -156,12 +162,6 @@ def test_first_run_sign_in_and_captcha_dialogs_with_the_real_daemon(
         )
         assert not desktop.windows("^Captcha") and not desktop.windows("^Sign in")
     finally:
-        proc.terminate()
-        try:
-            assert proc.wait(timeout=20) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            log.close()
+        _quit_cleanly(proc, log)
     text = (tmp_path / "run.log").read_text()
     assert "correct horse" not in text and answer not in text  # no secret reaches the log
