@@ -138,6 +138,7 @@ class TrayIcon:
         self._stopping = threading.Event()
         self._view: TrayView | None = None
         self._icon_name: IconName | None = None
+        self._stop_keeper: Callable[[], None] | None = None
         self.icon = pystray.Icon(
             "vms-tray",
             icon=load_image(IconName.SIGNED_OUT),
@@ -282,6 +283,8 @@ class TrayIcon:
         def setup(icon: Any) -> None:
             # GTK backends hand every call to their loop (GLib idle), so any thread may call.
             icon.visible = True
+            if self.backend == "appindicator":
+                self._keep_registered()
             self._started()
             self._ready(ready)
 
@@ -291,6 +294,30 @@ class TrayIcon:
             self.icon.run(setup=setup)
         finally:
             self._loop_done.set()
+            if self._stop_keeper is not None:
+                self._stop_keeper()
+
+    def _keep_registered(self) -> None:
+        """From the loop: re-register the item when a watcher refused it (tray.registration)."""
+        from gi.repository import GLib
+
+        from vms_tray.tray import registration
+
+        icon = self.icon
+
+        def register() -> None:
+            # Setting the menu is libayatana's only public way to register again.
+            if icon._menu_handle is not None:
+                icon._appindicator.set_menu(icon._menu_handle)
+
+        def install() -> bool:
+            try:
+                self._stop_keeper = registration.keep_registered(icon._appindicator, register)
+            except Exception as exc:
+                log.warning("cannot watch the tray item's registration: %s", type(exc).__name__)
+            return False  # once
+
+        GLib.idle_add(install)
 
     def _ready(self, ready: Callable[[], None] | None) -> None:
         if ready is not None:
