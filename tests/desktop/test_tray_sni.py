@@ -264,6 +264,22 @@ def test_a_right_click_in_the_host_opens_the_menu(host: SniHost, start: Any) -> 
     assert tray.proc.expect("command") == {"command": "SignOut", "fields": {}}
 
 
+def test_a_middle_click_runs_the_default_action(host: SniHost, start: Any) -> None:
+    """SecondaryActivate (a middle click on KDE Plasma) does what a left click does on the
+    other backends: signed out, it opens the sign-in dialog."""
+    tray = start(SIGNED_OUT)
+    item = tray.item()
+    expected = _expected_rows(view_of(SIGNED_OUT).menu)
+    components.wait_until(lambda: _rows(tray.menu()) == expected, 10, "the signed-out menu")
+    host.bus.secondary_activate(item)
+    dialog = host.desktop.wait_window("^Sign in", 15, "the sign-in dialog after a middle click")
+    host.desktop.xdotool("windowfocus", "--sync", dialog)
+    host.desktop.xdotool("key", "Escape")
+    components.wait_until(
+        lambda: not host.desktop.windows("^Sign in"), 10, "the dialog to close on Esc"
+    )
+
+
 def _fallback_icon(desktop: components.Desktop) -> bool:
     """libayatana's XEmbed icon exists, docked or not: made only when it found no watcher."""
     try:

@@ -154,6 +154,11 @@ class SniBus:
         )
         return MenuNode.parse(layout)
 
+    def secondary_activate(self, item: SniItem) -> None:
+        """What KDE Plasma (and other hosts) send on a middle click on the item."""
+        addr = DBusAddress(item.path, bus_name=item.bus_name, interface=ITEM)
+        self._call(new_method_call(addr, "SecondaryActivate", "ii", (0, 0)))
+
     def click(self, item: SniItem, node: MenuNode) -> None:
         """What a host sends when the user clicks ``node`` in the menu it drew."""
         event = (node.id, "clicked", ("i", 0), 0)

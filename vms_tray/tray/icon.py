@@ -251,6 +251,31 @@ class TrayIcon:
             if self.has_menu and (old is None or old.menu != view.menu):
                 # The setter rebuilds the native menu.
                 self.icon.menu = self._pystray.Menu(*self._items(view.menu))
+                if self.backend == "appindicator":
+                    self._secondary_target(view.menu)
+
+    def _secondary_target(self, entries: tuple[MenuEntry, ...]) -> None:
+        """A middle click on an AppIndicator item (SecondaryActivate, sent by KDE Plasma and
+        others) runs the view's default entry, as a left click does on the other backends.
+        pystray has no word for it, so it is set on libayatana once pystray has built the menu
+        (its menu update is queued on the GLib loop just before this)."""
+        index = next((i for i, e in enumerate(entries) if e.default and not e.separator), None)
+        if index is None:
+            return
+        from gi.repository import GLib
+
+        icon = self.icon
+
+        def apply() -> bool:
+            try:
+                items = icon._menu_handle.get_children()
+                if index < len(items):
+                    icon._appindicator.set_secondary_activate_target(items[index])
+            except Exception as exc:
+                log.debug("no middle-click action: %s", type(exc).__name__)
+            return False  # once
+
+        GLib.idle_add(apply)
 
     @property
     def view(self) -> TrayView | None:
