@@ -136,6 +136,7 @@ class Desktop:
     workdir: Path
 
     def screenshot(self, path: Path, window: str = "root") -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             ["import", "-window", window, "-display", self.display, str(path)],
             env=self.env,
