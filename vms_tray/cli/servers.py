@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -300,7 +299,7 @@ def _trust(args: argparse.Namespace) -> int:
     expected = normalize_fingerprint(args.fingerprint) if args.fingerprint else None
     store = ConnectionStore()
     c = store.load().get(args.name)
-    proxy = proxy_for(c.url, os.environ)
+    proxy = proxy_for(c.url)
     cert = fetch_peer_certificate(c.url, timeout=FETCH_TIMEOUT, proxy=proxy)
     _show_certificate(c, cert)
     if c.trust.mode == "pinned" and c.trust.pin_sha256 == cert.sha256:

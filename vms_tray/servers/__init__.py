@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import socket
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -87,7 +86,8 @@ def create_server(
     env: Mapping[str, str] | None = None,
 ) -> ServerKind:
     """A client for ``connection``. ``transport`` replaces the network (tests); trust then is the
-    transport's business. ``env``: where proxy variables are read (default ``os.environ``).
+    transport's business. ``env``: where proxy variables are read (default ``os.environ``, with
+    the system's proxy settings on Windows and macOS).
     Close the result when done.
 
     Raises ProxySettingError when the environment names a proxy vms-tray cannot use.
@@ -97,7 +97,7 @@ def create_server(
     cls = server_class(connection.kind)
     proxy = None
     if transport is None:
-        proxy = proxy_for(connection.url, os.environ if env is None else env)
+        proxy = proxy_for(connection.url, env)
     if proxy is not None:
         log.info("%s is reached through the proxy %s", connection.name, proxy_label(proxy))
     # Each kind's constructor has this signature; ServerKind (the ABC) does not declare one.

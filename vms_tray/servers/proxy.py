@@ -12,13 +12,16 @@ pinning apply unchanged: the proxy only ever sees encrypted bytes.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import ipaddress
+import os
 import socket
 import ssl
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
 from vms_tray.errors import ProxySettingError, ServerTimeout, ServerUnreachable
+from vms_tray.servers.system_proxy import LOCAL, proxy_environment
 from vms_tray.servers.tls import describe_os_error
 
 __all__ = [
@@ -40,11 +43,14 @@ class ProxyRefused(ServerUnreachable):
     """The proxy answered the CONNECT with something other than 2xx."""
 
 
-def proxy_for(url: str, env: Mapping[str, str]) -> str | None:
-    """The proxy URL ``env`` names for the https ``url``; None to connect directly.
+def proxy_for(url: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The proxy URL ``env`` names for the https ``url``; None to connect directly. Without
+    ``env``: this process's environment, or where it names no proxy, the system's settings.
 
     Raises ProxySettingError (one line, naming the variable) for a proxy vms-tray cannot use.
     """
+    if env is None:
+        env = proxy_environment(os.environ)
     parts = urlsplit(url)
     no_proxy = next((env[v] for v in _NO_PROXY_VARIABLES if env.get(v, "").strip()), "")
     if no_proxy and bypasses(no_proxy, parts.hostname or "", parts.port or 443):
@@ -76,7 +82,9 @@ def proxy_for(url: str, env: Mapping[str, str]) -> str | None:
 def bypasses(no_proxy: str, host: str, port: int) -> bool:
     """Whether ``no_proxy`` (comma-separated) sends ``host:port`` direct. Entries: ``*``; a host
     name, which also covers its subdomains (a leading dot is optional); an IP address or CIDR
-    network; any of them with ``:port`` to apply to that port only."""
+    network; any of them with ``:port`` to apply to that port only. From the system's settings
+    (:mod:`vms_tray.servers.system_proxy`) also: ``<local>``, a host name without a dot; and
+    wildcard patterns such as ``*.corp.example`` or ``10.*``."""
     host = host.lower().strip("[]").rstrip(".")
     address = _address(host)
     for raw in no_proxy.split(","):
@@ -87,6 +95,14 @@ def bypasses(no_proxy: str, host: str, port: int) -> bool:
             return True
         entry, entry_port = _split_port(entry)
         if entry_port is not None and entry_port != port:
+            continue
+        if entry == LOCAL:
+            if address is None and "." not in host:
+                return True
+            continue
+        if "*" in entry:
+            if fnmatch.fnmatchcase(host, entry):
+                return True
             continue
         network = _network(entry)
         if network is not None:

@@ -51,6 +51,15 @@ def test_proxy_for(env: dict[str, str], expected: str | None) -> None:
         (" a.example , ,b.example ", "b.example", 443, True),
         ("*", "anything", 1, True),
         ("", "anything", 1, False),
+        # From the system's settings (Windows' ProxyOverride, macOS' exceptions):
+        ("<local>", "nvr", 443, True),
+        ("<local>", "nvr.site.example", 443, False),
+        ("<local>", "10.1.2.3", 443, False),
+        ("*.site.example", "nvr.site.example", 443, True),
+        ("*.site.example", "site.example", 443, False),
+        ("10.*", "10.20.30.40", 443, True),
+        ("10.*", "110.20.30.40", 443, False),
+        ("nvr-*", "nvr-07", 443, True),
     ],
 )
 def test_no_proxy_entries(no_proxy: str, host: str, port: int, direct: bool) -> None:
