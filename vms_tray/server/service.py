@@ -328,9 +328,7 @@ class Service:
             refresh_expires_at=now + c.refresh_ttl,
         )
         self.store.insert_session(session)
-        access, refresh = new_token(), new_token()
-        self.store.insert_token(token_hash(access), "access", session.id, now + c.access_ttl)
-        self.store.insert_token(token_hash(refresh), "refresh", session.id, now + c.refresh_ttl)
+        access, refresh = self._issue_pair(session.id, now)
         log.info("session %s opened for a client at %s", session.id, address)
         return {
             "session_id": session.id,
@@ -409,9 +407,7 @@ class Service:
                     "this refresh token was already used, so the session was ended for safety; "
                     "sign in again",
                 )
-            access, refresh = new_token(), new_token()
-            self.store.insert_token(token_hash(access), "access", session.id, now + c.access_ttl)
-            self.store.insert_token(token_hash(refresh), "refresh", session.id, now + c.refresh_ttl)
+            access, refresh = self._issue_pair(session.id, now)
             self.store.touch(session.id, now, refresh_expires_at=now + c.refresh_ttl)
             return {
                 "session_id": session.id,
@@ -423,12 +419,26 @@ class Service:
                 "idle_timeout": _secs(c.idle_timeout) if c.idle_timeout else None,
             }
 
+    def _issue_pair(self, session_id: str, now: float) -> tuple[str, str]:
+        """A new access and refresh token. The access token is stored first: a pair's tokens
+        then both come after the refresh token whose rotation issued them (``used_since``)."""
+        c = self.config
+        access, refresh = new_token(), new_token()
+        self.store.insert_token(token_hash(access), "access", session_id, now + c.access_ttl)
+        self.store.insert_token(token_hash(refresh), "refresh", session_id, now + c.refresh_ttl)
+        return access, refresh
+
     def _lost_reply(self, tok: TokenRow, now: float) -> bool:
         """A spent refresh token presented again is a retry, not a theft, while its rotation is
-        recent and nothing has used what that rotation issued."""
+        recent and nothing has used what that rotation issued (neither its refresh token nor
+        its access token: whoever used them did receive the answer)."""
         assert tok.rotated_at is not None
         recent = now - tok.rotated_at <= self.config.refresh_grace
-        return recent and self.store.last_rotated(tok.session_id) == tok.hash
+        return (
+            recent
+            and self.store.last_rotated(tok.session_id) == tok.hash
+            and not self.store.used_since(tok.hash, tok.session_id)
+        )
 
     def authenticate(self, bearer: str, *, allow_conflict: bool) -> Caller:
         thash = token_hash(bearer)
@@ -457,6 +467,8 @@ class Service:
                 raise self._ended(session)
             if tok.expires_at <= now:
                 raise Problem("token-expired", "the access token expired; refresh it")
+            if tok.used_at is None:
+                self.store.mark_used(thash, now)
             self.store.touch(session.id, now)
             return SessionCaller(replace(session, last_activity=max(session.last_activity, now)))
 

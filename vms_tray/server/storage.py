@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vms_tray.errors import InvalidInput
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: tokens.used_at
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS tokens (
     kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
     session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
     expires_at REAL NOT NULL,
-    rotated_at REAL
+    rotated_at REAL,
+    used_at REAL
 );
 CREATE INDEX IF NOT EXISTS tokens_by_session ON tokens (session_id);
 CREATE TABLE IF NOT EXISTS conflicts (
@@ -105,6 +106,7 @@ class TokenRow:
     session_id: str
     expires_at: float
     rotated_at: float | None
+    used_at: float | None = None  # access tokens: first use as a bearer
 
 
 @dataclass(frozen=True)
@@ -139,10 +141,18 @@ class Store:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.executescript(_SCHEMA)
+            self._migrate()
             self._conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)",
                 (str(SCHEMA_VERSION),),
             )
+
+    def _migrate(self) -> None:
+        """Bring a database of an earlier schema up to date (CREATE ... IF NOT EXISTS leaves an
+        existing table as it was)."""
+        columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(tokens)")}
+        if "used_at" not in columns:  # schema 1
+            self._conn.execute("ALTER TABLE tokens ADD COLUMN used_at REAL")
 
     def close(self) -> None:
         with self._lock:
@@ -340,8 +350,27 @@ class Store:
         if row is None:
             return None
         return TokenRow(
-            row["hash"], row["kind"], row["session_id"], row["expires_at"], row["rotated_at"]
+            row["hash"],
+            row["kind"],
+            row["session_id"],
+            row["expires_at"],
+            row["rotated_at"],
+            row["used_at"],
         )
+
+    def mark_used(self, thash: str, now: float) -> None:
+        """Record an access token's first use (later uses write nothing)."""
+        self._run("UPDATE tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL", (now, thash))
+
+    def used_since(self, thash: str, session_id: str) -> bool:
+        """Whether a token of the session issued after token ``thash`` has been used."""
+        row = self._one(
+            "SELECT 1 FROM tokens WHERE session_id = ? AND rowid > "
+            "(SELECT rowid FROM tokens WHERE hash = ?) "
+            "AND (used_at IS NOT NULL OR rotated_at IS NOT NULL) LIMIT 1",
+            (session_id, thash),
+        )
+        return row is not None
 
     def mark_rotated(self, thash: str, now: float) -> bool:
         """Spend a refresh token; False when it was already spent (a concurrent reuse)."""

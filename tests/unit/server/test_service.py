@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +14,7 @@ from tests.unit.server.conftest import DESK, LAPTOP, PHONE
 from vms_tray.server.clock import FakeClock
 from vms_tray.server.problems import Problem
 from vms_tray.server.service import ConflictCaller, ServerConfig, Service, SessionCaller
+from vms_tray.server.storage import Store
 from vms_tray.server.throttle import ThrottlePolicy
 
 
@@ -205,7 +209,6 @@ def test_a_refresh_retried_after_a_lost_reply_replaces_the_pair_it_never_saw(
     p = problem(service.authenticate, unseen["access_token"], allow_conflict=False)
     assert p.name == "token-expired"
     caller(service, first["access_token"])
-    caller(service, retried["access_token"])
     # Retried again within the grace (the second reply lost too): still the same session.
     clock.advance(30)
     again = service.refresh(first["refresh_token"])
@@ -214,6 +217,46 @@ def test_a_refresh_retried_after_a_lost_reply_replaces_the_pair_it_never_saw(
     # From now on the first token is plain reuse: its rotation's successor has been used.
     assert problem(service.refresh, first["refresh_token"]).name == "token-expired"
     assert problem(service.refresh, nxt["refresh_token"]).name == "session-ended"
+
+
+def test_a_retry_after_the_new_access_token_was_used_is_reuse(
+    service: Service, clock: FakeClock
+) -> None:
+    """Whoever used the rotation's access token received the answer: the spent refresh token
+    presented again within the grace comes from someone else, and ends the session."""
+    first = sign_in(service)
+    rotated = service.refresh(first["refresh_token"])
+    caller(service, first["access_token"])  # the old access token: still no proof of receipt
+    caller(service, rotated["access_token"])
+    clock.advance(5)
+    p = problem(service.refresh, first["refresh_token"])
+    assert p.name == "token-expired" and "already used" in p.detail
+    ended = problem(service.authenticate, rotated["access_token"], allow_conflict=False)
+    assert ended.name == "session-ended" and ended.extensions["reason"] == "expired"
+
+
+def test_a_schema_1_database_gains_the_used_column(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES ('schema', '1');"
+            "CREATE TABLE tokens (hash TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+            "session_id TEXT NOT NULL, expires_at REAL NOT NULL, rotated_at REAL);"
+            "INSERT INTO tokens VALUES ('h', 'access', 's', 1e12, NULL);"
+        )
+        db.commit()
+    store = Store(path)
+    try:
+        token = store.get_token("h")
+        assert token is not None and token.used_at is None
+        store.mark_used("h", 5.0)
+        token = store.get_token("h")
+        assert token is not None and token.used_at == 5.0
+    finally:
+        store.close()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
 
 
 def test_a_retry_after_the_grace_is_reuse(service: Service, clock: FakeClock) -> None:

@@ -32,6 +32,7 @@ class Model:
     last_activity: float
     spent: list[str] = field(default_factory=list)
     spent_at: list[float] = field(default_factory=list)
+    access_used: bool = False  # the current access token was used: its pair was received
     reason: str | None = None
     ended_by: str | None = None
 
@@ -97,6 +98,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         m.spent.append(m.refresh)
         m.spent_at.append(self.clock.now())
         m.access, m.refresh = r["access_token"], r["refresh_token"]
+        m.access_used = False
         m.last_activity = self.clock.now()
 
     @precondition(lambda self: any(m.spent for m in self.sessions))
@@ -105,11 +107,13 @@ class ProtocolMachine(RuleBasedStateMachine):
         m = data.draw(st.sampled_from([m for m in self.sessions if m.spent]))
         self.expire()
         token = data.draw(st.sampled_from(m.spent))
-        # A retry after a lost reply: the latest spent token, recently, its successor unused.
+        # A retry after a lost reply: the latest spent token, recently, nothing its rotation
+        # issued used (the model's current pair is that rotation's).
         retry = (
             m.reason is None
             and token == m.spent[-1]
             and self.clock.now() - m.spent_at[-1] <= self.service.config.refresh_grace
+            and not m.access_used
         )
         try:
             r = self.service.refresh(token)
@@ -123,6 +127,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         else:
             assert retry, "a spent refresh token was accepted"
             m.access, m.refresh = r["access_token"], r["refresh_token"]
+            m.access_used = False
             m.last_activity = self.clock.now()
 
     @precondition(lambda self: self.sessions)
@@ -137,6 +142,7 @@ class ProtocolMachine(RuleBasedStateMachine):
             return
         assert isinstance(caller, SessionCaller) and m.reason is None
         m.last_activity = self.clock.now()
+        m.access_used = True
         listed = self.service.list_sessions(caller)
         assert [s["id"] for s in listed["sessions"]] == [a.id for a in self.active()]
         assert [s["current"] for s in listed["sessions"]] == [a is m for a in self.active()]
@@ -152,6 +158,7 @@ class ProtocolMachine(RuleBasedStateMachine):
             self.expect_ended(exc, me)
             return
         me.last_activity = self.clock.now()
+        me.access_used = True
         try:
             self.service.end_session(caller, target.id)
         except Problem as exc:
