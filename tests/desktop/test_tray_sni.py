@@ -46,11 +46,19 @@ SIGNED_OUT = {"state": "signed_out", "servers": SIGNED_IN["servers"]}
 
 
 @pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SniHost]:
+def sni_desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[components.Desktop]:
     """A desktop of its own, so the watcher never reaches the XEmbed-only tests."""
     components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
     work = tmp_path_factory.mktemp("sni-desktop")
-    with components.x_desktop(work, keyring=False) as desktop, sni_host(desktop) as h:
+    with components.x_desktop(work, keyring=False) as desktop:
+        yield desktop
+
+
+@pytest.fixture
+def host(sni_desktop: components.Desktop) -> Iterator[SniHost]:
+    """A host (and watcher) per test: gtk-sni-tray may keep drawing the icon of an item whose
+    process quit for a while, and a test must measure and click only its own."""
+    with sni_host(sni_desktop) as h:
         yield h
 
 
@@ -99,8 +107,8 @@ class SniTray:
 
 
 def _settled(host: SniHost) -> None:
-    """No item of an earlier test left with the watcher or in the bar: the host drops an item
-    some time after its process quit, and a leftover icon would be measured and clicked too."""
+    """No other item with the watcher or in the bar (a leftover icon would be measured and
+    clicked too)."""
     components.wait_until(lambda: not host.bus.items(), 10, "the watcher to drop earlier items")
     components.wait_until(
         lambda: _drawn_icon(host, "tray-sni-empty")[1] == EMPTY_BOX,
@@ -125,7 +133,6 @@ def start(host: SniHost, tmp_path: Path) -> Iterator[Any]:
     yield start_tray
     for tray in trays:
         tray.close()
-    _settled(host)
 
 
 def _color(name: IconName) -> tuple[int, int, int]:
