@@ -146,6 +146,23 @@ class Desktop:
         )
         return path
 
+    def keyboard_grabbed(self) -> bool:
+        """Whether some client holds the keyboard grab, as a posted popup menu does: keys sent
+        before that would go to whatever window has the focus."""
+        from Xlib import X, display
+
+        d = display.Display(self.display)
+        try:
+            status = d.screen().root.grab_keyboard(
+                False, X.GrabModeAsync, X.GrabModeAsync, X.CurrentTime
+            )
+            if status == X.GrabSuccess:
+                d.ungrab_keyboard(X.CurrentTime)
+                d.sync()
+            return bool(status == X.AlreadyGrabbed)
+        finally:
+            d.close()
+
     def windows(self, pattern: str) -> list[str]:
         """Visible windows whose name matches the regular expression ``pattern``."""
         return subprocess.run(
