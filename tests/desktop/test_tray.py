@@ -281,7 +281,7 @@ def test_xorg_backend_click_opens_the_menu_as_a_popup(
             (desktop.box(w) for w in _visible_windows(desktop) - before),
             key=lambda b: (b[2] - b[0]) * (b[3] - b[1]),
         )
-        desktop.xdotool("mousemove", str(left + 30), str(top + 10))
+        desktop.xdotool("mousemove", "--sync", str(left + 30), str(top + 10))
         components.wait_until(desktop.keyboard_grabbed, 10, "the popup to take the keyboard")
         # Sign out, Servers -> HQ, Branch
         desktop.xdotool("key", "--delay", "80", "Down", "Down", "Right", "Down", "Return")
