@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -295,11 +296,18 @@ def _fallback_icon(desktop: components.Desktop) -> bool:
         return False
 
 
-def test_an_item_registers_with_a_host_that_starts_after_the_tray(tmp_path: Path) -> None:
-    """The login race: autostarted before the panel, the tray finds no watcher on the bus, yet
-    a KDE session (like GNOME's and Wayland's) will have one, so the tray picks AppIndicator.
-    libayatana shows an XEmbed icon meanwhile and registers when the watcher's name gets an
-    owner; the host then gets an Active item whose menu works, and the XEmbed icon goes."""
+@dataclass
+class TrayBeforePanel:
+    desktop: components.Desktop
+    bus: SniBus
+    proc: TrayProcess
+    item: SniItem  # exported, waiting for a watcher
+
+
+@contextlib.contextmanager
+def _tray_before_panel(tmp_path: Path) -> Iterator[TrayBeforePanel]:
+    """The tray started on a KDE desktop whose panel (the watcher) is not up: its item is on
+    the bus, and libayatana shows its XEmbed fallback meanwhile."""
     components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
     with (
         components.x_desktop(tmp_path / "desktop", notifications=False, keyring=False) as desktop,
@@ -318,27 +326,34 @@ def test_an_item_registers_with_a_host_that_starts_after_the_tray(tmp_path: Path
                 return exported[0] is not None and _fallback_icon(desktop)
 
             components.wait_until(waiting, 15, "the item on the bus and libayatana's fallback")
-            waiting_item = exported[0]
-            assert waiting_item is not None
+            assert exported[0] is not None
             assert not bus.has_owner(WATCHER)
-            with late_sni_host(desktop, waiting_item) as (host, _refusals):
-                tray = SniTray(host, proc)
-                item = tray.item()  # registered, and Active
-                assert item == waiting_item
-                assert host.bus.item_property(item, "Title") == view_of(SIGNED_IN).tooltip
-                assert _rows(tray.menu()) == _expected_rows(view_of(SIGNED_IN).menu)
-                host.bus.click(item, tray.menu().find("Servers", "Branch"))
-                assert proc.expect("command") == {
-                    "command": "SwitchServer",
-                    "fields": {"name": "Branch"},
-                }
-                components.wait_until(
-                    lambda: desktop.windows(ICON_NAME) == [],
-                    10,
-                    "the XEmbed fallback icon to leave trayer",
-                )
+            yield TrayBeforePanel(desktop, bus, proc, exported[0])
         finally:
             proc.close()
+
+
+def test_an_item_registers_with_a_host_that_starts_after_the_tray(tmp_path: Path) -> None:
+    """The login race: autostarted before the panel, the tray finds no watcher on the bus, yet
+    a KDE session (like GNOME's and Wayland's) will have one, so the tray picks AppIndicator.
+    libayatana shows an XEmbed icon meanwhile and registers when the watcher's name gets an
+    owner; the host then gets an Active item whose menu works, and the XEmbed icon goes."""
+    with (
+        _tray_before_panel(tmp_path) as t,
+        late_sni_host(t.desktop, t.item) as (host, _refusals),
+    ):
+        tray = SniTray(host, t.proc)
+        item = tray.item()  # registered, and Active
+        assert item == t.item
+        assert host.bus.item_property(item, "Title") == view_of(SIGNED_IN).tooltip
+        assert _rows(tray.menu()) == _expected_rows(view_of(SIGNED_IN).menu)
+        host.bus.click(item, tray.menu().find("Servers", "Branch"))
+        assert t.proc.expect("command") == {"command": "SwitchServer", "fields": {"name": "Branch"}}
+        components.wait_until(
+            lambda: t.desktop.windows(ICON_NAME) == [],
+            10,
+            "the XEmbed fallback icon to leave trayer",
+        )
 
 
 PANEL_RESTARTS = 4
@@ -349,33 +364,16 @@ def test_the_item_returns_each_time_the_panel_restarts(tmp_path: Path) -> None:
     the item registers with each one, Active with its menu, without restarting the tray. A new
     watcher may refuse it at first (gtk-sni-tray's does, often on a loaded machine); the tray
     then registers again (vms_tray.tray.registration)."""
-    components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
-    with (
-        components.x_desktop(tmp_path / "desktop", notifications=False, keyring=False) as desktop,
-        contextlib.closing(SniBus(desktop.env["DBUS_SESSION_BUS_ADDRESS"])) as bus,
-    ):
-        proc = TrayProcess(
-            desktop, "", tmp_path / "profile", extra_env={"XDG_CURRENT_DESKTOP": "KDE"}
-        )
-        try:
-            proc.push(SIGNED_IN)
-            assert proc.expect("ready")["backend"] == "appindicator"
+    with _tray_before_panel(tmp_path) as t:
+        expected = _expected_rows(view_of(SIGNED_IN).menu)
+        refusals = 0
+        for _restart in range(PANEL_RESTARTS):
+            with late_sni_host(t.desktop, t.item) as (host, refused):
+                refusals += refused
+                assert SniTray(host, t.proc).item() == t.item  # registered and Active
+                assert _rows(host.bus.menu(t.item)) == expected
             components.wait_until(
-                lambda: bus.exported_item(proc.proc.pid) is not None, 15, "the item on the bus"
+                lambda: not t.bus.has_owner(WATCHER), 10, "the panel's watcher to go"
             )
-            item = bus.exported_item(proc.proc.pid)
-            assert item is not None
-            expected = _expected_rows(view_of(SIGNED_IN).menu)
-            refusals = 0
-            for _restart in range(PANEL_RESTARTS):
-                with late_sni_host(desktop, item) as (host, refused):
-                    refusals += refused
-                    assert SniTray(host, proc).item() == item  # registered and Active
-                    assert _rows(host.bus.menu(item)) == expected
-                components.wait_until(
-                    lambda: not bus.has_owner(WATCHER), 10, "the panel's watcher to go"
-                )
-            assert proc.proc.poll() is None
-            print(f"watchers refused the item {refusals} times in {PANEL_RESTARTS} restarts")
-        finally:
-            proc.close()
+        assert t.proc.proc.poll() is None
+        print(f"watchers refused the item {refusals} times in {PANEL_RESTARTS} restarts")
