@@ -21,7 +21,12 @@ from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
 from vms_tray.errors import ProxySettingError, ServerTimeout, ServerUnreachable
-from vms_tray.servers.system_proxy import LOCAL, proxy_environment
+from vms_tray.servers.system_proxy import (
+    LOCAL,
+    NO_PROXY_VARIABLES,
+    PROXY_VARIABLES,
+    proxy_environment,
+)
 from vms_tray.servers.tls import describe_os_error
 
 __all__ = [
@@ -33,9 +38,6 @@ __all__ = [
     "proxy_refusal",
 ]
 
-# In the order they are consulted; the lower-case spelling wins, as in curl.
-_PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
-_NO_PROXY_VARIABLES = ("no_proxy", "NO_PROXY")
 _MAX_REPLY = 16384
 
 
@@ -52,11 +54,11 @@ def proxy_for(url: str, env: Mapping[str, str] | None = None) -> str | None:
     if env is None:
         env = proxy_environment(os.environ)
     parts = urlsplit(url)
-    no_proxy = next((env[v] for v in _NO_PROXY_VARIABLES if env.get(v, "").strip()), "")
+    no_proxy = next((env[v] for v in NO_PROXY_VARIABLES if env.get(v, "").strip()), "")
     if no_proxy and bypasses(no_proxy, parts.hostname or "", parts.port or 443):
         return None
     variable, value = next(
-        ((v, env[v].strip()) for v in _PROXY_VARIABLES if env.get(v, "").strip()), ("", "")
+        ((v, env[v].strip()) for v in PROXY_VARIABLES if env.get(v, "").strip()), ("", "")
     )
     if not value:
         return None

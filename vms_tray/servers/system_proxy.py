@@ -21,14 +21,9 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-ENV_NAMES = (
-    "https_proxy",
-    "HTTPS_PROXY",
-    "all_proxy",
-    "ALL_PROXY",
-    "no_proxy",
-    "NO_PROXY",
-)
+# In the order they are consulted; the lower-case spelling wins, as in curl.
+PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+NO_PROXY_VARIABLES = ("no_proxy", "NO_PROXY")
 LOCAL = "<local>"  # a host name without a dot (Windows' and macOS' "simple host names")
 _INTERNET_SETTINGS = r"Software\Microsoft\Windows\CurrentVersion\Internet Settings"
 _PARTIAL_NETWORK = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,3})/(\d{1,2})$")
@@ -116,7 +111,7 @@ def proxy_environment(
     read_scproxy: ScProxy = _read_scproxy,
 ) -> Mapping[str, str]:
     """``environ``, with the system's proxy settings added where it names none."""
-    if any(environ.get(name, "").strip() for name in ENV_NAMES):
+    if any(environ.get(v, "").strip() for v in PROXY_VARIABLES + NO_PROXY_VARIABLES):
         return environ
     try:
         if platform == "win32":
