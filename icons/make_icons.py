@@ -6,31 +6,47 @@ Run ``.venv/bin/python icons/make_icons.py`` after changing a shape or colour; i
   for 16/24/32/48 px, drawn at each size from a 4x supersample so edges stay crisp;
 - ``vms_tray/data/icons/vms-tray.png`` (256 px app icon) and ``vms-tray.ico`` (16-256 px, Windows);
 - ``vms_tray/data/icons/vms-tray-template.png`` / ``@2x`` (macOS template: black + alpha only);
-- ``icons/preview.png``: every state at 16/24/32 px on a light and a dark panel.
+- ``icons/preview.png`` and ``docs/screenshots/icon-states.png`` (the README's strip): every state
+  at 16/24/32 px on a light and a dark panel, labelled with what it means.
 
 Design: a disc in the state's colour with a white camera glyph, a thin contrasting rim so the disc
-reads on light and dark panels, and a corner badge for the states that need attention.
+reads on light and dark panels, and a corner badge for the states that need attention. A grey disc
+means "no seat of yours": signed out, offline, and blocked at the limit (a red no-entry badge),
+which must never look like "signed in, all seats in use" (an orange disc with four taken seats).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "vms_tray" / "data" / "icons"
 PREVIEW = ROOT / "icons" / "preview.png"
+STRIP = ROOT / "docs" / "screenshots" / "icon-states.png"
 
-# state -> (disc colour, badge)
+# state -> (disc colour, badge); the names are vms_tray.tray.view.IconName's values.
 STATES: dict[str, tuple[str, str | None]] = {
     "signed-out": ("#7d8590", None),
     "connecting": ("#2f80ed", "dots"),
     "signed-in": ("#1f9d55", None),
     "near-limit": ("#e0a100", "bang"),
-    "limit-reached": ("#e8590c", "full"),
+    "signed-in-full": ("#e8590c", "full"),
+    "limit-reached": ("#7d8590", "blocked"),
     "offline": ("#7d8590", "slash"),
     "error": ("#d62828", "cross"),
+}
+# What each icon means, for the labelled strip (README).
+LABELS: dict[str, str] = {
+    "signed-out": "signed out",
+    "connecting": "signing in,\ncaptcha",
+    "signed-in": "signed in",
+    "near-limit": "signed in,\nnear the limit",
+    "signed-in-full": "signed in,\nall seats in use",
+    "limit-reached": "not signed in:\nlimit reached",
+    "offline": "offline,\nretrying",
+    "error": "error",
 }
 SIZES = (16, 24, 32, 48)
 SS = 4  # supersampling factor
@@ -56,6 +72,14 @@ def _badge(img: Image.Image, kind: str, s: float) -> None:
         # A bold diagonal bar across the whole disc: "no connection".
         d.line([(0.18 * s, 0.82 * s), (0.82 * s, 0.18 * s)], fill="#ffffff", width=int(0.16 * s))
         d.line([(0.18 * s, 0.82 * s), (0.82 * s, 0.18 * s)], fill="#202020", width=int(0.08 * s))
+        return
+    if kind == "blocked":
+        # A no-entry sign, larger than the other badges: "the limit keeps you out".
+        r = 0.3 * s
+        cx, cy = 0.7 * s, 0.7 * s
+        d.ellipse((cx - r, cy - r, cx + r, cy + r), fill="#d62828", outline="#ffffff", width=int(w))
+        h = 0.06 * s
+        d.rectangle((cx - 0.19 * s, cy - h, cx + 0.19 * s, cy + h), fill="#ffffff")
         return
     fills = {"dots": "#ffffff", "bang": "#202020", "full": "#ffffff", "cross": "#ffffff"}
     rims = {"dots": "#2f80ed", "bang": "#ffd43b", "full": "#e8590c", "cross": "#d62828"}
@@ -118,23 +142,39 @@ def draw_template(size: int) -> Image.Image:
     return img.resize((size, size), Image.Resampling.LANCZOS)
 
 
-def preview(images: dict[str, dict[int, Image.Image]]) -> Image.Image:
+def preview(images: dict[str, dict[int, Image.Image]], labels: bool = False) -> Image.Image:
+    """Every state at 16/24/32 px on a light and a dark panel; ``labels``: what each means above."""
     pad = 8
-    col = 32 + pad
-    width = pad + len(STATES) * (3 * col)
-    height = 2 * (32 + 2 * pad)
+    icons_w = 16 + 24 + 32 + 2 * pad
+    col = icons_w + 3 * pad if labels else 3 * (32 + pad)
+    font = ImageFont.load_default(size=12)
+    top = 2 * 15 + pad if labels else 0
+    panel = 32 + 2 * pad
+    width = pad + len(STATES) * col
+    height = top + 2 * panel
     sheet = Image.new("RGBA", (width, height), "#f3f3f3")
     d = ImageDraw.Draw(sheet)
-    d.rectangle((0, height // 2, width, height), fill="#2b2b2b")
-    for row in range(2):
-        y0 = row * (height // 2) + pad
-        x = pad
-        for state in STATES:
+    if labels:
+        d.rectangle((0, 0, width, top), fill="#ffffff")
+    d.rectangle((0, top + panel, width, height), fill="#2b2b2b")
+    for i, state in enumerate(STATES):
+        x0 = pad + i * col
+        if labels:
+            d.multiline_text(
+                (x0 + icons_w / 2, pad // 2),
+                LABELS[state],
+                fill="#1b1f24",
+                font=font,
+                anchor="ma",
+                align="center",
+                spacing=2,
+            )
+        for row in range(2):
+            y0 = top + row * panel + pad
+            x = x0
             for size in (16, 24, 32):
-                im = images[state][size]
-                sheet.alpha_composite(im, (x, y0 + (32 - size) // 2))
+                sheet.alpha_composite(images[state][size], (x, y0 + (32 - size) // 2))
                 x += size + pad
-            x += 3 * col - (16 + 24 + 32 + 3 * pad)
     return sheet
 
 
@@ -153,7 +193,8 @@ def main() -> None:
     draw_template(22).save(OUT / "vms-tray-template.png", optimize=True)
     draw_template(44).save(OUT / "vms-tray-template@2x.png", optimize=True)
     preview(images).save(PREVIEW, optimize=True)
-    print(f"wrote icons to {OUT} and {PREVIEW}")
+    preview(images, labels=True).save(STRIP, optimize=True)
+    print(f"wrote icons to {OUT}, {PREVIEW} and {STRIP}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ class IconName(StrEnum):
     CONNECTING = "connecting"
     SIGNED_IN = "signed-in"
     NEAR_LIMIT = "near-limit"
-    LIMIT_REACHED = "limit-reached"
+    SIGNED_IN_FULL = "signed-in-full"  # signed in; all seats in use (nobody else gets one)
+    LIMIT_REACHED = "limit-reached"  # not signed in: the limit blocks this sign-in
     OFFLINE = "offline"
     ERROR = "error"
 
@@ -94,7 +95,7 @@ _BUSY_STATES = (State.SIGNING_IN, State.CAPTCHA_REQUIRED, State.LIMIT_REACHED)
 def icon_for(snap: Snapshot) -> IconName:
     if snap.state is State.SIGNED_IN:
         if snap.full:
-            return IconName.LIMIT_REACHED
+            return IconName.SIGNED_IN_FULL
         if snap.near_limit:
             return IconName.NEAR_LIMIT
         return IconName.SIGNED_IN

@@ -48,7 +48,7 @@ def snap(state: State = State.SIGNED_IN, **kw: object) -> Snapshot:
         (State.CAPTCHA_REQUIRED, {}, IconName.CONNECTING),
         (State.SIGNED_IN, {}, IconName.SIGNED_IN),
         (State.SIGNED_IN, {"sessions_in_use": 4}, IconName.NEAR_LIMIT),
-        (State.SIGNED_IN, {"sessions_in_use": 5}, IconName.LIMIT_REACHED),
+        (State.SIGNED_IN, {"sessions_in_use": 5}, IconName.SIGNED_IN_FULL),
         (State.SIGNED_IN, {"warn_margin": 2}, IconName.NEAR_LIMIT),
         (State.SIGNED_IN, {"max_sessions": None}, IconName.SIGNED_IN),
         (State.LIMIT_REACHED, {}, IconName.LIMIT_REACHED),
