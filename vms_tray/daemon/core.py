@@ -421,7 +421,10 @@ class Daemon:
         elif isinstance(effect, E.Cancel):
             self._timers.cancel(effect.timer)
         elif isinstance(effect, E.Notify):
-            self._notify(notices.render(effect, self._server_name()))
+            cli = self._notifier.cli_hints
+            self._notify(notices.render(effect, self._server_name(), cli=cli))
+        elif isinstance(effect, E.Withdraw):
+            self._withdraw(effect.subject.value)
         elif isinstance(effect, E.DropSession):
             self._listing = None
             with self._lock:
@@ -460,7 +463,7 @@ class Daemon:
             self._conn = conn
         if self._password_for(conn) is None:
             self._note = f"no password stored for {conn.name}: run 'vms-tray signin'"
-            self._notify(notices.password_needed(conn.name))
+            self._notify(notices.password_needed(conn.name, cli=self._notifier.cli_hints))
             self._show("sign_in")
             return
         self._sign_in(C.SignIn(server=conn.name))
@@ -787,6 +790,7 @@ class Daemon:
         self._quitting = True
         self._pending = None
         self._feed(E.SignOutRequested(), quiet=True)
+        self._withdraw(None)  # nothing of ours stays on screen after Quit
         self._finish()
 
     def _finish(self) -> None:
@@ -841,6 +845,16 @@ class Daemon:
         except Exception:  # a backend must not take the daemon down
             log.exception("notification backend %s failed", self._notifier.name)
 
+    def _withdraw(self, topic: str | None) -> None:
+        """Take back the notice on ``topic`` (``None``: every notice)."""
+        try:
+            if topic is None:
+                self._notifier.withdraw_all()
+            else:
+                self._notifier.withdraw(topic)
+        except Exception:  # a backend must not take the daemon down
+            log.exception("notification backend %s failed", self._notifier.name)
+
     def _show(self, reason: str) -> None:
         with self._lock:
             listeners = list(self._show_listeners)
@@ -859,6 +873,8 @@ class Daemon:
     def _on_action(self, action_id: str) -> None:
         if action_id == notices.SIGN_IN and self.has_password(None):
             self.post(C.SignIn())
+        elif action_id == notices.WAIT_FOR_SEAT:
+            self.post(C.WaitForSeat())
         else:
             self._show(action_id)
 

@@ -1,4 +1,7 @@
-"""The notifier of ``vms-tray run --headless``: one line on stderr and one in the log."""
+"""The notifier of ``vms-tray run --headless``: one line on stderr and one in the log.
+
+A printed line cannot be taken back: ``withdraw`` keeps the base class's nothing-to-do.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ log = logging.getLogger("vms_tray.notice")
 class HeadlessNotifier(Notifier):
     name = "headless"
     supports_actions = False
+    cli_hints = True  # no tray, no buttons: the notice says which command to run
 
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__()

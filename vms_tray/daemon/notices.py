@@ -1,20 +1,51 @@
 """Words for the engine's notification topics: plain numbers, the server's name, no secrets.
 
-The one place notices are worded (the engine decides *when*). Every string goes through the
-catalog (``vms_tray.i18n``), so words are looked up when a notice is made, in the language the
-process chose. A ``detail`` is one of our error messages: it already says what happened and what
-to do, so it is shown as it is, never with a second "sign in again" after it.
+The one place notices are worded (the engine decides *when*, and when to withdraw them). Every
+string goes through the catalog (``vms_tray.i18n``), so words are looked up when a notice is
+made, in the language the process chose. A ``detail`` is one of our error messages: it already
+says what happened and what to do, so it is shown as it is, never with a second "sign in again"
+or "retrying" after it.
+
+Each notice also gets here its ``topic`` (the engine's ``Subject``: one notice per topic on
+screen), its urgency (critical only when the session was taken by another device and when the
+limit blocks a sign-in), how long it stays, and the icon of the state it reports. ``cli``:
+nobody can click (``vms-tray run --headless``), so the notice names the commands instead of
+offering buttons.
 """
 
 from __future__ import annotations
 
 from vms_tray.i18n import _, ngettext
-from vms_tray.notify.base import Action, Notice, NoticeKind
-from vms_tray.session.engine import Notify, Topic
+from vms_tray.notify.base import Action, Notice, NoticeKind, Urgency
+from vms_tray.session.engine import Notify, Subject, Topic
+from vms_tray.tray.view import IconName
 
 SHOW_SESSIONS = "show_sessions"
 SIGN_IN = "sign_in"
 SHOW_CAPTCHA = "show_captcha"
+WAIT_FOR_SEAT = "wait_for_seat"
+
+# Seconds on screen. Critical notices stay until dismissed or withdrawn.
+INFO_EXPIRES = 8.0  # back online
+FYI_EXPIRES = 10.0  # a seat freed up, seats free again
+NORMAL_EXPIRES = 20.0
+
+# The state each topic reports (its icon; see vms_tray.tray.view.icon_for).
+ICONS: dict[Topic, IconName] = {
+    Topic.NEAR_LIMIT: IconName.NEAR_LIMIT,
+    Topic.LIMIT_FULL: IconName.SIGNED_IN_FULL,
+    Topic.BACK_UNDER: IconName.SIGNED_IN,
+    Topic.ENDED_ELSEWHERE: IconName.SIGNED_OUT,
+    Topic.SESSION_EXPIRED: IconName.SIGNED_OUT,
+    Topic.UNREACHABLE: IconName.OFFLINE,
+    Topic.BACK_ONLINE: IconName.SIGNED_IN,
+    Topic.CAPTCHA: IconName.CONNECTING,
+    Topic.LIMIT_CONFLICT: IconName.LIMIT_REACHED,
+    Topic.SEAT_FREED: IconName.SIGNED_IN,
+    Topic.PASSWORD_REJECTED: IconName.ERROR,
+    Topic.SIGN_IN_FAILED: IconName.ERROR,
+    Topic.FAILED: IconName.ERROR,
+}
 
 
 def _show_sessions() -> Action:
@@ -25,8 +56,8 @@ def _sign_in() -> Action:
     return Action(SIGN_IN, _("Sign in"))
 
 
-def seats(in_use: int | None, maximum: int | None) -> str:
-    """ "2 of 3 sessions in use — 1 seat left"."""
+def used(in_use: int | None, maximum: int | None) -> str:
+    """ "2 of 3 sessions in use"."""
     if in_use is None:
         return _("sessions in use unknown")
     if maximum is None:
@@ -34,87 +65,173 @@ def seats(in_use: int | None, maximum: int | None) -> str:
             "%(n)d session in use (no limit)", "%(n)d sessions in use (no limit)", in_use
         ) % {"n": in_use}
     # The noun follows the limit ("of 3 sessions"); the count in use needs no agreement.
-    used = ngettext(
+    return ngettext(
         "%(n)d of %(max)d session in use", "%(n)d of %(max)d sessions in use", maximum
     ) % {"n": in_use, "max": maximum}
-    left = maximum - in_use
+
+
+def seats_left(left: int) -> str:
+    """ "1 seat left" / "no seats left"."""
     if left <= 0:
-        tail = _("no seats left")
-    else:
-        tail = ngettext("%(n)d seat left", "%(n)d seats left", left) % {"n": left}
-    return _("%(in_use)s — %(left)s") % {"in_use": used, "left": tail}
+        return _("no seats left")
+    return ngettext("%(n)d seat left", "%(n)d seats left", left) % {"n": left}
 
 
-def render(effect: Notify, server: str) -> Notice:
+def seats(in_use: int | None, maximum: int | None) -> str:
+    """ "2 of 3 sessions in use — 1 seat left"."""
+    if in_use is None or maximum is None:
+        return used(in_use, maximum)
+    return _("%(in_use)s — %(left)s") % {
+        "in_use": used(in_use, maximum),
+        "left": seats_left(maximum - in_use),
+    }
+
+
+def _notice(
+    effect: Notify,
+    kind: NoticeKind,
+    title: str,
+    body: str,
+    actions: tuple[Action, ...] = (),
+    urgency: Urgency = Urgency.NORMAL,
+    expires: float | None = NORMAL_EXPIRES,
+) -> Notice:
+    return Notice(
+        kind,
+        title,
+        body,
+        actions,
+        topic=effect.subject.value,
+        urgency=urgency,
+        expires=None if urgency is Urgency.CRITICAL else expires,
+        icon=ICONS[effect.topic].value,
+    )
+
+
+def render(effect: Notify, server: str, cli: bool = False) -> Notice:
     t, n, m, d = effect.topic, effect.in_use, effect.max_sessions, effect.detail
     s = {"server": server}
     if t is Topic.NEAR_LIMIT:
-        title = _("%(server)s: almost full") % s
-        return Notice(NoticeKind.NEAR_LIMIT, title, seats(n, m), (_show_sessions(),))
+        # "1 seat left", never "almost full": at 1 of 2 half the seats are free.
+        left = seats_left(m - n) if n is not None and m is not None else used(n, m)
+        title = _("%(server)s: %(left)s") % {"server": server, "left": left}
+        return _notice(effect, NoticeKind.NEAR_LIMIT, title, used(n, m), (_show_sessions(),))
     if t is Topic.LIMIT_FULL:
-        return Notice(
+        return _notice(
+            effect,
             NoticeKind.LIMIT_FULL,
-            _("%(server)s: session limit reached") % s,
-            seats(n, m),
+            _("%(server)s: all seats in use") % s,
+            _("%(in_use)s: nobody else can sign in with this account") % {"in_use": used(n, m)},
             (_show_sessions(),),
         )
     if t is Topic.BACK_UNDER:
-        return Notice(NoticeKind.BACK_UNDER, _("%(server)s: seats free again") % s, seats(n, m))
+        return _notice(
+            effect,
+            NoticeKind.BACK_UNDER,
+            _("%(server)s: seats free again") % s,
+            seats(n, m),
+            expires=FYI_EXPIRES,
+        )
     if t is Topic.ENDED_ELSEWHERE:
         if d and " (" in d:  # "OPS-PC-12 (vms-tray 1.0)": the device that ended it
             body = _("Your session was ended from %(device)s") % {"device": d}
+            urgency = Urgency.CRITICAL  # someone else took the seat: the one that must be seen
         else:
             body = _("Your session on %(server)s ended (%(reason)s)") % {
                 "server": server,
                 "reason": d or _("ended by the server"),
             }
-        return Notice(
-            NoticeKind.ENDED_ELSEWHERE, _("%(server)s: signed out") % s, body, (_sign_in(),)
-        )
-    if t is Topic.SESSION_EXPIRED:
-        return Notice(
+            urgency = Urgency.NORMAL
+        if cli:
+            body = _("%(body)s; run 'vms-tray signin' to sign in again") % {"body": body}
+        return _notice(
+            effect,
             NoticeKind.ENDED_ELSEWHERE,
             _("%(server)s: signed out") % s,
-            _("Your session on %(server)s expired; sign in again to continue") % s,
+            body,
+            (_sign_in(),),
+            urgency=urgency,
+        )
+    if t is Topic.SESSION_EXPIRED:
+        body = _("Your session on %(server)s expired; sign in again to continue") % s
+        if cli:
+            body = _("Your session on %(server)s expired; run 'vms-tray signin' to continue") % s
+        return _notice(
+            effect,
+            NoticeKind.ENDED_ELSEWHERE,
+            _("%(server)s: signed out") % s,
+            body,
             (_sign_in(),),
         )
     if t is Topic.UNREACHABLE:
-        return Notice(
-            NoticeKind.UNREACHABLE,
-            _("%(server)s does not answer") % s,
-            _("%(error)s — retrying, the session is kept") % {"error": d or _("no answer")},
+        # Our error messages end with what vms-tray does about it ("vms-tray will retry").
+        body = (
+            _("%(error)s; the session is kept") % {"error": d}
+            if d
+            else _("No answer; retrying, the session is kept")
         )
+        return _notice(effect, NoticeKind.UNREACHABLE, _("%(server)s does not answer") % s, body)
     if t is Topic.BACK_ONLINE:
-        return Notice(NoticeKind.BACK_ONLINE, _("%(server)s answers again") % s, _("Session kept"))
+        return _notice(
+            effect,
+            NoticeKind.BACK_ONLINE,
+            _("%(server)s answers again") % s,
+            _("Session kept"),
+            urgency=Urgency.LOW,
+            expires=INFO_EXPIRES,
+        )
     if t is Topic.CAPTCHA:
-        return Notice(
+        body = _("Type the characters shown to finish signing in")
+        if cli:
+            body = _(
+                "Type the characters shown to finish signing in: "
+                "'vms-tray captcha save FILE' writes the picture, "
+                "'vms-tray captcha answer CODE' sends them"
+            )
+        return _notice(
+            effect,
             NoticeKind.NEEDS_ATTENTION,
             _("%(server)s: captcha required") % s,
-            _(
-                "Type the characters shown to finish signing in "
-                "('vms-tray captcha save FILE', then 'vms-tray captcha answer CODE')"
-            ),
+            body,
             (Action(SHOW_CAPTCHA, _("Show captcha")),),
         )
     if t is Topic.LIMIT_CONFLICT:
-        return Notice(
+        if cli:
+            body = _(
+                "%(in_use)s: end one ('vms-tray sessions' lists them) "
+                "or wait for a seat ('vms-tray wait')"
+            ) % {"in_use": used(n, m)}
+        else:
+            body = _("%(in_use)s: end one of them or wait for a seat") % {"in_use": used(n, m)}
+        return _notice(
+            effect,
             NoticeKind.NEEDS_ATTENTION,
             _("%(server)s: no free session") % s,
-            _("%(sessions)s: end one of them or wait for a seat") % {"sessions": seats(n, m)},
-            (_show_sessions(),),
+            body,
+            (_show_sessions(), Action(WAIT_FOR_SEAT, _("Wait for a seat"))),
+            urgency=Urgency.CRITICAL,  # you need a seat and there is none
         )
     if t is Topic.SEAT_FREED:
-        return Notice(NoticeKind.INFO, _("%(server)s: a seat freed up") % s, _("Signed in"))
+        return _notice(
+            effect,
+            NoticeKind.INFO,
+            _("%(server)s: a seat freed up") % s,
+            _("Signed in"),
+            expires=FYI_EXPIRES,
+        )
     if t is Topic.PASSWORD_REJECTED:
-        return Notice(
+        body = d or _("The server refused the stored password: sign in again")
+        return _notice(
+            effect,
             NoticeKind.PASSWORD_REJECTED,
             _("%(server)s: password no longer works") % s,
-            d or _("The server refused the stored password: sign in again"),
+            body,
             (_sign_in(),),
         )
     if t is Topic.SIGN_IN_FAILED:
         return sign_in_failed(server, d or _("The server refused the sign-in"))
-    return Notice(
+    return _notice(
+        effect,
         NoticeKind.NEEDS_ATTENTION,
         _("%(server)s: stopped") % s,
         d or _("An error stopped the session"),
@@ -122,7 +239,8 @@ def render(effect: Notify, server: str) -> Notice:
 
 
 def sign_in_failed(server: str, detail: str) -> Notice:
-    return Notice(
+    return _notice(
+        Notify(Topic.SIGN_IN_FAILED),
         NoticeKind.NEEDS_ATTENTION,
         _("%(server)s: sign-in failed") % {"server": server},
         detail,
@@ -130,16 +248,27 @@ def sign_in_failed(server: str, detail: str) -> Notice:
     )
 
 
-def password_needed(server: str) -> Notice:
+def password_needed(server: str, cli: bool = False) -> Notice:
+    if cli:
+        body = _("No password is stored: run 'vms-tray signin'")
+    else:
+        body = _("No password is stored: sign in to store one")
     return Notice(
         NoticeKind.NEEDS_ATTENTION,
         _("%(server)s: password needed") % {"server": server},
-        _("No password is stored: sign in from the menu or run 'vms-tray signin'"),
+        body,
         (_sign_in(),),
+        topic=Subject.SIGN_IN.value,
+        expires=NORMAL_EXPIRES,
+        icon=IconName.SIGNED_OUT.value,
     )
 
 
 def already_running() -> Notice:
     return Notice(
-        NoticeKind.INFO, _("vms-tray is running"), _("Another start asked it to show itself")
+        NoticeKind.INFO,
+        _("vms-tray is running"),
+        _("Another start asked it to show itself"),
+        expires=INFO_EXPIRES,
+        icon="vms-tray",
     )

@@ -142,6 +142,8 @@ def _run_locked(
                 pass
     finally:
         daemon.stop(timeout=2.0)
+        # Withdraws what is still on screen (the daemon asked already; this waits for the bus).
+        notifier.close()
         heartbeat.stop()
         server_socket.close()
         log.info("vms-tray stopped")

@@ -12,7 +12,15 @@ import os
 import sys
 from collections.abc import Mapping
 
-from vms_tray.notify.base import Action, ActionHandler, Notice, NoticeKind, Notifier
+from vms_tray.notify.base import (
+    Action,
+    ActionHandler,
+    Notice,
+    NoticeKind,
+    Notifier,
+    Urgency,
+    icon_path,
+)
 from vms_tray.notify.log import LogNotifier
 from vms_tray.notify.tray import TrayNotifier
 
@@ -25,6 +33,8 @@ __all__ = [
     "Notifier",
     "NullNotifier",
     "TrayNotifier",
+    "Urgency",
+    "icon_path",
     "select_notifier",
 ]
 
@@ -40,15 +50,7 @@ class NullNotifier(Notifier):
 
 
 def _app_icon() -> str:
-    try:
-        from importlib.resources import as_file, files
-
-        ref = files("vms_tray") / "data" / "icons" / "vms-tray.png"
-        # Installed as a plain file (wheel, editable): the path stays valid for the process.
-        with as_file(ref) as path:
-            return str(path) if path.exists() else ""
-    except Exception:
-        return ""
+    return icon_path("vms-tray")
 
 
 def select_notifier(env: Mapping[str, str] | None = None, platform: str | None = None) -> Notifier:

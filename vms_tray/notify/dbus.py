@@ -1,9 +1,12 @@
 """freedesktop Notifications over D-Bus, with action buttons, via jeepney (no GLib needed).
 
-``notify`` only enqueues: a worker thread makes the D-Bus call, so the daemon never waits on the
-bus. A second thread receives ``ActionInvoked`` signals and hands the action id of *our*
-notifications to the registered handler. When the call fails (no service, service crashed), the
-notice goes to the ``fallback`` notifier instead and nothing is raised.
+``notify``, ``withdraw`` and ``withdraw_all`` only enqueue: a worker thread makes the D-Bus calls
+in order, so the daemon never waits on the bus. A notice replaces the one on screen with the same
+topic (``replaces_id``); a withdrawal is ``CloseNotification``; ``close()`` withdraws everything
+this process still shows before it lets go of the bus. A second thread receives
+``ActionInvoked`` signals and hands the action id of *our* notifications to the registered
+handler. When a call fails (no service, service crashed), the notice goes to the ``fallback``
+notifier instead and nothing is raised.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from dataclasses import dataclass
 from typing import Any
 
-from vms_tray.notify.base import Notice, NoticeKind, Notifier
+from vms_tray.notify.base import Notice, Notifier, icon_path
 
 log = logging.getLogger(__name__)
 
@@ -21,25 +25,20 @@ BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
 INTERFACE = "org.freedesktop.Notifications"
 CALL_TIMEOUT = 5.0
+QUIT_TIMEOUT = 3.0  # close(): the withdrawals at quit wait at most this long
 
-# Notices in one group replace each other on screen instead of piling up.
-_GROUPS: dict[NoticeKind, str] = {
-    NoticeKind.NEAR_LIMIT: "limit",
-    NoticeKind.LIMIT_FULL: "limit",
-    NoticeKind.BACK_UNDER: "limit",
-    NoticeKind.UNREACHABLE: "network",
-    NoticeKind.BACK_ONLINE: "network",
-}
-_URGENCY: dict[NoticeKind, int] = {
-    NoticeKind.LIMIT_FULL: 2,
-    NoticeKind.ENDED_ELSEWHERE: 2,
-    NoticeKind.NEEDS_ATTENTION: 2,
-    NoticeKind.PASSWORD_REJECTED: 2,
-    NoticeKind.BACK_UNDER: 0,
-    NoticeKind.BACK_ONLINE: 0,
-    NoticeKind.INFO: 0,
-}
 _STOP = object()
+_ALL = "*"  # a _Withdraw of every notice of ours
+
+
+@dataclass(frozen=True)
+class _Withdraw:
+    topic: str  # _ALL: every notice of ours
+
+
+def expire_timeout(notice: Notice) -> int:
+    """``Notify``'s expire_timeout in ms: 0 stays until dismissed or withdrawn."""
+    return 0 if notice.expires is None else max(1, round(notice.expires * 1000))
 
 
 def _notifications_address() -> Any:
@@ -87,7 +86,7 @@ class DBusNotifier(Notifier):
         self._signals: queue.Queue[Any] = queue.Queue()
         self._outbox: queue.Queue[object] = queue.Queue()
         self._ours: set[int] = set()
-        self._group_ids: dict[str, int] = {}
+        self._topic_ids: dict[str, int] = {}  # topic -> the id of its notice on screen
         self._default_actions: dict[int, str] = {}
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -120,11 +119,15 @@ class DBusNotifier(Notifier):
         self._sender.start()
 
     def close(self) -> None:
-        self._closed.set()
+        """Withdraw what is still on screen (bounded by the call timeout), then stop."""
+        if self._closed.is_set():
+            return
+        self._closed.set()  # notices queued from here on are dropped, withdrawals still made
+        self._outbox.put(_Withdraw(_ALL))
         self._outbox.put(_STOP)
         self._signals.put(_STOP)
         if self._sender.is_alive():
-            self._sender.join(timeout=CALL_TIMEOUT + 1)
+            self._sender.join(timeout=QUIT_TIMEOUT)
         if self._listener.is_alive():
             self._listener.join(timeout=2)
         router = self._router
@@ -145,6 +148,23 @@ class DBusNotifier(Notifier):
         self.start()
         self._outbox.put(notice)
 
+    def withdraw(self, topic: str) -> None:
+        if self._closed.is_set() or not topic:
+            return
+        self.start()
+        self._outbox.put(_Withdraw(topic))
+
+    def withdraw_all(self) -> None:
+        if self._closed.is_set():
+            return
+        self.start()
+        self._outbox.put(_Withdraw(_ALL))
+
+    def shown(self) -> dict[str, int]:
+        """Topic -> notification id of what this process shows now (diagnostics, tests)."""
+        with self._lock:
+            return dict(self._topic_ids)
+
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every queued notice was sent (tests, shutdown); True if drained in time."""
         done = threading.Event()
@@ -159,7 +179,12 @@ class DBusNotifier(Notifier):
             if isinstance(item, threading.Event):
                 item.set()
                 continue
+            if isinstance(item, _Withdraw):
+                self._close_notices(item.topic)
+                continue
             assert isinstance(item, Notice)
+            if self._closed.is_set():
+                continue  # quitting: it would only be withdrawn again
             try:
                 self._send(item)
             except Exception as exc:
@@ -193,19 +218,28 @@ class DBusNotifier(Notifier):
                 # Clicking the bubble itself does the first action.
                 actions += ["default", action.label]
             actions += [action.id, action.label]
-        hints = {
-            "urgency": ("y", _URGENCY.get(notice.kind, 1)),
+        hints: dict[str, tuple[str, Any]] = {
+            "urgency": ("y", int(notice.urgency)),
             "desktop-entry": ("s", "vms-tray"),
             "category": ("s", "network"),
         }
-        group = _GROUPS.get(notice.kind)
-        replaces = self._group_ids.get(group, 0) if group else 0
-        msg = new_method_call(
-            _notifications_address(),
-            "Notify",
-            "susssasa{sv}i",
-            (self.app_name, replaces, self.icon, notice.title, notice.body, actions, hints, -1),
+        image = icon_path(notice.icon)
+        if image:
+            # The state the notice reports; the app icon stays the program's own.
+            hints["image-path"] = ("s", image)
+        with self._lock:
+            replaces = self._topic_ids.get(notice.topic, 0) if notice.topic else 0
+        body = (
+            self.app_name,
+            replaces,
+            self.icon,
+            notice.title,
+            notice.body,
+            actions,
+            hints,
+            expire_timeout(notice),
         )
+        msg = new_method_call(_notifications_address(), "Notify", "susssasa{sv}i", body)
         reply = self._router.send_and_get_reply(msg, timeout=CALL_TIMEOUT)
         from jeepney import MessageType
 
@@ -213,13 +247,54 @@ class DBusNotifier(Notifier):
             raise RuntimeError(f"Notify returned a D-Bus error: {reply.header}")
         (nid,) = reply.body
         with self._lock:
+            if replaces and replaces != nid:
+                # A server that gave the replacement a new id: the old one is gone.
+                self._forget(replaces)
             self._ours.add(nid)
-            if group:
-                self._group_ids[group] = nid
+            if notice.topic:
+                self._topic_ids[notice.topic] = nid
             self.delivered.append(nid)
             if notice.actions:
                 self._default_actions[nid] = notice.actions[0].id
-        log.debug("notification %s sent (%s)", nid, notice.kind)
+            else:
+                self._default_actions.pop(nid, None)
+        log.debug("notification %s sent (%s, topic %s)", nid, notice.kind, notice.topic or "-")
+
+    def _forget(self, nid: int) -> None:
+        """Drop every record of ``nid`` (caller holds ``_lock``)."""
+        self._ours.discard(nid)
+        self._default_actions.pop(nid, None)
+        for topic, known in list(self._topic_ids.items()):
+            if known == nid:
+                del self._topic_ids[topic]
+
+    def _close_notices(self, topic: str) -> None:
+        """``CloseNotification`` for ``topic``'s notice, or (``_ALL``) every notice of ours."""
+        with self._lock:
+            if topic == _ALL:
+                ids = sorted(self._ours)
+            else:
+                nid = self._topic_ids.get(topic)
+                ids = [] if nid is None else [nid]
+            for nid in ids:
+                self._forget(nid)
+        if not ids or self._router is None:
+            return
+        from jeepney import MessageType, new_method_call
+
+        for nid in ids:
+            try:
+                msg = new_method_call(_notifications_address(), "CloseNotification", "u", (nid,))
+                reply = self._router.send_and_get_reply(msg, timeout=CALL_TIMEOUT)
+                if reply.header.message_type is MessageType.error:
+                    # Already gone (dismissed, expired): nothing left to take back.
+                    log.debug("CloseNotification %s: %s", nid, reply.body)
+                else:
+                    log.debug("notification %s withdrawn", nid)
+            except Exception as exc:
+                log.debug("withdrawing notification %s failed (%s)", nid, type(exc).__name__)
+                self._drop_router()
+                return
 
     # --- receiving ------------------------------------------------------------------------------
 
@@ -236,8 +311,7 @@ class DBusNotifier(Notifier):
                 elif member == "NotificationClosed":
                     nid, _reason = msg.body
                     with self._lock:
-                        self._ours.discard(nid)
-                        self._default_actions.pop(nid, None)
+                        self._forget(nid)
             except Exception:
                 log.exception("could not handle a notification signal")
 

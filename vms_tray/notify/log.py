@@ -19,6 +19,7 @@ class LogNotifier(Notifier):
         super().__init__()
         self.stream = stream
         self.sent: list[Notice] = []
+        self.withdrawn: list[str] = []  # topics taken back ("*": all), for tests
 
     def notify(self, notice: Notice) -> None:
         self.sent.append(notice)
@@ -27,3 +28,11 @@ class LogNotifier(Notifier):
             # A closed or broken stream: the log line is enough.
             with contextlib.suppress(OSError, ValueError):
                 print(f"vms-tray: {notice.title}: {notice.body}", file=self.stream, flush=True)
+
+    def withdraw(self, topic: str) -> None:
+        if any(n.topic == topic for n in self.sent):
+            self.withdrawn.append(topic)
+            log.debug("notice on %s withdrawn", topic)
+
+    def withdraw_all(self) -> None:
+        self.withdrawn.append("*")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -29,6 +30,33 @@ class Topic(StrEnum):
     PASSWORD_REJECTED = "password_rejected"  # noqa: S105 - a topic name, not a secret
     SIGN_IN_FAILED = "sign_in_failed"
     FAILED = "failed"
+
+
+class Subject(StrEnum):
+    """Which on-screen notice a topic occupies: one notice per subject, the newest replaces the
+    one before it, and ``Withdraw`` takes it back once its cause is gone."""
+
+    SEATS = "seats"  # how full the account is while signed in
+    NETWORK = "network"  # the server does not answer / answers again
+    SIGN_IN = "sign_in"  # what a sign-in waits for: captcha, a seat, a password
+    SESSION = "session"  # why the session is gone: ended elsewhere, expired, an error
+
+
+SUBJECT_OF: Mapping[Topic, Subject] = {
+    Topic.NEAR_LIMIT: Subject.SEATS,
+    Topic.LIMIT_FULL: Subject.SEATS,
+    Topic.BACK_UNDER: Subject.SEATS,
+    Topic.UNREACHABLE: Subject.NETWORK,
+    Topic.BACK_ONLINE: Subject.NETWORK,
+    Topic.CAPTCHA: Subject.SIGN_IN,
+    Topic.LIMIT_CONFLICT: Subject.SIGN_IN,
+    Topic.SEAT_FREED: Subject.SIGN_IN,
+    Topic.PASSWORD_REJECTED: Subject.SIGN_IN,
+    Topic.SIGN_IN_FAILED: Subject.SIGN_IN,
+    Topic.ENDED_ELSEWHERE: Subject.SESSION,
+    Topic.SESSION_EXPIRED: Subject.SESSION,
+    Topic.FAILED: Subject.SESSION,
+}
 
 
 @dataclass(frozen=True)
@@ -91,6 +119,17 @@ class Notify:
     max_sessions: int | None = None
     detail: str | None = None
 
+    @property
+    def subject(self) -> Subject:
+        return SUBJECT_OF[self.topic]
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    """Take back the notice on ``subject``: what it reported is over (the user signed in)."""
+
+    subject: Subject
+
 
 Effect = (
     StartSignIn
@@ -103,4 +142,5 @@ Effect = (
     | Schedule
     | Cancel
     | Notify
+    | Withdraw
 )

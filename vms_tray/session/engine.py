@@ -29,8 +29,10 @@ from vms_tray.session.effects import (
     Schedule,
     SignOutRemote,
     StartSignIn,
+    Subject,
     Timer,
     Topic,
+    Withdraw,
 )
 from vms_tray.session.events import (
     ALL_EVENTS,
@@ -98,11 +100,13 @@ __all__ = [
     "SignOutRemote",
     "SignOutRequested",
     "StartSignIn",
+    "Subject",
     "Timer",
     "Topic",
     "View",
     "WaitCancelled",
     "WaitChosen",
+    "Withdraw",
 ]
 
 # --- the table ---------------------------------------------------------------------------------
@@ -216,6 +220,14 @@ _ALL_TIMERS = tuple(Timer)
 
 def _cancel(*timers: Timer) -> list[Effect]:
     return [Cancel(t) for t in timers]
+
+
+def _withdraw(*subjects: Subject) -> list[Effect]:
+    return [Withdraw(s) for s in subjects]
+
+
+# Leaving the signed-in states: seat counts and "does not answer" describe a session that is gone.
+_SESSION_NOTICES = (Subject.SEATS, Subject.NETWORK)
 
 
 class Engine:
@@ -334,10 +346,14 @@ def _sign_in_requested(e: Engine, s: State, c: Context, ev: Event, now: float) -
 def _sign_in_succeeded(e: Engine, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, SignInSucceeded)
     effects: list[Effect] = [*_cancel(Timer.SEAT, Timer.RETRY)]
-    if c.waiting:
-        effects.append(Notify(Topic.SEAT_FREED))
+    # Signed in: what stood in the way (captcha, no free seat, a refused password, an ended
+    # session, an outage) is over. A notice the user waited for replaces its notice instead.
+    effects.append(Notify(Topic.SEAT_FREED) if c.waiting else Withdraw(Subject.SIGN_IN))
+    effects.append(Withdraw(Subject.SESSION))
     if c.unreachable_notified:
         effects.append(Notify(Topic.BACK_ONLINE))
+    else:
+        effects.append(Withdraw(Subject.NETWORK))
     ctx = replace(
         c,
         has_session=True,
@@ -369,7 +385,10 @@ def _captcha_answered(e: Engine, s: State, c: Context, ev: Event, now: float) ->
 
 def _limit_hit(e: Engine, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, LimitHit)
-    ctx = replace(c, in_use=ev.in_use, max_sessions=ev.max_sessions, reauthing=False)
+    # The conflict told the user the account is full: the sign-in that follows (a session ended
+    # for us, a seat that freed up) must not announce "limit reached" once more.
+    level = e.policy.level(ev.in_use, ev.max_sessions)
+    ctx = replace(c, in_use=ev.in_use, max_sessions=ev.max_sessions, level=level, reauthing=False)
     if c.waiting:
         # Still full: keep waiting quietly.
         at = now + e.policy.seat_retry_delay(ev.retry_after)
@@ -403,7 +422,7 @@ def _sign_in_rejected(e: Engine, s: State, c: Context, ev: Event, now: float) ->
     if ev.credentials and c.reauthing:
         topic = Topic.PASSWORD_REJECTED
     ctx = replace(c, has_session=False, reauthing=False, waiting=False, last_error=ev.message)
-    effects: list[Effect] = [*_cancel(*_ALL_TIMERS), DropSession()]
+    effects: list[Effect] = [*_cancel(*_ALL_TIMERS), DropSession(), *_withdraw(*_SESSION_NOTICES)]
     effects.append(Notify(topic, detail=ev.message))
     return S.ERROR, ctx, effects
 
@@ -465,7 +484,8 @@ def _session_lost(e: Engine, s: State, c: Context, ev: Event, now: float) -> Ste
         in_use=None,
     )
     note = Notify(Topic.ENDED_ELSEWHERE, detail=ev.ended_by or ev.reason)
-    return S.ENDED, ctx, [*_cancel(*_ALL_TIMERS), DropSession(), note]
+    gone = _withdraw(*_SESSION_NOTICES)
+    return S.ENDED, ctx, [*_cancel(*_ALL_TIMERS), DropSession(), *gone, note]
 
 
 def _refresh_expired(e: Engine, s: State, c: Context, ev: Event, now: float) -> Step:
@@ -474,7 +494,8 @@ def _refresh_expired(e: Engine, s: State, c: Context, ev: Event, now: float) -> 
         return S.SIGNING_IN, ctx, [*_cancel(*_ALL_TIMERS), StartSignIn()]
     ctx = replace(c, has_session=False, expires_at=None, last_error="session expired")
     note = Notify(Topic.SESSION_EXPIRED)
-    return S.ENDED, ctx, [*_cancel(*_ALL_TIMERS), DropSession(), note]
+    gone = _withdraw(*_SESSION_NOTICES)
+    return S.ENDED, ctx, [*_cancel(*_ALL_TIMERS), DropSession(), *gone, note]
 
 
 def _check_now(e: Engine, s: State, c: Context, ev: Event, now: float) -> Step:
@@ -494,6 +515,8 @@ def _sign_out_requested(e: Engine, s: State, c: Context, ev: Event, now: float) 
     if c.has_session:
         effects.append(SignOutRemote())
     effects.append(DropSession())
+    # The user chose to be signed out (or to quit): no notice on screen is news any more.
+    effects += _withdraw(*Subject)
     ctx = Context(silent_reauth=c.silent_reauth)
     return S.SIGNED_OUT, ctx, effects
 
@@ -502,6 +525,9 @@ def _failed(e: Engine, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, Failed)
     ctx = replace(c, has_session=False, reauthing=False, last_error=ev.message)
     effects: list[Effect] = [*_cancel(*_ALL_TIMERS), DropSession()]
+    # The error notice (Subject.SESSION) says what is wrong now; a captcha or seat notice of the
+    # sign-in it stopped is stale.
+    effects += _withdraw(*_SESSION_NOTICES, Subject.SIGN_IN)
     return S.ERROR, ctx, [*effects, Notify(Topic.FAILED, detail=ev.message)]
 
 

@@ -425,3 +425,8 @@ class TrayIcon:
         if not self.has_notification:
             raise RuntimeError(f"the {self.backend} tray backend cannot show notifications")
         self.icon.notify(message, title)
+
+    def remove_notification(self) -> None:
+        """Take back the notice ``notify`` showed (``TrayNotifier.withdraw``)."""
+        if self.has_notification:
+            self.icon.remove_notification()

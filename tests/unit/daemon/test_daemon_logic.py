@@ -86,11 +86,13 @@ def test_one_warning_per_crossing_with_plain_numbers() -> None:
     w = sim.office
     other = w.open("anna", "OPS-PC-12")
     sim.advance(600)
-    assert [n.body for n in sim.notifier.notices] == ["2 of 3 sessions in use — 1 seat left"]
+    assert [n.title for n in sim.notifier.notices] == ["office: 1 seat left"]
+    assert [n.body for n in sim.notifier.notices] == ["2 of 3 sessions in use"]
     third = w.open("anna", "OPS-PC-13")
     sim.advance(600)
     assert sim.notifier.kinds() == ["near_limit", "limit_full"]
-    assert sim.notifier.notices[-1].body == "3 of 3 sessions in use — no seats left"
+    assert sim.notifier.notices[-1].title == "office: all seats in use"
+    assert {n.topic for n in sim.notifier.notices} == {"seats"}  # one replaces the other
     w.sessions.pop(third.id)
     w.sessions.pop(other.id)
     sim.advance(600)
@@ -229,7 +231,9 @@ def test_limit_conflict_wait_then_signed_in_when_a_seat_frees() -> None:
     w.sessions.pop(others[1].id)
     sim.advance(40)
     assert sim.state() == "signed_in"
-    assert sim.notifier.kinds() == ["needs_attention", "info", "limit_full"]
+    # "A seat freed up" replaces "no free session"; the full account was news at the conflict.
+    assert sim.notifier.kinds() == ["needs_attention", "info"]
+    assert [n.topic for n in sim.notifier.notices] == ["sign_in", "sign_in"]
 
 
 def test_limit_conflict_end_one_session() -> None:

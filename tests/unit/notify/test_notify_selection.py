@@ -87,10 +87,11 @@ def notice(topic: Topic, n: int | None = None, m: int | None = None, d: str | No
 
 def test_notice_texts_and_actions() -> None:
     near = notice(Topic.NEAR_LIMIT, 2, 3)
-    assert (near.title, near.body) == ("HQ: almost full", "2 of 3 sessions in use — 1 seat left")
+    assert (near.title, near.body) == ("HQ: 1 seat left", "2 of 3 sessions in use")
     full = notice(Topic.LIMIT_FULL, 5, 5)
     assert full.kind is NoticeKind.LIMIT_FULL and full.actions[0].id == "show_sessions"
-    assert full.body == "5 of 5 sessions in use — no seats left"
+    assert full.title == "HQ: all seats in use"
+    assert full.body == "5 of 5 sessions in use: nobody else can sign in with this account"
     ended = notice(Topic.ENDED_ELSEWHERE, d="OPS-PC-12 (vms-tray 1.0)")
     assert ended.body == "Your session was ended from OPS-PC-12 (vms-tray 1.0)"
     assert ended.actions[0].id == "sign_in"
