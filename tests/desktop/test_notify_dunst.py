@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.desktop.conftest import dunst_history, summaries
+from tests.desktop.conftest import dunst_history
 from tests.support import components
 from vms_tray.daemon import notices
 from vms_tray.notify.base import Notice, NoticeKind, Notifier
@@ -29,30 +32,163 @@ def test_service_is_detected(desktop: components.Desktop) -> None:
     assert service_available(_bus(desktop))
 
 
-def test_every_notice_arrives_with_its_text(desktop: components.Desktop) -> None:
+def _count(desktop: components.Desktop, what: str) -> int:
+    out = subprocess.run(
+        ["dunstctl", "count", what],
+        env=desktop.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    )
+    return int(out.stdout.strip())
+
+
+def _on_screen(desktop: components.Desktop) -> int:
+    """Notices dunst shows or holds back for want of room: everything not closed."""
+    return _count(desktop, "displayed") + _count(desktop, "waiting")
+
+
+def _closed(desktop: components.Desktop) -> dict[int, dict[str, Any]]:
+    """dunst's history by id, without closing anything: what was withdrawn, dismissed or
+    expired. A replaced notice never gets there."""
+    out = subprocess.run(
+        ["dunstctl", "history"],
+        env=desktop.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    )
+    data = json.loads(out.stdout)["data"]
+    return {n["id"]["data"]: n for n in (data[0] if data else [])}
+
+
+def _shown(desktop: components.Desktop, ids: list[int]) -> list[dict[str, str]]:
+    """What dunst's script logged for our notices (urgency and timeout, which history lacks)."""
+    wanted = {str(i) for i in ids}
+    return [n for n in desktop.dunst_shown() if n["id"] in wanted]
+
+
+@pytest.fixture
+def notifier(desktop: components.Desktop) -> Iterator[DBusNotifier]:
     dunst_history(desktop)  # start from an empty screen
-    notifier = DBusNotifier(bus=_bus(desktop))
+    assert _on_screen(desktop) == 0
+    n = DBusNotifier(bus=_bus(desktop))
+    yield n
+    n.close()
+
+
+def _render(
+    topic: Topic, n: int | None = None, m: int | None = None, d: str | None = None
+) -> Notice:
+    return notices.render(Notify(topic, n, m, d), "HQ")
+
+
+def test_one_notice_per_topic_each_replacing_its_predecessor(
+    desktop: components.Desktop, notifier: DBusNotifier
+) -> None:
     sent = [
-        notices.render(Notify(Topic.NEAR_LIMIT, 4, 5), "HQ"),
-        notices.render(Notify(Topic.LIMIT_FULL, 5, 5), "HQ"),
-        notices.render(Notify(Topic.ENDED_ELSEWHERE, detail="OPS-PC-12 (vms-tray 1.0)"), "HQ"),
-        notices.render(Notify(Topic.UNREACHABLE, detail="connection refused"), "HQ"),
-        notices.render(Notify(Topic.BACK_ONLINE), "HQ"),
-        notices.render(Notify(Topic.CAPTCHA), "HQ"),
+        _render(Topic.NEAR_LIMIT, 4, 5),
+        _render(Topic.LIMIT_FULL, 5, 5),  # replaces "1 seat left" (seats)
+        _render(Topic.UNREACHABLE, d="connection refused"),
+        _render(Topic.BACK_ONLINE),  # replaces "does not answer" (network)
+        _render(Topic.CAPTCHA),
+        _render(Topic.LIMIT_CONFLICT, 3, 3),  # replaces "captcha required" (sign-in)
+        _render(Topic.ENDED_ELSEWHERE, d="OPS-PC-12 (vms-tray 1.0)"),
     ]
-    try:
-        for n in sent:
-            notifier.notify(n)
-        assert notifier.flush(10)
-        got = summaries(desktop)
-    finally:
-        notifier.close()
-    # near_limit was replaced by limit_full, unreachable by back_online (same group, same bubble).
-    for n in (sent[1], sent[2], sent[4], sent[5]):
-        assert (n.title, n.body) in got
-    assert (sent[0].title, sent[0].body) not in got
-    assert any("OPS-PC-12" in body for _t, body in got)
+    for n in sent:
+        notifier.notify(n)
+    assert notifier.flush(10)
     assert len(notifier.delivered) == len(sent)
+    assert set(notifier.shown()) == {"seats", "network", "sign_in", "session"}
+    assert _on_screen(desktop) == 4
+    ids = sorted(set(notifier.delivered))
+    assert len(ids) == 4  # dunst kept each topic's id for its replacement
+
+    got = {(n["summary"]["data"], n["body"]["data"]): n for n in dunst_history(desktop)}
+    for n in (sent[1], sent[3], sent[5], sent[6]):
+        assert (n.title, n.body) in got
+    for n in (sent[0], sent[2], sent[4]):
+        assert (n.title, n.body) not in got
+    # Each carries the icon of the state it reports, not the app's green one.
+    icons = {title: Path(n["icon_path"]["data"]).name for (title, _b), n in got.items()}
+    assert icons["HQ: all seats in use"] == "signed-in-full.png"
+    assert icons["HQ answers again"] == "signed-in.png"
+    assert icons["HQ: no free session"] == "limit-reached.png"
+    assert icons["HQ: signed out"] == "signed-out.png"
+
+
+def test_urgency_and_expiry_as_dunst_sees_them(
+    desktop: components.Desktop, notifier: DBusNotifier
+) -> None:
+    cases = [
+        (_render(Topic.ENDED_ELSEWHERE, d="OPS-PC-12 (vms-tray 1.0)"), "CRITICAL", "0"),
+        (_render(Topic.LIMIT_CONFLICT, 3, 3), "CRITICAL", "0"),
+        (_render(Topic.NEAR_LIMIT, 2, 3), "NORMAL", "20000"),
+        (_render(Topic.BACK_ONLINE), "LOW", "8000"),
+    ]
+    for notice, _u, _t in cases:
+        notifier.notify(notice)
+    assert notifier.flush(10)
+    components.wait_until(
+        lambda: len(_shown(desktop, notifier.delivered)) == len(cases), 10, "dunst's script"
+    )
+    seen = {n["summary"]: (n["urgency"], n["timeout"]) for n in _shown(desktop, notifier.delivered)}
+    assert seen == {n.title: (u, t) for n, u, t in cases}
+
+
+def test_withdraw_takes_back_its_topic_only(
+    desktop: components.Desktop, notifier: DBusNotifier
+) -> None:
+    notifier.notify(_render(Topic.CAPTCHA))
+    notifier.notify(_render(Topic.NEAR_LIMIT, 2, 3))
+    notifier.notify(_render(Topic.UNREACHABLE, d="connection refused"))
+    assert notifier.flush(10)
+    captcha = notifier.shown()["sign_in"]
+    assert _on_screen(desktop) == 3
+    notifier.withdraw("sign_in")
+    notifier.withdraw("session")  # nothing on it: nothing happens
+    assert notifier.flush(10)
+    assert _on_screen(desktop) == 2
+    assert captcha in _closed(desktop)
+    assert set(notifier.shown()) == {"seats", "network"}
+    # A new notice on the withdrawn topic is a new bubble, not a replacement of a closed one.
+    notifier.notify(_render(Topic.LIMIT_CONFLICT, 3, 3))
+    assert notifier.flush(10)
+    assert _on_screen(desktop) == 3 and notifier.shown()["sign_in"] != captcha
+
+
+def test_withdraw_all_and_close_leave_nothing_on_screen(
+    desktop: components.Desktop, notifier: DBusNotifier
+) -> None:
+    notifier.notify(_render(Topic.CAPTCHA))
+    notifier.notify(_render(Topic.LIMIT_FULL, 3, 3))
+    assert notifier.flush(10)
+    assert _on_screen(desktop) == 2
+    notifier.withdraw_all()
+    assert notifier.flush(10)
+    assert _on_screen(desktop) == 0 and notifier.shown() == {}
+    notifier.notify(_render(Topic.ENDED_ELSEWHERE, d="OPS-PC-12 (vms-tray 1.0)"))
+    notifier.notify(_render(Topic.UNREACHABLE, d="connection refused"))
+    assert notifier.flush(10)
+    assert _on_screen(desktop) == 2
+    notifier.close()  # quit: the notices go with the process
+    assert _on_screen(desktop) == 0
+    notifier.notify(_render(Topic.CAPTCHA))  # after close: ignored, no raise
+    assert _on_screen(desktop) == 0
+
+
+def test_an_expired_notice_is_forgotten(
+    desktop: components.Desktop, notifier: DBusNotifier
+) -> None:
+    notice = replace(_render(Topic.BACK_ONLINE), expires=0.3)
+    notifier.notify(notice)
+    assert notifier.flush(10)
+    assert "network" in notifier.shown()
+    # dunst closes it and says so (NotificationClosed); the topic is free again.
+    components.wait_until(lambda: not notifier.shown(), 10, "the notice to expire")
+    assert _on_screen(desktop) == 0
 
 
 def test_action_button_reaches_the_handler(desktop: components.Desktop) -> None:
@@ -154,5 +290,11 @@ def test_a_service_that_fails_to_start_falls_back_quietly(
         assert fallback.got == [n]
 
 
-def test_log_notifier_never_raises() -> None:
-    LogNotifier().notify(Notice(NoticeKind.INFO, "t", "b"))
+def test_log_notifier_never_raises_and_records_withdrawals() -> None:
+    log = LogNotifier()
+    n = Notice(NoticeKind.INFO, "t", "b", topic="seats")
+    log.notify(n)
+    log.withdraw("seats")
+    log.withdraw("network")  # nothing was shown on it
+    log.withdraw_all()
+    assert log.sent == [n] and log.withdrawn == ["seats", "*"]

@@ -135,6 +135,19 @@ class Desktop:
     env: dict[str, str]
     workdir: Path
 
+    def dunst_shown(self) -> list[dict[str, str]]:
+        """Every notice dunst showed so far, oldest first: id, urgency (LOW, NORMAL, CRITICAL),
+        timeout (ms; 0: never), icon (its path), summary."""
+        log = self.workdir / "dunst-shown.tsv"
+        if not log.exists():
+            return []
+        keys = ("id", "urgency", "timeout", "icon", "summary")
+        return [
+            dict(zip(keys, line.split("\t", 4), strict=True))
+            for line in log.read_text().splitlines()
+            if line.count("\t") >= 4
+        ]
+
     def screenshot(self, path: Path, window: str = "root") -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
@@ -267,9 +280,20 @@ def x_desktop(
             env = stack.enter_context(secret_service(session))
         if notifications:
             dunstrc = workdir / "dunstrc"
+            # Every notice dunst shows is logged with what its history omits (urgency, timeout):
+            # one tab-separated line each in <workdir>/dunst-shown.tsv (see Desktop.dunst_shown).
+            script, shown = workdir / "dunst-shown.sh", workdir / "dunst-shown.tsv"
+            script.write_text(
+                "#!/bin/sh\n"
+                'printf "%s\\t%s\\t%s\\t%s\\t%s\\n" "$DUNST_ID" "$DUNST_URGENCY" '
+                '"$DUNST_TIMEOUT" "$DUNST_ICON_PATH" "$DUNST_SUMMARY" '
+                f'>> "{shown}"\n'
+            )
+            script.chmod(0o755)
             dunstrc.write_text(
                 "[global]\n  font = DejaVu Sans 9\n  timeout = 0\n  sticky_history = yes\n"
                 "  history_length = 100\n"
+                f'[shown]\n  summary = "*"\n  script = {script}\n'
             )
             dunst = subprocess.Popen(
                 ["dunst", "-config", str(dunstrc)],
