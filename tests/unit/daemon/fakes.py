@@ -350,9 +350,17 @@ class RecordingNotifier(Notifier):
     def __init__(self) -> None:
         super().__init__()
         self.notices: list[Notice] = []
+        self.log: list[str] = []  # notices and withdrawals, in order
 
     def notify(self, notice: Notice) -> None:
         self.notices.append(notice)
+        self.log.append(f"notify {notice.topic or '-'}: {notice.title}")
+
+    def withdraw(self, topic: str) -> None:
+        self.log.append(f"withdraw {topic}")
+
+    def withdraw_all(self) -> None:
+        self.log.append("withdraw *")
 
     def kinds(self) -> list[str]:
         return [n.kind.value for n in self.notices]

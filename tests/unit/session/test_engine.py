@@ -287,3 +287,92 @@ def test_failed_drops_session() -> None:
     assert engine.state is S.ERROR and E.DropSession() in effects
     assert engine.view(NOW).last_error == "certificate changed"
     assert engine.view(NOW).expires_in is None
+
+
+# --- which notice goes, and when (Withdraw) ---------------------------------------------------
+
+
+def withdrawn(effects: list[E.Effect]) -> list[E.Subject]:
+    return [x.subject for x in effects if isinstance(x, E.Withdraw)]
+
+
+def test_every_topic_has_a_subject() -> None:
+    assert {E.Notify(t).subject for t in E.Topic} == set(E.Subject)
+
+
+def test_ending_a_session_at_the_limit_is_not_announced_as_limit_reached() -> None:
+    engine = make(S.SIGNING_IN)
+    assert notes(engine.handle(E.LimitHit(3, 3), NOW)) == [E.Topic.LIMIT_CONFLICT]
+    engine.handle(E.EndSessionChosen("abc"), NOW)
+    effects = engine.handle(E.SignInSucceeded(900, 3, 3), NOW)  # our seat replaced the one ended
+    assert engine.state is S.SIGNED_IN
+    assert notes(effects) == []
+    # "No free session" is over: the user signed in.
+    assert E.Subject.SIGN_IN in withdrawn(effects)
+
+
+def test_a_freed_seat_replaces_no_free_session_without_limit_reached() -> None:
+    engine = make(S.LIMIT_REACHED)
+    engine.handle(E.WaitChosen(), NOW)
+    engine.handle(E.SeatRetryDue(), NOW)
+    effects = engine.handle(E.SignInSucceeded(900, 3, 3), NOW)
+    assert notes(effects) == [E.Topic.SEAT_FREED]  # on the sign-in subject: replaces the conflict
+    assert E.Notify(E.Topic.SEAT_FREED).subject is E.Subject.SIGN_IN
+    assert E.Subject.SIGN_IN not in withdrawn(effects)
+
+
+def test_a_plain_sign_in_to_a_full_account_still_says_so() -> None:
+    engine = make(S.SIGNING_IN)
+    assert notes(engine.handle(E.SignInSucceeded(900, 3, 3), NOW)) == [E.Topic.LIMIT_FULL]
+
+
+def test_signed_in_again_withdraws_what_stood_in_the_way() -> None:
+    engine = make(S.ENDED)  # "signed out" (ended elsewhere) is on screen
+    engine.handle(E.SignInRequested(), NOW)
+    engine.handle(E.CaptchaNeeded(), NOW)  # "captcha required" replaces nothing of it
+    engine.handle(E.CaptchaAnswered(), NOW)
+    effects = engine.handle(E.SignInSucceeded(900, 1, 3), NOW)
+    assert set(withdrawn(effects)) == {E.Subject.SIGN_IN, E.Subject.SESSION, E.Subject.NETWORK}
+
+
+def test_back_online_replaces_does_not_answer() -> None:
+    engine = make(S.SIGNED_IN)
+    engine.handle(E.NetworkFailed("refused"), NOW)
+    engine.handle(E.RetryDue(), NOW)
+    assert notes(engine.handle(E.NetworkFailed("refused"), NOW)) == [E.Topic.UNREACHABLE]
+    engine.handle(E.RetryDue(), NOW)
+    effects = engine.handle(E.ServerAnswered(1, 3), NOW)
+    assert notes(effects) == [E.Topic.BACK_ONLINE]
+    assert E.Notify(E.Topic.BACK_ONLINE).subject is E.Notify(E.Topic.UNREACHABLE).subject
+
+
+@pytest.mark.parametrize(
+    ("event", "state"),
+    [
+        (E.SessionLost("ended", "OPS-PC-12 (vms-tray 1.0)"), S.ENDED),
+        (E.RefreshExpired(), S.ENDED),
+        (E.Failed("certificate changed"), S.ERROR),
+    ],
+)
+def test_losing_the_session_withdraws_seat_and_network_notices(
+    event: E.Event, state: State
+) -> None:
+    engine = make(S.SIGNED_IN)
+    effects = engine.handle(event, NOW)
+    assert engine.state is state
+    assert {E.Subject.SEATS, E.Subject.NETWORK} <= set(withdrawn(effects))
+    # The withdrawals come before the notice that says why, which may share none of them.
+    last_withdraw = max(i for i, x in enumerate(effects) if isinstance(x, E.Withdraw))
+    assert isinstance(effects[-1], E.Notify) and last_withdraw < len(effects) - 1
+
+
+@pytest.mark.parametrize("state", [S.SIGNED_IN, S.LIMIT_REACHED, S.CAPTCHA_REQUIRED, S.ENDED])
+def test_signing_out_withdraws_every_notice(state: State) -> None:
+    effects = make(state).handle(E.SignOutRequested(), NOW)
+    assert set(withdrawn(effects)) == set(E.Subject)
+
+
+def test_polls_withdraw_nothing() -> None:
+    engine = make(S.SIGNED_IN)
+    for n in (2, 3, 1):
+        assert withdrawn(engine.handle(E.Polled(n, 3), NOW)) == []

@@ -1,0 +1,192 @@
+"""What each notice is: its topic (one per subject on screen), urgency, expiry, icon, and words
+that name no command on a desktop, say nothing twice and put no capital after a colon."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from importlib.resources import files
+
+import pytest
+
+from vms_tray import i18n
+from vms_tray.daemon import notices
+from vms_tray.notify.base import Notice, NoticeKind, Urgency
+from vms_tray.notify.dbus import expire_timeout
+from vms_tray.notify.tray import TrayNotifier
+from vms_tray.session.effects import SUBJECT_OF
+from vms_tray.session.engine import Notify, Subject, Topic
+from vms_tray.tray.view import IconName
+
+DEVICE = "OPS-PC-12 (vms-tray 1.0)"
+# Topic -> the counts and detail a real effect carries.
+EFFECTS: dict[Topic, Notify] = {
+    Topic.NEAR_LIMIT: Notify(Topic.NEAR_LIMIT, 2, 3),
+    Topic.LIMIT_FULL: Notify(Topic.LIMIT_FULL, 3, 3),
+    Topic.BACK_UNDER: Notify(Topic.BACK_UNDER, 1, 3),
+    Topic.ENDED_ELSEWHERE: Notify(Topic.ENDED_ELSEWHERE, detail=DEVICE),
+    Topic.SESSION_EXPIRED: Notify(Topic.SESSION_EXPIRED),
+    Topic.UNREACHABLE: Notify(
+        Topic.UNREACHABLE,
+        detail="cannot reach HQ (connection refused): check the address and that the server "
+        "is running; vms-tray will retry",
+    ),
+    Topic.BACK_ONLINE: Notify(Topic.BACK_ONLINE),
+    Topic.CAPTCHA: Notify(Topic.CAPTCHA),
+    Topic.LIMIT_CONFLICT: Notify(Topic.LIMIT_CONFLICT, 3, 3),
+    Topic.SEAT_FREED: Notify(Topic.SEAT_FREED),
+    Topic.PASSWORD_REJECTED: Notify(Topic.PASSWORD_REJECTED),
+    Topic.SIGN_IN_FAILED: Notify(Topic.SIGN_IN_FAILED),
+    Topic.FAILED: Notify(Topic.FAILED, detail="the certificate of HQ changed"),
+}
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    i18n.install("en")
+    yield
+    i18n.install("en")
+
+
+def all_notices(cli: bool = False) -> list[Notice]:
+    rendered = [notices.render(e, "HQ", cli=cli) for e in EFFECTS.values()]
+    rendered += [notices.password_needed("HQ", cli=cli), notices.sign_in_failed("HQ", "boom")]
+    return [*rendered, notices.already_running()]
+
+
+def test_every_topic_is_covered() -> None:
+    assert set(EFFECTS) == set(Topic)
+
+
+def test_critical_only_for_a_taken_session_and_the_limit_at_sign_in() -> None:
+    critical = [n.title for n in all_notices() if n.urgency is Urgency.CRITICAL]
+    assert critical == ["HQ: signed out", "HQ: no free session"]
+    ended_by_server = notices.render(Notify(Topic.ENDED_ELSEWHERE, detail="revoked"), "HQ")
+    assert ended_by_server.urgency is Urgency.NORMAL
+
+
+def test_low_only_for_back_online() -> None:
+    low = [n.title for n in all_notices() if n.urgency is Urgency.LOW]
+    assert low == ["HQ answers again"]
+
+
+def test_critical_notices_stay_the_others_expire() -> None:
+    for n in all_notices():
+        if n.urgency is Urgency.CRITICAL:
+            assert n.expires is None and expire_timeout(n) == 0, n.title
+        else:
+            assert n.expires is not None and 0 < n.expires <= 20, n.title
+    r = {t: notices.render(e, "HQ") for t, e in EFFECTS.items()}
+    assert r[Topic.BACK_ONLINE].expires == 8 and expire_timeout(r[Topic.BACK_ONLINE]) == 8000
+    assert r[Topic.SEAT_FREED].expires == 10 and r[Topic.BACK_UNDER].expires == 10
+    assert r[Topic.CAPTCHA].expires == 20
+
+
+def test_topic_is_the_engines_subject() -> None:
+    for topic, effect in EFFECTS.items():
+        assert notices.render(effect, "HQ").topic == SUBJECT_OF[topic].value
+    assert notices.password_needed("HQ").topic == Subject.SIGN_IN.value
+    assert notices.sign_in_failed("HQ", "boom").topic == Subject.SIGN_IN.value
+    assert notices.already_running().topic == ""  # stands alone
+
+
+def test_each_notice_carries_its_states_icon() -> None:
+    icons = {t: notices.render(e, "HQ").icon for t, e in EFFECTS.items()}
+    assert icons[Topic.LIMIT_FULL] == IconName.SIGNED_IN_FULL.value
+    assert icons[Topic.LIMIT_CONFLICT] == IconName.LIMIT_REACHED.value
+    assert icons[Topic.UNREACHABLE] == IconName.OFFLINE.value
+    assert icons[Topic.ENDED_ELSEWHERE] == IconName.SIGNED_OUT.value
+    assert icons[Topic.CAPTCHA] == IconName.CONNECTING.value
+    assert icons[Topic.PASSWORD_REJECTED] == IconName.ERROR.value
+    # The green signed-in icon only where the news is "signed in" / "a seat is yours".
+    green = {t for t, i in icons.items() if i == IconName.SIGNED_IN.value}
+    assert green == {Topic.BACK_UNDER, Topic.BACK_ONLINE, Topic.SEAT_FREED}
+    for n in all_notices():
+        assert (files("vms_tray") / "data" / "icons" / f"{n.icon}.png").is_file(), n.title
+
+
+def test_desktop_notices_offer_buttons_not_command_lines() -> None:
+    for n in all_notices():
+        assert "'vms-tray" not in n.title + n.body, n.title
+    captcha = notices.render(EFFECTS[Topic.CAPTCHA], "HQ")
+    assert [a.id for a in captcha.actions] == [notices.SHOW_CAPTCHA]
+    conflict = notices.render(EFFECTS[Topic.LIMIT_CONFLICT], "HQ")
+    assert [a.id for a in conflict.actions] == [notices.SHOW_SESSIONS, notices.WAIT_FOR_SEAT]
+
+
+def test_headless_notices_name_the_commands() -> None:
+    def body(e: Notify) -> str:
+        return notices.render(e, "HQ", cli=True).body
+
+    assert "'vms-tray captcha save FILE'" in body(EFFECTS[Topic.CAPTCHA])
+    assert "'vms-tray captcha answer CODE'" in body(EFFECTS[Topic.CAPTCHA])
+    assert "'vms-tray wait'" in body(EFFECTS[Topic.LIMIT_CONFLICT])
+    assert "'vms-tray signin'" in body(EFFECTS[Topic.ENDED_ELSEWHERE])
+    assert "'vms-tray signin'" in body(EFFECTS[Topic.SESSION_EXPIRED])
+    assert "'vms-tray signin'" in notices.password_needed("HQ", cli=True).body
+
+
+def test_one_seat_left_is_not_almost_full() -> None:
+    for n, m in ((1, 2), (2, 3), (4, 5)):
+        near = notices.render(Notify(Topic.NEAR_LIMIT, n, m), "HQ")
+        assert near.title == "HQ: 1 seat left"
+        assert near.body == f"{n} of {m} sessions in use"
+    two = notices.render(Notify(Topic.NEAR_LIMIT, 3, 5), "HQ")
+    assert two.title == "HQ: 2 seats left"
+    for notice in all_notices():
+        assert "almost full" not in notice.title + notice.body
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("cli", [False, True])
+def test_no_capital_after_a_colon(lang: str, cli: bool) -> None:
+    i18n.install(lang)
+    for n in all_notices(cli):
+        for text in (n.title, n.body):
+            assert not re.search(r": [A-ZА-ЯЁ]", text), text
+
+
+def test_nothing_said_twice() -> None:
+    unreachable = notices.render(EFFECTS[Topic.UNREACHABLE], "HQ")
+    assert unreachable.body.count("retr") == 1  # the detail says "vms-tray will retry"
+    assert unreachable.body.endswith("vms-tray will retry; the session is kept")
+    conflict = notices.render(EFFECTS[Topic.LIMIT_CONFLICT], "HQ")
+    assert "no seats left" not in conflict.body  # the title says "no free session"
+    full = notices.render(EFFECTS[Topic.LIMIT_FULL], "HQ")
+    assert full.title == "HQ: all seats in use" and "seats" not in full.body
+    for n in all_notices():
+        assert n.title.lower() not in n.body.lower(), n.title
+
+
+class _Icon:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def notify(self, title: str, body: str) -> None:
+        self.events.append(f"show {title}")
+
+    def remove_notification(self) -> None:
+        self.events.append("remove")
+
+
+def test_tray_notifier_withdraws_its_topic_and_all() -> None:
+    icon = _Icon()
+    tn = TrayNotifier()
+    tn.attach(icon.notify)  # the icon's remove_notification is found next to it
+    tn.notify(Notice(NoticeKind.INFO, "a", "b", topic="seats"))
+    tn.withdraw("network")  # not the one shown
+    tn.withdraw("seats")
+    tn.withdraw("seats")  # already gone
+    tn.notify(Notice(NoticeKind.INFO, "c", "d", topic="sign_in"))
+    tn.close()
+    assert icon.events == ["show a", "remove", "show c", "remove"]
+
+
+def test_tray_notifier_removes_an_expired_notice() -> None:
+    import threading
+
+    removed = threading.Event()
+    tn = TrayNotifier()
+    tn.attach(lambda _t, _b: None, removed.set)
+    tn.notify(Notice(NoticeKind.INFO, "a", "b", topic="seats", expires=0.05))
+    assert removed.wait(5)
