@@ -249,15 +249,15 @@ def test_life_of_a_session(
     # Others fill the account: one warning per crossing, however many polls.
     a = other_device(server, "OPS-PC-12")
     d.wait_polls(3)
-    assert d.notices("2 of 3 sessions in use — 1 seat left") == 1
+    assert d.notices("office: 1 seat left: 2 of 3 sessions in use") == 1
     b = other_device(server, "OPS-PC-13")
     d.wait_polls(3)
-    assert d.notices("almost full") == 1
-    assert d.notices("3 of 3 sessions in use — no seats left") == 1
+    assert d.notices("1 seat left") == 1
+    assert d.notices("office: all seats in use: 3 of 3 sessions in use") == 1
     b.kind.sign_out(b.tokens)
     b.close()
     d.wait_polls(2)
-    assert d.notices("almost full") == 1  # full -> near is not a new warning
+    assert d.notices("1 seat left") == 1  # full -> near is not a new warning
     assert d.status()["sessions_in_use"] == 2
 
     # Another device ends our session: ended, named, and no sign-in by itself.
