@@ -17,7 +17,7 @@ from typing import IO
 import pytest
 from PIL import Image
 
-from tests.desktop.conftest import ARTIFACTS, color_share, summaries
+from tests.desktop.conftest import ARTIFACTS, color_share, dunst_history
 from tests.desktop.test_tray import HAVE_GI, ROOT, wait_for_tray_manager
 from tests.support import components
 from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 - fixture
@@ -26,7 +26,9 @@ from vms_tray.connection import Trust
 
 pytestmark = pytest.mark.desktop
 
-ORANGE = (0xE8, 0x59, 0x0C)
+ORANGE = (0xE8, 0x59, 0x0C)  # the disc of "signed in, all seats in use"
+GREY = (0x7D, 0x85, 0x90)  # the disc of the states without a seat
+RED = (0xD6, 0x28, 0x28)  # the no-entry badge of "not signed in: limit reached"
 
 
 def _share(desktop: components.Desktop, wid: str, color: tuple[int, int, int], name: str) -> float:
@@ -52,7 +54,8 @@ def test_demo_limit_notice_action_end_session_signs_in(
 ) -> None:
     components.require("PyGObject", HAVE_GI, "pip install 'vms-tray[gtk]'")
     wait_for_tray_manager(desktop)
-    summaries(desktop)  # close whatever earlier tests left on screen
+    # Close whatever earlier tests left on screen; only notices after theirs count here.
+    before = max((n["id"]["data"] for n in dunst_history(desktop)), default=0)
     env = {
         **desktop.env,
         "PYSTRAY_BACKEND": "gtk",
@@ -74,8 +77,16 @@ def test_demo_limit_notice_action_end_session_signs_in(
             30,
             "the limit in the tooltip",
         )
+        # Blocked at the limit: a grey disc with a red no-entry badge, not the orange disc of
+        # "signed in, all seats in use".
         components.wait_until(
-            lambda: _share(desktop, icon, ORANGE, "e2e-limit-icon") > 0.1, 10, "an orange icon"
+            lambda: (
+                _share(desktop, icon, GREY, "e2e-limit-icon") > 0.1
+                and _share(desktop, icon, RED, "e2e-limit-icon") > 0.03
+                and _share(desktop, icon, ORANGE, "e2e-limit-icon") < 0.03
+            ),
+            10,
+            "the grey no-entry icon",
         )
 
         def displayed() -> int:
@@ -107,7 +118,15 @@ def test_demo_limit_notice_action_end_session_signs_in(
             30,
             "vms-tray to sign in on the freed seat",
         )
-        assert any("no free session" in title for title, _body in summaries(desktop))
+        # Signed in on the freed seat: "no free session" is withdrawn, and nothing announces
+        # the full account again (the user just chose to take its last seat).
+        components.wait_until(lambda: displayed() == 0, 15, "the limit notice to be withdrawn")
+        titles = [n["summary"]["data"] for n in dunst_history(desktop) if n["id"]["data"] > before]
+        assert any("no free session" in title for title in titles)
+        assert not any("limit reached" in t or "all seats in use" in t for t in titles), titles
+        components.wait_until(
+            lambda: _share(desktop, icon, ORANGE, "e2e-full-icon") > 0.1, 10, "the orange icon"
+        )
     finally:
         _quit_cleanly(proc, log)
 
