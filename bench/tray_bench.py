@@ -78,6 +78,9 @@ def child_app() -> None:
         def post(self, command: commands.Command) -> None:
             pass
 
+        def execute(self, command: commands.Command, timeout: float = 15.0) -> None:
+            pass
+
     i18n.install()
     TrayApp(StubDaemon(), autostart=None).run()
 

@@ -24,7 +24,13 @@ class SignOut:
 
 @dataclass(frozen=True)
 class SwitchServer:
+    """Sign in to another server; the current session ends only once the new sign-in can
+    start (a password was given or is stored), so a switch never strands the user."""
+
     name: str
+    login: str | None = None  # None: the connection's login
+    password: str | None = field(default=None, repr=False)  # None: from the keyring
+    remember: bool = False
 
 
 @dataclass(frozen=True)

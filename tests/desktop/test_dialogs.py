@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from tests.desktop.conftest import DialogDriver
@@ -31,6 +33,101 @@ def test_login_types_and_submits(dialogs: DialogDriver) -> None:
         "remember": False,
         "trust_fingerprint": None,
     }
+
+
+def _count(dialogs: DialogDriver, event: str) -> int:
+    return sum(1 for e in dialogs.events if e["event"] == event)
+
+
+def _seen(dialogs: DialogDriver, event: str, count: int) -> bool:
+    return _count(dialogs, event) == count
+
+
+def _refresh_again(dialogs: DialogDriver, count: int) -> bool:
+    """Press Refresh (F5); True once the dialog has sent ``count`` refresh events."""
+    dialogs.key("F5")
+    return _count(dialogs, "refresh") >= count
+
+
+def test_live_login_stays_open_on_a_wrong_password_with_the_field_selected(
+    dialogs: DialogDriver,
+) -> None:
+    handle, wid = dialogs.open("login", {"servers": SERVERS, "live": True}, "Sign in")
+    dialogs.focus(wid)
+    dialogs.type("wrong")
+    dialogs.key("Return")
+
+    def submits() -> list[dict[str, object]]:
+        return [e for e in dialogs.events if e["event"] == "submit"]
+
+    components.wait_until(lambda: len(submits()) == 1, 10, "the first sign-in")
+    assert submits()[0]["password"] == "wrong"
+    # Busy: a second Enter sends nothing until the tray answers.
+    dialogs.key("Return")
+    assert not handle.done.wait(0.3) and len(submits()) == 1
+    error = {"kind": "credentials", "message": "wrong login or password"}
+    for attempt in (2, 3):  # the second wrong password keeps the dialog too
+        assert handle.send_update({"error": error})
+        components.wait_until(
+            partial(_seen, dialogs, "error_shown", attempt - 1), 10, "the error shown"
+        )
+        dialogs.shot(wid, f"dialog-login-wrong-{attempt - 1}.png")
+        # The password field is selected: what is typed replaces the wrong password.
+        dialogs.type(f"right{attempt}")
+        dialogs.key("Return")
+        components.wait_until(partial(_seen, dialogs, "submit", attempt), 10, "a sign-in")
+        assert submits()[-1]["password"] == f"right{attempt}"
+        assert not handle.done.is_set()
+    handle.close()
+    assert handle.wait(10) == {"action": "cancel"}
+
+
+def test_live_captcha_refresh_that_gets_no_answer_gives_refresh_back(
+    dialogs: DialogDriver,
+) -> None:
+    request = {
+        "server": "HQ",
+        "image_png_b64": _png("K7WQ2"),
+        "expires_in": 60,
+        "live": True,
+        "refresh_timeout": 1,
+    }
+    handle, wid = dialogs.open("captcha", request, "Captcha")
+    dialogs.focus(wid)
+
+    def refreshes() -> int:
+        return sum(1 for e in dialogs.events if e["event"] == "refresh")
+
+    dialogs.key("F5")
+    components.wait_until(lambda: refreshes() == 1, 10, "the refresh event")
+    # No picture comes: after refresh_timeout the dialog says so and Refresh works again.
+    components.wait_until(lambda: _refresh_again(dialogs, 2), 10, "Refresh usable again")
+    dialogs.shot(wid, "dialog-captcha-refresh-failed.png")
+    # A failure the tray reports gives Refresh back at once.
+    assert handle.send_update({"refresh_failed": True, "error": "HQ does not answer"})
+    components.wait_until(lambda: _refresh_again(dialogs, 3), 10, "Refresh after a failure")
+    shown = sum(e["event"] == "shown" for e in dialogs.events)
+    assert handle.send_update({"image_png_b64": _png("ABC12"), "expires_in": 60})
+    components.wait_until(
+        lambda: sum(e["event"] == "shown" for e in dialogs.events) > shown, 10, "the picture"
+    )
+    dialogs.type("ABC12")
+    dialogs.key("Return")
+    components.wait_until(
+        lambda: any(e["event"] == "answer" for e in dialogs.events), 10, "the answer"
+    )
+    assert [e for e in dialogs.events if e["event"] == "answer"] == [
+        {"event": "answer", "answer": "ABC12"}
+    ]
+    # A wrong answer: a new picture with the reason, the dialog still open.
+    assert handle.send_update(
+        {"image_png_b64": _png("NEW42"), "expires_in": 0, "error": "Wrong characters"}
+    )
+    # expires_in 0: already expired, so it asks for a new one at once (no dead countdown).
+    components.wait_until(
+        lambda: any(e.get("expired") for e in dialogs.events), 10, "the expired refresh"
+    )
+    assert not handle.done.is_set()
 
 
 def _png(text: str) -> str:

@@ -202,7 +202,10 @@ def test_menu_switches_server_and_quits(desktop: components.Desktop, tray: TrayP
     desktop.xdotool("key", "--delay", "60", "Down", "Down", "Down", "Right", "Down")
     crop_to_content(desktop.screenshot(ARTIFACTS / "tray-menu.png"))
     desktop.xdotool("key", "Return")
-    assert tray.expect("command") == {"command": "SwitchServer", "fields": {"name": "Branch"}}
+    assert tray.expect("command") == {
+        "command": "SwitchServer",
+        "fields": {"name": "Branch", "login": None, "password": None, "remember": False},
+    }
 
     _open_menu(desktop, tray)
     desktop.xdotool("key", "--delay", "60", "Down", "Down", "Return")  # Sign out
@@ -285,7 +288,10 @@ def test_xorg_backend_click_opens_the_menu_as_a_popup(
         components.wait_until(desktop.keyboard_grabbed, 10, "the popup to take the keyboard")
         # Sign out, Servers -> HQ, Branch
         desktop.xdotool("key", "--delay", "80", "Down", "Down", "Right", "Down", "Return")
-        assert t.expect("command") == {"command": "SwitchServer", "fields": {"name": "Branch"}}
+        assert t.expect("command") == {
+            "command": "SwitchServer",
+            "fields": {"name": "Branch", "login": None, "password": None, "remember": False},
+        }
     finally:
         t.close()
 

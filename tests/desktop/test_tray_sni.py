@@ -226,7 +226,10 @@ def test_the_dbusmenu_is_the_views_menu_and_its_clicks_reach_the_daemon(
     assert _rows(tray.menu()) == _expected_rows(view_of(SIGNED_IN).menu)
 
     host.bus.click(item, tray.menu().find("Servers", "Branch"))
-    assert tray.proc.expect("command") == {"command": "SwitchServer", "fields": {"name": "Branch"}}
+    assert tray.proc.expect("command") == {
+        "command": "SwitchServer",
+        "fields": {"name": "Branch", "login": None, "password": None, "remember": False},
+    }
 
     tray.proc.push(SIGNED_OUT)
     expected = _expected_rows(view_of(SIGNED_OUT).menu)
@@ -348,7 +351,10 @@ def test_an_item_registers_with_a_host_that_starts_after_the_tray(tmp_path: Path
         assert host.bus.item_property(item, "Title") == view_of(SIGNED_IN).tooltip
         assert _rows(tray.menu()) == _expected_rows(view_of(SIGNED_IN).menu)
         host.bus.click(item, tray.menu().find("Servers", "Branch"))
-        assert t.proc.expect("command") == {"command": "SwitchServer", "fields": {"name": "Branch"}}
+        assert t.proc.expect("command") == {
+            "command": "SwitchServer",
+            "fields": {"name": "Branch", "login": None, "password": None, "remember": False},
+        }
         components.wait_until(
             lambda: t.desktop.windows(ICON_NAME) == [],
             10,

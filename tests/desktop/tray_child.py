@@ -46,6 +46,12 @@ class FakeDaemon:
         fields = dataclasses.asdict(command)
         _emit({"command": type(command).__name__, "fields": fields})
 
+    def execute(self, command: commands.Command, timeout: float = 15.0) -> None:
+        self.post(command)
+
+    def has_password(self, name: str | None) -> bool:
+        return True  # every server has a stored password: a switch goes ahead at once
+
     def push(self, snap: Snapshot) -> None:
         self._snap = snap
         for cb in self._subs:

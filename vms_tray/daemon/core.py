@@ -56,6 +56,7 @@ from vms_tray.servers.base import (
 from vms_tray.session import engine as E
 from vms_tray.session.policies import Policy
 from vms_tray.session.snapshot import ServerChoice, Snapshot, State
+from vms_tray.text import command
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -164,6 +165,7 @@ class Daemon:
         self._pending: _Pending | None = None
         self._captcha: Captcha | None = None  # _lock
         self._captcha_at = 0.0
+        self._captcha_reason = "required"  # _lock: why it was asked (invalid/expired answer)
         self._conflict: LimitConflict | None = None  # _lock
         self._conflict_at = 0.0
         self._listing: SessionList | None = None  # the last poll's answer
@@ -359,9 +361,14 @@ class Daemon:
         elif isinstance(cmd, C.SwitchServer):
             self._note = None
             target = self._connections.get(cmd.name)  # UnknownConnection before anything ends
-            self._feed(E.SignOutRequested())
-            self._pending = None
-            self._sign_in(C.SignIn(server=target.name))
+            self._sign_in(
+                C.SignIn(
+                    server=target.name,
+                    login=cmd.login,
+                    password=cmd.password,
+                    remember=cmd.remember,
+                )
+            )
         elif isinstance(cmd, C.EndSession):
             self._end_session(cmd.session_id)
         elif isinstance(cmd, C.WaitForSeat):
@@ -504,20 +511,25 @@ class Daemon:
             raise InvalidInput("no server configured: add one with 'vms-tray servers add'")
         state = self.engine.state
         current = self._current()
-        if state in (State.SIGNED_IN, State.RECONNECTING) and current is not None:
-            if current.name == conn.name and self.engine.context.has_session:
-                self._feed(E.CheckNowRequested(), quiet=True)
-                return
-            # Switching (free the old seat first), or retrying a sign-in with what was typed.
-            self._feed(E.SignOutRequested())
-        if self.engine.state is State.SIGNING_IN:
+        working = state in (State.SIGNED_IN, State.RECONNECTING) and current is not None
+        same = current is not None and current.name == conn.name
+        if working and same and cmd.password is None and self.engine.context.has_session:
+            self._feed(E.CheckNowRequested(), quiet=True)
+            return
+        if state is State.SIGNING_IN:
             raise EngineError("a sign-in is already in progress")
+        # The password first: a seat is never given up before the new sign-in can start.
         password = cmd.password if cmd.password is not None else self._password_for(conn)
         if password is None:
             raise CredentialError(
-                f"no password stored for {conn.name}: run 'vms-tray signin' to type it"
+                f"no password stored for {conn.name}: sign in from the menu or run "
+                f"{command('signin', '--server', conn.name)} to type it"
             )
         self._secret(password)
+        if working or (not same and state is not State.SIGNED_OUT):
+            # Switching (free the old seat now), or retrying a sign-in with what was typed.
+            self._feed(E.SignOutRequested())
+            self._pending = None
         self._switch_to(conn)
         self._pending = _Pending(conn, cmd.login or conn.login, password, cmd.remember)
         silent = type(self._server_for()).capabilities.silent_reauth
@@ -597,6 +609,7 @@ class Daemon:
         if isinstance(outcome, CaptchaChallenge):
             with self._lock:
                 self._captcha, self._captcha_at = outcome.captcha, now
+                self._captcha_reason = outcome.reason
             return E.CaptchaNeeded(outcome.reason)
         self._secret(outcome.conflict_token)
         with self._lock:
@@ -638,6 +651,7 @@ class Daemon:
         new = self._server_for().new_captcha(replaces=captcha.id)
         with self._lock:
             self._captcha, self._captcha_at = new, self._clock.now()
+            self._captcha_reason = "required"
         self._feed(E.CaptchaNeeded("required"))
 
     # --- keep-alive --------------------------------------------------------------------------
@@ -896,6 +910,8 @@ class Daemon:
         conn = self._current()
         caps = type(self._server).capabilities if self._server is not None else None
         frees = caps.server_side_sign_out if caps else self._frees_seat(conn)
+        with self._lock:
+            captcha, reason = self._captcha, self._captcha_reason
         snap = Snapshot(
             state=view.state,
             server=conn.name if conn else None,
@@ -911,6 +927,8 @@ class Daemon:
             can_list_sessions=caps.list_sessions if caps else True,
             sign_out_frees_seat=frees,
             servers=self._servers,
+            captcha_id=captcha.id if captcha is not None else None,
+            captcha_reason=reason if captcha is not None else None,
         )
         with self._lock:
             self._snap = snap

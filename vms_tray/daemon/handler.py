@@ -83,7 +83,15 @@ class ControlHandler:
     def do_switch(self, req: Request) -> Any:
         name = _text(req, "name")
         assert name is not None
-        self.daemon.execute(C.SwitchServer(name), timeout=60)
+        password = req.get("password")
+        if password is not None and not isinstance(password, str):
+            raise InvalidInput("password must be text")
+        if password is None and not self.daemon.has_password(name):
+            # Nothing is given up: the CLI asks for the password and sends it back.
+            return {"password_required": True}
+        command = C.SwitchServer(name, password=password, remember=bool(req.get("remember")))
+        self.daemon.execute(command, timeout=60)
+        return {"password_required": False}
 
     def do_quit(self, req: Request) -> Any:
         self.daemon.post(C.Quit())

@@ -5,6 +5,12 @@ Updates (from the tray, while open): ``{"image_png_b64": "...", "expires_in": 60
 Events: ``{"event": "refresh", "expired": bool}`` when the user presses Refresh or the captcha
 expired; ``{"event": "shown", "expires_in": s}`` when a picture is on screen.
 Answers: ``{"action": "answer", "answer": "..."}``, ``{"action": "cancel"}``.
+
+With ``"live": true`` (the tray) "Sign in" keeps the dialog open: it sends ``{"event": "answer",
+"answer": "..."}`` and waits; the tray closes it or sends a new picture with the reason
+(``error``: wrong characters, expired). ``{"refresh_failed": true, "error": "..."}`` says that no
+new picture came: Refresh works again. The dialog also gives up waiting by itself after
+``refresh_timeout`` seconds (default 20), so a lost answer never leaves it greyed out.
 """
 
 from __future__ import annotations
@@ -42,7 +48,15 @@ def run(request: Json, dlg: Dialog) -> None:
     message = ttk.Label(f, text="", style="Error.TLabel", wraplength=px(360))
     message.grid(row=4, column=0, columnspan=3, sticky="w")
 
-    state: dict[str, Any] = {"deadline": 0.0, "photo": None, "refreshing": False}
+    live = bool(request.get("live"))
+    refresh_timeout = float(request.get("refresh_timeout") or 20)
+    state: dict[str, Any] = {
+        "deadline": 0.0,
+        "photo": None,
+        "refreshing": False,
+        "asked": 0,  # counts Refresh presses, so a stale watchdog does nothing
+        "busy": False,
+    }
 
     def set_image(b64: str, expires_in: float) -> None:
         photo = tk.PhotoImage(data=b64, format="png")
@@ -52,28 +66,51 @@ def run(request: Json, dlg: Dialog) -> None:
         state["photo"] = photo  # keep a reference: Tk images vanish when garbage-collected
         image_label.configure(image=photo)
         state["deadline"] = time.monotonic() + max(0.0, expires_in)
-        state["refreshing"] = False
-        refresh_btn.state(["!disabled"])
+        refreshing(False)
+        busy(False)
         answer_var.set("")
         entry.focus_set()
         dlg.event("shown", expires_in=expires_in)
 
+    def refreshing(on: bool) -> None:
+        state["refreshing"] = on
+        refresh_btn.state(["disabled"] if on else ["!disabled"])
+
+    def busy(on: bool) -> None:
+        state["busy"] = on
+        sign_in_btn.state(["disabled"] if on else ["!disabled"])
+
     def refresh(auto: bool = False) -> None:
         if state["refreshing"]:
             return
-        state["refreshing"] = True
-        refresh_btn.state(["disabled"])
+        refreshing(True)
+        state["asked"] += 1
+        asked = state["asked"]
         countdown.configure(
             text=T("Expired — getting a new picture…") if auto else T("Getting a new picture…")
         )
         dlg.event("refresh", expired=auto)
+        dlg.root.after(int(refresh_timeout * 1000), lambda: refresh_overdue(asked))
+
+    def refresh_overdue(asked: int) -> None:
+        if state["refreshing"] and state["asked"] == asked and not dlg.answered:
+            refresh_failed(
+                T("No new picture came within %(s)d s: check the network, then Refresh.")
+                % {"s": round(refresh_timeout)}
+            )
+
+    def refresh_failed(error: str) -> None:
+        refreshing(False)
+        state["deadline"] = 0.0  # the old picture is no good: no countdown, no auto refresh
+        countdown.configure(text=T("No new picture"))
+        message.configure(text=error)
 
     refresh_btn.configure(command=refresh)
 
     def tick() -> None:
         if dlg.answered:
             return
-        if not state["refreshing"]:
+        if not state["refreshing"] and not state["busy"] and state["deadline"]:
             left = int(state["deadline"] - time.monotonic() + 0.999)
             if left <= 0:
                 refresh(auto=True)
@@ -82,9 +119,13 @@ def run(request: Json, dlg: Dialog) -> None:
         dlg.root.after(250, tick)
 
     def on_update(upd: Json) -> None:
+        if upd.get("refresh_failed"):
+            refresh_failed(str(upd.get("error") or T("No new picture came.")))
+            return
         if upd.get("image_png_b64"):
-            set_image(str(upd["image_png_b64"]), float(upd.get("expires_in") or 60))
-        message.configure(text=str(upd.get("error") or ""))
+            set_image(str(upd["image_png_b64"]), _seconds(upd.get("expires_in")))
+        if "error" in upd:
+            message.configure(text=str(upd.get("error") or ""))
 
     def submit() -> None:
         answer = answer_var.get().strip()
@@ -94,15 +135,31 @@ def run(request: Json, dlg: Dialog) -> None:
         if state["refreshing"]:
             message.configure(text=T("Wait for the new picture."))
             return
-        dlg.finish({"action": "answer", "answer": answer})
+        if state["busy"]:
+            return
+        if not live:
+            dlg.finish({"action": "answer", "answer": answer})
+            return
+        busy(True)
+        message.configure(text="")
+        countdown.configure(text=T("Checking…"))
+        dlg.event("answer", answer=answer)
 
-    set_image(str(request.get("image_png_b64") or ""), float(request.get("expires_in") or 60))
+    bar = dlg.buttons(5, [(T("Cancel"), dlg.cancel, False), (T("Sign in"), submit, True)])
+    sign_in_btn: ttk.Button = bar.winfo_children()[-1]  # type: ignore[assignment]
+    # The countdown starts from what the daemon says is left (0: already expired, so the
+    # dialog asks for a new picture at once instead of counting a dead one down).
+    set_image(str(request.get("image_png_b64") or ""), _seconds(request.get("expires_in")))
     message.configure(text=str(request.get("error") or ""))
     dlg.on_update = on_update
-    dlg.buttons(5, [(T("Cancel"), dlg.cancel, False), (T("Sign in"), submit, True)])
     f.columnconfigure(1, weight=1)
     dlg.root.bind("<Return>", lambda _e: submit())
     dlg.root.bind("<KP_Enter>", lambda _e: submit())
     dlg.root.bind("<F5>", lambda _e: refresh())
     tick()
     dlg.show(focus=entry)
+
+
+def _seconds(value: Any) -> float:
+    """A validity in seconds; missing means the protocol's one minute, 0 means expired."""
+    return 60.0 if value is None else max(0.0, float(value))

@@ -181,6 +181,8 @@ class Dialog:
                 if upd.get("close"):
                     self.cancel()
                     return
+                if upd.get("present"):
+                    self.present()  # asked for again (a click on the tray icon)
                 if self.on_update is not None:
                     self.on_update(upd)
         except queue.Empty:
@@ -206,6 +208,14 @@ class Dialog:
         if not self.answered:
             self.answered = True
             self.emit({"action": "cancel"})
+
+    def present(self) -> None:
+        """Bring the open window to the front (it may be behind others or minimised)."""
+        self.root.deiconify()
+        self.root.lift()
+        self.root.attributes("-topmost", True)
+        self.root.after(300, lambda: self.root.attributes("-topmost", False))
+        self.root.focus_force()
 
     def buttons(self, row: int, specs: list[tuple[str, Callable[[], None], bool]]) -> ttk.Frame:
         """A right-aligned button row; the spec with ``True`` is the default (Enter)."""

@@ -30,12 +30,15 @@ class DialogHandle:
         self.name = name
         self.proc = proc
         self.answer: Json | None = None
+        # Set when the answer line arrives: the window is going away even though the process
+        # may take a moment to exit, so a new request must open a new dialog, not update this.
+        self.answered = threading.Event()
         self.done = threading.Event()
         self._stdin_lock = threading.Lock()
 
     @property
     def open(self) -> bool:
-        return not self.done.is_set()
+        return not self.done.is_set() and not self.answered.is_set()
 
     def send_update(self, update: Json) -> bool:
         """Push new data into the open dialog; False if it is gone."""
@@ -90,9 +93,8 @@ class DialogLauncher:
     ) -> DialogHandle | None:
         """Start dialog ``name``; returns its handle, or None if it could not start."""
         existing = self.current(name)
-        if existing is not None:
-            existing.send_update(request)
-            return existing
+        if existing is not None and existing.send_update({**request, "present": True}):
+            return existing  # raised to the front with what it should show now
         env = dict(os.environ if self.env is None else self.env)
         try:
             proc = subprocess.Popen(
@@ -141,6 +143,7 @@ class DialogLauncher:
                         _safe(on_event, msg, h.name)
                     continue
                 answer = msg
+                h.answered.set()
         except (OSError, ValueError) as exc:
             log.warning("lost the %s dialog: %s", h.name, type(exc).__name__)
         finally:

@@ -14,6 +14,12 @@ Answers: ``{"action": "login", "server", "login", "password", "remember", "trust
 (``password`` is null when the server has a saved password and the field was left empty;
 ``trust_fingerprint`` is set when the user ticked "Trust this certificate"),
 ``{"action": "manage_servers"}``, ``{"action": "cancel"}``.
+
+With ``"live": true`` (the tray) "Sign in" does not close the dialog: it sends the same fields
+as the event ``{"event": "submit", ...}`` and waits ("Signing in…"). The tray then closes it
+(signed in, or on to the captcha or sessions dialog) or sends ``{"error": {...}}``: the error
+shows inline, with the trust choice for a certificate, and the password field is selected
+(then ``{"event": "error_shown"}``).
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ def _error_text(error: Json) -> str:
     kind = error.get("kind")
     message = str(error.get("message") or "")
     if kind == "credentials":
-        return T("Wrong login or password.") + (f" {message}" if message else "")
+        # The server's own words say it already ("HQ refused the login or password: ..."):
+        # never both, which read as the same sentence twice.
+        return _sentence(message) if message else T("Wrong login or password.")
     if kind == "unreachable":
         return T("The server cannot be reached. Check the address and your network.") + (
             f"\n{message}" if message else ""
@@ -45,6 +53,12 @@ def _error_text(error: Json) -> str:
             "one your administrator gave you before trusting it."
         )
     return message or T("Signing in failed.")
+
+
+def _sentence(message: str) -> str:
+    """Our one-line messages start lower case (they follow a colon elsewhere); alone in the
+    dialog they read as a sentence."""
+    return message[:1].upper() + message[1:] if message else message
 
 
 def run(request: Json, dlg: Dialog) -> None:
@@ -84,26 +98,25 @@ def run(request: Json, dlg: Dialog) -> None:
         f, text=T("Remember password (in the system keyring)"), variable=remember_var
     ).grid(row=4, column=1, columnspan=2, sticky="w", pady=px(3))
 
+    # Always in the grid (an empty label keeps its line): choosing another server never
+    # makes the dialog jump.
     saved_hint = ttk.Label(f, text="", style="Hint.TLabel")
     saved_hint.grid(row=5, column=1, columnspan=2, sticky="w")
 
-    error: Json = dict(request.get("error") or {})
-    message = ttk.Label(
-        f, text=_error_text(error) if error else "", style="Error.TLabel", wraplength=px(380)
-    )
+    live = bool(request.get("live"))
+    message = ttk.Label(f, text="", style="Error.TLabel", wraplength=px(380))
     message.grid(row=6, column=0, columnspan=3, sticky="w", pady=(px(6), 0))
 
+    # The certificate rows exist from the start and show only for a certificate error. The
+    # fingerprint field is as wide as a SHA-256 fingerprint (95 characters), never cut off.
     trust_var = tk.BooleanVar(value=False)
-    fingerprint = str(error.get("fingerprint") or "")
-    trusting = error.get("kind") in ("untrusted", "changed") and bool(fingerprint)
-    if trusting:
-        fp = ttk.Entry(f, width=48, font="TkFixedFont")
-        fp.insert(0, fingerprint)
-        fp.configure(state="readonly")
-        fp.grid(row=7, column=0, columnspan=3, sticky="ew", pady=px(3))
-        ttk.Checkbutton(
-            f, text=T("Trust this certificate for this server"), variable=trust_var
-        ).grid(row=8, column=0, columnspan=3, sticky="w")
+    fp = ttk.Entry(f, width=96, font="TkFixedFont")
+    fp.grid(row=7, column=0, columnspan=3, sticky="ew", pady=px(3))
+    trust_box = ttk.Checkbutton(
+        f, text=T("Trust this certificate for this server"), variable=trust_var
+    )
+    trust_box.grid(row=8, column=0, columnspan=3, sticky="w")
+    state: dict[str, Any] = {"fingerprint": "", "busy": False}
 
     def say(label: ttk.Label, text: str) -> None:
         # An empty message takes no room: the dialog keeps its shape tight.
@@ -113,7 +126,24 @@ def run(request: Json, dlg: Dialog) -> None:
         else:
             label.grid_remove()
 
-    say(message, str(message.cget("text")))
+    def show_error(error: Json) -> None:
+        say(message, _error_text(error) if error else "")
+        fingerprint = str(error.get("fingerprint") or "")
+        if error.get("kind") in ("untrusted", "changed") and fingerprint:
+            fp.configure(state="normal")
+            fp.delete(0, "end")
+            fp.insert(0, fingerprint)
+            fp.configure(state="readonly")
+            fp.grid()
+            trust_box.grid()
+            state["fingerprint"] = fingerprint
+        else:
+            fp.grid_remove()
+            trust_box.grid_remove()
+            state["fingerprint"] = ""
+        trust_var.set(False)
+
+    show_error(dict(request.get("error") or {}))
 
     def saved_password(name: str) -> bool:
         return bool(by_name.get(name, {}).get("saved_password"))
@@ -122,11 +152,10 @@ def run(request: Json, dlg: Dialog) -> None:
         conn = by_name.get(server_var.get(), {})
         if conn.get("login"):
             login_var.set(str(conn["login"]))
-        say(
-            saved_hint,
-            T("A saved password is used if you leave the field empty.")
+        saved_hint.configure(
+            text=T("A saved password is used if you leave the field empty.")
             if saved_password(server_var.get())
-            else "",
+            else ""
         )
 
     server_box.bind("<<ComboboxSelected>>", on_server)
@@ -135,6 +164,8 @@ def run(request: Json, dlg: Dialog) -> None:
         login_var.set(str(request["login"]))
 
     def submit() -> None:
+        if state["busy"]:
+            return
         if not names:
             say(message, T("Add a server first: Manage video surveillance servers."))
             return
@@ -148,21 +179,44 @@ def run(request: Json, dlg: Dialog) -> None:
             say(message, T("Enter your password."))
             password_entry.focus_set()
             return
-        if trusting and not trust_var.get():
+        fingerprint = state["fingerprint"]
+        if fingerprint and not trust_var.get():
             say(message, T("Tick “Trust this certificate” to connect, or cancel."))
             return
-        dlg.finish(
-            {
-                "action": "login",
-                "server": server_var.get(),
-                "login": login,
-                "password": password or None,
-                "remember": remember_var.get(),
-                "trust_fingerprint": fingerprint if trust_var.get() else None,
-            }
-        )
+        fields = {
+            "server": server_var.get(),
+            "login": login,
+            "password": password or None,
+            "remember": remember_var.get(),
+            "trust_fingerprint": fingerprint if trust_var.get() else None,
+        }
+        if not live:
+            dlg.finish({"action": "login", **fields})
+            return
+        busy(True)
+        say(message, "")
+        saved_hint.configure(text=T("Signing in to %(server)s…") % {"server": server_var.get()})
+        dlg.event("submit", **fields)
 
-    dlg.buttons(
+    def busy(on: bool) -> None:
+        state["busy"] = on
+        sign_in_btn.state(["disabled"] if on else ["!disabled"])
+
+    def on_update(upd: Json) -> None:
+        if "error" not in upd or (upd.get("present") and not upd.get("error")):
+            return  # asked for again while open: the window came to the front
+        busy(False)
+        on_server()
+        show_error(dict(upd.get("error") or {}))
+        # A wrong password: the field is selected, so typing replaces it.
+        password_entry.select_range(0, "end")
+        password_entry.icursor("end")
+        password_entry.focus_force()
+        dlg.event("error_shown")  # what was typed from now on replaces the password
+
+    dlg.on_update = on_update
+
+    bar = dlg.buttons(
         9,
         [
             (
@@ -171,9 +225,10 @@ def run(request: Json, dlg: Dialog) -> None:
                 False,
             ),
             (T("Cancel"), dlg.cancel, False),
-            (T("Log in"), submit, True),
+            (T("Sign in"), submit, True),
         ],
     )
+    sign_in_btn: ttk.Button = bar.winfo_children()[-1]  # type: ignore[assignment]
     f.columnconfigure(1, weight=1)
     dlg.root.bind("<Return>", lambda _e: submit())
     dlg.root.bind("<KP_Enter>", lambda _e: submit())

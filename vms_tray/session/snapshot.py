@@ -42,6 +42,10 @@ class Snapshot:
     sign_out_frees_seat: bool = True
     servers: tuple[ServerChoice, ...] = field(default_factory=tuple)
     autostart: bool = False
+    # The captcha on offer (a new one is a new snapshot, so views show it) and why it was asked:
+    # "required", or "invalid"/"expired" when it replaced a wrongly answered or expired one.
+    captcha_id: str | None = None
+    captcha_reason: str | None = None
 
     @property
     def near_limit(self) -> bool:

@@ -12,11 +12,11 @@ import base64
 import logging
 import os
 import queue
-import re
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -24,7 +24,17 @@ from typing import Any, Protocol
 
 from vms_tray import __version__, commands, i18n, paths
 from vms_tray.dialogs.launcher import DialogLauncher, Json
+from vms_tray.errors import VmsTrayError
 from vms_tray.session.snapshot import Snapshot, State
+from vms_tray.tray.flows import (
+    CAPTCHA_TIMEOUT,
+    SIGN_IN_TIMEOUT,
+    Next,
+    Step,
+    captcha_message,
+    error_info,
+    next_step,
+)
 from vms_tray.tray.view import Intent, MenuEntry, TrayView, build_view, status_intent
 
 log = logging.getLogger(__name__)
@@ -46,6 +56,9 @@ class Daemon(Protocol):
     def subscribe(self, callback: Callable[[Snapshot], None]) -> Any: ...
 
     def post(self, command: commands.Command) -> None: ...
+
+    def execute(self, command: commands.Command, timeout: float = 15.0) -> None:
+        """Run ``command`` to its end, raising what it raised (a dialog waits on it)."""
 
 
 class Icon(Protocol):
@@ -99,39 +112,7 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-_FP = r"[0-9A-F]{2}(?::[0-9A-F]{2}){31}"
-_UNTRUSTED_FP = re.compile(rf"SHA-256 ({_FP})")
-_PRESENTED_FP = re.compile(rf"presented ({_FP})")
-
-
-def error_info(message: str) -> Json:
-    """Classify the daemon's one-line error for the login dialog (kind + fingerprint).
-
-    The messages come from vms_tray.servers (TLS: "(SHA-256 AB:..)", "presented AB:.."); the
-    worst case of a wording change is a plain inline message without the trust choice."""
-    low = message.lower()
-    if "certificate" in low and "not the pinned one" in low:
-        m = _PRESENTED_FP.search(message)
-        return {"kind": "changed", "message": message, "fingerprint": m.group(1) if m else None}
-    if "certificate" in low:
-        m = _UNTRUSTED_FP.search(message)
-        if m:
-            return {"kind": "untrusted", "message": message, "fingerprint": m.group(1)}
-        return {"kind": "other", "message": message, "fingerprint": None}
-    if "password" in low or "credential" in low:
-        kind = "credentials"
-    elif any(w in low for w in ("unreachable", "timed out", "connect", "resolve", "no answer")):
-        kind = "unreachable"
-    else:
-        kind = "other"
-    return {"kind": kind, "message": message, "fingerprint": None}
-
-
-def _error_json(snap: Snapshot) -> Json | None:
-    """What the login dialog shows inline for the last failure."""
-    if not snap.last_error:
-        return None
-    return error_info(snap.last_error)
+__all__ = ["TrayApp", "error_info", "run_tray"]
 
 
 class TrayApp:
@@ -156,9 +137,10 @@ class TrayApp:
         self._worker = threading.Thread(target=self._work, name="tray-actions", daemon=True)
         self._snap = Snapshot()
         self._autostart_on: bool | None = None
-        self._user_signing_in = False
         self._captcha_id: str | None = None
         self._stopping = threading.Event()
+        self._flows: list[threading.Thread] = []  # _flows_lock: dialog journeys under way
+        self._flows_lock = threading.Lock()
         self.icon = icon_factory(self.on_intent, self.on_popup)
         self.view: TrayView | None = None
 
@@ -181,28 +163,21 @@ class TrayApp:
             self.render(snap)
         except Exception:
             log.exception("could not update the tray icon")
-        if snap.state != old.state or snap.last_error != old.last_error:
+        if snap.state != old.state or snap.captcha_id != old.captcha_id:
             self._submit(lambda: self._follow_up(old, snap))
-        elif snap.state is State.CAPTCHA_REQUIRED:
-            self._submit(self._push_captcha)
 
     def _follow_up(self, old: Snapshot, snap: Snapshot) -> None:
-        """After a sign-in the user started, open what the new state needs."""
+        """Changes nobody is waiting on in a dialog: a new captcha (the CLI or an expiry asked
+        for it), a waiting sign-in that met a captcha, a captcha that is no longer needed.
+        What a user's own sign-in leads to is decided where it ran (:meth:`_after`)."""
         if snap.state is State.CAPTCHA_REQUIRED:
-            self._push_captcha()
-            if self._user_signing_in:
+            if self.launcher.current("captcha") is not None:
+                self._push_captcha()
+            elif old.waiting_for_seat:
+                # "Wait for a free session" met a captcha: the user asked for this sign-in.
                 self.open_captcha()
-            return
-        self._close_dialog("captcha")
-        if not self._user_signing_in:
-            return
-        if snap.state is State.LIMIT_REACHED and not snap.waiting_for_seat:
-            self.open_sessions()
-        elif snap.state in (State.ERROR, State.SIGNED_OUT) and snap.last_error:
-            self._user_signing_in = False
-            self.open_login(error=_error_json(snap))
-        elif snap.state is State.SIGNED_IN:
-            self._user_signing_in = False
+        elif old.state is State.CAPTCHA_REQUIRED:
+            self._close_dialog("captcha")
 
     # --- intents (tray thread) -> worker ---------------------------------------------------------
 
@@ -220,10 +195,23 @@ class TrayApp:
                 log.exception("tray action failed")
 
     def drain(self, timeout: float = 5.0) -> bool:
-        """Wait until every queued action ran (shutdown, tests); True if done in time."""
-        done = threading.Event()
-        self._submit(done.set)
-        return done.wait(timeout)
+        """Wait until every queued action and dialog journey ran (shutdown, tests); True if
+        done in time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            done = threading.Event()
+            self._submit(done.set)
+            if not done.wait(max(0.0, deadline - time.monotonic())):
+                return False
+            with self._flows_lock:
+                flows = [t for t in self._flows if t.is_alive()]
+                self._flows = flows
+            if not flows:
+                return True
+            for t in flows:
+                t.join(max(0.0, deadline - time.monotonic()))
+                if t.is_alive():
+                    return False
 
     @staticmethod
     def _guarded(fn: Callable[[], None]) -> Callable[[], None]:
@@ -258,7 +246,6 @@ class TrayApp:
         if intent is Intent.SIGN_IN:
             self.open_login()
         elif intent is Intent.SIGN_OUT:
-            self._user_signing_in = False
             post(commands.SignOut())
         elif intent is Intent.CAPTCHA:
             self.open_captcha()
@@ -266,12 +253,12 @@ class TrayApp:
             self.open_sessions()
         elif intent is Intent.SESSIONS:
             # Listing asks the server (up to the daemon's timeout): keep other clicks moving.
-            threading.Thread(target=self._guarded(self.open_sessions), daemon=True).start()
+            self._spawn(self.open_sessions)
         elif intent is Intent.CANCEL_WAIT:
             post(commands.CancelWait())
         elif intent is Intent.SWITCH_SERVER and arg:
             if arg != snap.server:
-                post(commands.SwitchServer(arg))
+                self.switch_server(arg)
         elif intent is Intent.MANAGE_SERVERS:
             self.open_servers()
         elif intent is Intent.TOGGLE_AUTOSTART:
@@ -340,7 +327,24 @@ class TrayApp:
         except Exception:
             return False
 
-    def open_login(self, error: Json | None = None) -> None:
+    def switch_server(self, name: str) -> None:
+        """Servers ▸ NAME. With a stored password the switch runs at once; without one the
+        sign-in dialog asks first, and the current session stays until the user confirms
+        (Cancel changes nothing)."""
+        if not self._has_password(name):
+            self.open_login(server=name)
+            return
+
+        def run() -> None:
+            after = self._run(commands.SwitchServer(name), SIGN_IN_TIMEOUT)
+            if after.step is Step.ERROR:
+                self.open_login(server=name, error=after.error)
+            else:
+                self._after(after, None)
+
+        self._spawn(run)
+
+    def open_login(self, error: Json | None = None, server: str | None = None) -> None:
         snap = self._snap
         conns = self._connections()
         servers = [
@@ -352,30 +356,70 @@ class TrayApp:
             }
             for c in conns
         ]
-        request = self._request(servers=servers, server=snap.server, login=snap.login, error=error)
-        self.launcher.open("login", request, self._login_answered)
+        if error is None and server is None and snap.state is State.ERROR and snap.last_error:
+            error = error_info(snap.last_error)  # the icon was clicked after a failure
+        chosen = server or snap.server
+        login = snap.login if chosen == snap.server else None
+        request = self._request(servers=servers, server=chosen, login=login, error=error, live=True)
+
+        def event(ev: Json) -> None:
+            if ev.get("event") == "submit":
+                self._spawn(lambda: self._login_submitted(ev))
+
+        self.launcher.open("login", request, self._login_answered, event)
 
     def _login_answered(self, ans: Json) -> None:
-        action = ans.get("action")
-        if action == "manage_servers":
+        if ans.get("action") == "manage_servers":
             self.open_servers()
-            return
-        if action != "login":
-            return
-        server = str(ans.get("server") or "") or None
-        fingerprint = ans.get("trust_fingerprint")
+
+    def _login_submitted(self, ev: Json) -> None:
+        """The sign-in dialog's "Sign in": run it, then close the dialog or show the error."""
+        server = str(ev.get("server") or "") or None
+        fingerprint = ev.get("trust_fingerprint")
         if server and fingerprint:
             self._pin_certificate(server, str(fingerprint))
-        self._user_signing_in = True
-        password = ans.get("password")
-        self.daemon.post(
-            commands.SignIn(
-                server=server,
-                login=str(ans.get("login") or "") or None,
-                password=str(password) if password else None,
-                remember=bool(ans.get("remember")),
-            )
+        password = ev.get("password")
+        command = commands.SignIn(
+            server=server,
+            login=str(ev.get("login") or "") or None,
+            password=str(password) if password else None,
+            remember=bool(ev.get("remember")),
         )
+        self._after(self._run(command, SIGN_IN_TIMEOUT), "login")
+
+    def _run(self, command: commands.Command, timeout: float) -> Next:
+        """Run a user's command to its end (this thread waits; the tray's never does)."""
+        try:
+            self.daemon.execute(command, timeout)
+        except VmsTrayError as exc:
+            log.info("%s refused: %s", type(command).__name__, exc)
+            return next_step(self.daemon.snapshot(), failure=str(exc))
+        return next_step(self.daemon.snapshot())
+
+    def _after(self, after: Next, dialog: str | None) -> None:
+        """Show what ``after`` needs; ``dialog``: the one the user acted in (kept on errors)."""
+        if after.step is Step.ERROR:
+            h = self.launcher.current(dialog) if dialog else None
+            if h is not None and h.send_update({"error": after.error}):
+                return
+            self.open_login(error=after.error)
+            return
+        if dialog is not None and not (dialog == "captcha" and after.step is Step.CAPTCHA):
+            self._close_dialog(dialog)
+        if after.step is Step.CAPTCHA:
+            if self.launcher.current("captcha") is not None:
+                self._push_captcha(force=True)
+            else:
+                self.open_captcha()
+        elif after.step is Step.SESSIONS:
+            self.open_sessions()
+
+    def _spawn(self, job: Callable[[], None]) -> None:
+        """A job that waits on the daemon, off the action worker so other clicks go on."""
+        t = threading.Thread(target=self._guarded(job), name="tray-flow", daemon=True)
+        with self._flows_lock:
+            self._flows.append(t)
+        t.start()
 
     def _pin_certificate(self, server: str, fingerprint: str) -> None:
         from vms_tray.config import ConnectionStore
@@ -399,12 +443,15 @@ class TrayApp:
         return {
             "image_png_b64": base64.b64encode(captcha.image_png).decode("ascii"),
             "expires_in": float(captcha.expires_in),
+            "error": captcha_message(self.daemon.snapshot().captcha_reason),
         }
 
-    def _push_captcha(self) -> None:
+    def _push_captcha(self, force: bool = False) -> None:
+        """Show the daemon's captcha in the open dialog, if it is a new one (or ``force``:
+        the answer to the dialog's own Refresh or wrong answer, which re-enables it)."""
         h = self.launcher.current("captcha")
         captcha = self._captcha()
-        if h is None or captcha is None or captcha.id == self._captcha_id:
+        if h is None or captcha is None or (captcha.id == self._captcha_id and not force):
             return
         self._captcha_id = captcha.id
         h.send_update(self._captcha_json(captcha))
@@ -415,18 +462,43 @@ class TrayApp:
             log.info("no captcha to show")
             return
         self._captcha_id = captcha.id
-        request = self._request(server=self._snap.server or "", **self._captcha_json(captcha))
-
-        def answered(ans: Json) -> None:
-            if ans.get("action") == "answer" and ans.get("answer"):
-                self._user_signing_in = True
-                self.daemon.post(commands.AnswerCaptcha(str(ans["answer"])))
+        request = self._request(
+            server=self._snap.server or "",
+            live=True,
+            refresh_timeout=CAPTCHA_TIMEOUT,
+            **self._captcha_json(captcha),
+        )
 
         def event(ev: Json) -> None:
-            if ev.get("event") == "refresh":
-                self.daemon.post(commands.RefreshCaptcha())
+            if ev.get("event") == "answer" and ev.get("answer"):
+                answer = str(ev["answer"])
+                self._spawn(lambda: self._captcha_answered(answer))
+            elif ev.get("event") == "refresh":
+                self._spawn(self._refresh_captcha)
 
-        self.launcher.open("captcha", request, answered, event)
+        self.launcher.open("captcha", request, lambda _a: None, event)
+
+    def _captcha_answered(self, answer: str) -> None:
+        after = self._run(commands.AnswerCaptcha(answer), SIGN_IN_TIMEOUT)
+        if after.step is Step.ERROR:
+            # Not about the picture (a wrong password, the network): the sign-in dialog says it.
+            self._close_dialog("captcha")
+            self.open_login(error=after.error)
+            return
+        self._after(after, "captcha")
+
+    def _refresh_captcha(self) -> None:
+        """The dialog's Refresh (or its countdown ran out): a new picture, or an error that
+        gives the Refresh button back."""
+        try:
+            self.daemon.execute(commands.RefreshCaptcha(), CAPTCHA_TIMEOUT)
+        except VmsTrayError as exc:
+            log.info("no new captcha: %s", exc)
+            h = self.launcher.current("captcha")
+            if h is not None:
+                h.send_update({"refresh_failed": True, "error": str(exc)})
+            return
+        self._push_captcha(force=True)
 
     def _session_list(self) -> Any:
         """What the sessions dialog shows: in a limit conflict the list the server sent with

@@ -8,7 +8,13 @@ import pytest
 
 from tests.unit.daemon.fakes import FakeServer, ReauthServer, Sim, World
 from vms_tray import commands as C
-from vms_tray.errors import EndedBy, EngineError, ProxySettingError, UnknownConnection
+from vms_tray.errors import (
+    CredentialError,
+    EndedBy,
+    EngineError,
+    ProxySettingError,
+    UnknownConnection,
+)
 from vms_tray.session.snapshot import State
 
 
@@ -262,6 +268,21 @@ def test_switch_signs_out_first() -> None:
     assert sim.state() == "signed_in"
 
 
+def test_a_switch_without_a_password_keeps_the_working_session() -> None:
+    sim = signed_in_sim(passwords={"office": "pw"})
+    calls = len(sim.office.calls)
+    with pytest.raises(CredentialError, match="no password stored for annex"):
+        sim.daemon.execute(C.SwitchServer("annex"))
+    assert sim.state() == "signed_in"
+    assert sim.daemon.snapshot().server == "office"
+    assert "sign_out" not in sim.office.calls[calls:]
+    assert len(sim.office.sessions) == 1
+    # With the password typed (the sign-in dialog), the switch goes ahead.
+    sim.daemon.execute(C.SwitchServer("annex", password="pw"))
+    assert sim.state() == "signed_in" and sim.daemon.snapshot().server == "annex"
+    assert sim.office.sessions == {}
+
+
 def test_quit_signs_out_with_a_bounded_client() -> None:
     sim = signed_in_sim()
     sim.daemon.stop()
@@ -281,10 +302,16 @@ def test_captcha_flow() -> None:
     sim.settle()
     assert sim.state() == "captcha_required"
     assert sim.daemon.snapshot().last_error == "invalid"
+    assert sim.daemon.snapshot().captcha_reason == "invalid"
+    heard: list[str | None] = []
+    sim.daemon.subscribe(lambda snap: heard.append(snap.captcha_id))
     sim.daemon.post(C.RefreshCaptcha())
     sim.settle()
     new = sim.daemon.captcha()
     assert new is not None and new.id != captcha.id
+    # A new picture is a new snapshot (the tray shows it from there), though nothing else changed.
+    assert heard == [new.id]
+    assert sim.daemon.snapshot().captcha_reason == "required"
     sim.daemon.post(C.AnswerCaptcha("x7k2"))
     sim.settle()
     assert sim.state() == "signed_in"

@@ -7,6 +7,7 @@ subscribe, post) and a launcher that records dialog requests and lets the test a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from tests.support.components import wait_until
 from vms_tray import commands, i18n
 from vms_tray.config import ConnectionList, ConnectionStore
+from vms_tray.errors import CredentialError, NetworkError
 from vms_tray.servers.base import Captcha, Limit, SessionEntry, SessionList
 from vms_tray.session.snapshot import ServerChoice, Snapshot, State
 from vms_tray.tray.app import TrayApp
@@ -46,9 +48,15 @@ class RecordingIcon:
 
 
 class FakeDaemon:
+    """``execute`` records the command, then moves to the snapshot (or raises the error) the
+    test scripted for that command's type in ``results``."""
+
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
         self.posted: list[commands.Command] = []
+        self.executed: list[commands.Command] = []
+        self.results: dict[type, Snapshot | Exception] = {}
+        self.passwords: set[str] = set()
         self.subscribers: list[Callable[[Snapshot], None]] = []
         self.captcha_value: Captcha | None = None
         self.session_value: SessionList | None = None
@@ -61,6 +69,17 @@ class FakeDaemon:
 
     def post(self, command: commands.Command) -> None:
         self.posted.append(command)
+
+    def execute(self, command: commands.Command, timeout: float = 15.0) -> None:
+        self.executed.append(command)
+        result = self.results.get(type(command))
+        if isinstance(result, Exception):
+            raise result
+        if result is not None:
+            self.push(result)
+
+    def has_password(self, name: str | None) -> bool:
+        return name in self.passwords
 
     def push(self, snap: Snapshot) -> None:
         self.snap = snap
@@ -100,7 +119,8 @@ class FakeLauncher:
         return self.handles[name]
 
     def current(self, name: str) -> FakeHandle | None:
-        return self.handles.get(name)
+        h = self.handles.get(name)
+        return h if h is not None and not h.closed else None
 
     def close_all(self, timeout: float = 5.0) -> None:
         pass
@@ -172,7 +192,6 @@ def test_start_renders_the_current_snapshot(world: Any) -> None:
     ("intent", "arg", "expected"),
     [
         (Intent.SIGN_OUT, None, commands.SignOut()),
-        (Intent.SWITCH_SERVER, "Branch", commands.SwitchServer("Branch")),
         (Intent.CANCEL_WAIT, None, commands.CancelWait()),
         (Intent.QUIT, None, commands.Quit()),
     ],
@@ -195,75 +214,200 @@ def test_switching_to_the_current_server_does_nothing(world: Any) -> None:
     assert daemon.posted == []
 
 
-def test_sign_in_dialog_answer_posts_sign_in_with_the_password(world: Any) -> None:
+def _submit_login(launcher: FakeLauncher, **fields: Any) -> None:
+    """The user presses "Sign in" in the (live) sign-in dialog."""
+    _req, _ans, on_event = launcher.last("login")
+    on_event({"event": "submit", "server": "HQ", "login": "op", "password": "pw", **fields})
+
+
+def test_sign_in_dialog_runs_the_sign_in_and_closes_when_signed_in(world: Any) -> None:
     app, daemon, _i, launcher, _a = world
     ConnectionStore().update(lambda lst: lst.add("HQ", "hq.example.com", "op"))
     daemon.push(Snapshot(state=State.SIGNED_OUT, servers=SERVERS))
     app.on_intent(Intent.STATUS)  # left click while signed out
     assert app.drain()
-    request, on_answer, _ev = launcher.last("login")
+    request, _ans, _ev = launcher.last("login")
     assert [s["name"] for s in request["servers"]] == ["HQ"]
-    assert request["language"] == "en"
-    on_answer(
-        {
-            "action": "login",
-            "server": "HQ",
-            "login": "op",
-            "password": "pw",
-            "remember": True,
-            "trust_fingerprint": None,
-        }
-    )
-    assert daemon.posted == [commands.SignIn(server="HQ", login="op", password="pw", remember=True)]
+    assert request["language"] == "en" and request["live"] is True
+    daemon.results[commands.SignIn] = SIGNED_IN
+    _submit_login(launcher, remember=True)
+    assert app.drain()
+    assert daemon.executed == [
+        commands.SignIn(server="HQ", login="op", password="pw", remember=True)
+    ]
     # The password never shows in a logged command.
-    assert "pw" not in repr(daemon.posted[0])
+    assert "pw" not in repr(daemon.executed[0])
+    assert launcher.handles["login"].closed
 
 
-def test_a_failed_sign_in_reopens_the_dialog_with_the_error(world: Any) -> None:
+def test_a_wrong_password_keeps_the_dialog_open_with_the_error_each_time(world: Any) -> None:
     app, daemon, _i, launcher, _a = world
-    app._login_answered({"action": "login", "server": "HQ", "login": "op", "password": "bad"})
-    daemon.push(Snapshot(state=State.SIGNING_IN, server="HQ"))
+    daemon.push(Snapshot(state=State.SIGNED_OUT, server="HQ", servers=SERVERS))
+    app.on_intent(Intent.SIGN_IN)
+    assert app.drain()
+    wrong = Snapshot(state=State.ERROR, server="HQ", last_error="wrong login or password")
+    daemon.results[commands.SignIn] = wrong
+    for _ in range(2):  # the second time too: the same error, the same open dialog
+        _submit_login(launcher, password="bad")
+        assert app.drain()
+    handle = launcher.handles["login"]
+    assert not handle.closed
+    assert [u["error"]["kind"] for u in handle.updates] == ["credentials", "credentials"]
+    assert [n for n, *_ in launcher.opened] == ["login"]
+
+
+def test_a_click_after_a_failure_opens_the_dialog_with_the_error(world: Any) -> None:
+    app, daemon, _i, launcher, _a = world
     daemon.push(Snapshot(state=State.ERROR, server="HQ", last_error="wrong login or password"))
+    app.on_intent(Intent.STATUS)
     assert app.drain()
     request, _a2, _e = launcher.last("login")
     assert request["error"]["kind"] == "credentials"
 
 
+def test_a_refused_sign_in_shows_its_message_inline(world: Any) -> None:
+    app, daemon, _i, launcher, _a = world
+    app.on_intent(Intent.SIGN_IN)
+    assert app.drain()
+    daemon.results[commands.SignIn] = CredentialError("no password stored for HQ")
+    _submit_login(launcher, password=None)
+    assert app.drain()
+    assert launcher.handles["login"].updates[-1]["error"]["kind"] == "credentials"
+
+
 def test_trusting_a_certificate_pins_it_in_the_config(world: Any) -> None:
-    app, daemon, *_ = world
+    app, daemon, _i, launcher, _a = world
     ConnectionStore().update(lambda lst: lst.add("HQ", "hq.example.com", "op"))
     fp = ":".join(["AB"] * 32)
-    app._login_answered(
-        {
-            "action": "login",
-            "server": "HQ",
-            "login": "op",
-            "password": "pw",
-            "trust_fingerprint": fp,
-        }
-    )
+    app.on_intent(Intent.SIGN_IN)
+    assert app.drain()
+    _submit_login(launcher, trust_fingerprint=fp)
+    assert app.drain()
     conn = ConnectionStore().load().get("HQ")
     assert conn.trust.mode == "pinned" and conn.trust.pin_sha256 == fp
     assert daemon.posted[0] == commands.ReloadConfig()
-    assert isinstance(daemon.posted[1], commands.SignIn)
+    assert isinstance(daemon.executed[0], commands.SignIn)
 
 
-def test_captcha_dialog_answer_refresh_and_new_picture(world: Any) -> None:
+def test_switching_without_a_stored_password_asks_first_and_cancel_changes_nothing(
+    world: Any,
+) -> None:
+    app, daemon, _i, launcher, _a = world
+    app.on_intent(Intent.SWITCH_SERVER, "Branch")
+    assert app.drain()
+    request, on_answer, _e = launcher.last("login")
+    assert request["server"] == "Branch"
+    on_answer({"action": "cancel"})
+    assert app.drain()
+    assert daemon.posted == [] and daemon.executed == []
+
+
+def test_switching_without_a_stored_password_signs_in_with_what_was_typed(world: Any) -> None:
+    app, daemon, _i, launcher, _a = world
+    app.on_intent(Intent.SWITCH_SERVER, "Branch")
+    assert app.drain()
+    daemon.results[commands.SignIn] = replace(SIGNED_IN, server="Branch")
+    _submit_login(launcher, server="Branch", login="guard")
+    assert app.drain()
+    assert daemon.executed == [commands.SignIn(server="Branch", login="guard", password="pw")]
+    assert launcher.handles["login"].closed
+
+
+def test_switching_with_a_stored_password_switches_and_a_failure_opens_the_dialog(
+    world: Any,
+) -> None:
+    app, daemon, _i, launcher, _a = world
+    daemon.passwords.add("Branch")
+    daemon.results[commands.SwitchServer] = Snapshot(
+        state=State.ERROR, server="Branch", last_error="wrong login or password"
+    )
+    app.on_intent(Intent.SWITCH_SERVER, "Branch")
+    assert app.drain()
+    assert daemon.executed == [commands.SwitchServer("Branch")]
+    request, _a2, _e = launcher.last("login")
+    assert request["server"] == "Branch" and request["error"]["kind"] == "credentials"
+
+
+def _captcha_world(world: Any) -> tuple[TrayApp, FakeDaemon, FakeLauncher]:
     app, daemon, _i, launcher, _a = world
     daemon.captcha_value = Captcha("c1", b"\x89PNG-1", 60)
-    app._login_answered({"action": "login", "server": "HQ", "login": "op", "password": "pw"})
-    daemon.push(Snapshot(state=State.CAPTCHA_REQUIRED, server="HQ"))
+    app.on_intent(Intent.SIGN_IN)
     assert app.drain()
-    request, on_answer, on_event = launcher.last("captcha")
-    assert request["expires_in"] == 60
-    on_event({"event": "refresh", "expired": True})
-    assert daemon.posted[-1] == commands.RefreshCaptcha()
+    daemon.results[commands.SignIn] = Snapshot(
+        state=State.CAPTCHA_REQUIRED, server="HQ", captcha_id="c1", captcha_reason="required"
+    )
+    _submit_login(launcher)
+    assert app.drain()
+    assert launcher.handles["login"].closed, "the sign-in dialog turned into the captcha"
+    return app, daemon, launcher
+
+
+def test_a_captcha_demand_turns_the_sign_in_into_the_captcha_dialog(world: Any) -> None:
+    _app, _daemon, launcher = _captcha_world(world)
+    request, _ans, _ev = launcher.last("captcha")
+    assert request["expires_in"] == 60 and request["live"] is True
+    assert request["error"] is None
+
+
+def test_a_wrong_captcha_answer_shows_a_new_picture_and_says_why(world: Any) -> None:
+    app, daemon, launcher = _captcha_world(world)
+    _req, _ans, on_event = launcher.last("captcha")
     daemon.captcha_value = Captcha("c2", b"\x89PNG-2", 60)
-    daemon.push(Snapshot(state=State.CAPTCHA_REQUIRED, server="HQ", last_error=None, expires_in=59))
+    daemon.results[commands.AnswerCaptcha] = Snapshot(
+        state=State.CAPTCHA_REQUIRED, server="HQ", captcha_id="c2", captcha_reason="invalid"
+    )
+    on_event({"event": "answer", "answer": "WRONG"})
     assert app.drain()
-    assert launcher.handles["captcha"].updates, "the open dialog got the new picture"
-    on_answer({"action": "answer", "answer": "K7WQ2"})
-    assert daemon.posted[-1] == commands.AnswerCaptcha("K7WQ2")
+    assert daemon.executed[-1] == commands.AnswerCaptcha("WRONG")
+    update = launcher.handles["captcha"].updates[-1]
+    assert update["error"] == "Wrong characters, try the new picture."
+    assert update["image_png_b64"]
+    assert not launcher.handles["captcha"].closed
+    daemon.results[commands.AnswerCaptcha] = SIGNED_IN
+    on_event({"event": "answer", "answer": "K7WQ2"})
+    assert app.drain()
+    assert launcher.handles["captcha"].closed
+
+
+def test_an_expired_captcha_answer_says_the_picture_expired(world: Any) -> None:
+    app, daemon, launcher = _captcha_world(world)
+    _req, _ans, on_event = launcher.last("captcha")
+    daemon.captcha_value = Captcha("c2", b"\x89PNG-2", 60)
+    daemon.results[commands.AnswerCaptcha] = Snapshot(
+        state=State.CAPTCHA_REQUIRED, server="HQ", captcha_id="c2", captcha_reason="expired"
+    )
+    on_event({"event": "answer", "answer": "LATE1"})
+    assert app.drain()
+    error = launcher.handles["captcha"].updates[-1]["error"]
+    assert error == "That picture expired, type the characters of the new one."
+
+
+def test_captcha_refresh_shows_the_new_picture_or_gives_refresh_back(world: Any) -> None:
+    app, daemon, launcher = _captcha_world(world)
+    _req, _ans, on_event = launcher.last("captcha")
+    daemon.captcha_value = Captcha("c2", b"\x89PNG-2", 60)
+    # The snapshot does not change but for the captcha: the dialog must still get it.
+    daemon.results[commands.RefreshCaptcha] = Snapshot(
+        state=State.CAPTCHA_REQUIRED, server="HQ", captcha_id="c2", captcha_reason="required"
+    )
+    on_event({"event": "refresh", "expired": False})
+    assert app.drain()
+    assert daemon.executed[-1] == commands.RefreshCaptcha()
+    handle = launcher.handles["captcha"]
+    assert handle.updates[-1]["image_png_b64"] and handle.updates[-1]["error"] is None
+    daemon.results[commands.RefreshCaptcha] = NetworkError("HQ does not answer")
+    on_event({"event": "refresh", "expired": True})
+    assert app.drain()
+    assert handle.updates[-1] == {"refresh_failed": True, "error": "HQ does not answer"}
+
+
+def test_a_waiting_sign_in_that_meets_a_captcha_opens_the_captcha_dialog(world: Any) -> None:
+    app, daemon, _i, launcher, _a = world
+    daemon.captcha_value = Captcha("c1", b"\x89PNG-1", 60)
+    daemon.push(Snapshot(state=State.LIMIT_REACHED, server="HQ", waiting_for_seat=True))
+    daemon.push(Snapshot(state=State.CAPTCHA_REQUIRED, server="HQ", captcha_id="c1"))
+    assert app.drain()
+    assert launcher.last("captcha")[0]["server"] == "HQ"
 
 
 def _entry(i: str, current: bool = False) -> SessionEntry:
@@ -274,9 +418,14 @@ def _entry(i: str, current: bool = False) -> SessionEntry:
 def test_limit_conflict_opens_sessions_and_end_or_wait_post_commands(world: Any) -> None:
     app, daemon, _i, launcher, _a = world
     daemon.session_value = SessionList(Limit("user", 2, 2), (_entry("a", True), _entry("b")))
-    app._login_answered({"action": "login", "server": "HQ", "login": "op", "password": "pw"})
-    daemon.push(Snapshot(state=State.LIMIT_REACHED, server="HQ", sessions_in_use=2, max_sessions=2))
+    app.on_intent(Intent.SIGN_IN)
     assert app.drain()
+    daemon.results[commands.SignIn] = Snapshot(
+        state=State.LIMIT_REACHED, server="HQ", sessions_in_use=2, max_sessions=2
+    )
+    _submit_login(launcher)
+    assert app.drain()
+    assert launcher.handles["login"].closed
     request, on_answer, _e = launcher.last("sessions")
     assert request["conflict"] is True and request["max"] == 2
     assert [s["id"] for s in request["sessions"]] == ["a", "b"]
@@ -368,14 +517,14 @@ def test_open_log_folder_creates_and_opens_it(world: Any, isolated_profile: Path
 
 
 def test_popup_answer_dispatches_the_chosen_entry(world: Any) -> None:
-    app, daemon, _i, launcher, _a = world
+    app, _d, _i, launcher, _a = world
     app.on_popup()
     assert app.drain()
     request, on_answer, _e = launcher.last("menu")
     assert request["items"][0]["key"] == "status"
     on_answer({"action": "select", "key": "switch_server:Branch"})
     assert app.drain()
-    assert daemon.posted == [commands.SwitchServer("Branch")]
+    assert launcher.last("login")[0]["server"] == "Branch"  # no stored password: ask first
 
 
 def test_daemon_show_requests_open_the_right_dialog(isolated_profile: Path) -> None:
