@@ -33,7 +33,9 @@ __all__ = ["display_url", "normalise_url"]
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # Looks like "http:host" or "https:/host": a scheme without the two slashes, almost surely a typo.
-_SCHEME_NO_SLASHES = re.compile(r"^(https?|ftp):(?!\d)", re.IGNORECASE)
+_SCHEME_NO_SLASHES = re.compile(r"^(https?|ftp):(?!\d)/*", re.IGNORECASE)
+# Looks like "https//host": a scheme without its colon (read naively: host "https", path "/host").
+_SCHEME_NO_COLON = re.compile(r"^(https?|ftp)//+", re.IGNORECASE)
 _PORT = re.compile(r"^[0-9]{1,5}$")
 _IPV4ISH = re.compile(r"^[0-9.]+$")
 _PCT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -62,9 +64,15 @@ def normalise_url(text: str) -> str:
                 "write https:// or leave the scheme out"
             )
         rest = raw[match.end() :]
-    elif _SCHEME_NO_SLASHES.match(raw):
+    elif typo := _SCHEME_NO_SLASHES.match(raw):
         raise InvalidURL(
-            "the server URL has a scheme without '//': write it as https://host (or just host)"
+            "the server URL has a scheme without '//'"
+            + _did_you_mean(raw[typo.end() :], "write it as https://host (or just host)")
+        )
+    elif typo := _SCHEME_NO_COLON.match(raw):
+        raise InvalidURL(
+            "the server URL has a scheme without ':'"
+            + _did_you_mean(raw[typo.end() :], "write it as https://host (or just host)")
         )
     else:
         rest = raw
@@ -81,6 +89,15 @@ def normalise_url(text: str) -> str:
     host, port = _split_host_port(authority)
     netloc = _normalise_host(host) + _normalise_port(port)
     return "https://" + netloc + (_normalise_path(slash + path) if slash else "")
+
+
+def _did_you_mean(rest: str, otherwise: str) -> str:
+    """ ": did you mean 'https://REST'?" when that is a valid URL, else ": OTHERWISE"."""
+    try:
+        fixed = normalise_url("https://" + rest)
+    except InvalidURL:
+        return f": {otherwise}"
+    return f": did you mean {display_url(fixed)!r}?"
 
 
 def display_url(url: str) -> str:

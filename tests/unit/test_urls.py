@@ -51,7 +51,7 @@ def test_normalises(typed: str, stored: str) -> None:
         ("http://lab.example.com", "http://"),
         ("HTTP://lab.example.com", "http://"),
         ("ftp://lab.example.com", "ftp://"),
-        ("http:lab.example.com", "https://host"),
+        ("http:lab.example.com", "did you mean 'https://lab.example.com'?"),
         ("https://", "no host"),
         ("https:///path", "no host"),
         (":8443", "no host"),
@@ -87,6 +87,29 @@ def test_refuses_with_a_clear_message(typed: str, says: str) -> None:
         normalise_url(typed)
     message = str(info.value)
     assert says in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("https//127.0.0.1:35979", "did you mean 'https://127.0.0.1:35979'?"),
+        ("HTTPS//vms.example.com/vms", "did you mean 'https://vms.example.com/vms'?"),
+        ("http//vms.example.com", "did you mean 'https://vms.example.com'?"),
+        ("https///vms.example.com", "did you mean 'https://vms.example.com'?"),
+        ("https:/vms.example.com:8443", "did you mean 'https://vms.example.com:8443'?"),
+        ("https//bücher.example", "did you mean 'https://bücher.example'?"),
+        ("https//", "write it as https://host"),
+        ("https//:0", "write it as https://host"),
+    ],
+)
+def test_a_scheme_missing_its_colon_or_slashes_is_refused_with_the_fix(
+    typed: str, hint: str
+) -> None:
+    with pytest.raises(InvalidURL) as info:
+        normalise_url(typed)
+    message = str(info.value)
+    assert hint in message, message
     assert "\n" not in message
 
 
