@@ -17,8 +17,9 @@ ensure_apt() {
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
-        printf 'These Debian packages are needed and missing. Install them, then run this again:\n\n' >&2
-        printf '    sudo apt-get install -y %s\n\n' "${missing[*]}" >&2
+        printf 'These Debian packages are needed and missing. Install them as root (or with sudo),\n' >&2
+        printf 'then run this again:\n\n' >&2
+        printf '    apt-get install -y %s\n\n' "${missing[*]}" >&2
         exit 1
     fi
     say "installing Debian packages: ${missing[*]}"
@@ -34,6 +35,18 @@ ensure_python() {
         || die "$("$PYTHON" -V) is too old: vms-tray needs Python 3.11 or newer"
 }
 
+# venv_pip ARGS...: pip of the virtualenv. setuptools builds the editable install of this flat
+# layout (vms_tray/ next to pyproject.toml) with an import finder and then emits an
+# InformationOnly warning, "Editable installation. Please be careful with folders in your
+# working directory with the same name as your package", which recent pip relays from the build
+# backend as a BuildBackendWarning block even with -q. The folder it warns about is the package itself, so
+# the note is moot here; the filter drops exactly that message (a UserWarning whose text begins
+# "Editable installation"), in the build backend and in pip alike, and nothing else.
+venv_pip() {
+    PYTHONWARNINGS="ignore:Editable installation:UserWarning${PYTHONWARNINGS:+,$PYTHONWARNINGS}" \
+        "$VENV/bin/python" -m pip "$@"
+}
+
 # ensure_venv EXTRAS: create .venv and install the project editable, only when pyproject changed.
 ensure_venv() {
     local extras=$1 stamp want
@@ -45,8 +58,8 @@ ensure_venv() {
     want="$extras $(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         say "installing vms-tray and its Python dependencies into $VENV"
-        "$VENV/bin/python" -m pip install -q --upgrade pip
-        "$VENV/bin/python" -m pip install -q -e "$ROOT[$extras]"
+        venv_pip install -q --upgrade pip
+        venv_pip install -q -e "$ROOT[$extras]"
         echo "$want" > "$stamp"
     fi
     "$VENV/bin/python" -c 'import tkinter' 2>/dev/null \
