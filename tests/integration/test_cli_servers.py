@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import pty
+import shlex
 import stat
 import subprocess
 import sys
@@ -83,6 +84,19 @@ def test_acceptance_add_list_refuse_http_and_protect_the_default(isolated_profil
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     text = path.read_text()
     assert "password" not in text.replace("Passwords are not stored here", "")
+
+
+def test_a_url_missing_its_colon_is_refused_with_the_fix_and_nothing_is_stored(
+    isolated_profile: Path,
+) -> None:
+    p = isolated_profile
+    err = fails(p, "servers", "add", "Lab", "https//127.0.0.1:35979", "--login", "anna")
+    assert "did you mean 'https://127.0.0.1:35979'?" in err
+    assert not config_file(p).exists()
+    ok(p, "servers", "add", "Office", "vms.example.com", "--login", "anna")
+    err = fails(p, "servers", "edit", "Office", "--url", "https//127.0.0.1:35979")
+    assert "did you mean 'https://127.0.0.1:35979'?" in err
+    assert [s["url"] for s in listed(p)] == ["https://vms.example.com"]
 
 
 def test_human_list_marks_the_default(isolated_profile: Path) -> None:
@@ -314,6 +328,21 @@ def test_trust_yes_pins_the_certificate(isolated_profile: Path, ref: RefServer) 
     out = ok(p, "servers", "edit", "Ref", "--url", f"localhost:{ref.port}")
     assert "stays pinned" in out
     assert "already trusts" in ok(p, "servers", "trust", "Ref")
+
+
+def test_the_suggested_trust_command_pastes_for_a_name_with_spaces_and_cyrillic(
+    isolated_profile: Path, ref: RefServer
+) -> None:
+    p = isolated_profile
+    name = "Склад №2 камеры"
+    ok(p, "servers", "add", name, ref.url, "--login", "anna")
+    ok(p, "servers", "trust", name, "--yes")
+    out = ok(p, "servers", "edit", name, "--url", f"localhost:{ref.port}")
+    suggested = out.rsplit("run: ", 1)[1].strip()
+    assert suggested == "vms-tray servers trust 'Склад №2 камеры'"
+    program, *args = shlex.split(suggested)
+    assert program == "vms-tray"
+    assert "already trusts" in ok(p, *args)
 
 
 def test_trust_with_an_expected_fingerprint(isolated_profile: Path, ref: RefServer) -> None:

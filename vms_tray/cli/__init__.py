@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from vms_tray import __version__, i18n
 from vms_tray.errors import VmsTrayError
+from vms_tray.text import printable
 
 # Command modules, in the order they appear in --help. Each has register(subparsers).
 COMMAND_MODULES = (
@@ -78,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VmsTrayError as exc:
         if args.debug:
             log.exception("failed")
-        print(f"vms-tray: {exc}", file=sys.stderr)
+        # One line, and a server's words in it (a problem's detail) cannot drive the terminal.
+        print(f"vms-tray: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("vms-tray: interrupted", file=sys.stderr)

@@ -11,6 +11,7 @@ from typing import Any
 from vms_tray import autostart
 from vms_tray.autostart.base import AutostartBackend, AutostartStatus, System
 from vms_tray.autostart.shortcut import launcher_for
+from vms_tray.text import command
 
 
 def register(subparsers: Any) -> None:
@@ -117,8 +118,8 @@ def _warn_duplicates(backend: AutostartBackend) -> None:
     for other in _others_installed(backend):
         print(
             f"vms-tray: warning: autostart is also enabled with {other.method} "
-            f"({other.location}); run 'vms-tray autostart disable --method {other.method}' "
-            "so it does not start twice",
+            f"({other.location}), so vms-tray would start twice; to remove that one, run: "
+            f"{command('autostart', 'disable', '--method', other.method)}",
             file=sys.stderr,
         )
 

@@ -16,6 +16,7 @@ from vms_tray.config import ConnectionList, ConnectionStore, ListChanges, ca_fil
 from vms_tray.connection import KNOWN_KINDS, Connection, Trust
 from vms_tray.credentials import Credentials, follow_changes, secure_backend
 from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring, VmsTrayError
+from vms_tray.text import command, printable
 from vms_tray.urls import display_url
 
 if TYPE_CHECKING:
@@ -235,7 +236,7 @@ def _edit(args: argparse.Namespace) -> int:
     if new.url != old.url and new.trust.mode == "pinned":
         print(
             f"Note: {new.name} stays pinned to the old address's certificate; if the new address "
-            f"has another one, run: vms-tray servers trust {new.name}"
+            f"has another one, run: {command('servers', 'trust', new.name)}"
         )
     return 0
 
@@ -274,12 +275,14 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def _show_certificate(c: Connection, cert: PeerCertificate) -> None:
+    # Subject, issuer and names are the server's words: made printable.
     print(f"Server:       {c.name} ({display_url(c.url)})")
-    print(f"Subject:      {cert.subject}")
+    print(f"Subject:      {printable(cert.subject)}")
     if cert.issuer:
-        print(f"Issuer:       {cert.issuer}" + (" (self-signed)" if cert.self_signed else ""))
+        shown = printable(cert.issuer) + (" (self-signed)" if cert.self_signed else "")
+        print(f"Issuer:       {shown}")
     if cert.dns_names:
-        print(f"Names:        {', '.join(cert.dns_names)}")
+        print(f"Names:        {printable(', '.join(cert.dns_names))}")
     print(f"Valid until:  {cert.not_after:%Y-%m-%d %H:%M} UTC")
     print(f"SHA-256:      {cert.sha256}")
 

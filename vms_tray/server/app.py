@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -93,6 +94,21 @@ def _str(
     except UnicodeEncodeError:
         # A lone surrogate escape ("\\ud800"): not Unicode text (RFC 8259 section 8.2, I-JSON).
         raise _bad(f"{name!r} is not valid Unicode text") from None
+    return value
+
+
+# C0 and C1 controls, DEL, line/paragraph separators and bidi formatting characters: a device
+# name other clients show must not be able to drive their terminal or reorder their text.
+_NOT_SHOWN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _shown(client: dict[str, Any], key: str) -> str:
+    """A ``client`` field other devices are shown (``device``, ``software``, ``version``)."""
+    value = _str(client, key, where="client.")
+    if _NOT_SHOWN.search(value):
+        raise _bad(f"'client.{key}' must not contain control or bidi formatting characters")
     return value
 
 
@@ -182,9 +198,9 @@ class Api:
         password = _str(data, "password", max_len=1024)
         c = _obj(data, "client")
         client = ClientInfo(
-            _str(c, "device", where="client."),
-            _str(c, "software", where="client."),
-            _str(c, "version", where="client."),
+            _shown(c, "device"),
+            _shown(c, "software"),
+            _shown(c, "version"),
         )
         captcha: tuple[str, str] | None = None
         if data.get("captcha") is not None:

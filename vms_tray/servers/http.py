@@ -47,6 +47,7 @@ from vms_tray.errors import (
 )
 from vms_tray.servers import tls
 from vms_tray.servers.proxy import proxy_label, proxy_refusal
+from vms_tray.text import command, printable
 
 log = logging.getLogger(__name__)
 
@@ -276,13 +277,14 @@ class ErrorTranslator:
         return ServerUnreachable(f"request to {label} failed ({type(exc).__name__})")
 
     def _hint(self) -> str:
-        return f"'vms-tray servers trust {self.name}'" if self.name else "'vms-tray servers trust'"
+        # Ends its message, unquoted: the command's own quoting makes it paste as it is.
+        return command("servers", "trust", self.name) if self.name else "'vms-tray servers trust'"
 
     def _changed(self, pinned: str, presented: str | None) -> CertificateChanged:
         return CertificateChanged(
             f"the certificate of {self.label} is not the pinned one (pinned SHA-256 {pinned}, "
             f"presented {presented or 'none'}); nothing was sent: if the administrator replaced "
-            f"it, check the new fingerprint with them, then run {self._hint()}",
+            f"it, check the new fingerprint with them, then run: {self._hint()}",
             pinned=pinned,
             presented=presented,
         )
@@ -304,7 +306,7 @@ class ErrorTranslator:
         shown = f" (SHA-256 {fingerprint})" if fingerprint else ""
         return CertificateUntrusted(
             f"the certificate of {self.label} {reason}{shown}; nothing was sent: check the "
-            f"fingerprint with the administrator, then run {self._hint()}",
+            f"fingerprint with the administrator, then run: {self._hint()}",
             fingerprint=fingerprint,
         )
 
@@ -413,7 +415,8 @@ class ErrorTranslator:
         if isinstance(raw, Mapping):
             device, software = raw.get("device"), raw.get("software")
             if isinstance(device, str) and isinstance(software, str):
-                ended_by = EndedBy(device=device, software=software)
+                # Shown in notices and the CLI: no terminal escapes or bidi overrides.
+                ended_by = EndedBy(device=printable(device), software=printable(software))
         if reason == "ended_by_other":
             who = (
                 f" ({_oneline(ended_by.device)}, {_oneline(ended_by.software)})" if ended_by else ""

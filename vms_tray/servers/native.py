@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from vms_tray.connection import Connection
-from vms_tray.errors import AuthError, BadResponse, TokenExpired
+from vms_tray.errors import AuthError, BadResponse, SessionNotFound, TokenExpired
 from vms_tray.servers.base import (
     Capabilities,
     Captcha,
@@ -36,6 +36,7 @@ from vms_tray.servers.base import (
     Tokens,
 )
 from vms_tray.servers.http import DEFAULT_TIMEOUT, HttpAdapter, Reply
+from vms_tray.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -178,10 +179,12 @@ class NativeServer(ServerKind):
     def _entry(self, s: _Shape) -> SessionEntry:
         return SessionEntry(
             id=s.text("id"),
-            device=s.opt_text("device"),
-            software=s.opt_text("software"),
-            version=s.opt_text("version"),
-            address=s.opt_text("address"),
+            # Shown as they are in menus, dialogs and the CLI: no terminal escapes, no bidi
+            # overrides. The id stays exact (it names the session to end).
+            device=printable(s.opt_text("device")),
+            software=printable(s.opt_text("software")),
+            version=printable(s.opt_text("version")),
+            address=printable(s.opt_text("address")),
             started_at=s.time("started_at"),
             last_activity=s.time("last_activity"),
             idle=s.flag("idle"),
@@ -310,6 +313,15 @@ class NativeServer(ServerKind):
         return self._entry(self._shape(reply.data, "session entry"))
 
     def end_session(self, bearer: str, session_id: str) -> None:
+        # "/sessions/current" is the caller's own session (DELETE there signs out, or abandons a
+        # conflict), and "." or ".." would be another path once normalised: never session ids.
+        if session_id == "current":
+            raise SessionNotFound(
+                f"'current' is not another session on {self.label}: "
+                "your own session ends with 'vms-tray signout'"
+            )
+        if session_id in ("", ".", ".."):
+            raise SessionNotFound(f"{session_id!r} is not a session id on {self.label}")
         self.http.request("DELETE", f"/sessions/{quote(session_id, safe='')}", bearer=bearer)
 
     def new_captcha(self, replaces: str | None = None) -> Captcha:

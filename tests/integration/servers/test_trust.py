@@ -55,7 +55,7 @@ def test_a_changed_pinned_certificate_sends_nothing(
     err = info.value
     assert (err.pinned, err.presented) == (pinned, actual)
     assert pinned in str(err) and actual in str(err)
-    assert "'vms-tray servers trust office'" in str(err)
+    assert str(err).endswith("then run: vms-tray servers trust office")
     (conn,) = server.wait_all_closed(1)
     # The TLS handshake reached the server, and then not one byte: no request, no password.
     assert conn.handshake_done
@@ -92,7 +92,7 @@ def test_first_contact_with_an_unknown_certificate(
     message = str(info.value)
     assert fingerprint in message and "127.0.0.1" in message
     assert "not signed by an authority this computer trusts" in message
-    assert "'vms-tray servers trust office'" in message
+    assert message.endswith("then run: vms-tray servers trust office")
     # The refused handshake and the fingerprint read: two connections, no request bytes.
     conns = server.wait_all_closed(2)
     assert all(bytes(c.received) == b"" for c in conns)

@@ -145,6 +145,33 @@ def test_invalid_bodies(http: httpx.Client) -> None:
     assert_problem(http.post("/api/v1/sessions", content=lone), "invalid-request", 400)
 
 
+@pytest.mark.parametrize("field", ["device", "software", "version"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "EVIL\x1b]0;title\x07\x1b[2J",  # terminal escapes
+        "line\nbreak",
+        "tab\there",
+        "del\x7f",
+        "c1\x9b2J",
+        "admin\u202etxt.exe",  # RIGHT-TO-LEFT OVERRIDE
+        "\u2066isolate\u2069",
+    ],
+)
+def test_client_fields_with_control_or_bidi_characters_are_refused(
+    http: httpx.Client, field: str, bad: str
+) -> None:
+    body = {"login": "anna", "password": "pw", "client": {**CLIENT, field: bad}}
+    problem = assert_problem(http.post("/api/v1/sessions", json=body), "invalid-request", 400)
+    assert f"client.{field}" in problem["detail"]
+    # Nothing was opened: the account's seats are untouched.
+    assert http.post("/api/v1/sessions", json={**body, "client": CLIENT}).status_code == 201
+
+
+def test_client_fields_in_any_script_are_accepted(http: httpx.Client) -> None:
+    assert sign_in(http, device="Склад №2 камеры — 東京")["session_id"]
+
+
 def test_401s_carry_www_authenticate(http: httpx.Client) -> None:
     for r in (
         http.get("/api/v1/sessions"),

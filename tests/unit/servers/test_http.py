@@ -329,8 +329,25 @@ def test_untrusted_self_signed_certificate_shows_the_fingerprint() -> None:
     message = str(err)
     assert FINGERPRINT in message
     assert "vms.example.com" in message
-    assert "'vms-tray servers trust office'" in message
+    assert message.endswith("then run: vms-tray servers trust office")
     assert "nothing was sent" in message
+
+
+def test_the_trust_hint_quotes_a_name_with_spaces_and_cyrillic() -> None:
+    canned = Canned(_tls_failure(verify_error(18, "self-signed certificate")))
+    with (
+        HttpAdapter(
+            URL,
+            name="Склад №2 камеры",
+            transport=canned.transport(),
+            timeout=7.0,
+            fetch_certificate=fake_certificate,
+            now=lambda: NOW,
+        ) as a,
+        pytest.raises(CertificateUntrusted) as info,
+    ):
+        a.request("GET", "/sessions/current", bearer="tok-SECRET-123")
+    assert str(info.value).endswith("then run: vms-tray servers trust 'Склад №2 камеры'")
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from vms_tray.servers.base import (
 )
 from vms_tray.servers.native import NativeServer
 
-from .fakes import PNG, Canned, FakeV1, ok, problem
+from .fakes import PNG, Canned, FakeV1, entry, ok, problem
 
 CONN = Connection(name="office", url="https://vms.example.com", login="operator")
 CLIENT = ClientInfo(device="desk-1", software="vms-tray", version="0.1.0")
@@ -187,6 +187,38 @@ def test_session_ids_are_quoted_in_paths() -> None:
     with native(canned.transport()) as server:
         server.end_session("tok-1234", "a/b?c")
     assert canned.requests[0].url.raw_path == b"/api/v1/sessions/a%2Fb%3Fc"
+
+
+def test_session_strings_from_the_server_arrive_printable() -> None:
+    evil = {
+        **entry("sid-\x1b1", device="EVIL\x1b]0;title\x07\x1b[2J"),
+        "software": "vms\u202etray",
+        "version": "1.0\n2.0",
+        "address": "10.0.0.5\x9b",
+    }
+    listing = {"limit": {"scope": "account", "max": 3, "active": 1}, "sessions": [evil]}
+    canned = Canned(ok(200, listing), ok(200, evil))
+    with native(canned.transport()) as server:
+        (listed,) = server.list_sessions("tok-1234").sessions
+        current = server.current_session("tok-1234")
+    for s in (listed, current):
+        assert s.device == "EVIL\\x1b]0;title\\x07\\x1b[2J"
+        assert (s.software, s.version, s.address) == (
+            "vms\\u202etray",
+            "1.0\\x0a2.0",
+            "10.0.0.5\\x9b",
+        )
+        assert s.id == "sid-\x1b1"  # exact: it names the session to end
+
+
+@pytest.mark.parametrize("session_id", ["current", ".", "..", ""])
+def test_ending_current_or_a_dot_path_is_refused_before_any_request(session_id: str) -> None:
+    canned = Canned(ok(204))
+    with native(canned.transport()) as server, pytest.raises(SessionNotFound) as info:
+        server.end_session("tok-1234", session_id)
+    assert canned.requests == []
+    if session_id == "current":
+        assert "vms-tray signout" in str(info.value)
 
 
 def test_sign_out_frees_the_seat_and_is_idempotent() -> None:

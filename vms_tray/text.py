@@ -1,0 +1,44 @@
+"""Text vms-tray shows: what came from a server made harmless, and commands a user can paste.
+
+``printable(text)`` neutralises what a server could use to take over a terminal or mislead a
+reader: C0 and C1 control characters (ESC, BEL, CR, LF, TAB, ...), DEL, the Unicode line and
+paragraph separators, and the bidirectional formatting characters (``U+202E`` RIGHT-TO-LEFT
+OVERRIDE and its kin, the "Trojan Source" characters). Each is replaced by its escape (``\\x1b``,
+``\\u202e``), so the text stays on one line, shows what was there and cannot act. The CLI applies
+it to everything it prints; dialogs and notifications use it for server strings too; the server
+kinds apply it to the session lists they parse, where device and software names enter the client.
+It is idempotent: ``printable(printable(s)) == printable(s)``.
+
+``command(*args)`` is the one way a message suggests a command: ``vms-tray`` and the arguments,
+each quoted for a POSIX shell where it needs it (``vms-tray servers trust 'Склад №2 камеры'``), so
+the line can be pasted as it is. A message puts it where no quote of its own surrounds it (after a
+colon, or in parentheses): the command's own quotes are the only ones.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+__all__ = ["PROGRAM", "command", "printable"]
+
+PROGRAM = "vms-tray"
+
+# C0, DEL and C1; U+061C ARABIC LETTER MARK; U+200E/U+200F LRM/RLM; U+2028/U+2029 line and
+# paragraph separators; U+202A-U+202E embeddings and overrides; U+2066-U+2069 isolates.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control and bidi-formatting characters replaced by their escapes."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def command(*args: str) -> str:
+    """``vms-tray ARGS…`` as a user can paste it into a shell (arguments quoted as needed)."""
+    return shlex.join((PROGRAM, *args))
