@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 
 from vms_tray import control
 from vms_tray.errors import ControlError, InvalidInput
+from vms_tray.i18n import _
+from vms_tray.text import printable
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,7 +62,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     end = ssub.add_parser(
         "end",
         help="end another session (frees its seat)",
-        epilog="An ID may begin with '-'; 'vms-tray sessions end -- ID' also works.",
+        epilog=(
+            "An ID may begin with '-'; 'vms-tray sessions end -- ID' also works. "
+            "Your own session is ended with 'vms-tray signout'."
+        ),
     )
     end.add_argument("id", metavar="ID", help="a session id from 'vms-tray sessions'")
     end.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -84,8 +89,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     save.set_defaults(func=cmd_captcha_save)
     ref = csub.add_parser("refresh", help="ask the server for a new image")
     ref.set_defaults(func=cmd_captcha_refresh)
-    ans = csub.add_parser("answer", help="send the characters shown ('-': read from stdin)")
-    ans.add_argument("code", metavar="CODE")
+    ans = csub.add_parser(
+        "answer",
+        help="send the characters shown ('-': read them from stdin)",
+        description=(
+            "Send the characters the captcha shows. Give '-' to type them at a prompt or pipe "
+            "them in on stdin (vms-tray captcha answer -): a CODE on the command line shows in "
+            "'ps' and the shell history while it is valid."
+        ),
+    )
+    ans.add_argument("code", metavar="CODE", help="'-' (read from stdin), or the characters")
     ans.set_defaults(func=cmd_captcha_answer)
 
     p = subparsers.add_parser(
@@ -169,7 +182,8 @@ def describe(status: dict[str, Any]) -> list[str]:
         lines.append(f"ended from: {status['ended_by']}")
     if status.get("last_error"):
         lines.append(f"last error: {status['last_error']}")
-    return lines
+    # Server names, errors and the device that ended a session may carry a server's words.
+    return [printable(line) for line in lines]
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -244,10 +258,10 @@ def _outcome(status: dict[str, Any]) -> int:
     if state == "captcha_required":
         print(
             f"{server} asks for a captcha: run 'vms-tray captcha save FILE', look at it, "
-            "then 'vms-tray captcha answer CODE'."
+            "then 'vms-tray captcha answer -' and type the characters."
         )
         if status.get("last_error"):
-            print(f"(previous answer: {status['last_error']})")
+            print(printable(f"(previous answer: {status['last_error']})"))
         return 0
     if state == "limit_reached":
         print(f"No free session on {server}: all seats are in use.")
@@ -255,7 +269,11 @@ def _outcome(status: dict[str, Any]) -> int:
         print("or let vms-tray sign in when a seat frees: 'vms-tray wait'.")
         return 0
     if state == "reconnecting":
-        print(f"{server} does not answer ({status.get('last_error')}); vms-tray keeps trying.")
+        print(
+            printable(
+                f"{server} does not answer ({status.get('last_error')}); vms-tray keeps trying."
+            )
+        )
         return 1
     raise ControlError(f"sign-in to {server} failed: {status.get('last_error') or state}")
 
@@ -286,42 +304,87 @@ def _when(iso: str) -> str:
     return iso.replace("T", " ")[:16]
 
 
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
+
+
+def session_rows(sessions: list[dict[str, Any]]) -> list[str]:
+    """The session list as a table with column headers; every server string made printable."""
+    header = (_("ID"), _("DEVICE"), _("SOFTWARE"), _("ADDRESS"), _("SINCE"), _("NOTE"))
+    rows: list[tuple[str, ...]] = [header]
+    for s in sessions:
+        note = _("this session") if s["current"] else (_("idle") if s["idle"] else "")
+        software = f"{s['software']} {s['version']}".strip()
+        cells = (s["id"], s["device"], software, s["address"], _when(s["started_at"]), note)
+        rows.append(tuple(printable(str(cell)) for cell in cells))
+    return _table(rows)
+
+
 def cmd_sessions(args: argparse.Namespace) -> int:
     listing = control.request("sessions", timeout=30)
     if args.json:
+        # ensure_ascii (the default) writes control and bidi characters as \u escapes.
         print(json.dumps(listing, indent=2))
         return 0
     from vms_tray.daemon.notices import seats
 
     lim = listing["limit"]
     print(seats(lim["active"], lim["max"]))
-    for s in listing["sessions"]:
-        flags = " (this one)" if s["current"] else (" (idle)" if s["idle"] else "")
-        print(
-            f"  {s['id']}  {s['device']}  {s['software']} {s['version']}  {s['address']}  "
-            f"since {_when(s['started_at'])}{flags}"
-        )
+    if listing["sessions"]:
+        print("\n".join("  " + row for row in session_rows(listing["sessions"])))
     return 0
 
 
+def _whose(entry: dict[str, Any]) -> str:
+    """ "OPS-PC-12's session (id X)", or "session X" when the server names no device."""
+    ids = {"device": printable(entry["device"]), "id": printable(entry["id"])}
+    if entry["device"]:
+        return _("%(device)s's session (id %(id)s)") % ids
+    return _("session %(id)s") % ids
+
+
+def _session_to_end(session_id: str) -> dict[str, Any]:
+    """The listed session ``session_id`` names; refuses an unknown id and one's own session."""
+    if session_id == "current":
+        # The protocol's name for the caller's own session: ending it is signing out.
+        raise InvalidInput(_("'current' is this session: use 'vms-tray signout' to end it"))
+    listing = control.request("sessions", timeout=30)
+    entry: dict[str, Any] | None = next(
+        (s for s in listing["sessions"] if s["id"] == session_id), None
+    )
+    if entry is None:
+        raise InvalidInput(
+            _("no session with id %(id)s; run 'vms-tray sessions' to list them")
+            % {"id": printable(session_id)}
+        )
+    if entry["current"]:
+        raise InvalidInput(_("that is this session: use 'vms-tray signout' to end it"))
+    return entry
+
+
 def cmd_sessions_end(args: argparse.Namespace) -> int:
+    entry = _session_to_end(args.id)
     if not args.yes:
         print(
-            f"End session {args.id}? Whoever uses it is signed out and may lose unsaved data.",
+            _("End %(whose)s? Whoever uses it is signed out and may lose unsaved data.")
+            % {"whose": _whose(entry)},
             file=sys.stderr,
         )
         try:
-            answer = input("End it? [y/N] ")
+            answer = input(_("End it? [y/N] "))
         except EOFError:
             answer = ""
         if answer.strip().lower() not in ("y", "yes"):
-            print("Nothing was ended.")
+            print(_("Nothing was ended."))
             return 1
     before = control.request("status")
     control.request("end-session", id=args.id, timeout=60)
     if before["state"] == "limit_reached":
         return _outcome(control.request("status"))
-    print(f"Ended session {args.id}.")
+    print(_("Ended %(whose)s.") % {"whose": _whose(entry)})
     return 0
 
 
@@ -356,7 +419,7 @@ def cmd_captcha_save(args: argparse.Namespace) -> int:
         raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}") from None
     print(
         f"Saved the captcha to {target} (valid for {captcha['expires_in']:.0f}s); "
-        "answer with 'vms-tray captcha answer CODE'."
+        "answer with 'vms-tray captcha answer -' (it asks for the characters)."
     )
     return 0
 

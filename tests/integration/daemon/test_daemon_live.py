@@ -362,6 +362,16 @@ def test_limit_conflict_end_one_session_through_the_cli(
     assert entry["device"] == "OPS-PC-12"
     refused = d.cli("sessions", "end", entry["id"], input="n\n")
     assert refused.returncode == 1 and "unsaved data" in refused.stderr
+    # The prompt names the device, not only the id.
+    assert f"End OPS-PC-12's session (id {entry['id']})?" in refused.stderr
+    # An id that names no session: exit 1 in one line, and the limit choice is still open.
+    wrong = d.cli("sessions", "end", "--yes", "--", "WRONGID")
+    assert wrong.returncode == 1, (wrong.stdout, wrong.stderr)
+    assert wrong.stderr == (
+        "vms-tray: no session with id WRONGID; run 'vms-tray sessions' to list them\n"
+    )
+    assert "No free session" not in wrong.stdout
+    assert d.status()["state"] == "limit_reached"
     out = d.ok("sessions", "end", entry["id"], "--yes")
     assert "Signed in" in out
     d.wait_state("signed_in")
@@ -523,7 +533,16 @@ def test_end_another_session_while_signed_in(
     ours = d.our_session_id()
     refused = d.cli("sessions", "end", ours, "--yes")
     assert refused.returncode == 1 and "vms-tray signout" in refused.stderr
-    assert f"Ended session {theirs}" in d.ok("sessions", "end", theirs, "--yes")
+    # "current" is the protocol's name of one's own session: that is 'signout', not 'end'.
+    current = d.cli("sessions", "end", "--yes", "--", "current")
+    assert current.returncode == 1, (current.stdout, current.stderr)
+    assert current.stderr.count("\n") == 1 and "'vms-tray signout'" in current.stderr
+    assert d.status()["state"] == "signed_in" and d.our_session_id() == ours
+    table = d.ok("sessions").splitlines()
+    assert table[1].split() == ["ID", "DEVICE", "SOFTWARE", "ADDRESS", "SINCE", "NOTE"]
+    assert any(line.split()[:2] == [theirs, "OPS-PC-12"] for line in table[2:])
+    ended = d.ok("sessions", "end", theirs, "--yes")
+    assert f"Ended OPS-PC-12's session (id {theirs})" in ended
     with pytest.raises(SessionEnded) as info:
         other.kind.check(other.tokens)
     assert info.value.ended_by is not None and info.value.ended_by.software == "vms-tray"
