@@ -310,8 +310,24 @@ def test_sessions_end_the_recommended_one_after_confirming(dialogs: DialogDriver
     confirm = dialogs.window("End session")
     dialogs.shot(confirm, "dialog-sessions-confirm.png")
     dialogs.focus(confirm)
+    # "Keep it" (Shift+Tab from the default button, then Enter) ends nothing.
+    dialogs.key("shift+Tab", "Return")
+    components.wait_until(lambda: not _visible(dialogs, "End session"), 10, "the confirm gone")
+    assert not handle.done.wait(0.3)
+    dialogs.focus(wid)
     dialogs.key("Return")
+    confirm = dialogs.window("End session")
+    dialogs.focus(confirm)
+    dialogs.key("Return")  # the default: "End <device>'s session"
     assert handle.wait(15) == {"action": "end", "session_id": "s-old-idle"}
+
+
+def _visible(dialogs: DialogDriver, title: str) -> bool:
+    try:
+        dialogs.window(title, timeout=0.2)
+    except TimeoutError:
+        return False
+    return True
 
 
 def test_sessions_wait(dialogs: DialogDriver) -> None:

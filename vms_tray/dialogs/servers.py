@@ -238,7 +238,7 @@ def run(request: Json, dlg: Dialog) -> None:
 
     for i, (text, cmd) in enumerate(
         (
-            (T("New"), new),
+            (T("Clear form"), new),
             (T("Add"), add),
             (T("Update"), edit),
             (T("Delete"), delete),

@@ -13,8 +13,9 @@ Answers: ``{"action": "end", "session_id"}``, ``{"action": "wait"}``, ``{"action
 
 from __future__ import annotations
 
+import tkinter as tk
 from datetime import UTC, datetime
-from tkinter import messagebox, ttk
+from tkinter import ttk
 from typing import Any
 
 from vms_tray.dialogs.common import Dialog, Json, T
@@ -155,7 +156,11 @@ def run(request: Json, dlg: Dialog) -> None:
                 ),
                 tags=tags,
             )
-        text = T("End idle sessions first, then the oldest: the marked one is the best candidate.")
+        text = (
+            T("End idle sessions first, then the oldest: the marked one is the best candidate.")
+            if rec is not None
+            else T("End idle sessions first, then the oldest.")
+        )
         if conflict:
             text = (
                 T(
@@ -186,22 +191,57 @@ def run(request: Json, dlg: Dialog) -> None:
         if s.get("current"):
             message.configure(text=T("This is this device's session: use Sign out instead."))
             return
-        device = str(s.get("device") or "?")
-        ok = messagebox.askokcancel(
-            T("End session?"),
-            T(
+        if confirm_end(str(s.get("device") or "?")):
+            dlg.finish({"action": "end", "session_id": str(s["id"])})
+        else:
+            tree.focus_set()
+
+    def confirm_end(device: str) -> bool:
+        """Buttons that say what they do ("End OPS-PC-12's session" / "Keep it"), not OK."""
+        top = tk.Toplevel(dlg.root)
+        top.title(T("End session?"))
+        top.transient(dlg.root)
+        top.resizable(False, False)
+        box = ttk.Frame(top, padding=px(14))
+        box.grid(sticky="nsew")
+        ttk.Label(
+            box,
+            text=T(
                 "End the session on %(device)s? Whoever uses it is signed out and may lose "
                 "unsaved data."
             )
             % {"device": device},
-            icon="warning",
-            default="ok",
-            parent=dlg.root,
+            wraplength=px(340),
+        ).grid(row=0, column=0, columnspan=2, sticky="w", pady=(0, px(12)))
+        chosen = {"end": False}
+
+        def choose(end: bool) -> None:
+            chosen["end"] = end
+            top.destroy()
+
+        keep = ttk.Button(box, text=T("Keep it"), command=lambda: choose(False))
+        end = ttk.Button(
+            box,
+            text=T("End %(device)s's session") % {"device": device},
+            command=lambda: choose(True),
+            default="active",
         )
-        if ok:
-            dlg.finish({"action": "end", "session_id": str(s["id"])})
-        else:
-            tree.focus_set()
+        keep.grid(row=1, column=0, sticky="e", padx=(0, px(6)))
+        end.grid(row=1, column=1, sticky="e")
+        box.columnconfigure(0, weight=1)
+        for seq in ("<Return>", "<KP_Enter>"):  # Enter answers the focused button
+            keep.bind(seq, lambda _e: choose(False))
+            end.bind(seq, lambda _e: choose(True))
+        top.bind("<Escape>", lambda _e: choose(False))
+        top.protocol("WM_DELETE_WINDOW", lambda: choose(False))
+        top.update_idletasks()
+        x = dlg.root.winfo_rootx() + (dlg.root.winfo_width() - top.winfo_reqwidth()) // 2
+        y = dlg.root.winfo_rooty() + (dlg.root.winfo_height() - top.winfo_reqheight()) // 3
+        top.geometry(f"+{max(0, x)}+{max(0, y)}")
+        top.grab_set()
+        end.focus_force()
+        dlg.root.wait_window(top)
+        return chosen["end"]
 
     end_btn: ttk.Button | None = None
 
