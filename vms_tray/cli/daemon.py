@@ -48,7 +48,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.set_defaults(func=cmd_signout)
 
-    p = subparsers.add_parser("switch", help="sign out, then sign in to another server")
+    p = subparsers.add_parser(
+        "switch",
+        help=(
+            "sign in to another server (the current session ends only once the new sign-in "
+            "can start; asks for a password when none is stored)"
+        ),
+    )
     p.add_argument("name", metavar="NAME")
     p.set_defaults(func=cmd_switch)
 
@@ -293,7 +299,12 @@ def cmd_signin(args: argparse.Namespace) -> int:
 
 
 def cmd_switch(args: argparse.Namespace) -> int:
-    control.request("switch", name=args.name, timeout=70)
+    # The daemon keeps the current session until the new sign-in can start: with no stored
+    # password it answers "password_required" and changes nothing; then we ask here.
+    reply = control.request("switch", name=args.name, timeout=70)
+    if reply and reply.get("password_required"):
+        password = _read_secret(f"Password for {args.name}: ")
+        control.request("switch", name=args.name, password=password, timeout=70)
     return _outcome(control.request("status"))
 
 

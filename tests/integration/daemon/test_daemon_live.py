@@ -425,7 +425,7 @@ def test_second_instance_shows_the_first_and_stale_socket_is_taken_over(
     assert again.wait_exit() == 0
 
 
-def test_switch_signs_out_of_the_first_server_first(
+def test_switch_keeps_the_seat_until_the_new_password_is_typed(
     refserver_factory: Callable[..., RefServer],  # noqa: F811
     daemon_factory: Callable[[], DaemonProcess],
 ) -> None:
@@ -437,13 +437,17 @@ def test_switch_signs_out_of_the_first_server_first(
     bad = d.cli("switch", "nowhere")
     assert bad.returncode == 1 and "nowhere" in bad.stderr
     assert d.status()["state"] == "signed_in"
-    # In-memory passwords (no keyring here): typed once per server.
-    assert "Signed out of office; its session seat is free." in d.ok("signout")
-    out = d.ok("signin", "--server", "annex", input=PASSWORD + "\n")
+    # No password stored for annex (no keyring here) and none typed: nothing is given up.
+    refused = d.cli("switch", "annex", input="")
+    assert refused.returncode == 1 and "nothing was sent" in refused.stderr
+    status = d.status()
+    assert status["state"] == "signed_in" and status["server"] == "office"
+    checker = other_device(one, "CHECK")
+    assert len(server_sessions(one, checker)) == 2  # ours is still there
+    out = d.ok("switch", "annex", input=PASSWORD + "\n")
     assert "Signed in to annex" in out
     watcher = other_device(two, "CHECK")
     assert len(server_sessions(two, watcher)) == 2
-    checker = other_device(one, "CHECK")
     assert [s["device"] for s in server_sessions(one, checker)] == ["CHECK"]
     d.ok("quit")
     assert d.wait_exit() == 0
