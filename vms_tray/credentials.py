@@ -36,8 +36,16 @@ the backend raises (a locked keyring, a D-Bus failure) becomes a one-line Creden
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import TypeVar
+
+if sys.platform != "darwin":
+    # keyring imports every backend to rank them, and its macOS one calls
+    # ctypes.util.find_library at import: on Linux that runs ldconfig, gcc and ld (three
+    # compiler runs at every daemon start). A None entry makes that import fail, which
+    # keyring expects off macOS (the backend then reports itself unavailable).
+    sys.modules.setdefault("keyring.backends.macOS.api", None)  # type: ignore[arg-type]
 
 import keyring
 import keyring.errors

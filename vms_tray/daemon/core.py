@@ -15,6 +15,7 @@ import logging
 import queue
 import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -275,12 +276,19 @@ class Daemon:
 
     def stop(self, timeout: float = 2.0) -> None:
         """Sign out (freeing the seat) and stop, within ``timeout`` seconds. Idempotent."""
+        deadline = time.monotonic() + timeout
         self._queue.put(C.Quit())
         if self._thread is not None and self._thread is not threading.current_thread():
-            if not self._done.wait(timeout * 0.5):
-                # The worker is stuck in a slow request: free the seat from here.
-                log.warning("worker busy at quit; signing out from the quitting thread")
-                self._emergency_sign_out()
+            if not self._done.wait(min(0.5, timeout * 0.25)):
+                left = deadline - time.monotonic()
+                if self._quitting:
+                    # The worker is signing out itself (a bounded request): let it finish.
+                    self._done.wait(max(0.0, left))
+                else:
+                    # The worker is stuck in a slow request: free the seat from here, within
+                    # what is left of the budget (a frozen server cannot stretch the quit).
+                    log.warning("worker busy at quit; signing out from the quitting thread")
+                    self._emergency_sign_out(left)
         elif self._thread is None:
             self.run_pending()
         self._scheduler.shutdown()
@@ -784,13 +792,13 @@ class Daemon:
         with self._lock:
             self._tokens = None
 
-    def _emergency_sign_out(self) -> None:
+    def _emergency_sign_out(self, budget: float) -> None:
         with self._lock:
             tokens, conn = self._tokens, self._conn
-        if tokens is None or conn is None:
+        if tokens is None or conn is None or budget <= 0.05:
             return
         try:
-            server = self._factory(conn, self.settings.sign_out_timeout)
+            server = self._factory(conn, min(self.settings.sign_out_timeout, budget))
             try:
                 server.sign_out(tokens)
             finally:
