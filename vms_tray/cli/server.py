@@ -76,7 +76,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--captcha",
         choices=("never", "always", "after-failures"),
         default="after-failures",
-        help="when sign-in needs a captcha (after-failures: after 3 failed sign-ins)",
+        help=(
+            "when sign-in needs a captcha (after-failures: after 2 wrong passwords for a login "
+            "from one address, until that login signs in there)"
+        ),
     )
     run.add_argument(
         "--max-sessions",

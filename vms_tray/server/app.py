@@ -21,9 +21,11 @@ from typing import Any, TypeVar
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vms_tray.server.problems import MEDIA_TYPE, Problem, http_problem, with_retry_after
 from vms_tray.server.service import ClientInfo, Service
@@ -58,7 +60,20 @@ def _bad(detail: str) -> Problem:
     return Problem("invalid-request", detail)
 
 
+def _is_json(content_type: str) -> bool:
+    return content_type.partition(";")[0].strip().lower() == "application/json"
+
+
 async def _body(request: Request, *, optional: bool = False) -> dict[str, Any]:
+    # A body is JSON and says so: a "simple" cross-origin request (text/plain, form types) that
+    # a web page could send without a CORS preflight never reaches the service.
+    has_body = request.headers.get("content-length", "0") != "0" or (
+        "transfer-encoding" in request.headers
+    )
+    if has_body and not _is_json(request.headers.get("content-type", "")):
+        raise Problem(
+            "unsupported-media-type", "send the body as JSON with 'Content-Type: application/json'"
+        )
     size = 0
     chunks: list[bytes] = []
     async for chunk in request.stream():
@@ -75,6 +90,9 @@ async def _body(request: Request, *, optional: bool = False) -> dict[str, Any]:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise _bad("the body is not valid JSON") from None
+    except RecursionError:
+        # Tens of thousands of nested brackets fit in the body limit and exhaust the parser.
+        raise _bad("the body is nested too deeply") from None
     if not isinstance(data, dict):
         raise _bad("the body must be a JSON object")
     return data
@@ -202,6 +220,9 @@ class Api:
             _shown(c, "software"),
             _shown(c, "version"),
         )
+        device_token: str | None = None
+        if data.get("device_token") is not None:
+            device_token = _str(data, "device_token", max_len=512)
         captcha: tuple[str, str] | None = None
         if data.get("captcha") is not None:
             cap = _obj(data, "captcha")
@@ -215,7 +236,7 @@ class Api:
         try:
             async with self._kdf_slots:
                 result = await self._call(
-                    self.service.sign_in, login, password, client, address, captcha
+                    self.service.sign_in, login, password, client, address, captcha, device_token
                 )
         finally:
             self._pending_sign_ins -= 1
@@ -276,6 +297,27 @@ async def _on_error(request: Request, exc: Exception) -> Response:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+class RefuseAmbiguousFraming:
+    """A request with both Content-Length and Transfer-Encoding has two lengths (RFC 9112
+    section 6.3; h11 silently prefers the chunked one): the way requests are smuggled past a
+    proxy that reads the other. Refused with 400, and the connection closed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            names = {name.lower() for name, _ in scope["headers"]}
+            if b"content-length" in names and b"transfer-encoding" in names:
+                response = problem_response(
+                    _bad("send either Content-Length or Transfer-Encoding, not both")
+                )
+                response.headers["Connection"] = "close"
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _dispatch(by_method: dict[str, Handler]) -> Handler:
     async def endpoint(request: Request) -> Response:
         method = "GET" if request.method == "HEAD" else request.method
@@ -306,6 +348,7 @@ def build_app(
             Route(path, _dispatch(by_method), methods=list(by_method))
             for path, by_method in table.items()
         ],
+        middleware=[Middleware(RefuseAmbiguousFraming)],
         exception_handlers={
             Problem: _on_problem,
             HTTPException: _on_http,

@@ -14,6 +14,7 @@ import os
 import random
 import secrets
 import threading
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -28,6 +29,9 @@ CAPTCHA_TTL = 60.0
 # How long a spent or expired captcha is remembered, so its id still reports "expired".
 REMEMBER = 600.0
 MAX_OUTSTANDING = 10_000
+# Outstanding captchas of one client address; a new one retires the oldest beyond this.
+MAX_PER_OWNER = 10
+MAX_REMEMBERED = 50_000
 WIDTH, HEIGHT = 200, 70
 
 
@@ -41,7 +45,7 @@ class CaptchaCheck(Enum):
 class _Entry:
     answer: str
     expires_at: float
-    used: bool = False
+    owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,6 @@ class IssuedCaptcha:
             "image_png": base64.b64encode(self.image_png).decode("ascii"),
             "expires_in": self.expires_in,
         }
-
-
-class CaptchaFull(Exception):
-    """Too many outstanding captchas: the caller answers server-busy."""
 
 
 def new_answer() -> str:
@@ -124,6 +124,15 @@ def render(answer: str, rng: random.Random | None = None) -> bytes:
 
 
 class CaptchaStore:
+    """Outstanding captchas, bounded per client address and in all.
+
+    A client address holds at most ``MAX_PER_OWNER`` outstanding captchas: a new one retires its
+    oldest. When ``MAX_OUTSTANDING`` are outstanding in all, a new one retires the oldest of the
+    address holding the most, so a flood from some addresses never denies a captcha to another.
+    A retired or expired captcha reports ``EXPIRED`` (a spent one ``INVALID``) for ``REMEMBER``
+    seconds; at most ``MAX_REMEMBERED`` such ids are kept (no answers among them).
+    """
+
     def __init__(
         self, clock: Clock, ttl: float = CAPTCHA_TTL, answer_log: Path | None = None
     ) -> None:
@@ -132,35 +141,49 @@ class CaptchaStore:
         # Test hook (hidden CLI option): appends "ID ANSWER" lines so a test in another process
         # can answer. Never set on a real server.
         self._answer_log = answer_log
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, _Entry] = {}  # outstanding, oldest first
+        self._by_owner: dict[str, deque[str]] = {}
+        self._gone: OrderedDict[str, tuple[CaptchaCheck, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def issue(self, replaces: str | None = None) -> IssuedCaptcha:
+    def issue(self, replaces: str | None = None, owner: str = "") -> IssuedCaptcha:
         answer = new_answer()
         png = render(answer)
         captcha_id = secrets.token_urlsafe(16)
         now = self._clock.now()
         with self._lock:
             self._purge(now)
-            if replaces is not None and (old := self._entries.get(replaces)) is not None:
-                old.used = True
-            if len(self._entries) >= MAX_OUTSTANDING:
-                raise CaptchaFull
-            self._entries[captcha_id] = _Entry(answer, now + self._ttl)
+            if replaces is not None and replaces in self._entries:
+                self._retire(replaces, CaptchaCheck.INVALID, now)
+            mine = self._by_owner.setdefault(owner, deque())
+            while len(mine) >= MAX_PER_OWNER:
+                self._retire(mine[0], CaptchaCheck.EXPIRED, now)
+            while len(self._entries) >= MAX_OUTSTANDING:
+                busiest = max(self._by_owner.values(), key=len)
+                self._retire(busiest[0], CaptchaCheck.EXPIRED, now)
+            self._entries[captcha_id] = _Entry(answer, now + self._ttl, owner)
+            self._by_owner.setdefault(owner, deque()).append(captcha_id)
             if self._answer_log is not None:
                 fd = os.open(self._answer_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
                 with os.fdopen(fd, "a", encoding="utf-8") as f:
                     f.write(f"{captcha_id} {answer}\n")
         return IssuedCaptcha(captcha_id, png, int(self._ttl))
 
+    def outstanding(self, owner: str | None = None) -> int:
+        with self._lock:
+            if owner is None:
+                return len(self._entries)
+            return len(self._by_owner.get(owner, ()))
+
     def check(self, captcha_id: str, answer: str) -> CaptchaCheck:
         """Spends the captcha whatever the answer: one captcha, one guess."""
         now = self._clock.now()
         with self._lock:
             entry = self._entries.get(captcha_id)
-            if entry is None or entry.used:
-                return CaptchaCheck.INVALID
-            entry.used = True
+            if entry is None:
+                gone = self._gone.get(captcha_id)
+                return gone[0] if gone is not None else CaptchaCheck.INVALID
+            self._retire(captcha_id, CaptchaCheck.INVALID, now)
             if now > entry.expires_at:
                 return CaptchaCheck.EXPIRED
         given = answer.strip().upper().encode("utf-8")
@@ -173,7 +196,19 @@ class CaptchaStore:
         with self._lock:
             return self._entries[captcha_id].answer
 
+    def _retire(self, captcha_id: str, result: CaptchaCheck, now: float) -> None:
+        entry = self._entries.pop(captcha_id)
+        mine = self._by_owner.get(entry.owner)
+        if mine is not None:
+            mine.remove(captcha_id)
+            if not mine:
+                del self._by_owner[entry.owner]
+        self._gone[captcha_id] = (result, now + REMEMBER)
+        while len(self._gone) > MAX_REMEMBERED:
+            self._gone.popitem(last=False)
+
     def _purge(self, now: float) -> None:
-        dead = [k for k, e in self._entries.items() if now > e.expires_at + REMEMBER]
-        for k in dead:
-            del self._entries[k]
+        for k in [k for k, e in self._entries.items() if now > e.expires_at]:
+            self._retire(k, CaptchaCheck.EXPIRED, now)
+        while self._gone and next(iter(self._gone.values()))[1] < now:
+            self._gone.popitem(last=False)

@@ -15,6 +15,7 @@ MEDIA_TYPE = "application/problem+json"
 
 STATUS = {
     "invalid-request": 400,
+    "unsupported-media-type": 415,
     "invalid-credentials": 401,
     "captcha-required": 403,
     "captcha-invalid": 403,
@@ -29,6 +30,7 @@ STATUS = {
 
 TITLES = {
     "invalid-request": "The request is malformed",
+    "unsupported-media-type": "The body is not application/json",
     "invalid-credentials": "Login or password is wrong",
     "captcha-required": "A captcha answer is required",
     "captcha-invalid": "The captcha answer is wrong",

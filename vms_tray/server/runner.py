@@ -6,6 +6,7 @@ before the first request; uvicorn then serves on that socket with TLS in a daemo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import threading
@@ -14,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+import h11
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from vms_tray.server.app import DEFAULT_MAX_PENDING_SIGN_INS, build_app
 from vms_tray.server.captcha import CaptchaStore
@@ -26,6 +29,11 @@ from vms_tray.server.tls import ensure_self_signed, fingerprint_pem
 log = logging.getLogger(__name__)
 
 DB_NAME = "server.sqlite3"
+# Seconds a client has to send a request's line and headers, counted from the end of the TLS
+# handshake (asyncio bounds that at 60 s) or, on a kept-alive connection, from the request's
+# first byte. uvicorn has no such limit: its keep-alive timer stops at the first byte, so a
+# client trickling a header (slowloris) held a connection for ever.
+HEADER_TIMEOUT = 10.0
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 
@@ -56,6 +64,43 @@ def url_for(host: str, port: int) -> str:
     return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
 
 
+class HeaderTimeoutH11(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request head (``header_timeout``)."""
+
+    header_timeout = HEADER_TIMEOUT
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._head_timer: asyncio.TimerHandle | None = None
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def _arm_head_timer(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE:
+            self._arm_head_timer()  # a new request begins (its keep-alive wait is over)
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._disarm_head_timer()  # the head is in
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            log.info("closing a connection that sent no complete request head in time")
+            self.transport.close()
+
+
 @dataclass(frozen=True)
 class ServerOptions:
     host: str = "127.0.0.1"
@@ -66,6 +111,7 @@ class ServerOptions:
     captcha_log: Path | None = None
     max_pending_sign_ins: int = DEFAULT_MAX_PENDING_SIGN_INS
     access_log: bool = False
+    header_timeout: float = HEADER_TIMEOUT
 
 
 class ServerHandle:
@@ -121,8 +167,13 @@ class ServerHandle:
         )
         sock = bind(opts.host, opts.port)
         port = int(sock.getsockname()[1])
+
+        class Protocol(HeaderTimeoutH11):
+            header_timeout = opts.header_timeout
+
         uv_config = uvicorn.Config(
             app,
+            http=Protocol,
             ssl_certfile=str(cert_path),
             ssl_keyfile=str(key_path),
             lifespan="off",
@@ -135,6 +186,9 @@ class ServerHandle:
             timeout_keep_alive=30,
             server_header=False,
             proxy_headers=False,
+            # A request head (line and headers) larger than this is refused (h11's default,
+            # stated here so it is a decision): 400 and the connection closed.
+            h11_max_incomplete_event_size=16 * 1024,
         )
         server = uvicorn.Server(uv_config)
         failure: list[BaseException] = []

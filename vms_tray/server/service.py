@@ -33,11 +33,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vms_tray import __version__
-from vms_tray.server.captcha import CaptchaCheck, CaptchaFull, CaptchaStore
+from vms_tray.server.captcha import CaptchaCheck, CaptchaStore
 from vms_tray.server.clock import Clock
 from vms_tray.server.problems import Problem, with_retry_after
 from vms_tray.server.storage import ConflictRow, SessionRow, Store, TokenRow
-from vms_tray.server.throttle import RateLimit, Throttle, ThrottlePolicy
+from vms_tray.server.throttle import RateLimit, Throttle, ThrottlePolicy, address_key
 from vms_tray.server.tokens import (
     DEFAULT_KDF,
     KdfParams,
@@ -54,8 +54,13 @@ log = logging.getLogger(__name__)
 CAPTCHA_POLICIES = ("never", "always", "after-failures")
 END_REASONS = ("logout", "ended_by_other", "idle_timeout", "expired")
 IDLE_FLAG_CAP = 300.0
-# Each picture costs ~40 ms of CPU and anyone may ask: bound it per client address.
+# Each picture costs ~40 ms of CPU and anyone may ask: bound it per client address, on every
+# path that draws one (POST /captcha and the sign-in answers that carry a fresh captcha).
 CAPTCHAS_PER_MINUTE = 30
+# A device token lets a device that signed in before skip the throttle's ceilings (protocol
+# "Throttling"); it lives this long after its last successful sign-in, at most this many per login.
+DEVICE_TTL = 90 * 86400.0
+DEVICES_PER_LOGIN = 20
 PURGE_EVERY = 60.0
 
 
@@ -212,26 +217,42 @@ class Service:
         }
 
     def request_captcha(self, address: str, replaces: str | None = None) -> dict[str, Any]:
-        """``POST /captcha``: a new picture, at most 30 a minute per client address."""
-        wait = self.captcha_rate.hit(address)
+        """``POST /captcha``: a new picture."""
+        return self.new_captcha(address, replaces)
+
+    def new_captcha(self, address: str, replaces: str | None = None) -> dict[str, Any]:
+        """A new picture for ``address``: at most 30 a minute per address (IPv6: per /64), and
+        at most ``MAX_PER_OWNER`` outstanding (a new one retires the oldest)."""
+        owner = address_key(address)
+        wait = self.captcha_rate.hit(owner)
         if wait is not None:
             raise with_retry_after(
                 "login-throttled", f"too many captchas requested; try again in {wait:.0f} s", wait
             )
-        return self.new_captcha(replaces)
-
-    def new_captcha(self, replaces: str | None = None) -> dict[str, Any]:
-        try:
-            return self.captchas.issue(replaces).as_json()
-        except CaptchaFull:
-            raise with_retry_after(
-                "server-busy", "too many captchas are outstanding; try again shortly", 5
-            ) from None
+        return self.captchas.issue(replaces, owner).as_json()
 
     # --- sign-in -------------------------------------------------------------------------------
 
-    def _captcha_problem(self, name: str, detail: str) -> Problem:
-        return Problem(name, detail, extensions={"captcha": self.new_captcha()})
+    def _captcha_problem(self, name: str, detail: str, address: str) -> Problem:
+        return Problem(name, detail, extensions={"captcha": self.new_captcha(address)})
+
+    def _known_device(self, login: str, device_token: str | None) -> str | None:
+        """The device token's hash when it is a live device token of ``login``, else None (an
+        unknown, expired or other login's token only makes the sign-in an unknown device's)."""
+        if device_token is None:
+            return None
+        dhash = token_hash(device_token)
+        return dhash if self.store.device_login(dhash, self.clock.now()) == login else None
+
+    def _remember_device(self, login: str, known: str | None, now: float) -> str | None:
+        """After a correct password: extend the presented device token, or issue a new one
+        (returned; None when the presented one was kept)."""
+        if known is not None:
+            self.store.touch_device(known, now + DEVICE_TTL)
+            return None
+        token = new_token()
+        self.store.insert_device(token_hash(token), login, now + DEVICE_TTL, DEVICES_PER_LOGIN)
+        return token
 
     def sign_in(
         self,
@@ -240,8 +261,10 @@ class Service:
         client: ClientInfo,
         address: str,
         captcha: tuple[str, str] | None = None,
+        device_token: str | None = None,
     ) -> dict[str, Any]:
-        wait = self.throttle.retry_after(login, address)
+        known = self._known_device(login, device_token)
+        wait = self.throttle.retry_after(login, address, known)
         if wait is not None:
             raise with_retry_after(
                 "login-throttled",
@@ -250,36 +273,40 @@ class Service:
             )
         policy = self.config.captcha
         required = policy == "always" or (
-            policy == "after-failures" and self.throttle.captcha_due(login, address)
+            policy == "after-failures" and self.throttle.captcha_due(login, address, known)
         )
         if required:
             if captcha is None:
                 raise self._captcha_problem(
-                    "captcha-required", "answer the captcha and send the sign-in again"
+                    "captcha-required", "answer the captcha and send the sign-in again", address
                 )
             result = self.captchas.check(*captcha)
             if result is CaptchaCheck.EXPIRED:
                 raise self._captcha_problem(
-                    "captcha-expired", "the captcha expired; answer the new one"
+                    "captcha-expired", "the captcha expired; answer the new one", address
                 )
             if result is CaptchaCheck.INVALID:
                 raise self._captcha_problem(
-                    "captcha-invalid", "the captcha answer is wrong; answer the new one"
+                    "captcha-invalid", "the captcha answer is wrong; answer the new one", address
                 )
         user = self.store.get_user(login)
         # Unknown logins pay for a KDF run too: the answer and its timing are the same.
         ok = verify_password(password, user.password_hash if user else self._dummy_hash)
         if not ok or user is None:
-            self.throttle.failed(login, address)
+            self.throttle.failed(login, address, known)
             log.info("sign-in refused for a login from %s", address)
             raise Problem("invalid-credentials", "the login or the password is wrong")
-        self.throttle.succeeded(login)
+        self.throttle.succeeded(login, address, known)
         now = self.clock.now()
         with self._tx():
             self._sweep(now)
+            new_device = self._remember_device(login, known, now)
+            device = {"device_token": new_device or device_token}
             if self._full(login):
-                raise self._conflict(login, client, address, now)
-            return self._open_session(login, client, address, now)
+                problem = self._conflict(login, client, address, now)
+                problem.extensions.update(device)
+                raise problem
+            return {**self._open_session(login, client, address, now), **device}
 
     def _full(self, login: str) -> bool:
         limit = self._limit_for(login)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vms_tray.errors import InvalidInput
 
-SCHEMA_VERSION = 2  # 2: tokens.used_at
+SCHEMA_VERSION = 3  # 2: tokens.used_at; 3: devices (created if missing)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,6 +67,12 @@ CREATE TABLE IF NOT EXISTS conflicts (
     expires_at REAL NOT NULL,
     session_ids TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS devices (
+    hash TEXT PRIMARY KEY,
+    login TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS devices_by_login ON devices (login, expires_at);
 """
 
 
@@ -233,6 +239,7 @@ class Store:
     def remove_user(self, login: str) -> bool:
         with self.atomic():
             self._run("DELETE FROM conflicts WHERE login = ?", (login,))
+            self._run("DELETE FROM devices WHERE login = ?", (login,))
             self._run("DELETE FROM sessions WHERE login = ?", (login,))
             return self._run("DELETE FROM users WHERE login = ?", (login,)) > 0
 
@@ -336,6 +343,30 @@ class Store:
             )
             self._run("DELETE FROM tokens WHERE expires_at < ?", (now - tombstone_ttl,))
             self._run("DELETE FROM conflicts WHERE expires_at < ?", (now,))
+            self._run("DELETE FROM devices WHERE expires_at < ?", (now,))
+
+    # --- device tokens (known devices: the throttle's ceilings do not stop them) ---------------
+
+    def insert_device(self, dhash: str, login: str, expires_at: float, keep: int) -> None:
+        """Remember a device token of ``login``; beyond ``keep`` of them, the soonest to expire
+        go."""
+        with self.atomic():
+            self._run(
+                "INSERT INTO devices (hash, login, expires_at) VALUES (?, ?, ?)",
+                (dhash, login, expires_at),
+            )
+            self._run(
+                "DELETE FROM devices WHERE login = ? AND hash NOT IN (SELECT hash FROM devices "
+                "WHERE login = ? ORDER BY expires_at DESC LIMIT ?)",
+                (login, login, keep),
+            )
+
+    def device_login(self, dhash: str, now: float) -> str | None:
+        row = self._one("SELECT login FROM devices WHERE hash = ? AND expires_at > ?", (dhash, now))
+        return None if row is None else str(row["login"])
+
+    def touch_device(self, dhash: str, expires_at: float) -> None:
+        self._run("UPDATE devices SET expires_at = ? WHERE hash = ?", (expires_at, dhash))
 
     # --- tokens --------------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from PIL import Image
 from vms_tray.server.captcha import (
     ALPHABET,
     CaptchaCheck,
-    CaptchaFull,
     CaptchaStore,
     new_answer,
     render,
@@ -79,18 +78,65 @@ def test_unknown_id_is_invalid() -> None:
     assert CaptchaStore(FakeClock()).check("nope", "ACDEF") is CaptchaCheck.INVALID
 
 
-def test_outstanding_captchas_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outstanding_captchas_per_address_are_bounded_oldest_retired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vms_tray.server import captcha
+
+    monkeypatch.setattr(captcha, "MAX_PER_OWNER", 3)
+    monkeypatch.setattr(captcha, "render", lambda answer: b"png")
+    store = CaptchaStore(FakeClock())
+    first = [store.issue(owner="10.0.0.1") for _ in range(3)]
+    answers = [store.answer_for_tests(c.captcha_id) for c in first]
+    other = store.issue(owner="10.0.0.2")
+    newest = store.issue(owner="10.0.0.1")
+    assert store.outstanding("10.0.0.1") == 3 and store.outstanding() == 4
+    # The address's oldest was retired (it reads as expired), the rest still answer.
+    assert store.check(first[0].captcha_id, answers[0]) is CaptchaCheck.EXPIRED
+    assert store.check(first[1].captcha_id, answers[1]) is CaptchaCheck.OK
+    assert store.check(newest.captcha_id, store.answer_for_tests(newest.captcha_id)) is (
+        CaptchaCheck.OK
+    )
+    assert store.check(other.captcha_id, store.answer_for_tests(other.captcha_id)) is (
+        CaptchaCheck.OK
+    )
+
+
+def test_a_full_store_retires_the_busiest_address_never_refuses_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vms_tray.server import captcha
+
+    monkeypatch.setattr(captcha, "MAX_OUTSTANDING", 6)
+    monkeypatch.setattr(captcha, "render", lambda answer: b"png")
+    store = CaptchaStore(FakeClock())
+    victim = store.issue(owner="10.0.0.9")
+    flood = [store.issue(owner=f"10.6.6.{i % 2}") for i in range(50)]
+    assert store.outstanding() == 6
+    # Other addresses still get captchas, and the flood pays with its own oldest ones.
+    late = store.issue(owner="10.0.0.8")
+    for c in (victim, late):
+        assert store.check(c.captcha_id, store.answer_for_tests(c.captcha_id)) is CaptchaCheck.OK
+    assert store.check(flood[0].captcha_id, "x") is CaptchaCheck.EXPIRED
+
+
+def test_spent_and_expired_captchas_do_not_count_as_outstanding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from vms_tray.server import captcha
 
     monkeypatch.setattr(captcha, "MAX_OUTSTANDING", 3)
+    monkeypatch.setattr(captcha, "render", lambda answer: b"png")
     clock = FakeClock()
     store = CaptchaStore(clock)
-    for _ in range(3):
-        store.issue()
-    with pytest.raises(CaptchaFull):
-        store.issue()
-    clock.advance(60 + captcha.REMEMBER + 1)  # old ones are forgotten
-    store.issue()
+    spent = store.issue(owner="a")
+    store.check(spent.captcha_id, "x")
+    store.issue(owner="b")
+    store.issue(owner="c")
+    clock.advance(61)
+    assert store.issue(owner="d") and store.outstanding() == 1
+    # Still remembered: the expired one says so, the spent one is invalid.
+    assert store.check(spent.captcha_id, "x") is CaptchaCheck.INVALID
 
 
 def test_answer_log_test_hook(tmp_path: Path) -> None:
