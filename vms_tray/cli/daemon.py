@@ -275,11 +275,11 @@ def _outcome(status: dict[str, Any]) -> int:
         print("or let vms-tray sign in when a seat frees: 'vms-tray wait'.")
         return 0
     if state == "reconnecting":
-        print(
-            printable(
-                f"{server} does not answer ({status.get('last_error')}); vms-tray keeps trying."
-            )
-        )
+        # Our network messages already end with "vms-tray will retry": say it once.
+        error = str(status.get("last_error") or "")
+        if not error:
+            error = f"{server} does not answer; vms-tray keeps trying"
+        print(printable(error[:1].upper() + error[1:] + "."))
         return 1
     raise ControlError(f"sign-in to {server} failed: {status.get('last_error') or state}")
 

@@ -80,7 +80,7 @@ def next_step(snap: Snapshot, failure: str | None = None) -> Next:
         return Next(Step.SESSIONS)
     if snap.state is State.RECONNECTING:
         # A network fault during the sign-in: the daemon retries, the dialog says why.
-        message = snap.last_error or _("the server does not answer; vms-tray keeps trying")
+        message = snap.last_error or _("the server does not answer; vms-tray will retry")
         return Next(Step.ERROR, {**error_info(message), "kind": "unreachable"})
     return Next(Step.ERROR, error_info(snap.last_error or _("signing in failed")))
 
