@@ -39,6 +39,9 @@ from vms_tray.tray.view import Intent, MenuEntry, TrayView, build_view, status_i
 
 log = logging.getLogger(__name__)
 
+# The notices' topic for what a sign-in waits for (vms_tray.session.effects.Subject.SIGN_IN).
+SIGN_IN_NOTICE = "sign_in"
+
 # Action ids of notification buttons (vms_tray.daemon.notices).
 NOTICE_ACTIONS: dict[str, Intent] = {
     "show_sessions": Intent.SESSIONS,
@@ -400,9 +403,9 @@ class TrayApp:
         """Show what ``after`` needs; ``dialog``: the one the user acted in (kept on errors)."""
         if after.step is Step.ERROR:
             h = self.launcher.current(dialog) if dialog else None
-            if h is not None and h.send_update({"error": after.error}):
-                return
-            self.open_login(error=after.error)
+            if h is None or not h.send_update({"error": after.error}):
+                self.open_login(error=after.error)
+            self._withdraw_notice(SIGN_IN_NOTICE)  # the dialog says it; one place is enough
             return
         if dialog is not None and not (dialog == "captcha" and after.step is Step.CAPTCHA):
             self._close_dialog(dialog)
@@ -411,8 +414,16 @@ class TrayApp:
                 self._push_captcha(force=True)
             else:
                 self.open_captcha()
+            self._withdraw_notice(SIGN_IN_NOTICE)
         elif after.step is Step.SESSIONS:
             self.open_sessions()
+
+    def _withdraw_notice(self, topic: str) -> None:
+        """A dialog on screen now shows what the notice on ``topic`` said: take it back."""
+        notifier = getattr(self.daemon, "notifier", None)
+        withdraw = getattr(notifier, "withdraw", None)
+        if callable(withdraw):
+            withdraw(topic)
 
     def _spawn(self, job: Callable[[], None]) -> None:
         """A job that waits on the daemon, off the action worker so other clicks go on."""

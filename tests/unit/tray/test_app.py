@@ -47,6 +47,14 @@ class RecordingIcon:
         raise AssertionError("not used")
 
 
+class WithdrawingNotifier:
+    def __init__(self) -> None:
+        self.withdrawn: list[str] = []
+
+    def withdraw(self, topic: str) -> None:
+        self.withdrawn.append(topic)
+
+
 class FakeDaemon:
     """``execute`` records the command, then moves to the snapshot (or raises the error) the
     test scripted for that command's type in ``results``."""
@@ -57,6 +65,7 @@ class FakeDaemon:
         self.executed: list[commands.Command] = []
         self.results: dict[type, Snapshot | Exception] = {}
         self.passwords: set[str] = set()
+        self.notifier = WithdrawingNotifier()
         self.subscribers: list[Callable[[Snapshot], None]] = []
         self.captcha_value: Captcha | None = None
         self.session_value: SessionList | None = None
@@ -254,6 +263,8 @@ def test_a_wrong_password_keeps_the_dialog_open_with_the_error_each_time(world: 
     assert not handle.closed
     assert [u["error"]["kind"] for u in handle.updates] == ["credentials", "credentials"]
     assert [n for n, *_ in launcher.opened] == ["login"]
+    # The dialog shows the error: the "sign-in failed" notice is taken back, not left behind.
+    assert daemon.notifier.withdrawn == ["sign_in", "sign_in"]
 
 
 def test_a_click_after_a_failure_opens_the_dialog_with_the_error(world: Any) -> None:
