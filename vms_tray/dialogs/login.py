@@ -14,6 +14,8 @@ Answers: ``{"action": "login", "server", "login", "password", "remember", "trust
 (``password`` is null when the server has a saved password and the field was left empty;
 ``trust_fingerprint`` is set when the user ticked "Trust this certificate"),
 ``{"action": "manage_servers"}``, ``{"action": "cancel"}``.
+``"switching_from": "HQ"`` (a switch from the menu) adds a line saying that signing in to another
+server ends the session on HQ.
 
 With ``"live": true`` (the tray) "Sign in" does not close the dialog: it sends the same fields
 as the event ``{"event": "submit", ...}`` and waits ("Signing in…"). The tray then closes it
@@ -75,6 +77,11 @@ def run(request: Json, dlg: Dialog) -> None:
     ttk.Label(f, text=T("Sign in to a video surveillance server"), font="VmsTrayBold").grid(
         row=0, column=0, columnspan=3, sticky="w", pady=(0, px(8))
     )
+
+    # A switch from the menu: say what confirming costs before the user types anything.
+    switching_from = str(request.get("switching_from") or "")
+    switch_hint = ttk.Label(f, text="", style="Hint.TLabel", wraplength=px(380))
+    switch_hint.grid(row=9, column=0, columnspan=3, sticky="w", pady=(px(6), 0))
 
     ttk.Label(f, text=T("Server:")).grid(row=1, column=0, sticky="w", pady=px(3))
     server_var = tk.StringVar(value=str(current))
@@ -157,6 +164,13 @@ def run(request: Json, dlg: Dialog) -> None:
             if saved_password(server_var.get())
             else ""
         )
+        leaving = switching_from and server_var.get() != switching_from
+        say(
+            switch_hint,
+            T("Signing in here ends your session on %(server)s.") % {"server": switching_from}
+            if leaving
+            else "",
+        )
 
     server_box.bind("<<ComboboxSelected>>", on_server)
     on_server()
@@ -217,7 +231,7 @@ def run(request: Json, dlg: Dialog) -> None:
     dlg.on_update = on_update
 
     bar = dlg.buttons(
-        9,
+        10,
         [
             (
                 T("Manage video surveillance servers…"),

@@ -363,7 +363,15 @@ class TrayApp:
             error = error_info(snap.last_error)  # the icon was clicked after a failure
         chosen = server or snap.server
         login = snap.login if chosen == snap.server else None
-        request = self._request(servers=servers, server=chosen, login=login, error=error, live=True)
+        working = snap.state in (State.SIGNED_IN, State.RECONNECTING)
+        request = self._request(
+            servers=servers,
+            server=chosen,
+            login=login,
+            error=error,
+            live=True,
+            switching_from=snap.server if working else None,
+        )
 
         def event(ev: Json) -> None:
             if ev.get("event") == "submit":

@@ -308,6 +308,7 @@ def test_switching_without_a_stored_password_asks_first_and_cancel_changes_nothi
     assert app.drain()
     request, on_answer, _e = launcher.last("login")
     assert request["server"] == "Branch"
+    assert request["switching_from"] == "HQ"  # the dialog says the HQ session would end
     on_answer({"action": "cancel"})
     assert app.drain()
     assert daemon.posted == [] and daemon.executed == []
