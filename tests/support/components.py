@@ -137,15 +137,16 @@ class Desktop:
 
     def dunst_shown(self) -> list[dict[str, str]]:
         """Every notice dunst showed so far, oldest first: id, urgency (LOW, NORMAL, CRITICAL),
-        timeout (ms; 0: never), icon (its path), summary."""
+        timeout (ms; 0: never), icon (its path), summary, body (its line breaks and tabs as
+        spaces)."""
         log = self.workdir / "dunst-shown.tsv"
         if not log.exists():
             return []
-        keys = ("id", "urgency", "timeout", "icon", "summary")
+        keys = ("id", "urgency", "timeout", "icon", "summary", "body")
         return [
-            dict(zip(keys, line.split("\t", 4), strict=True))
+            dict(zip(keys, line.split("\t", 5), strict=True))
             for line in log.read_text().splitlines()
-            if line.count("\t") >= 4
+            if line.count("\t") >= 5
         ]
 
     def screenshot(self, path: Path, window: str = "root") -> Path:
@@ -285,8 +286,9 @@ def x_desktop(
             script, shown = workdir / "dunst-shown.sh", workdir / "dunst-shown.tsv"
             script.write_text(
                 "#!/bin/sh\n"
-                'printf "%s\\t%s\\t%s\\t%s\\t%s\\n" "$DUNST_ID" "$DUNST_URGENCY" '
-                '"$DUNST_TIMEOUT" "$DUNST_ICON_PATH" "$DUNST_SUMMARY" '
+                "body=$(printf '%s' \"$DUNST_BODY\" | tr '\\n\\t' '  ')\n"
+                'printf "%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n" "$DUNST_ID" "$DUNST_URGENCY" '
+                '"$DUNST_TIMEOUT" "$DUNST_ICON_PATH" "$DUNST_SUMMARY" "$body" '
                 f'>> "{shown}"\n'
             )
             script.chmod(0o755)

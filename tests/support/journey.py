@@ -274,7 +274,7 @@ class Journey:
     _log: IO[bytes] | None = None
     _notices_before: int = 0
     _may_exit: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    _stored: list[str] = field(default_factory=list)
 
     @classmethod
     def open(cls, name: str, desktop: components.Desktop, tmp: Path) -> Journey:
@@ -319,6 +319,12 @@ class Journey:
         file (what an administrator hands out); without it the system CAs decide."""
         ca = ("--ca-file", str(server.cert_pem_path)) if trusted else ()
         self.cli("servers", "add", name, server.url, "--login", login, *ca)
+
+    def store_password(self, name: str, password: str) -> None:
+        """``vms-tray password set NAME`` (the real keyring; forgotten again at teardown, since
+        the test desktop's keyring outlives the journey)."""
+        self.cli("password", "set", name, stdin=password + "\n")
+        self._stored.append(name)
 
     def cli(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
         """``vms-tray ARGS`` in this journey's profile (what a person types in a terminal)."""
@@ -388,9 +394,14 @@ class Journey:
             components.terminate(self.proc)
         if self._log is not None:
             self._log.close()
+        if self.log_path is not None and self.log_path.exists():
+            # Kept beside the screenshots: pytest's tmp dirs rotate away.
+            shutil.copyfile(self.log_path, self.shots / "vms-tray.log")
         with contextlib.suppress(TimeoutError):
             components.wait_until(lambda: not self.desktop.windows(ICON), 10, "the icon to go")
         self.dunstctl("close-all")
+        for name in self._stored:
+            self.cli("password", "forget", name, check=False)
 
     # --- what the person sees ---------------------------------------------------------------
 
@@ -415,7 +426,10 @@ class Journey:
             got.update(self.status())
             return got.get("state") == state and all(got.get(k) == v for k, v in fields.items())
 
-        self.wait(reached, timeout, f"state {state} {fields or ''}".strip())
+        try:
+            self.wait(reached, timeout, f"state {state} {fields or ''}".strip())
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; the last status: {got}") from None
         return got
 
     def icon(self) -> str:
@@ -501,19 +515,8 @@ class Journey:
 
     def notices(self) -> list[dict[str, str]]:
         """Notices dunst showed during this journey, oldest first: id, urgency, timeout, icon,
-        summary (see :meth:`Desktop.dunst_shown`), with the body from dunst's records."""
-        shown = [n for n in self.desktop.dunst_shown() if int(n["id"]) > self._notices_before]
-        bodies = self._bodies()
-        return [{**n, "body": bodies.get(int(n["id"]), "")} for n in shown]
-
-    def _bodies(self) -> dict[int, str]:
-        """Bodies of the notices on screen and in the history, by id."""
-        bodies: dict[int, str] = {}
-        with contextlib.suppress(ValueError, KeyError, IndexError):
-            data = json.loads(self.dunstctl("history"))["data"]
-            for n in data[0] if data else []:
-                bodies[int(n["id"]["data"])] = str(n["body"]["data"])
-        return bodies
+        summary, body (see :meth:`Desktop.dunst_shown`)."""
+        return [n for n in self.desktop.dunst_shown() if int(n["id"]) > self._notices_before]
 
     def wait_notice(self, summary: str, timeout: float = 30) -> dict[str, str]:
         """The newest notice shown this journey whose summary contains ``summary``."""
