@@ -10,6 +10,12 @@ The channel is private to the user and never a TCP port: on POSIX a Unix domain 
 through ``multiprocessing.connection``, which speaks the same JSON lines as length-prefixed
 messages). Passwords and captcha answers travel in request bodies, never in argv; neither side logs
 request bodies.
+
+Both sides check who is at the other end before trusting it. The daemon makes its folder through
+an O_NOFOLLOW descriptor (``safefs.private_dir``) and refuses connections from other uids
+(SO_PEERCRED). The CLI, before it sends a byte, checks that the folder is a real directory of the
+user's that nobody else may enter (not a symlink, owner us, no group/other bits), connects through
+that very directory's descriptor, and checks the listener's uid (SO_PEERCRED).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import struct
 import sys
 import tempfile
@@ -30,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from vms_tray import paths
+from vms_tray import paths, safefs
 from vms_tray.errors import ControlError, DaemonNotRunning
 
 log = logging.getLogger(__name__)
@@ -54,26 +61,81 @@ class RemoteError(ControlError):
         self.code = code
 
 
-def _private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    st = path.stat()
-    if hasattr(os, "getuid") and st.st_uid != os.getuid():
-        raise ControlError(f"{path} belongs to another user: remove it and start vms-tray again")
-    path.chmod(0o700)
-    return path
+# Linux reaches a socket in a folder of any depth through that folder's descriptor.
+_PROC_FD = sys.platform.startswith("linux") and os.path.isdir("/proc/self/fd")
+# A burst of CLI clients (scripts, a tray and a terminal at once) must not find the queue full.
+BACKLOG = max(128, socket.SOMAXCONN)
+
+
+def _private_tmp() -> Path | None:
+    """The temporary folder, when it is the user's own and closed to others (macOS's per-user
+    $TMPDIR is; the shared /tmp never is)."""
+    tmp = Path(tempfile.gettempdir())
+    try:
+        st = os.lstat(tmp)
+    except OSError:
+        return None
+    if safefs.dir_problem(st) is None and not st.st_mode & 0o077:
+        return tmp
+    return None
 
 
 def socket_path() -> Path:
-    """Where the control socket lives (deterministic, so CLI and daemon agree)."""
+    """Where the control socket lives (deterministic, so CLI and daemon agree).
+
+    Always in the private run directory: a path over the AF_UNIX limit is reached through the
+    directory's descriptor on Linux (``/proc/self/fd/N/control.sock``). Elsewhere the only
+    fallback is a folder in a temporary directory that is already the user's alone; never a
+    predictable name in a shared one, which another user could create first.
+    """
     run = paths.runtime_dir()
     candidate = run / "control.sock"
-    if len(os.fsencode(candidate)) <= _MAX_SOCKET_PATH:
+    if len(os.fsencode(candidate)) <= _MAX_SOCKET_PATH or _PROC_FD:
         return candidate
-    # A deep profile directory (tests, long home paths): a short private directory instead,
-    # named after the runtime directory so every process of this profile finds the same one.
-    digest = hashlib.sha256(os.fsencode(run)).hexdigest()[:16]
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return Path(tempfile.gettempdir()) / f"vms-tray-{uid}-{digest}" / "control.sock"
+    tmp = _private_tmp()
+    if tmp is not None:
+        digest = hashlib.sha256(os.fsencode(run)).hexdigest()[:16]
+        short = tmp / f"vms-tray-{digest}" / "control.sock"
+        if len(os.fsencode(short)) <= _MAX_SOCKET_PATH:
+            return short
+    return candidate  # too long: _address() says so
+
+
+def _address(dir_fd: int, path: Path) -> str:
+    """The address to bind or connect: through the verified directory's descriptor on Linux,
+    so the folder checked is the folder used."""
+    if _PROC_FD:
+        return f"/proc/self/fd/{dir_fd}/{path.name}"
+    if len(os.fsencode(path)) > _MAX_SOCKET_PATH:
+        raise ControlError(
+            f"the control socket path {path} is too long for this system: set "
+            "VMS_TRAY_PROFILE to a shorter folder"
+        )
+    return str(path)
+
+
+def _client_dir(directory: Path) -> int:
+    """Before the CLI sends anything: the socket's folder must be a real folder of ours that
+    nobody else may enter (a folder another user made or linked would let them listen)."""
+    refusal = "vms-tray sent nothing there: remove it and start vms-tray again"
+    try:
+        fd = safefs.open_dir(directory)
+    except FileNotFoundError:
+        raise DaemonNotRunning() from None
+    except safefs.UnsafePath as exc:
+        raise ControlError(f"{directory} {exc.problem}; {refusal}") from None
+    try:
+        st = os.fstat(fd)
+        problem = safefs.dir_problem(st)
+        if problem is None and st.st_mode & 0o077:
+            problem = f"is open to other users (mode {stat.S_IMODE(st.st_mode):04o})"
+    except OSError:
+        os.close(fd)
+        raise
+    if problem:
+        os.close(fd)
+        raise ControlError(f"{directory} {problem}; {refusal}")
+    return fd
 
 
 def pipe_name() -> str:
@@ -123,35 +185,54 @@ class _SocketChannel:
             self._sock.close()
 
 
-def _same_user(conn: socket.socket) -> bool:
-    """Belt and braces behind the 0700 directory: on Linux, ask the kernel who connected."""
+def _peer_uid(conn: socket.socket) -> int | None:
+    """The uid of the process at the other end (Linux: SO_PEERCRED); None where the kernel does
+    not say. Raises OSError when it cannot be asked."""
     peercred = getattr(socket, "SO_PEERCRED", None)
     if peercred is None or not hasattr(os, "getuid"):
-        return True
+        return None
+    creds = conn.getsockopt(socket.SOL_SOCKET, peercred, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return int(uid)
+
+
+def _same_user(conn: socket.socket) -> bool:
+    """Belt and braces behind the 0700 directory: on Linux, ask the kernel who connected."""
     try:
-        creds = conn.getsockopt(socket.SOL_SOCKET, peercred, struct.calcsize("3i"))
+        uid = _peer_uid(conn)
     except OSError:
         return False
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return bool(uid == os.getuid())
+    return uid is None or uid == os.getuid()
 
 
 class _SocketListener:
     def __init__(self, path: Path) -> None:
         self.path = path
-        _private_dir(path.parent)
-        # A socket file left by a crashed daemon: the caller holds the instance lock, so no live
-        # daemon can own it.
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)
         try:
-            self._sock.bind(str(path))
-        finally:
-            os.umask(old)
-        path.chmod(0o600)
-        self._sock.listen(16)
+            # Created or tightened through its own descriptor: never a chmod through a link.
+            self._dir_fd = safefs.private_dir(path.parent, what="the control socket's folder")
+        except safefs.UnsafePath as exc:
+            raise ControlError(str(exc)) from None
+        try:
+            # A socket file left by a crashed daemon: the caller holds the instance lock, so no
+            # live daemon can own it. (A link there is removed itself, not what it names.)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path.name, dir_fd=self._dir_fd)
+            address = _address(self._dir_fd, path)
+            self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            old = os.umask(0o177)
+            try:
+                self._sock.bind(address)
+            finally:
+                os.umask(old)
+            # bind made the socket (it fails on any existing name): no link can be in its place.
+            os.chmod(address, 0o600)
+            self._sock.listen(BACKLOG)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+            os.close(self._dir_fd)
+            raise
 
     def accept(self) -> Channel:
         while True:
@@ -168,7 +249,9 @@ class _SocketListener:
         with contextlib.suppress(OSError):
             self._sock.close()
         with contextlib.suppress(OSError):
-            self.path.unlink()
+            os.unlink(self.path.name, dir_fd=self._dir_fd)
+        with contextlib.suppress(OSError):
+            os.close(self._dir_fd)
 
 
 class UnixTransport:
@@ -176,16 +259,31 @@ class UnixTransport:
         self.path = path or socket_path()
 
     def connect(self, timeout: float) -> Channel:
+        dir_fd = _client_dir(self.path.parent)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
         try:
-            sock.connect(str(self.path))
-        except (FileNotFoundError, ConnectionRefusedError):
-            sock.close()
-            raise DaemonNotRunning() from None
-        except OSError:
+            sock.settimeout(timeout)
+            try:
+                sock.connect(_address(dir_fd, self.path))
+            except (FileNotFoundError, ConnectionRefusedError):
+                raise DaemonNotRunning() from None
+            # Who listens? Only then may a password go out.
+            try:
+                uid = _peer_uid(sock)
+            except OSError:
+                raise ControlError(
+                    f"cannot tell who serves {self.path}; vms-tray sent nothing there"
+                ) from None
+            if uid is not None and uid != os.getuid():
+                raise ControlError(
+                    f"{self.path} is served by another user (uid {uid}); vms-tray sent nothing "
+                    f"there: remove {self.path.parent} and start vms-tray again"
+                )
+        except BaseException:
             sock.close()
             raise
+        finally:
+            os.close(dir_fd)
         return _SocketChannel(sock)
 
     def listen(self) -> Listener:

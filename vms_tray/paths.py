@@ -8,6 +8,8 @@ never touch the user's real profile.
 from __future__ import annotations
 
 import os
+import stat
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -43,9 +45,35 @@ def log_dir() -> Path:
     return p / "log" if p else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
+def _usable_xdg_runtime(value: str | None) -> Path | None:
+    """``$XDG_RUNTIME_DIR`` when it is what the XDG spec promises: an absolute path to a real
+    directory (not a link) of the user's, mode 0700."""
+    if not value or not os.path.isabs(value):
+        return None
+    try:
+        st = os.lstat(value)
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) == 0o700:
+        return Path(value)
+    return None
+
+
 def runtime_dir() -> Path:
-    """Per-user, private: holds the control socket and the single-instance lock."""
+    """Per-user, private: holds the control socket and the single-instance lock.
+
+    On Linux and the BSDs, ``$XDG_RUNTIME_DIR/vms-tray``; when that variable is unset or names
+    no private directory (a cron job, ``su``, a container), ``<state dir>/run`` in the user's
+    home instead. Not platformdirs' fallback: it warns (``RuntimeDirWarning``) on every command,
+    and its ``/tmp/runtime-<uid>`` is a predictable name in a shared folder, which another user
+    can create first.
+    """
     p = _profile()
     if p:
         return p / "run"
+    if sys.platform not in ("win32", "darwin"):
+        xdg = _usable_xdg_runtime(os.environ.get("XDG_RUNTIME_DIR"))
+        if xdg is None:
+            return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)) / "run"
+        return xdg / APP_NAME
     return Path(platformdirs.user_runtime_dir(APP_NAME, appauthor=False))

@@ -3,17 +3,20 @@
 The lock, not the socket file, says whether a daemon runs: a daemon that crashed leaves its socket
 file behind but its lock is released by the OS, so the next start takes over and replaces the
 stale socket.
+
+The run directory is made and checked through ``safefs.private_dir`` (a real folder of the
+user's, 0700, never chmod-ed through a link); the lock file and ``daemon.pid`` inside it are
+refused when they are symlinks.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
 import filelock
 
-from vms_tray import paths
+from vms_tray import paths, safefs
 
 
 class InstanceLock:
@@ -23,17 +26,31 @@ class InstanceLock:
 
     def acquire(self) -> bool:
         """True if this process is now the only daemon; False if another one holds the lock."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with contextlib.suppress(OSError):
-            self.path.parent.chmod(0o700)
-        lock = filelock.FileLock(str(self.path), timeout=0, thread_local=False)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            return False
-        self._lock = lock
-        with contextlib.suppress(OSError):
-            (self.path.parent / "daemon.pid").write_text(f"{os.getpid()}\n")
+        with safefs.opened_private_dir(self.path.parent, what="the run folder") as dir_fd:
+            if safefs.is_symlink_at(dir_fd, self.path.name):
+                raise safefs.UnsafePath(
+                    self.path, "is a symbolic link", "remove it and start vms-tray again"
+                )
+            lock = filelock.FileLock(str(self.path), timeout=0, thread_local=False)
+            try:
+                lock.acquire()
+            except filelock.Timeout:
+                return False
+            except OSError as exc:
+                raise safefs.UnsafePath(
+                    self.path,
+                    f"cannot be locked ({exc.strerror or type(exc).__name__})",
+                    "check the run folder's permissions, or set VMS_TRAY_PROFILE to another folder",
+                ) from None
+            self._lock = lock
+            pid_file = self.path.parent / "daemon.pid"
+            try:
+                safefs.write_private_file(
+                    dir_fd, pid_file.name, f"{os.getpid()}\n".encode(), shown=pid_file
+                )
+            except safefs.UnsafePath:
+                self.release()
+                raise
         return True
 
     def release(self) -> None:

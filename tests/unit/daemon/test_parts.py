@@ -108,13 +108,24 @@ def test_stale_socket_is_replaced(tmp_path: Path) -> None:
         server.close()
 
 
-def test_long_profile_paths_get_a_short_private_socket(monkeypatch: pytest.MonkeyPatch) -> None:
-    deep = Path("/tmp") / ("d" * 120)
+def test_long_profile_paths_keep_the_socket_in_the_private_run_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over the AF_UNIX limit the socket stays where it belongs (reached through the folder's
+    descriptor), not in a predictable folder of the shared temp dir."""
+    deep = tmp_path / ("d" * 120)
     monkeypatch.setenv("VMS_TRAY_PROFILE", str(deep))
     path = control.socket_path()
-    assert len(os.fsencode(path)) <= 100
+    assert path == paths.runtime_dir() / "control.sock"
     assert path == control.socket_path()  # deterministic: CLI and daemon agree
-    assert str(os.getuid()) in path.parent.name
+    server = control.ControlServer(lambda req: "deep")
+    server.start()
+    try:
+        assert stat.S_ISSOCK(os.lstat(path).st_mode)
+        assert control.request("ping") == "deep"
+    finally:
+        server.close()
+    assert not path.exists()
 
 
 def test_handler_over_the_socket_with_a_real_daemon() -> None:
