@@ -42,6 +42,8 @@ across re-read, change and write, so the daemon and a CLI call never lose each o
 temporary files left by a writer that died are removed by the next writer. ``load`` takes no lock:
 the rename makes every read see one whole file. A file that cannot be parsed or breaks a rule
 raises ConfigError naming the file and is never overwritten; ``reset`` moves it aside.
+``load`` reads a regular file only (a symlink to one is fine; to a device or FIFO is refused) and
+at most ``MAX_FILE`` bytes: a link to ``/dev/zero`` is a one-line ConfigError, not a full memory.
 Passwords are never here: see :mod:`vms_tray.credentials`.
 """
 
@@ -63,7 +65,7 @@ from typing import Any, cast, get_args
 import filelock
 import tomli_w
 
-from vms_tray import paths
+from vms_tray import paths, safefs
 from vms_tray.connection import DEFAULT_KIND, KNOWN_KINDS, Connection, Trust, TrustMode
 from vms_tray.errors import (
     ConfigError,
@@ -87,6 +89,7 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT = 15.0  # seconds; a writer holds the lock for milliseconds
+MAX_FILE = safefs.CONFIG_LIMIT
 MAX_NAME = 100
 _TRUST_MODES: tuple[str, ...] = get_args(TrustMode)
 _HEX64 = re.compile(r"[0-9A-F]{64}")
@@ -550,9 +553,11 @@ class ConnectionStore:
 
     def load(self) -> ConnectionList:
         try:
-            data = self.path.read_bytes()
+            data = safefs.read_regular(self.path, MAX_FILE)
         except FileNotFoundError:
             return ConnectionList()
+        except safefs.UnsafePath as exc:
+            raise ConfigError(self.path, f"it {exc.problem}") from None
         except OSError as exc:
             raise ConfigError(self.path, f"cannot read it ({exc.strerror or exc})") from None
         return _parse(self.path, data)

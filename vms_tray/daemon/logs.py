@@ -3,16 +3,21 @@
 vms-tray never logs a token, password or captcha answer on purpose; the filter is the second
 line of defence: every secret the daemon handles is registered, and any record that would contain
 one (a foreign library's debug line, an exception message) has it replaced before it is written.
+
+The log folder is a private folder of the user's (``safefs.private_dir``) and the file is opened
+with ``O_NOFOLLOW``: a symlink in its place is refused, never written through.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
 import threading
 from pathlib import Path
 
-from vms_tray import paths
+from vms_tray import paths, safefs
 
 LOG_NAME = "vms-tray.log"
 _MASK = "[redacted]"
@@ -57,14 +62,33 @@ class Redactor(logging.Filter):
 REDACTOR = Redactor()
 
 
+class _NoFollowHandler(logging.handlers.RotatingFileHandler):
+    """A rotating file that is never opened through a symlink (0600, like the rest)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(self.baseFilename, flags, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup(debug: bool = False, stream: bool = False, log_dir: Path | None = None) -> Path:
     """Send vms-tray's (and its libraries') records to the rotating file. Returns its path."""
     directory = log_dir or paths.log_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = directory / LOG_NAME
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
+    with safefs.opened_private_dir(directory, what="the log folder") as dir_fd:
+        path = directory / LOG_NAME
+        if safefs.is_symlink_at(dir_fd, LOG_NAME):
+            raise safefs.UnsafePath(
+                path, "is a symbolic link", "remove it and start vms-tray again"
+            )
+        try:
+            handler = _NoFollowHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        except OSError as exc:
+            raise safefs.UnsafePath(
+                path,
+                f"cannot be opened ({exc.strerror or type(exc).__name__})",
+                "check the log folder's permissions, or set VMS_TRAY_PROFILE to another folder",
+            ) from None
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from vms_tray import paths
+from vms_tray import paths, safefs
 from vms_tray.errors import ConfigError
 from vms_tray.session.policies import Timing
 
@@ -78,10 +78,13 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Daem
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     try:
-        with path.open("rb") as f:
-            table = tomllib.load(f).get("daemon", {})
+        table = tomllib.loads(
+            safefs.read_regular(path, safefs.CONFIG_LIMIT).decode("utf-8", errors="replace")
+        ).get("daemon", {})
     except FileNotFoundError:
         table = {}
+    except safefs.UnsafePath as exc:
+        raise ConfigError(path, f"it {exc.problem}") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(path, f"cannot read it ({type(exc).__name__})") from None
     if not isinstance(table, dict):
