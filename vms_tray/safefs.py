@@ -120,44 +120,71 @@ def private_dir(path: Path, *, what: str = "vms-tray's private folder") -> int:
     return fd
 
 
+class PrivateDir:
+    """An opened private folder: files in it are looked at and written relative to its
+    descriptor, never through a link. Where folders cannot be opened (Windows), by path."""
+
+    def __init__(self, path: Path, fd: int | None) -> None:
+        self.path = path
+        self.fd = fd
+
+    def is_symlink(self, name: str) -> bool:
+        try:
+            if self.fd is None:
+                return stat.S_ISLNK(os.lstat(self.path / name).st_mode)
+            return stat.S_ISLNK(os.stat(name, dir_fd=self.fd, follow_symlinks=False).st_mode)
+        except OSError:
+            return False
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write ``name`` (0600) in this folder; a symlink in its place is refused."""
+        shown = self.path / name
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW | _CLOEXEC
+        if self.fd is None and self.is_symlink(name):
+            raise UnsafePath(shown, "is a symbolic link", "remove it and start vms-tray again")
+        try:
+            if self.fd is None:
+                fd = os.open(shown, flags, 0o600)
+            else:
+                fd = os.open(name, flags, 0o600, dir_fd=self.fd)
+        except OSError as exc:
+            problem = (
+                "is a symbolic link"
+                if self.is_symlink(name)
+                else f"cannot be written ({_reason(exc)})"
+            )
+            raise UnsafePath(shown, problem, "remove it and start vms-tray again") from None
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+
 @contextlib.contextmanager
-def opened_private_dir(path: Path, *, what: str = "vms-tray's private folder") -> Iterator[int]:
+def opened_private_dir(
+    path: Path, *, what: str = "vms-tray's private folder"
+) -> Iterator[PrivateDir]:
+    """``private_dir`` for the length of a ``with`` block."""
+    if not _NOFOLLOW or not _DIRECTORY:  # Windows: per-user folders, checked by path
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UnsafePath(
+                path,
+                f"cannot be created ({_reason(exc)})",
+                "set VMS_TRAY_PROFILE to another folder",
+            ) from None
+        if os.path.islink(path):
+            raise UnsafePath(path, "is a symbolic link, not a folder", "remove it")
+        yield PrivateDir(path, None)
+        return
     fd = private_dir(path, what=what)
     try:
-        yield fd
+        yield PrivateDir(path, fd)
     finally:
         os.close(fd)
-
-
-def write_private_file(dir_fd: int, name: str, data: bytes, *, shown: Path) -> None:
-    """Write ``name`` (0600) inside the directory ``dir_fd``; a symlink there is refused."""
-    try:
-        fd = os.open(
-            name,
-            os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW | _CLOEXEC,
-            0o600,
-            dir_fd=dir_fd,
-        )
-    except OSError as exc:
-        problem = (
-            "is a symbolic link"
-            if is_symlink_at(dir_fd, name)
-            else f"cannot be written ({_reason(exc)})"
-        )
-        raise UnsafePath(shown, problem, "remove it and start vms-tray again") from None
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
-
-
-def is_symlink_at(dir_fd: int, name: str) -> bool:
-    try:
-        return stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
-    except OSError:
-        return False
 
 
 def read_regular(path: Path, limit: int) -> bytes:

@@ -26,8 +26,8 @@ class InstanceLock:
 
     def acquire(self) -> bool:
         """True if this process is now the only daemon; False if another one holds the lock."""
-        with safefs.opened_private_dir(self.path.parent, what="the run folder") as dir_fd:
-            if safefs.is_symlink_at(dir_fd, self.path.name):
+        with safefs.opened_private_dir(self.path.parent, what="the run folder") as folder:
+            if folder.is_symlink(self.path.name):
                 raise safefs.UnsafePath(
                     self.path, "is a symbolic link", "remove it and start vms-tray again"
                 )
@@ -43,11 +43,8 @@ class InstanceLock:
                     "check the run folder's permissions, or set VMS_TRAY_PROFILE to another folder",
                 ) from None
             self._lock = lock
-            pid_file = self.path.parent / "daemon.pid"
             try:
-                safefs.write_private_file(
-                    dir_fd, pid_file.name, f"{os.getpid()}\n".encode(), shown=pid_file
-                )
+                folder.write("daemon.pid", f"{os.getpid()}\n".encode())
             except safefs.UnsafePath:
                 self.release()
                 raise

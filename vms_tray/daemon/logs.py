@@ -75,9 +75,9 @@ class _NoFollowHandler(logging.handlers.RotatingFileHandler):
 def setup(debug: bool = False, stream: bool = False, log_dir: Path | None = None) -> Path:
     """Send vms-tray's (and its libraries') records to the rotating file. Returns its path."""
     directory = log_dir or paths.log_dir()
-    with safefs.opened_private_dir(directory, what="the log folder") as dir_fd:
+    with safefs.opened_private_dir(directory, what="the log folder") as folder:
         path = directory / LOG_NAME
-        if safefs.is_symlink_at(dir_fd, LOG_NAME):
+        if folder.is_symlink(LOG_NAME):
             raise safefs.UnsafePath(
                 path, "is a symbolic link", "remove it and start vms-tray again"
             )
