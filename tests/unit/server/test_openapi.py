@@ -71,6 +71,17 @@ def test_protocol_decisions_are_written_down() -> None:
     text = DOC["info"]["description"]
     for decision in ("idle_timeout", "Refresh rotation", "conflict token", "idempotent", "300 s"):
         assert decision in text
+    # Sign-in protection (issue 14 items 2, 3, 9; issue 10 item 7).
+    for decision in (
+        "(login, client address) pair",
+        "2 wrong passwords",
+        "*known device*",
+        "device_token",
+        "at most 10 are outstanding per address",
+        "`Content-Type: application/json`",
+        "within 10 s",
+    ):
+        assert decision in text, decision
 
 
 @pytest.mark.parametrize("name", sorted(DOC["components"]["schemas"]))
