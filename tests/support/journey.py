@@ -326,6 +326,10 @@ class Journey:
         self.cli("password", "set", name, stdin=password + "\n")
         self._stored.append(name)
 
+    def use_profile(self, profile: Path) -> None:
+        """Talk to the app in ``profile`` from now on (``vms-tray demo`` makes its own)."""
+        self.env["VMS_TRAY_PROFILE"] = str(profile)
+
     def cli(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
         """``vms-tray ARGS`` in this journey's profile (what a person types in a terminal)."""
         done = subprocess.run(
@@ -538,9 +542,10 @@ class Journey:
     def click_icon(self, button: int = 1) -> None:
         self.desktop.xdotool("mousemove", "--window", self.icon(), "16", "15", "click", str(button))
 
-    def menu(self, *path: str) -> None:
+    def menu(self, *path: str, choose: bool = True) -> None:
         """Open the tray menu (right click) and choose ``path`` with the keys, walking the menu
-        the tray shows for the daemon's current state."""
+        the tray shows for the daemon's current state. ``choose=False`` only shows it (a
+        submenu open at its first item) for the screenshot, then closes it with Escape."""
         keys = menu_keys(view_of(self.status()).menu, path)
         before = set(self.desktop.windows(""))
         self.click_icon(3)
@@ -548,7 +553,13 @@ class Journey:
         self.wait(self.desktop.keyboard_grabbed, 10, "the menu to take the keyboard")
         self.desktop.xdotool("key", "--delay", "60", *keys)
         self.shot("menu-" + "-".join(p.split()[0].lower().strip(".…") for p in path))
-        self.desktop.xdotool("key", "Return")
+        if choose:
+            self.desktop.xdotool("key", "Return")
+        else:
+            for _ in range(len(path) + 1):
+                if not self.desktop.keyboard_grabbed():
+                    break
+                self.desktop.xdotool("key", "Escape")
         self.wait(lambda: not self.desktop.keyboard_grabbed(), 10, "the menu to close")
 
     def focus(self, dialog: DialogWindow) -> str:

@@ -6,10 +6,14 @@ The tray's "Start at login" item and ``vms-tray autostart`` use the same calls::
     backend.is_enabled(); backend.enable(); backend.disable(); backend.status()
 
 Methods: ``xdg`` (Linux default), ``systemd``, ``launchd`` (macOS default), ``registry`` (Windows
-default). ``VMS_TRAY_AUTOSTART_METHOD`` overrides the default.
+default). ``VMS_TRAY_AUTOSTART_METHOD`` overrides the default. ``VMS_TRAY_AUTOSTART_DIR=DIR`` wins
+over both: the entry is only written into DIR and nothing is registered with the system (the
+demo's isolated profile sets it, so its "Start at login" stays inside the profile).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from vms_tray.autostart.base import (
     AutostartBackend,
@@ -20,15 +24,17 @@ from vms_tray.autostart.base import (
 from vms_tray.autostart.launchd import LaunchAgent
 from vms_tray.autostart.registry import RunKey
 from vms_tray.autostart.systemd import SystemdUserUnit
-from vms_tray.autostart.xdg import XdgAutostart
+from vms_tray.autostart.xdg import FolderAutostart, XdgAutostart
 
 ENV_METHOD = "VMS_TRAY_AUTOSTART_METHOD"
+ENV_DIR = "VMS_TRAY_AUTOSTART_DIR"
 
 BACKENDS: tuple[type[AutostartBackend], ...] = (XdgAutostart, SystemdUserUnit, LaunchAgent, RunKey)
 METHODS = tuple(cls.name for cls in BACKENDS)
 
 __all__ = [
     "BACKENDS",
+    "ENV_DIR",
     "ENV_METHOD",
     "METHODS",
     "AutostartBackend",
@@ -63,8 +69,12 @@ def get_backend(
 
 
 def default_backend(system: System | None = None) -> AutostartBackend:
-    """``$VMS_TRAY_AUTOSTART_METHOD`` if set, else the viable backend with the highest priority."""
+    """An entry kept in ``$VMS_TRAY_AUTOSTART_DIR`` only, if that is set; else
+    ``$VMS_TRAY_AUTOSTART_METHOD``; else the viable backend with the highest priority."""
     system = system or System.current()
+    folder = system.env.get(ENV_DIR, "").strip()
+    if folder:
+        return FolderAutostart(system, Path(folder))
     override = system.env.get(ENV_METHOD, "").strip()
     if override:
         return get_backend(override, system)

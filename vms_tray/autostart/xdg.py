@@ -16,6 +16,7 @@ from vms_tray.autostart.base import (
     APP_ID,
     AutostartBackend,
     AutostartStatus,
+    System,
     executable_exists,
     remove_file,
     write_if_changed,
@@ -121,3 +122,24 @@ class XdgAutostart(AutostartBackend):
             active=not (hidden or off),
             notes=tuple(notes),
         )
+
+
+class FolderAutostart(XdgAutostart):
+    """The same entry, written into one folder and nowhere else: nothing is registered with the
+    desktop, so nothing starts at login. ``VMS_TRAY_AUTOSTART_DIR`` chooses it (see
+    :func:`vms_tray.autostart.default_backend`); ``vms-tray demo`` points it into its profile, so
+    the demo's "Start at login" never touches the real ``~/.config/autostart``."""
+
+    description = "a desktop entry kept in a folder of its own (nothing starts at login)"
+
+    def __init__(self, system: System, folder: Path) -> None:
+        super().__init__(system)
+        self.folder = folder
+
+    @property
+    def viable(self) -> bool:
+        return True
+
+    @property
+    def path(self) -> Path:
+        return self.folder / f"{APP_ID}.desktop"

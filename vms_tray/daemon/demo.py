@@ -91,11 +91,22 @@ def _command() -> str:
     return shlex.quote(str(here)) if here.exists() else "vms-tray"
 
 
+def _keep_autostart_in(profile: Path, env: MutableMapping[str, str]) -> Path:
+    """ "Start at login" in the demo writes its entry into the profile and nowhere else (the
+    real ``~/.config/autostart`` would start vms-tray at every login, outside the demo)."""
+    from vms_tray.autostart import ENV_DIR
+
+    folder = profile / "autostart"
+    env[ENV_DIR] = str(folder)
+    return folder
+
+
 def _instructions(demo: DemoServer, profile: Path, headless: bool) -> str:
     env = f"VMS_TRAY_PROFILE={shlex.quote(str(profile))} {_command()}"
     lines = [
         f"vms-tray demo: a local demo server at {demo.url}",
-        f"  its own profile: {profile} (your servers and passwords are not touched)",
+        f"  its own profile: {profile} (your servers and passwords are not touched;",
+        f"  'Start at login' only writes {profile / 'autostart'}: nothing starts at login)",
         f"  account: login {demo.login}, password {demo.password} (new each start), 2 seats",
         f"  both seats are taken by {' and '.join(OTHER_DEVICES)}: things to try",
         "    - end one of their sessions (vms-tray then signs in), or wait: an idle seat frees",
@@ -140,6 +151,7 @@ def run_demo(headless: bool = False, debug: bool = False) -> int:
     profile = root / "profile"
     # Everything from here on (config, logs, socket) lives in the demo profile.
     os.environ["VMS_TRAY_PROFILE"] = str(profile)
+    _keep_autostart_in(profile, os.environ)
     _direct_to_loopback(os.environ)
     demo = _start_server(root)
     try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.support.components import require_binary
-from tests.unit.autostart.fakes import SystemFactory
+from tests.unit.autostart.fakes import RecordingRunner, SystemFactory, tree
 from vms_tray import autostart
 from vms_tray.autostart import AutostartError, default_backend, get_backend
 
@@ -53,3 +55,25 @@ def test_unknown_method(make_system: SystemFactory) -> None:
 def test_no_method_on_an_unknown_platform(make_system: SystemFactory) -> None:
     with pytest.raises(AutostartError, match="no way to start vms-tray at login"):
         default_backend(make_system("haiku"))
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+def test_autostart_dir_keeps_the_entry_in_that_folder_only(
+    make_system: SystemFactory, platform: str, runner: RecordingRunner, tmp_path: Path
+) -> None:
+    """VMS_TRAY_AUTOSTART_DIR (the demo's profile) wins over the platform and the method: the
+    entry goes into that folder, nothing else is written and no system tool is run."""
+    folder = tmp_path / "demo-profile" / "autostart"
+    system = make_system(
+        platform, env={autostart.ENV_DIR: str(folder), autostart.ENV_METHOD: "systemd"}
+    )
+    before = tree(make_system.home)
+    backend = default_backend(system)
+    assert not backend.is_enabled()
+    status = backend.enable()
+    assert status.installed and status.location == str(folder / "vms-tray.desktop")
+    assert backend.is_enabled()
+    assert "Exec=" in (folder / "vms-tray.desktop").read_text()
+    assert tree(make_system.home) == before  # nothing in the (fake) real home
+    assert backend.disable() and not backend.is_enabled()
+    assert not runner.calls
