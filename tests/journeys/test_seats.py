@@ -9,6 +9,9 @@ import pytest
 
 from tests.journeys.conftest import PASSWORD
 from tests.support.journey import (
+    GREY,
+    ORANGE,
+    RED,
     Journey,
     end_from_device,
     other_device,
@@ -48,6 +51,8 @@ def test_at_the_seat_limit_end_the_recommended_session(walk: Journey, office: Re
     assert "recommended" in rows[0].text and rows[0].selected and not rows[1].selected
     assert walk.wait_state("limit_reached")["waiting_for_seat"] is False
     walk.wait_tooltip("Session limit reached")
+    walk.wait_icon(GREY, "grey blocked at the limit")
+    walk.wait_icon(RED, "red no-entry badge", share=0.03)
     walk.click(sessions, "End session…")
     confirm = walk.wait_dialog("End session?")
     assert any("End the session on OPS-PC-12?" in t for t in confirm.texts)
@@ -56,6 +61,7 @@ def test_at_the_seat_limit_end_the_recommended_session(walk: Journey, office: Re
     walk.wait_state("signed_in", sessions_in_use=2, max_sessions=2)
     walk.wait_no_dialog()
     walk.wait_tooltip("2 of 2 sessions")
+    walk.wait_icon(ORANGE, "orange all seats in use")
     walk.shot("signed-in")
     assert sorted(_devices(office)) == sorted(["OPS-PC-13", HOST])
 

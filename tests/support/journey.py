@@ -42,6 +42,12 @@ from tests.support import components
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "journeys"
 ICON = "^vms-tray"  # the tray icon's window is named by its tooltip
+# The icons' discs and badges (vms_tray/data/icons, tests/desktop/test_end_to_end.py).
+AMBER = (0xE0, 0xA1, 0x00)  # signed in, one seat left
+ORANGE = (0xE8, 0x59, 0x0C)  # signed in, all seats in use
+GREEN = (0x1F, 0x9D, 0x55)  # signed in
+GREY = (0x7D, 0x85, 0x90)  # no seat
+RED = (0xD6, 0x28, 0x28)  # the no-entry badge: the limit blocks this sign-in
 
 # --- reading Tk dialogs ---------------------------------------------------------------------------
 
@@ -466,6 +472,14 @@ class Journey:
         if step:
             img.save(self.shots / f"{self.step:02d}-{step}-icon.png")
         return img
+
+    def wait_icon(self, color: tuple[int, int, int], what: str, share: float = 0.1) -> None:
+        """Until at least ``share`` of the icon's pixels in trayer are ``color`` (the icon's
+        state as a person sees it); the last look is kept beside the screenshots."""
+        from tests.desktop.conftest import color_share
+
+        self.wait(lambda: color_share(self.icon_image(), color) >= share, 15, f"the icon: {what}")
+        self.icon_image(what.split()[0])
 
     def dialogs(self) -> list[DialogWindow]:
         return read_dialogs(self.desktop)
