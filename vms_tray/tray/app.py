@@ -503,6 +503,7 @@ class TrayApp:
             # Not about the picture (a wrong password, the network): the sign-in dialog says it.
             self._close_dialog("captcha")
             self.open_login(error=after.error)
+            self._withdraw_notice(SIGN_IN_NOTICE)  # the sign-in dialog says it
             return
         self._after(after, "captcha")
 
