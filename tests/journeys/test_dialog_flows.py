@@ -147,3 +147,27 @@ def test_switch_with_a_stored_password_goes_at_once(
     assert not any(d.title.startswith("Sign in") for d in walk.dialogs())
     assert server_sessions(office, "anna") == []
     assert len(server_sessions(annex, "anna")) == 1
+
+
+def test_an_expired_captcha_says_so(
+    walk: Journey,
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+) -> None:
+    """The characters typed after the picture expired on the server: the dialog says the
+    picture expired, beside a new one, and the new one's answer signs in."""
+    office = refserver_factory(users={"anna": PASSWORD}, max_sessions=2, captcha="always")
+    walk.add_server(office)
+    walk.start()
+    login = walk.wait_dialog("Sign in", contains="Sign in to a video surveillance server")
+    walk.type_into(login, PASSWORD, "Return")
+    captcha = walk.wait_dialog("Captcha", contains="Valid for")
+    _cid, answer = _newest_captcha(office)
+    office.advance_clock(120)  # the server's minute is over; our countdown has not run out
+    walk.type_into(captcha, answer, "Return")
+    again = walk.wait_dialog("Captcha", contains="That picture expired")
+    walk.shot("expired")
+    _cid, answer = _newest_captcha(office)
+    walk.type_into(again, answer, "Return")
+    walk.wait_state("signed_in", server="Office")
+    walk.wait_no_dialog("Captcha")
+    walk.shot("signed-in")
