@@ -124,7 +124,7 @@ def _instructions(demo: DemoServer, profile: Path, headless: bool) -> str:
             f"    {env} signout",
             f"    {env} signin --ask-password",
             f"    {env} captcha save captcha.png",
-            f"    {env} captcha answer CODE",
+            f"    {env} captcha answer -",
             f"    {env} quit",
         ]
     return "\n".join(lines)

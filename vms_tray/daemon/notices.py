@@ -186,7 +186,7 @@ def render(effect: Notify, server: str, cli: bool = False) -> Notice:
             body = _(
                 "Type the characters shown to finish signing in: "
                 "'vms-tray captcha save FILE' writes the picture, "
-                "'vms-tray captcha answer CODE' sends them"
+                "'vms-tray captcha answer -' asks for them"
             )
         return _notice(
             effect,

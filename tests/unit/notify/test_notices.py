@@ -119,7 +119,7 @@ def test_headless_notices_name_the_commands() -> None:
         return notices.render(e, "HQ", cli=True).body
 
     assert "'vms-tray captcha save FILE'" in body(EFFECTS[Topic.CAPTCHA])
-    assert "'vms-tray captcha answer CODE'" in body(EFFECTS[Topic.CAPTCHA])
+    assert "'vms-tray captcha answer -'" in body(EFFECTS[Topic.CAPTCHA])
     assert "'vms-tray wait'" in body(EFFECTS[Topic.LIMIT_CONFLICT])
     assert "'vms-tray signin'" in body(EFFECTS[Topic.ENDED_ELSEWHERE])
     assert "'vms-tray signin'" in body(EFFECTS[Topic.SESSION_EXPIRED])
