@@ -123,7 +123,9 @@ for name in split(root.tk.call("winfo", "interps")):
     try:
         root.tk.call("send", "--", name, sys.argv[1])
         raw = root.tk.call("send", "--", name, "::vmsJourneyRead")
-    except tkinter.TclError:
+    except tkinter.TclError as exc:
+        if "insecure" in str(exc):  # Tk refuses send on an X server open to other hosts
+            sys.exit("Tk send refused: " + str(exc))
         continue  # not a dialog of ours, or it is closing
     for top in split(raw):
         path, title, viewable, frame, widgets = split(top)
