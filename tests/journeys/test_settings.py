@@ -29,7 +29,7 @@ def test_manage_servers_add_rename_and_the_default_stays(walk: Journey, office: 
     walk.start()
     walk.wait_state("signed_in")
     walk.menu("Servers", "Manage servers…")
-    dialog = walk.wait_dialog(SERVERS_TITLE)
+    dialog = walk.wait_dialog(SERVERS_TITLE, where=lambda d: bool(d.rows))
     assert [r.text.split(" | ")[0] for r in dialog.rows] == ["Office"]
     walk.shot("manage-servers")
 

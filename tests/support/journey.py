@@ -109,17 +109,23 @@ proc ::vmsJourneyRead {} {
 }
 """
 
-# Runs in a helper process (a hung ``send`` then costs a timeout, not the test run).
+# Runs in a helper process, one JSON line per interpreter as soon as it answered. ``send`` waits
+# for its answer with Tk's event loop running, so a timer can give up on an interpreter that does
+# not answer (one that is busy or stuck): the line says so and the helper stops there.
 _READER_SCRIPT = r"""
-import json, sys, tkinter
+import json, os, sys, tkinter
 root = tkinter.Tk()
 root.withdraw()
 me = root.tk.call("tk", "appname")
 split = root.tk.splitlist
-found = []
+patience = int(float(sys.argv[2]) * 1000)
 for name in split(root.tk.call("winfo", "interps")):
     if name == me:
         continue
+    def stuck(name=name):
+        print(json.dumps({"stuck": str(name)}), flush=True)
+        os._exit(0)
+    timer = root.after(patience, stuck)
     try:
         root.tk.call("send", "--", name, sys.argv[1])
         raw = root.tk.call("send", "--", name, "::vmsJourneyRead")
@@ -127,15 +133,19 @@ for name in split(root.tk.call("winfo", "interps")):
         if "insecure" in str(exc):  # Tk refuses send on an X server open to other hosts
             sys.exit("Tk send refused: " + str(exc))
         continue  # not a dialog of ours, or it is closing
+    finally:
+        root.after_cancel(timer)
     for top in split(raw):
         path, title, viewable, frame, widgets = split(top)
-        found.append({
+        print(json.dumps({
             "interp": str(name), "path": str(path), "title": str(title),
             "viewable": str(viewable) == "1", "xid": str(int(str(frame), 16)),
             "widgets": [[str(v) for v in split(w)] for w in split(widgets)],
-        })
-print(json.dumps(found))
+        }), flush=True)
 """
+
+# Interpreters that did not answer the last read (a busy or stuck dialog), for error messages.
+unanswered: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -188,10 +198,12 @@ class DialogWindow:
         raise LookupError(f"no {cls or 'widget'} {text!r} in {self.title!r}: {self.texts}")
 
 
-def read_dialogs(desktop: components.Desktop) -> list[DialogWindow]:
-    """Every visible Tk window on the desktop, with its texts (see the module docstring)."""
+def read_dialogs(desktop: components.Desktop, patience: float = 2.0) -> list[DialogWindow]:
+    """Every visible Tk window on the desktop, with its texts (see the module docstring). An
+    interpreter that does not answer within ``patience`` seconds ends the read there (its
+    name goes to :data:`unanswered`); the next poll asks again."""
     out = subprocess.run(
-        [sys.executable, "-c", _READER_SCRIPT, _TCL_READER],
+        [sys.executable, "-c", _READER_SCRIPT, _TCL_READER, str(patience)],
         env={**desktop.env, "NO_AT_BRIDGE": "1"},
         capture_output=True,
         text=True,
@@ -201,7 +213,12 @@ def read_dialogs(desktop: components.Desktop) -> list[DialogWindow]:
     if out.returncode != 0:
         raise RuntimeError(f"the Tk reader failed: {out.stderr.strip()[-500:]}")
     windows = []
-    for top in json.loads(out.stdout):
+    unanswered.clear()
+    for line in out.stdout.splitlines():
+        top = json.loads(line)
+        if "stuck" in top:
+            unanswered.append(top["stuck"])
+            continue
         if not top["viewable"]:
             continue
         widgets = tuple(
@@ -314,7 +331,9 @@ class Journey:
         components.wait_until(
             lambda: not desktop.windows(ICON), 15, "no vms-tray icon left from before"
         )
-        components.wait_until(lambda: not read_dialogs(desktop), 15, "no dialog left from before")
+        components.wait_until(
+            lambda: not read_dialogs(desktop) and not unanswered, 15, "no dialog left from before"
+        )
         j._notices_before = max((int(n["id"]) for n in desktop.dunst_shown()), default=0)
         return j
 
@@ -393,8 +412,10 @@ class Journey:
 
         try:
             components.wait_until(done, timeout, what, step=0.1)
-        except TimeoutError:
+        except TimeoutError as exc:
             self.shot(f"timeout-{what[:40]}")
+            if unanswered:
+                raise TimeoutError(f"{exc} (Tk did not answer from {unanswered})") from None
             raise
 
     def expect_exit(self, timeout: float = 20) -> int:
@@ -516,7 +537,8 @@ class Journey:
 
     def wait_no_dialog(self, title: str = "", timeout: float = 15) -> None:
         self.wait(
-            lambda: not [d for d in self.dialogs() if d.title.startswith(title)],
+            # A dialog that did not answer may be the one still open.
+            lambda: not [d for d in self.dialogs() if d.title.startswith(title)] and not unanswered,
             timeout,
             f"no window {title!r}" if title else "no dialog",
         )
