@@ -202,14 +202,19 @@ def read_dialogs(desktop: components.Desktop, patience: float = 2.0) -> list[Dia
     """Every visible Tk window on the desktop, with its texts (see the module docstring). An
     interpreter that does not answer within ``patience`` seconds ends the read there (its
     name goes to :data:`unanswered`); the next poll asks again."""
-    out = subprocess.run(
-        [sys.executable, "-c", _READER_SCRIPT, _TCL_READER, str(patience)],
-        env={**desktop.env, "NO_AT_BRIDGE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", _READER_SCRIPT, _TCL_READER, str(patience)],
+            env={**desktop.env, "NO_AT_BRIDGE": "1"},
+            capture_output=True,
+            text=True,
+            timeout=patience + 15,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        # Stuck before any send (Tk's registry of interpreters): nothing read this time.
+        unanswered[:] = ["the registry of Tk interpreters"]
+        return []
     if out.returncode != 0:
         raise RuntimeError(f"the Tk reader failed: {out.stderr.strip()[-500:]}")
     windows = []
