@@ -192,12 +192,17 @@ class Dialog:
 
     # --- showing ----------------------------------------------------------------------------
 
-    def show(self, focus: tk.Widget | None = None) -> None:
+    def center(self) -> None:
+        """Place the window in the middle of the screen at the size its content asks for
+        (again after it grew: a certificate's fingerprint row must not run off the screen)."""
         self.root.update_idletasks()
         w, h = self.root.winfo_reqwidth(), self.root.winfo_reqheight()
         sw, sh = self.root.winfo_screenwidth(), self.root.winfo_screenheight()
         self.root.geometry(f"+{max(0, (sw - w) // 2)}+{max(0, (sh - h) // 3)}")
         self.root.minsize(w, h)
+
+    def show(self, focus: tk.Widget | None = None) -> None:
+        self.center()
         self.root.deiconify()
         self.root.lift()
         self.root.attributes("-topmost", True)

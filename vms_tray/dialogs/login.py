@@ -222,6 +222,7 @@ def run(request: Json, dlg: Dialog) -> None:
         busy(False)
         on_server()
         show_error(dict(upd.get("error") or {}))
+        dlg.center()  # a fingerprint row makes it wider: keep it on the screen
         # A wrong password: the field is selected, so typing replaces it.
         password_entry.select_range(0, "end")
         password_entry.icursor("end")

@@ -405,7 +405,9 @@ def _end_session_chosen(e: Engine, s: State, c: Context, ev: Event, now: float) 
 
 def _wait_chosen(e: Engine, s: State, c: Context, ev: Event, now: float) -> Step:
     at = now + e.policy.seat_retry_delay()
-    return S.LIMIT_REACHED, replace(c, waiting=True), [Schedule(Timer.SEAT, at)]
+    # "End one or wait" is answered: its (critical) notice goes; the icon says we wait.
+    effects: list[Effect] = [Schedule(Timer.SEAT, at), *_withdraw(Subject.SIGN_IN)]
+    return S.LIMIT_REACHED, replace(c, waiting=True), effects
 
 
 def _wait_cancelled(e: Engine, s: State, c: Context, ev: Event, now: float) -> Step:

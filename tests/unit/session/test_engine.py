@@ -231,6 +231,8 @@ def test_limit_conflict_wait_retries_quietly_then_signs_in() -> None:
     effects = engine.handle(E.WaitChosen(), NOW)
     at = scheduled(effects, E.Timer.SEAT)
     assert at is not None and NOW + 24 <= at <= NOW + 36
+    # "End one or wait" is answered: its critical notice does not stay on screen while we wait.
+    assert E.Withdraw(E.Subject.SIGN_IN) in effects
     assert engine.view(NOW).waiting_for_seat
     for _ in range(3):
         assert E.StartSignIn() in engine.handle(E.SeatRetryDue(), NOW)
