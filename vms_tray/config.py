@@ -522,6 +522,8 @@ def _parse(path: Path, data: bytes) -> ConnectionList:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, f"it is not valid TOML: {exc}") from None
+    except RecursionError:  # arrays nested thousands deep: no server list looks like that
+        raise ConfigError(path, "it is nested too deeply to be a server list") from None
     try:
         return _from_toml(doc)
     except _Bad as exc:

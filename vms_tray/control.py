@@ -446,7 +446,7 @@ class ControlServer:
                 reply: Response = {"ok": True, "result": self._handler(req)}
             except VmsTrayError as exc:
                 reply = {"ok": False, "error": str(exc), "code": type(exc).__name__}
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
                 reply = {"ok": False, "error": "malformed control request", "code": "ControlError"}
             except Exception as exc:
                 log.exception("control request failed")

@@ -391,6 +391,7 @@ _ONE = '[[connections]]\nname = "A"\nurl = "https://a.example"\nlogin = "x"\ndef
     ("content", "problem"),
     [
         (b"\xff\xfe garbage", "not UTF-8"),
+        (b"x = " + b"[" * 30000 + b"]" * 30000 + b"\n", "nested too deeply"),
         (b"schema_version = 1\n[[connections]\n", "not valid TOML"),
         (b"", "no 'schema_version'"),
         (b"schema_version = '1'\n", "must be an integer"),

@@ -85,7 +85,7 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Daem
         table = {}
     except safefs.UnsafePath as exc:
         raise ConfigError(path, f"it {exc.problem}") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ConfigError(path, f"cannot read it ({type(exc).__name__})") from None
     if not isinstance(table, dict):
         raise ConfigError(path, "[daemon] must be a table")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import stat
@@ -349,3 +350,20 @@ def test_closing_while_requests_keep_arriving_never_fails() -> None:
             stop.set()
             for c in clients:
                 c.join(10)
+
+
+def test_a_request_nested_too_deep_is_refused_like_any_malformed_one() -> None:
+    """60 KB of brackets: a one-line refusal, not an unexpected RecursionError."""
+    server = control.ControlServer(lambda req: "never")
+    server.start()
+    try:
+        channel = control.default_transport().connect(5)
+        try:
+            channel.send(b'{"cmd": "status", "x": ' + b"[" * 30000 + b"]" * 30000 + b"}")
+            reply = json.loads(channel.receive())
+        finally:
+            channel.close()
+        assert reply == {"ok": False, "error": "malformed control request", "code": "ControlError"}
+        assert control.request("echo") == "never"  # and the daemon answers the next one
+    finally:
+        server.close()
