@@ -96,17 +96,32 @@ def test_wrong_passwords_then_the_captcha_with_refresh(
     assert len(server_sessions(office, "anna")) == 1
 
 
+def _signed_in_beside(
+    walk: Journey,
+    office: RefServer,
+    factory: Callable[..., RefServer],
+    name: str,
+    stored: bool,
+) -> RefServer:
+    """Signed in to Office (stored password), with a second server ``name`` in the list
+    (its password stored too when ``stored``): where a switch journey starts."""
+    annex = factory(users={"anna": PASSWORD}, max_sessions=2)
+    walk.add_server(office)
+    walk.add_server(annex, name=name)
+    walk.store_password("Office", PASSWORD)
+    if stored:
+        walk.store_password(name, PASSWORD)
+    walk.start()
+    walk.wait_state("signed_in", server="Office")
+    return annex
+
+
 def test_switch_without_a_stored_password_asks_first_and_cancel_keeps_the_seat(
     walk: Journey,
     office: RefServer,
     refserver_factory: Callable[..., RefServer],  # noqa: F811
 ) -> None:
-    annex = refserver_factory(users={"anna": PASSWORD}, max_sessions=2)
-    walk.add_server(office)
-    walk.add_server(annex, name="Склад №2")
-    walk.store_password("Office", PASSWORD)
-    walk.start()
-    walk.wait_state("signed_in", server="Office")
+    annex = _signed_in_beside(walk, office, refserver_factory, "Склад №2", stored=False)
     walk.menu("Servers", "Склад №2")
     login = walk.wait_dialog("Sign in", contains="ends your session on Office")
     assert "Склад №2" in login.texts
@@ -133,13 +148,7 @@ def test_switch_with_a_stored_password_goes_at_once(
     office: RefServer,
     refserver_factory: Callable[..., RefServer],  # noqa: F811
 ) -> None:
-    annex = refserver_factory(users={"anna": PASSWORD}, max_sessions=2)
-    walk.add_server(office)
-    walk.add_server(annex, name="Annex")
-    walk.store_password("Office", PASSWORD)
-    walk.store_password("Annex", PASSWORD)
-    walk.start()
-    walk.wait_state("signed_in", server="Office")
+    annex = _signed_in_beside(walk, office, refserver_factory, "Annex", stored=True)
     walk.menu("Servers", "Annex")
     walk.wait_state("signed_in", server="Annex")
     walk.wait_tooltip("Annex")
