@@ -33,8 +33,8 @@ from pathlib import Path
 
 import httpx
 
-from vms_tray.server.runner import open_store
-from vms_tray.server.tokens import hash_password
+from vms_tray.refserver.runner import open_store
+from vms_tray.refserver.tokens import hash_password
 
 CLIENT = {"device": "bench", "software": "server_bench", "version": "1"}
 PASSWORD = "bench-password"

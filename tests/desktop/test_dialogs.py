@@ -198,7 +198,7 @@ def test_captcha_answer_refresh_and_expiry(dialogs: DialogDriver) -> None:
 
 
 def test_servers_add_rules_and_save(dialogs: DialogDriver) -> None:
-    handle, wid = dialogs.open("servers", {"connections": []}, "Video surveillance servers")
+    handle, wid = dialogs.open("connections", {"connections": []}, "Video surveillance servers")
     dialogs.focus(wid)
     dialogs.type("HQ")
     dialogs.key("Tab")
@@ -233,7 +233,7 @@ def test_servers_default_cannot_be_deleted(dialogs: DialogDriver) -> None:
         {"name": "HQ", "url": "https://hq.example.com", "login": "op", "default": True},
         {"name": "Branch", "url": "https://b.example.com", "login": "g", "default": False},
     ]
-    handle, wid = dialogs.open("servers", {"connections": conns}, "Video surveillance servers")
+    handle, wid = dialogs.open("connections", {"connections": conns}, "Video surveillance servers")
     dialogs.focus(wid)
     dialogs.key("Delete")  # HQ, the default, is selected: refused inline
     dialogs.key("Down", "Delete")  # Branch goes
@@ -246,7 +246,7 @@ def test_servers_default_cannot_be_deleted(dialogs: DialogDriver) -> None:
 
 def test_servers_rename_carries_the_original_name(dialogs: DialogDriver) -> None:
     conns = [{"name": "HQ", "url": "https://hq.example.com", "login": "op", "default": True}]
-    handle, wid = dialogs.open("servers", {"connections": conns}, "Video surveillance servers")
+    handle, wid = dialogs.open("connections", {"connections": conns}, "Video surveillance servers")
     dialogs.focus(wid)
     dialogs.key("Tab")  # from the table (HQ selected, the form filled) into the name, all selected
     dialogs.type("Head office")

@@ -21,8 +21,8 @@ from tests.desktop.conftest import ARTIFACTS, color_share, dunst_history
 from tests.desktop.test_tray import HAVE_GI, ROOT, wait_for_tray_manager
 from tests.support import components
 from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 - fixture
-from vms_tray.config import ConnectionStore
-from vms_tray.connection import Trust
+from vms_tray.connections.model import Trust
+from vms_tray.connections.store import ConnectionStore
 
 pytestmark = pytest.mark.desktop
 

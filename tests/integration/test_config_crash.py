@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from vms_tray.config import ConnectionList, ConnectionStore
+from vms_tray.connections.store import ConnectionList, ConnectionStore
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ WRITER = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from vms_tray.config import ConnectionStore
+    from vms_tray.connections.store import ConnectionStore
 
     path, step = Path(sys.argv[1]), sys.argv[2]
     real_write, real_fsync, real_replace = os.write, os.fsync, os.replace

@@ -23,7 +23,7 @@ import pytest
 
 from tests.support.users import User, another_user, shared_dir
 from vms_tray import control, paths
-from vms_tray.daemon.instance import InstanceLock
+from vms_tray.app.instance import InstanceLock
 from vms_tray.errors import ControlError, VmsTrayError
 
 pytestmark = pytest.mark.security

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from vms_tray import paths
-from vms_tray.config import ConnectionStore
+from vms_tray.connections.store import ConnectionStore
 
 pytestmark = pytest.mark.security
 

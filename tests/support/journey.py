@@ -659,7 +659,7 @@ def journey(name: str, desktop: components.Desktop, tmp: Path) -> Iterator[Journ
 def server_sessions(server: Any, login: str) -> list[Any]:
     """The account's open sessions as the reference server has them (its own store, as its
     administrator's ``vms-tray server user list`` reads it)."""
-    from vms_tray.server.runner import open_store
+    from vms_tray.refserver.runner import open_store
 
     store = open_store(server.data_dir)
     try:

@@ -90,8 +90,8 @@ class RefServer:
         per-account session limits. ``fast_kdf`` hashes their passwords with cheap scrypt
         parameters (the server verifies with the parameters stored in each hash).
         """
-        from vms_tray.server.runner import open_store
-        from vms_tray.server.tokens import DEFAULT_KDF, KdfParams, hash_password
+        from vms_tray.refserver.runner import open_store
+        from vms_tray.refserver.tokens import DEFAULT_KDF, KdfParams, hash_password
 
         kdf = KdfParams(n=2**10) if fast_kdf else DEFAULT_KDF
 

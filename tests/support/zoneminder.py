@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.support import components
-from vms_tray.connection import Connection, Trust
+from vms_tray.connections.model import Connection, Trust
 
 ENV_FILE = Path(os.environ.get("VMS_TRAY_ZM_ENV", "/var/lib/vms-tray-zm/env"))
 HINT = "run 'sudo scripts/setup-zoneminder' to set up a local ZoneMinder server"

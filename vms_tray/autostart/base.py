@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from vms_tray.autostart.command import launch_command
+from vms_tray.autostart.launch import launch_command
 from vms_tray.errors import AutostartError
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class System:
     """Everything a backend may know about the machine and the user.
 
     ``command`` is the argv that starts the tray (this installation's interpreter, see
-    :mod:`vms_tray.autostart.command`); ``gui_command`` is the same without a console window
+    :mod:`vms_tray.autostart.launch`); ``gui_command`` is the same without a console window
     (pythonw.exe on Windows). ``registry`` is only used on Windows.
     """
 

@@ -21,7 +21,7 @@ from vms_tray.autostart.base import (
     AutostartStatus,
     executable_exists,
 )
-from vms_tray.autostart.command import parse_windows_cmdline, windows_cmdline
+from vms_tray.autostart.launch import parse_windows_cmdline, windows_cmdline
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 APPROVED_KEY = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"

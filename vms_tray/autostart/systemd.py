@@ -24,7 +24,7 @@ from vms_tray.autostart.base import (
     remove_file,
     write_if_changed,
 )
-from vms_tray.autostart.command import parse_systemd_exec, systemd_exec
+from vms_tray.autostart.launch import parse_systemd_exec, systemd_exec
 
 UNIT = f"{APP_ID}.service"
 TARGET = "graphical-session.target"

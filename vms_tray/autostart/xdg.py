@@ -21,7 +21,7 @@ from vms_tray.autostart.base import (
     remove_file,
     write_if_changed,
 )
-from vms_tray.autostart.command import (
+from vms_tray.autostart.launch import (
     desktop_exec,
     desktop_string,
     desktop_unstring,

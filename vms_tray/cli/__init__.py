@@ -8,23 +8,17 @@ on stderr, no traceback unless ``--debug``), 2 usage error (argparse's own).
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
 from vms_tray import __version__, i18n
+from vms_tray.cli import autostart, connections, daemon, password, refserver
 from vms_tray.errors import VmsTrayError
 from vms_tray.text import printable
 
 # Command modules, in the order they appear in --help. Each has register(subparsers).
-COMMAND_MODULES = (
-    "vms_tray.cli.servers",
-    "vms_tray.cli.password",
-    "vms_tray.cli.daemon",
-    "vms_tray.cli.server",
-    "vms_tray.cli.autostart",
-)
+COMMAND_MODULES = (connections, password, daemon, refserver, autostart)
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            # Lets the tree grow one command module at a time.
-            if exc.name == name:
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 

@@ -149,13 +149,13 @@ def _debug_option(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from vms_tray.daemon.runner import run
+    from vms_tray.app.runner import run
 
     return run(args.server, args.headless, args.debug)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from vms_tray.daemon.demo import run_demo
+    from vms_tray.app.demo import run_demo
 
     return run_demo(headless=args.headless, debug=args.debug)
 

@@ -12,7 +12,7 @@ import getpass
 import sys
 from typing import Any
 
-from vms_tray.config import ConnectionStore
+from vms_tray.connections.store import ConnectionStore
 from vms_tray.credentials import Credentials, secure_backend
 from vms_tray.errors import InvalidInput
 

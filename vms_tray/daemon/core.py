@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from vms_tray import commands as C
-from vms_tray.config import name_key
-from vms_tray.connection import Connection, Trust
+from vms_tray.connections.model import Connection, Trust
+from vms_tray.connections.store import name_key
 from vms_tray.daemon import notices
 from vms_tray.daemon.clock import Clock
 from vms_tray.daemon.outcomes import keepalive_event, sign_in_event
@@ -41,8 +41,7 @@ from vms_tray.errors import (
     Unsupported,
     VmsTrayError,
 )
-from vms_tray.notify.base import Notice, Notifier
-from vms_tray.servers.base import (
+from vms_tray.kinds.base import (
     Captcha,
     CaptchaAnswer,
     CaptchaChallenge,
@@ -54,6 +53,7 @@ from vms_tray.servers.base import (
     SignInOutcome,
     Tokens,
 )
+from vms_tray.notify.base import Notice, Notifier
 from vms_tray.session import engine as E
 from vms_tray.session.policies import Policy
 from vms_tray.session.snapshot import ServerChoice, Snapshot, State
@@ -905,7 +905,7 @@ class Daemon:
         """Before a client exists: what the connection's kind says (unknown kinds: assume so)."""
         if conn is None:
             return True
-        from vms_tray.servers import capabilities_for
+        from vms_tray.kinds import capabilities_for
 
         try:
             return capabilities_for(conn.kind).server_side_sign_out

@@ -17,7 +17,7 @@ from vms_tray.errors import (
     TrustError,
     Unsupported,
 )
-from vms_tray.servers.base import SessionList
+from vms_tray.kinds.base import SessionList
 from vms_tray.session import engine as E
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from vms_tray.connection import Connection
-from vms_tray.servers.base import ServerKind
+from vms_tray.connections.model import Connection
+from vms_tray.kinds.base import ServerKind
 
 
 class Connections(Protocol):

@@ -312,7 +312,7 @@ class TrayApp:
 
     def _connections(self) -> list[Any]:
         try:
-            from vms_tray.config import ConnectionStore
+            from vms_tray.connections.store import ConnectionStore
 
             return list(ConnectionStore().load().connections)
         except Exception as exc:
@@ -441,8 +441,8 @@ class TrayApp:
         t.start()
 
     def _pin_certificate(self, server: str, fingerprint: str) -> None:
-        from vms_tray.config import ConnectionStore
-        from vms_tray.connection import Trust
+        from vms_tray.connections.model import Trust
+        from vms_tray.connections.store import ConnectionStore
 
         ConnectionStore().update(
             lambda lst: lst.edit(server, trust=Trust(mode="pinned", pin_sha256=fingerprint))
@@ -561,21 +561,21 @@ class TrayApp:
         self.launcher.open("sessions", request, answered)
 
     def open_servers(self) -> None:
-        from vms_tray.connection import KNOWN_KINDS
-        from vms_tray.dialogs.servers import connection_to_json
+        from vms_tray.connections.model import KNOWN_KINDS
+        from vms_tray.dialogs.connections import connection_to_json
 
         request = self._request(
             connections=[connection_to_json(c) for c in self._connections()],
             kinds=list(KNOWN_KINDS),
         )
-        self.launcher.open("servers", request, self._servers_answered)
+        self.launcher.open("connections", request, self._servers_answered)
 
     def _servers_answered(self, ans: Json) -> None:
         if ans.get("action") != "save":
             return
-        from vms_tray.config import ConnectionList, ConnectionStore, ListChanges
+        from vms_tray.connections.store import ConnectionList, ConnectionStore, ListChanges
         from vms_tray.credentials import follow_changes
-        from vms_tray.dialogs.servers import connection_from_json
+        from vms_tray.dialogs.connections import connection_from_json
 
         def original(d: Json) -> str | None:
             # A row without the key (an older dialog): a connection keeps its name.

@@ -46,7 +46,7 @@ _PRESENTED_FP = re.compile(rf"presented ({_FP})")
 def error_info(message: str) -> Json:
     """Classify the daemon's one-line error for the sign-in dialog (kind + fingerprint).
 
-    The messages come from vms_tray.servers (TLS: "(SHA-256 AB:..)", "presented AB:.."); the
+    The messages come from vms_tray.kinds (TLS: "(SHA-256 AB:..)", "presented AB:.."); the
     worst case of a wording change is a plain inline message without the trust choice."""
     low = message.lower()
     if "certificate" in low and "not the pinned one" in low:

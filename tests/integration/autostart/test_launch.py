@@ -13,7 +13,7 @@ import pytest
 from vms_tray import __version__
 from vms_tray.autostart import get_backend
 from vms_tray.autostart.base import System
-from vms_tray.autostart.command import parse_windows_cmdline
+from vms_tray.autostart.launch import parse_windows_cmdline
 from vms_tray.autostart.registry import RunKey
 from vms_tray.autostart.shortcut import XdgLauncher
 from vms_tray.autostart.xdg import desktop_entry_command

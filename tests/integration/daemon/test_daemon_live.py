@@ -24,11 +24,11 @@ import pytest
 from tests.support.components import require, wait_until
 from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 - fixture
 from vms_tray import control, paths
-from vms_tray.config import ConnectionStore
-from vms_tray.connection import Connection, Trust
+from vms_tray.connections.model import Connection, Trust
+from vms_tray.connections.store import ConnectionStore
 from vms_tray.errors import ControlError, SessionEnded
-from vms_tray.servers import create_server
-from vms_tray.servers.base import ClientInfo, ServerKind, SignedIn, Tokens
+from vms_tray.kinds import create_server
+from vms_tray.kinds.base import ClientInfo, ServerKind, SignedIn, Tokens
 
 pytestmark = pytest.mark.integration
 

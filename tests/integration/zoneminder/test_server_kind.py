@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.proxy import TinyProxy
 from tests.support.zoneminder import ZoneMinderSetup
-from vms_tray.connection import Connection, Trust
+from vms_tray.connections.model import Connection, Trust
 from vms_tray.errors import (
     AccessDenied,
     CertificateChanged,
@@ -17,9 +17,9 @@ from vms_tray.errors import (
     InvalidCredentials,
     TokenExpired,
 )
-from vms_tray.servers import create_server, default_client_info
-from vms_tray.servers.base import SignedIn, Tokens
-from vms_tray.servers.zoneminder import ZoneMinderServer
+from vms_tray.kinds import create_server, default_client_info
+from vms_tray.kinds.base import SignedIn, Tokens
+from vms_tray.kinds.zoneminder import ZoneMinderServer
 
 pytestmark = [pytest.mark.zoneminder, pytest.mark.integration]
 

@@ -14,7 +14,7 @@ import pytest
 from tests.unit.autostart.fakes import RecordingRunner, SystemFactory, fake_interpreter, tree
 from vms_tray.autostart import AutostartError, get_backend
 from vms_tray.autostart.base import AutostartBackend, CommandResult
-from vms_tray.autostart.command import windows_cmdline
+from vms_tray.autostart.launch import windows_cmdline
 from vms_tray.autostart.launchd import LABEL
 from vms_tray.autostart.registry import APPROVED_KEY, RUN_KEY, MemoryRegistry
 from vms_tray.autostart.systemd import unit_settings

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vms_tray.autostart.command import (
+from vms_tray.autostart.launch import (
     RUN_ARGS,
     desktop_exec,
     desktop_string,

@@ -16,7 +16,7 @@ from PIL import Image
 from tests.unit.autostart.fakes import SystemFactory, tree
 from vms_tray.autostart import AutostartError, templates
 from vms_tray.autostart.base import CommandResult
-from vms_tray.autostart.command import parse_desktop_exec, windows_cmdline
+from vms_tray.autostart.launch import parse_desktop_exec, windows_cmdline
 from vms_tray.autostart.shortcut import (
     SHELL_FOLDERS_KEY,
     MacAppBundle,

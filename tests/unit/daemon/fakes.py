@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from vms_tray.connection import Connection
+from vms_tray.connections.model import Connection
 from vms_tray.daemon.clock import JumpDetector
 from vms_tray.daemon.core import Daemon
 from vms_tray.daemon.settings import DaemonSettings
@@ -26,8 +26,7 @@ from vms_tray.errors import (
     TokenExpired,
     UnknownConnection,
 )
-from vms_tray.notify.base import Notice, Notifier
-from vms_tray.servers.base import (
+from vms_tray.kinds.base import (
     Capabilities,
     Captcha,
     CaptchaAnswer,
@@ -43,6 +42,7 @@ from vms_tray.servers.base import (
     SignInOutcome,
     Tokens,
 )
+from vms_tray.notify.base import Notice, Notifier
 
 
 class FakeClock:

@@ -347,7 +347,7 @@ def test_tokens_are_registered_as_secrets() -> None:
 
 def test_a_bug_in_a_server_kind_never_leaves_the_daemon_stuck() -> None:
     from tests.unit.daemon.fakes import FakeServer
-    from vms_tray.servers.base import Tokens
+    from vms_tray.kinds.base import Tokens
 
     broken = {"refresh": False, "sign_in": False}
 
@@ -393,7 +393,7 @@ def test_typing_a_password_while_sign_in_retries_starts_over_with_it() -> None:
 
 
 def test_server_list_changes_show_within_a_poll() -> None:
-    from vms_tray.connection import Connection
+    from vms_tray.connections.model import Connection
 
     sim = signed_in_sim()
     assert [c.name for c in sim.daemon.snapshot().servers] == ["office", "annex"]

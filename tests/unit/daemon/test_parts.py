@@ -19,11 +19,11 @@ from tests.support.components import wait_until
 from tests.unit.daemon.fakes import FakeClock, Sim
 from vms_tray import commands as C
 from vms_tray import control, paths
+from vms_tray.app.instance import InstanceLock
+from vms_tray.app.logs import Redactor
 from vms_tray.daemon import settings as settings_mod
 from vms_tray.daemon.clock import JumpDetector
 from vms_tray.daemon.handler import ControlHandler
-from vms_tray.daemon.instance import InstanceLock
-from vms_tray.daemon.logs import Redactor
 from vms_tray.daemon.notices import seats
 from vms_tray.errors import (
     ConfigError,
@@ -232,7 +232,7 @@ def test_instance_lock_is_exclusive_across_processes_and_dies_with_them() -> Non
     lock = InstanceLock()
     assert lock.acquire()
     code = (
-        "import sys; from vms_tray.daemon.instance import InstanceLock; "
+        "import sys; from vms_tray.app.instance import InstanceLock; "
         "sys.exit(0 if InstanceLock().acquire() else 3)"
     )
     other = subprocess.run([sys.executable, "-c", code], env=os.environ, timeout=30, check=False)
@@ -261,7 +261,7 @@ def test_post_never_blocks_while_the_worker_is_busy() -> None:
 
 def test_quit_frees_the_seat_within_two_seconds_even_if_a_request_hangs() -> None:
     from tests.unit.daemon.fakes import FakeServer
-    from vms_tray.servers.base import Tokens
+    from vms_tray.kinds.base import Tokens
 
     hang, entered = threading.Event(), threading.Event()
 
@@ -313,7 +313,7 @@ def test_signed_out_text_follows_what_the_server_can_free() -> None:
 
 
 def test_the_snapshot_says_whether_sign_out_frees_a_seat() -> None:
-    from vms_tray.connection import Connection
+    from vms_tray.connections.model import Connection
     from vms_tray.daemon.core import Daemon
 
     assert (

@@ -16,9 +16,9 @@ import pytest
 
 from tests.support.components import wait_until
 from vms_tray import commands, i18n
-from vms_tray.config import ConnectionList, ConnectionStore
+from vms_tray.connections.store import ConnectionList, ConnectionStore
 from vms_tray.errors import CredentialError, NetworkError
-from vms_tray.servers.base import Captcha, Limit, SessionEntry, SessionList
+from vms_tray.kinds.base import Captcha, Limit, SessionEntry, SessionList
 from vms_tray.session.snapshot import ServerChoice, Snapshot, State
 from vms_tray.tray.app import TrayApp
 from vms_tray.tray.view import IconName, Intent, TrayView
@@ -453,7 +453,7 @@ def test_servers_dialog_saves_through_the_store_and_reloads(world: Any) -> None:
     ConnectionStore().update(lambda lst: lst.add("HQ", "hq.example.com", "op").with_last_used("HQ"))
     app.on_intent(Intent.MANAGE_SERVERS)
     assert app.drain()
-    request, on_answer, _e = launcher.last("servers")
+    request, on_answer, _e = launcher.last("connections")
     conns = request["connections"]
     assert conns[0]["url"] == "https://hq.example.com"
     conns.append({"name": "Branch", "url": "https://b.example.com", "login": "g", "default": False})
@@ -487,7 +487,7 @@ def test_servers_dialog_renames_and_removals_carry_the_passwords(isolated_profil
         credentials=creds,
     )
     app.open_servers()
-    request, on_answer, _e = launcher.last("servers")
+    request, on_answer, _e = launcher.last("connections")
     hq = {**request["connections"][0], "name": "Head office", "original": "HQ"}
     on_answer({"action": "save", "connections": [hq]})  # HQ renamed, Branch deleted
     saved: ConnectionList = ConnectionStore().load()

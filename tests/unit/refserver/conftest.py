@@ -1,0 +1,46 @@
+"""A Service on an in-memory store with a fake clock and cheap scrypt: fast, no sleeping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from vms_tray.refserver.clock import FakeClock
+from vms_tray.refserver.service import ClientInfo, ServerConfig, Service
+from vms_tray.refserver.storage import Store
+from vms_tray.refserver.tokens import KdfParams
+
+FAST_KDF = KdfParams(n=16)
+LAPTOP = ClientInfo("laptop", "vms-tray", "0.1.0")
+DESK = ClientInfo("desk", "vms-tray", "0.1.0")
+PHONE = ClientInfo("phone", "other-client", "2.0")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_service(clock: FakeClock) -> Iterator[Callable[..., Service]]:
+    stores: list[Store] = []
+
+    def make(**config: Any) -> Service:
+        store = Store(":memory:")
+        stores.append(store)
+        service = Service(store, clock, replace(ServerConfig(kdf=FAST_KDF), **config))
+        service.add_user("anna", "pw")
+        service.add_user("bob", "pw-b")
+        return service
+
+    yield make
+    for s in stores:
+        s.close()
+
+
+@pytest.fixture
+def service(make_service: Callable[..., Service]) -> Service:
+    return make_service()

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from vms_tray.refserver.captcha import (
+    ALPHABET,
+    CaptchaCheck,
+    CaptchaStore,
+    new_answer,
+    render,
+)
+from vms_tray.refserver.clock import FakeClock
+
+
+def test_alphabet_has_no_look_alikes() -> None:
+    for ch in "0O1lI":
+        assert ch not in ALPHABET
+    answers = [new_answer() for _ in range(500)]
+    assert {len(a) for a in answers} == {5, 6}
+    assert all(set(a) <= set(ALPHABET) for a in answers)
+
+
+def test_render_is_a_real_png_with_noise() -> None:
+    png = render("ACDEF")
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == (200, 70)
+    # Distorted text over noise: many distinct colours, not a flat picture.
+    colours = image.convert("RGB").getcolors(maxcolors=200 * 70)
+    assert colours is not None and len(colours) > 500
+    assert render("ACDEF") != png  # random distortion every time
+
+
+def test_issue_check_single_use_and_case_insensitive() -> None:
+    store = CaptchaStore(FakeClock())
+    issued = store.issue()
+    assert issued.expires_in == 60
+    body = issued.as_json()
+    assert base64.b64decode(str(body["image_png"])).startswith(b"\x89PNG\r\n\x1a\n")
+    answer = store.answer_for_tests(issued.captcha_id)
+    assert store.check(issued.captcha_id, f" {answer.lower()} ") is CaptchaCheck.OK
+    assert store.check(issued.captcha_id, answer) is CaptchaCheck.INVALID
+
+
+def test_wrong_answer_spends_the_captcha() -> None:
+    store = CaptchaStore(FakeClock())
+    issued = store.issue()
+    answer = store.answer_for_tests(issued.captcha_id)
+    assert store.check(issued.captcha_id, "nope") is CaptchaCheck.INVALID
+    assert store.check(issued.captcha_id, answer) is CaptchaCheck.INVALID
+
+
+def test_expiry_after_one_minute_is_enforced() -> None:
+    clock = FakeClock()
+    store = CaptchaStore(clock)
+    kept, late = store.issue(), store.issue()
+    clock.advance(59)
+    assert store.check(kept.captcha_id, store.answer_for_tests(kept.captcha_id)) is CaptchaCheck.OK
+    clock.advance(2)
+    answer = store.answer_for_tests(late.captcha_id)
+    assert store.check(late.captcha_id, answer) is CaptchaCheck.EXPIRED
+
+
+def test_replaces_invalidates_the_old_one() -> None:
+    store = CaptchaStore(FakeClock())
+    old = store.issue()
+    answer = store.answer_for_tests(old.captcha_id)
+    new = store.issue(replaces=old.captcha_id)
+    assert new.captcha_id != old.captcha_id
+    assert store.check(old.captcha_id, answer) is CaptchaCheck.INVALID
+
+
+def test_unknown_id_is_invalid() -> None:
+    assert CaptchaStore(FakeClock()).check("nope", "ACDEF") is CaptchaCheck.INVALID
+
+
+def test_outstanding_captchas_per_address_are_bounded_oldest_retired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vms_tray.refserver import captcha
+
+    monkeypatch.setattr(captcha, "MAX_PER_OWNER", 3)
+    monkeypatch.setattr(captcha, "render", lambda answer: b"png")
+    store = CaptchaStore(FakeClock())
+    first = [store.issue(owner="10.0.0.1") for _ in range(3)]
+    answers = [store.answer_for_tests(c.captcha_id) for c in first]
+    other = store.issue(owner="10.0.0.2")
+    newest = store.issue(owner="10.0.0.1")
+    assert store.outstanding("10.0.0.1") == 3 and store.outstanding() == 4
+    # The address's oldest was retired (it reads as expired), the rest still answer.
+    assert store.check(first[0].captcha_id, answers[0]) is CaptchaCheck.EXPIRED
+    assert store.check(first[1].captcha_id, answers[1]) is CaptchaCheck.OK
+    assert store.check(newest.captcha_id, store.answer_for_tests(newest.captcha_id)) is (
+        CaptchaCheck.OK
+    )
+    assert store.check(other.captcha_id, store.answer_for_tests(other.captcha_id)) is (
+        CaptchaCheck.OK
+    )
+
+
+def test_a_full_store_retires_the_busiest_address_never_refuses_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vms_tray.refserver import captcha
+
+    monkeypatch.setattr(captcha, "MAX_OUTSTANDING", 6)
+    monkeypatch.setattr(captcha, "render", lambda answer: b"png")
+    store = CaptchaStore(FakeClock())
+    victim = store.issue(owner="10.0.0.9")
+    flood = [store.issue(owner=f"10.6.6.{i % 2}") for i in range(50)]
+    assert store.outstanding() == 6
+    # Other addresses still get captchas, and the flood pays with its own oldest ones.
+    late = store.issue(owner="10.0.0.8")
+    for c in (victim, late):
+        assert store.check(c.captcha_id, store.answer_for_tests(c.captcha_id)) is CaptchaCheck.OK
+    assert store.check(flood[0].captcha_id, "x") is CaptchaCheck.EXPIRED
+
+
+def test_spent_and_expired_captchas_do_not_count_as_outstanding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vms_tray.refserver import captcha
+
+    monkeypatch.setattr(captcha, "MAX_OUTSTANDING", 3)
+    monkeypatch.setattr(captcha, "render", lambda answer: b"png")
+    clock = FakeClock()
+    store = CaptchaStore(clock)
+    spent = store.issue(owner="a")
+    store.check(spent.captcha_id, "x")
+    store.issue(owner="b")
+    store.issue(owner="c")
+    clock.advance(61)
+    assert store.issue(owner="d") and store.outstanding() == 1
+    # Still remembered: the expired one says so, the spent one is invalid.
+    assert store.check(spent.captcha_id, "x") is CaptchaCheck.INVALID
+
+
+def test_answer_log_test_hook(tmp_path: Path) -> None:
+    log = tmp_path / "answers"
+    store = CaptchaStore(FakeClock(), answer_log=log)
+    issued = store.issue()
+    assert log.read_text() == f"{issued.captcha_id} {store.answer_for_tests(issued.captcha_id)}\n"

@@ -1,0 +1,564 @@
+"""Protocol v1 semantics, independent of HTTP: sign-in, seats, refresh, listing, ending.
+
+The app parses requests into these calls and renders their results; everything here raises
+``Problem`` for an error answer. Decisions the protocol leaves open (also in openapi.json):
+
+* Activity: sign-in, refresh, and every authenticated call made with the session's access token
+  (listing, ``current``, ending a session) reset the idle timer. A session whose last activity is
+  older than ``idle_timeout`` ends by itself with reason ``idle_timeout``; one whose refresh token
+  lapsed ends with reason ``expired``.
+* The ``idle`` flag of a session entry is true when it has had no activity for more than half the
+  idle timeout, capped at 5 minutes (5 minutes when there is no idle timeout).
+* Refresh tokens rotate on every use. Presenting a rotated one again is refused with
+  ``token-expired`` and ends its whole session (the family) with reason ``expired``: a rotated token
+  in use means two parties hold the session's secrets, and the server cannot tell which is genuine.
+* An access token stays valid until its own expiry after a refresh (no race for a client that
+  refreshes while another request is in flight).
+* A conflict token lists the account's sessions and ends any of them it has listed; finishing a
+  sign-in with it while the account is still full answers ``session-limit`` again with a *fresh*
+  conflict token (the old one is spent), so a client may keep waiting for a seat without ever
+  re-sending the password. ``DELETE /sessions/current`` with a conflict token abandons it.
+* ``DELETE /sessions/current`` is idempotent: any token of the session (access or refresh, expired
+  or not, of an ended session while its tombstone lasts) answers 204; an unknown token is 401.
+* Ended sessions are kept as tombstones for ``tombstone_ttl`` (7 days by default).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from vms_tray import __version__
+from vms_tray.refserver.captcha import CaptchaCheck, CaptchaStore
+from vms_tray.refserver.clock import Clock
+from vms_tray.refserver.problems import Problem, with_retry_after
+from vms_tray.refserver.storage import ConflictRow, SessionRow, Store, TokenRow
+from vms_tray.refserver.throttle import RateLimit, Throttle, ThrottlePolicy, address_key
+from vms_tray.refserver.tokens import (
+    DEFAULT_KDF,
+    KdfParams,
+    dummy_hash,
+    hash_password,
+    new_id,
+    new_token,
+    token_hash,
+    verify_password,
+)
+
+log = logging.getLogger(__name__)
+
+CAPTCHA_POLICIES = ("never", "always", "after-failures")
+END_REASONS = ("logout", "ended_by_other", "idle_timeout", "expired")
+IDLE_FLAG_CAP = 300.0
+# Each picture costs ~40 ms of CPU and anyone may ask: bound it per client address, on every
+# path that draws one (POST /captcha and the sign-in answers that carry a fresh captcha).
+CAPTCHAS_PER_MINUTE = 30
+# A device token lets a device that signed in before skip the throttle's ceilings (protocol
+# "Throttling"); it lives this long after its last successful sign-in, at most this many per login.
+DEVICE_TTL = 90 * 86400.0
+DEVICES_PER_LOGIN = 20
+PURGE_EVERY = 60.0
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    name: str = "vms-tray reference server"
+    product: str = "vms-tray-refserver"
+    version: str = __version__
+    api_version: str = "1"
+    captcha: str = "never"
+    max_sessions: int | None = 2  # default per account; None: unlimited
+    idle_timeout: float | None = 900.0  # None: sessions never idle out
+    access_ttl: float = 300.0
+    refresh_ttl: float = 12 * 3600.0
+    conflict_ttl: float = 120.0
+    # How long a spent refresh token may be presented again by a client that lost the reply.
+    refresh_grace: float = 60.0
+    tombstone_ttl: float = 7 * 86400.0
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    kdf: KdfParams = DEFAULT_KDF
+
+    def __post_init__(self) -> None:
+        if self.captcha not in CAPTCHA_POLICIES:
+            raise ValueError(f"captcha policy must be one of {', '.join(CAPTCHA_POLICIES)}")
+        # Durations go out as whole seconds; below one they would read as "0".
+        durations = {
+            "idle timeout": self.idle_timeout,
+            "access token lifetime": self.access_ttl,
+            "refresh token lifetime": self.refresh_ttl,
+            "conflict token lifetime": self.conflict_ttl,
+        }
+        for what, value in durations.items():
+            if value is not None and value < 1:
+                raise ValueError(f"the {what} must be at least 1 second")
+        if self.max_sessions is not None and self.max_sessions < 1:
+            raise ValueError("the session limit must be at least 1 (None: no limit)")
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    device: str
+    software: str
+    version: str
+
+
+@dataclass(frozen=True)
+class SessionCaller:
+    session: SessionRow
+
+
+@dataclass(frozen=True)
+class ConflictCaller:
+    conflict: ConflictRow
+
+
+Caller = SessionCaller | ConflictCaller
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _secs(value: float) -> int:
+    return max(0, int(value))
+
+
+class Service:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        config: ServerConfig = ServerConfig(),
+        captchas: CaptchaStore | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.config = config
+        self.captchas = captchas or CaptchaStore(clock)
+        self.throttle = Throttle(clock, config.throttle)
+        self.captcha_rate = RateLimit(clock, CAPTCHAS_PER_MINUTE, 60.0)
+        self._dummy_hash = dummy_hash(config.kdf)
+        self._last_purge = float("-inf")
+
+    # --- users (CLI and demo) -----------------------------------------------------------------
+
+    def add_user(self, login: str, password: str, max_sessions: int | None = None) -> None:
+        self.store.add_user(
+            login, hash_password(password, self.config.kdf), max_sessions, self.clock.now()
+        )
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        """A transaction in which a Problem is an answer, not a failure: its work is committed
+        (a spent token, an ended family, a new conflict token) before the Problem goes out."""
+        problem: Problem | None = None
+        with self.store.atomic():
+            try:
+                yield
+            except Problem as exc:
+                problem = exc
+        if problem is not None:
+            raise problem
+
+    # --- housekeeping --------------------------------------------------------------------------
+
+    def _sweep(self, now: float) -> None:
+        self.store.expire_sessions(now, self.config.idle_timeout)
+        if now - self._last_purge >= PURGE_EVERY or now < self._last_purge:
+            self._last_purge = now
+            self.store.purge(now, self.config.tombstone_ttl)
+
+    def _limit_for(self, login: str) -> int | None:
+        user = self.store.get_user(login)
+        if user is not None and user.max_sessions is not None:
+            return None if user.max_sessions <= 0 else user.max_sessions
+        return self.config.max_sessions
+
+    def _limit(self, login: str) -> dict[str, Any]:
+        return {
+            "scope": "account",
+            "max": self._limit_for(login),
+            "active": self.store.count_active(login),
+        }
+
+    def _idle_threshold(self) -> float:
+        idle = self.config.idle_timeout
+        return min(idle / 2, IDLE_FLAG_CAP) if idle else IDLE_FLAG_CAP
+
+    def entry(self, s: SessionRow, now: float, current_id: str | None) -> dict[str, Any]:
+        return {
+            "id": s.id,
+            "device": s.device,
+            "software": s.software,
+            "version": s.version,
+            "address": s.address,
+            "started_at": iso(s.started_at),
+            "last_activity": iso(s.last_activity),
+            "idle": now - s.last_activity > self._idle_threshold(),
+            "current": s.id == current_id,
+        }
+
+    # --- public, unauthenticated ---------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "name": c.name,
+            "product": c.product,
+            "version": c.version,
+            "api_version": c.api_version,
+            "captcha": c.captcha,
+            "idle_timeout": _secs(c.idle_timeout) if c.idle_timeout else None,
+            "server_time": iso(self.clock.now()),
+        }
+
+    def request_captcha(self, address: str, replaces: str | None = None) -> dict[str, Any]:
+        """``POST /captcha``: a new picture."""
+        return self.new_captcha(address, replaces)
+
+    def new_captcha(self, address: str, replaces: str | None = None) -> dict[str, Any]:
+        """A new picture for ``address``: at most 30 a minute per address (IPv6: per /64), and
+        at most ``MAX_PER_OWNER`` outstanding (a new one retires the oldest)."""
+        owner = address_key(address)
+        wait = self.captcha_rate.hit(owner)
+        if wait is not None:
+            raise with_retry_after(
+                "login-throttled", f"too many captchas requested; try again in {wait:.0f} s", wait
+            )
+        return self.captchas.issue(replaces, owner).as_json()
+
+    # --- sign-in -------------------------------------------------------------------------------
+
+    def _captcha_problem(self, name: str, detail: str, address: str) -> Problem:
+        return Problem(name, detail, extensions={"captcha": self.new_captcha(address)})
+
+    def _known_device(self, login: str, device_token: str | None) -> str | None:
+        """The device token's hash when it is a live device token of ``login``, else None (an
+        unknown, expired or other login's token only makes the sign-in an unknown device's)."""
+        if device_token is None:
+            return None
+        dhash = token_hash(device_token)
+        return dhash if self.store.device_login(dhash, self.clock.now()) == login else None
+
+    def _remember_device(self, login: str, known: str | None, now: float) -> str | None:
+        """After a correct password: extend the presented device token, or issue a new one
+        (returned; None when the presented one was kept)."""
+        if known is not None:
+            self.store.touch_device(known, now + DEVICE_TTL)
+            return None
+        token = new_token()
+        self.store.insert_device(token_hash(token), login, now + DEVICE_TTL, DEVICES_PER_LOGIN)
+        return token
+
+    def sign_in(
+        self,
+        login: str,
+        password: str,
+        client: ClientInfo,
+        address: str,
+        captcha: tuple[str, str] | None = None,
+        device_token: str | None = None,
+    ) -> dict[str, Any]:
+        known = self._known_device(login, device_token)
+        wait = self.throttle.retry_after(login, address, known)
+        if wait is not None:
+            raise with_retry_after(
+                "login-throttled",
+                f"too many failed sign-ins; try again in {wait:.0f} s",
+                wait,
+            )
+        policy = self.config.captcha
+        required = policy == "always" or (
+            policy == "after-failures" and self.throttle.captcha_due(login, address, known)
+        )
+        if required:
+            if captcha is None:
+                raise self._captcha_problem(
+                    "captcha-required", "answer the captcha and send the sign-in again", address
+                )
+            result = self.captchas.check(*captcha)
+            if result is CaptchaCheck.EXPIRED:
+                raise self._captcha_problem(
+                    "captcha-expired", "the captcha expired; answer the new one", address
+                )
+            if result is CaptchaCheck.INVALID:
+                raise self._captcha_problem(
+                    "captcha-invalid", "the captcha answer is wrong; answer the new one", address
+                )
+        user = self.store.get_user(login)
+        # Unknown logins pay for a KDF run too: the answer and its timing are the same.
+        ok = verify_password(password, user.password_hash if user else self._dummy_hash)
+        if not ok or user is None:
+            self.throttle.failed(login, address, known)
+            log.info("sign-in refused for a login from %s", address)
+            raise Problem("invalid-credentials", "the login or the password is wrong")
+        self.throttle.succeeded(login, address, known)
+        now = self.clock.now()
+        with self._tx():
+            self._sweep(now)
+            new_device = self._remember_device(login, known, now)
+            device = {"device_token": new_device or device_token}
+            if self._full(login):
+                problem = self._conflict(login, client, address, now)
+                problem.extensions.update(device)
+                raise problem
+            return {**self._open_session(login, client, address, now), **device}
+
+    def _full(self, login: str) -> bool:
+        limit = self._limit_for(login)
+        return limit is not None and self.store.count_active(login) >= limit
+
+    def _conflict(self, login: str, client: ClientInfo, address: str, now: float) -> Problem:
+        token = new_token()
+        sessions = self.store.active_sessions(login)
+        self.store.insert_conflict(
+            ConflictRow(
+                token_hash(token),
+                login,
+                client.device,
+                client.software,
+                client.version,
+                address,
+                now + self.config.conflict_ttl,
+                tuple(s.id for s in sessions),
+            )
+        )
+        limit = self._limit(login)
+        return Problem(
+            "session-limit",
+            f"all {limit['max']} session seats of this account are taken; end one or wait",
+            extensions={
+                "limit": limit,
+                "sessions": [self.entry(s, now, None) for s in sessions],
+                "conflict_token": token,
+                "conflict_expires_in": _secs(self.config.conflict_ttl),
+            },
+        )
+
+    def _open_session(
+        self, login: str, client: ClientInfo, address: str, now: float
+    ) -> dict[str, Any]:
+        c = self.config
+        session = SessionRow(
+            id=new_id(),
+            login=login,
+            device=client.device,
+            software=client.software,
+            version=client.version,
+            address=address,
+            started_at=now,
+            last_activity=now,
+            refresh_expires_at=now + c.refresh_ttl,
+        )
+        self.store.insert_session(session)
+        access, refresh = self._issue_pair(session.id, now)
+        log.info("session %s opened for a client at %s", session.id, address)
+        return {
+            "session_id": session.id,
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": _secs(c.access_ttl),
+            "refresh_token": refresh,
+            "refresh_expires_in": _secs(c.refresh_ttl),
+            "idle_timeout": _secs(c.idle_timeout) if c.idle_timeout else None,
+            "limit": self._limit(login),
+        }
+
+    def finish_sign_in(self, conflict_token: str, address: str) -> dict[str, Any]:
+        thash = token_hash(conflict_token)
+        now = self.clock.now()
+        with self._tx():
+            self._sweep(now)
+            conflict = self.store.get_conflict(thash)
+            if conflict is None or conflict.expires_at <= now:
+                raise Problem(
+                    "token-expired", "the conflict token is spent or expired; sign in again"
+                )
+            self.store.delete_conflict(thash)
+            if self.store.get_user(conflict.login) is None:
+                raise Problem("token-expired", "the account no longer exists; sign in again")
+            client = ClientInfo(conflict.device, conflict.software, conflict.version)
+            if self._full(conflict.login):
+                raise self._conflict(conflict.login, client, address, now)
+            return self._open_session(conflict.login, client, address, now)
+
+    # --- tokens --------------------------------------------------------------------------------
+
+    def _ended(self, s: SessionRow) -> Problem:
+        reason = s.end_reason or "expired"
+        ext: dict[str, Any] = {"reason": reason, "ended_at": iso(s.ended_at or 0.0)}
+        if reason == "ended_by_other":
+            ext["ended_by"] = {
+                "device": s.ended_by_device or "",
+                "software": s.ended_by_software or "",
+            }
+            detail = f"the session was ended from {s.ended_by_device or 'another device'}"
+        else:
+            detail = {
+                "logout": "the session was signed out",
+                "idle_timeout": "the session ended after being idle too long",
+                "expired": "the session expired",
+            }.get(reason, "the session has ended")
+        return Problem("session-ended", detail + "; sign in again", extensions=ext)
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        thash = token_hash(refresh_token)
+        now = self.clock.now()
+        c = self.config
+        with self._tx():
+            self._sweep(now)
+            tok = self.store.get_token(thash)
+            if tok is None or tok.kind != "refresh":
+                raise Problem("token-expired", "the refresh token is unknown; sign in again")
+            session = self.store.get_session(tok.session_id)
+            if session is None:
+                raise Problem("token-expired", "the refresh token is unknown; sign in again")
+            if not session.active:
+                raise self._ended(session)
+            if tok.expires_at <= now:
+                raise Problem("token-expired", "the refresh token expired; sign in again")
+            if tok.rotated_at is not None and self._lost_reply(tok, now):
+                # The client never received the answer to its refresh (a dropped connection)
+                # and retries with the token it still holds: replace the pair it never saw.
+                self.store.revoke_issued_after(thash, session.id)
+                log.info("refresh retried on session %s: the unseen pair is replaced", session.id)
+            elif tok.rotated_at is not None or not self.store.mark_rotated(thash, now):
+                self.store.end_session(session.id, now, "expired")
+                log.warning("refresh token reuse on session %s: session ended", session.id)
+                raise Problem(
+                    "token-expired",
+                    "this refresh token was already used, so the session was ended for safety; "
+                    "sign in again",
+                )
+            access, refresh = self._issue_pair(session.id, now)
+            self.store.touch(session.id, now, refresh_expires_at=now + c.refresh_ttl)
+            return {
+                "session_id": session.id,
+                "access_token": access,
+                "token_type": "Bearer",
+                "expires_in": _secs(c.access_ttl),
+                "refresh_token": refresh,
+                "refresh_expires_in": _secs(c.refresh_ttl),
+                "idle_timeout": _secs(c.idle_timeout) if c.idle_timeout else None,
+            }
+
+    def _issue_pair(self, session_id: str, now: float) -> tuple[str, str]:
+        """A new access and refresh token. The access token is stored first: a pair's tokens
+        then both come after the refresh token whose rotation issued them (``used_since``)."""
+        c = self.config
+        access, refresh = new_token(), new_token()
+        self.store.insert_token(token_hash(access), "access", session_id, now + c.access_ttl)
+        self.store.insert_token(token_hash(refresh), "refresh", session_id, now + c.refresh_ttl)
+        return access, refresh
+
+    def _lost_reply(self, tok: TokenRow, now: float) -> bool:
+        """A spent refresh token presented again is a retry, not a theft, while its rotation is
+        recent and nothing has used what that rotation issued (neither its refresh token nor
+        its access token: whoever used them did receive the answer)."""
+        assert tok.rotated_at is not None
+        recent = now - tok.rotated_at <= self.config.refresh_grace
+        return (
+            recent
+            and self.store.last_rotated(tok.session_id) == tok.hash
+            and not self.store.used_since(tok.hash, tok.session_id)
+        )
+
+    def authenticate(self, bearer: str, *, allow_conflict: bool) -> Caller:
+        thash = token_hash(bearer)
+        now = self.clock.now()
+        with self._tx():
+            self._sweep(now)
+            tok = self.store.get_token(thash)
+            if tok is None:
+                conflict = self.store.get_conflict(thash)
+                if conflict is not None and conflict.expires_at > now:
+                    if allow_conflict:
+                        return ConflictCaller(conflict)
+                    raise Problem(
+                        "token-expired",
+                        "a conflict token can only list and end sessions; finish the sign-in first",
+                    )
+                raise Problem("token-expired", "the bearer token is unknown or expired; sign in")
+            if tok.kind != "access":
+                raise Problem(
+                    "token-expired", "a refresh token is not a bearer token; refresh first"
+                )
+            session = self.store.get_session(tok.session_id)
+            if session is None:
+                raise Problem("token-expired", "the bearer token is unknown or expired; sign in")
+            if not session.active:
+                raise self._ended(session)
+            if tok.expires_at <= now:
+                raise Problem("token-expired", "the access token expired; refresh it")
+            if tok.used_at is None:
+                self.store.mark_used(thash, now)
+            self.store.touch(session.id, now)
+            return SessionCaller(replace(session, last_activity=max(session.last_activity, now)))
+
+    # --- authenticated -------------------------------------------------------------------------
+
+    def list_sessions(self, caller: Caller) -> dict[str, Any]:
+        now = self.clock.now()
+        with self._tx():
+            if isinstance(caller, SessionCaller):
+                login, current = caller.session.login, caller.session.id
+            else:
+                login, current = caller.conflict.login, None
+            sessions = self.store.active_sessions(login)
+            if isinstance(caller, ConflictCaller):
+                listed = tuple(
+                    dict.fromkeys(caller.conflict.session_ids + tuple(s.id for s in sessions))
+                )
+                self.store.set_conflict_sessions(caller.conflict.hash, listed)
+            return {
+                "limit": self._limit(login),
+                "sessions": [self.entry(s, now, current) for s in sessions],
+            }
+
+    def current(self, caller: Caller) -> dict[str, Any]:
+        if isinstance(caller, ConflictCaller):
+            raise Problem("session-not-found", "a conflict token has no session of its own")
+        return self.entry(caller.session, self.clock.now(), caller.session.id)
+
+    def end_session(self, caller: Caller, session_id: str) -> None:
+        now = self.clock.now()
+        not_found = Problem("session-not-found", "no such session of yours is active")
+        with self._tx():
+            target = self.store.get_session(session_id)
+            if isinstance(caller, SessionCaller):
+                me = caller.session
+                if target is None or target.login != me.login or not target.active:
+                    raise not_found
+                if target.id == me.id:
+                    self.store.end_session(target.id, now, "logout")
+                else:
+                    self.store.end_session(
+                        target.id, now, "ended_by_other", (me.device, me.software)
+                    )
+            else:
+                c = self.store.get_conflict(caller.conflict.hash) or caller.conflict
+                if (
+                    target is None
+                    or target.login != c.login
+                    or not target.active
+                    or target.id not in c.session_ids
+                ):
+                    raise not_found
+                self.store.end_session(target.id, now, "ended_by_other", (c.device, c.software))
+            log.info("session %s ended by request", session_id)
+
+    def sign_out(self, bearer: str) -> None:
+        thash = token_hash(bearer)
+        now = self.clock.now()
+        with self._tx():
+            tok = self.store.get_token(thash)
+            if tok is not None:
+                if self.store.end_session(tok.session_id, now, "logout"):
+                    log.info("session %s signed out", tok.session_id)
+                return
+            if not self.store.delete_conflict(thash):
+                raise Problem("token-expired", "the bearer token is unknown; nothing to sign out")
