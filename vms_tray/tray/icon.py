@@ -48,7 +48,7 @@ class _NoNotifications:
         pass
 
     def hide(self) -> None:
-        pass
+        """pystray calls it (remove_notification, and at exit): nothing to take back."""
 
 
 def _guard_gtk_notifier(icon: Any) -> None:
@@ -276,10 +276,6 @@ class TrayIcon:
             return False  # once
 
         GLib.idle_add(apply)
-
-    @property
-    def view(self) -> TrayView | None:
-        return self._view
 
     # --- lifecycle ------------------------------------------------------------------------------
 
