@@ -43,7 +43,7 @@ def child_bare() -> None:
     import pystray
     from PIL import Image
 
-    img = Image.open(ROOT / "vms_tray" / "data" / "icons" / "signed-in.png")
+    img = Image.open(ROOT / "icons" / "signed-in.png")
     icon = pystray.Icon(
         "bench-bare",
         img,

@@ -1,11 +1,11 @@
-"""Draw vms-tray's icons with Pillow: the source of every PNG/ICO under vms_tray/data/icons/.
+"""Draw vms-tray's icons with Pillow: the source of every PNG/ICO in icons/ (the build ships them).
 
 Run ``.venv/bin/python icons/make_icons.py`` after changing a shape or colour; it rewrites
 
-- ``vms_tray/data/icons/<state>.png`` (64 px, the tray downsamples) and ``<state>-<size>.png``
+- ``icons/<state>.png`` (64 px, the tray downsamples) and ``<state>-<size>.png``
   for 16/24/32/48 px, drawn at each size from a 4x supersample so edges stay crisp;
-- ``vms_tray/data/icons/vms-tray.png`` (256 px app icon) and ``vms-tray.ico`` (16-256 px, Windows);
-- ``vms_tray/data/icons/vms-tray-template.png`` / ``@2x`` (macOS template: black + alpha only);
+- ``icons/vms-tray.png`` (256 px app icon) and ``vms-tray.ico`` (16-256 px, Windows);
+- ``icons/vms-tray-template.png`` / ``@2x`` (macOS template: black + alpha only);
 - ``icons/preview.png`` and ``docs/screenshots/icon-states.png`` (the README's strip): every state
   at 16/24/32 px on a light and a dark panel, labelled with what it means.
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "vms_tray" / "data" / "icons"
+OUT = ROOT / "icons"
 PREVIEW = ROOT / "icons" / "preview.png"
 STRIP = ROOT / "docs" / "screenshots" / "icon-states.png"
 

@@ -1,4 +1,4 @@
-"""The service templates shipped in the wheel (``vms_tray/data/service_templates``).
+"""The service templates (top-level ``service_templates/``, shipped in the wheel; vms_tray.assets).
 
 Placeholders are ``@name@`` (autoconf style), so the ``$`` of shell, systemd and XDG paths in the
 files' comments needs no escaping. Every placeholder must be given a value, and every value must
@@ -8,18 +8,18 @@ be used: a template and its caller cannot drift apart silently.
 from __future__ import annotations
 
 import re
-from importlib import resources
+
+from vms_tray import assets
 
 _PLACEHOLDER = re.compile(r"@([a-z_]+)@")
 
 
 def read(name: str) -> str:
-    path = resources.files("vms_tray").joinpath("data", "service_templates", name)
-    return path.read_text(encoding="utf-8")
+    return assets.template(name).read_text(encoding="utf-8")
 
 
-def read_bytes(*parts: str) -> bytes:
-    return resources.files("vms_tray").joinpath("data", *parts).read_bytes()
+def read_bytes(folder: str, name: str) -> bytes:
+    return assets.asset(folder, name).read_bytes()
 
 
 def render(name: str, **values: str) -> str:

@@ -12,6 +12,9 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from importlib.resources import as_file
+
+from vms_tray import assets
 
 
 class NoticeKind(StrEnum):
@@ -49,20 +52,18 @@ class Notice:
     topic: str = ""  # one notice per topic on screen; "" stands alone
     urgency: Urgency = Urgency.NORMAL
     expires: float | None = None  # seconds on screen; None: until dismissed or withdrawn
-    icon: str = ""  # the state icon it reports (a name under vms_tray/data/icons/, no ".png")
+    icon: str = ""  # the state icon it reports (a name under icons/, no ".png")
 
 
 ActionHandler = Callable[[str], None]  # receives Action.id
 
 
 def icon_path(name: str) -> str:
-    """The file of icon ``name`` under vms_tray/data/icons/ (``""`` when there is none)."""
+    """The file of state icon ``name`` (``""`` when there is none)."""
     if not name:
         return ""
     try:
-        from importlib.resources import as_file, files
-
-        ref = files("vms_tray") / "data" / "icons" / f"{name}.png"
+        ref = assets.icon(f"{name}.png")
         # Installed as a plain file (wheel, editable): the path stays valid for the process.
         with as_file(ref) as path:
             return str(path) if path.exists() else ""

@@ -14,12 +14,12 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import cache
-from importlib.resources import files
 from io import BytesIO
 from typing import Any
 
 from PIL import Image
 
+from vms_tray import assets
 from vms_tray.tray.view import IconName, Intent, MenuEntry, TrayView
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,8 @@ _STOP_VIEW = TrayView(icon=IconName.SIGNED_OUT, tooltip="", status="", menu=())
 
 @cache
 def load_image(name: str) -> Image.Image:
-    """An icon from vms_tray/data/icons/ (``<state>.png``, 64 px; the tray host downsizes)."""
-    data = (files("vms_tray") / "data" / "icons" / f"{name}.png").read_bytes()
+    """A state icon (``<state>.png``, 64 px; the tray host downsizes)."""
+    data = assets.icon(f"{name}.png").read_bytes()
     img = Image.open(BytesIO(data))
     img.load()
     return img

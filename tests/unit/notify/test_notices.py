@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from importlib.resources import files
 
 import pytest
 
-from vms_tray import i18n
+from vms_tray import assets, i18n
 from vms_tray.daemon import notices
 from vms_tray.notify.base import Notice, NoticeKind, Urgency
 from vms_tray.notify.dbus import expire_timeout
@@ -102,7 +101,7 @@ def test_each_notice_carries_its_states_icon() -> None:
     green = {t for t, i in icons.items() if i == IconName.SIGNED_IN.value}
     assert green == {Topic.BACK_UNDER, Topic.BACK_ONLINE, Topic.SEAT_FREED}
     for n in all_notices():
-        assert (files("vms_tray") / "data" / "icons" / f"{n.icon}.png").is_file(), n.title
+        assert assets.icon(f"{n.icon}.png").is_file(), n.title
 
 
 def test_desktop_notices_offer_buttons_not_command_lines() -> None:

@@ -3,12 +3,12 @@ visibly at 16 px (the usual tray size)."""
 
 from __future__ import annotations
 
-from importlib.resources import files
 from io import BytesIO
 
 import pytest
 from PIL import Image, ImageChops
 
+from vms_tray import assets
 from vms_tray.session.snapshot import Snapshot, State
 from vms_tray.tray.view import IconName, icon_for
 
@@ -17,7 +17,7 @@ SIZES = (16, 24, 32, 48)
 
 def rendered(name: IconName, size: int, panel: str) -> Image.Image:
     """The icon as a tray shows it: composited on a panel colour, RGB."""
-    data = (files("vms_tray") / "data" / "icons" / f"{name.value}-{size}.png").read_bytes()
+    data = assets.icon(f"{name.value}-{size}.png").read_bytes()
     icon = Image.open(BytesIO(data)).convert("RGBA")
     assert icon.size == (size, size)
     back = Image.new("RGBA", icon.size, panel)
@@ -35,7 +35,7 @@ def changed_share(a: Image.Image, b: Image.Image, threshold: int = 64) -> float:
 def test_every_state_has_its_icon_at_every_size(name: IconName) -> None:
     for size in SIZES:
         rendered(name, size, "#ffffff")
-    assert (files("vms_tray") / "data" / "icons" / f"{name.value}.png").is_file()
+    assert assets.icon(f"{name.value}.png").is_file()
 
 
 def test_blocked_at_the_limit_and_signed_in_full_are_different_icons() -> None:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from vms_tray import i18n
+from vms_tray import assets, i18n
 from vms_tray.session.snapshot import ServerChoice, Snapshot, State
 from vms_tray.tray.view import (
     TOOLTIP_MAX,
@@ -62,10 +62,9 @@ def test_icon_per_state(state: State, kw: dict[str, object], icon: IconName) -> 
 
 
 def test_every_icon_name_has_a_shipped_png() -> None:
-    from importlib.resources import files
 
     for name in IconName:
-        assert (files("vms_tray") / "data" / "icons" / f"{name}.png").is_file(), name
+        assert assets.icon(f"{name}.png").is_file(), name
 
 
 def test_tooltip_names_server_login_and_seats() -> None:
