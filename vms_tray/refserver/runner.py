@@ -17,6 +17,7 @@ from types import TracebackType
 
 import h11
 import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from vms_tray.refserver.app import DEFAULT_MAX_PENDING_SIGN_INS, build_app
@@ -114,6 +115,62 @@ class ServerOptions:
     header_timeout: float = HEADER_TIMEOUT
 
 
+def serve_app(
+    app: ASGIApp, opts: ServerOptions, cert_path: Path, key_path: Path
+) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """Serve ``app`` over HTTPS from a daemon thread; returns once it accepts connections
+    (the server, its thread, the bound port). Shared by every flavour of the server."""
+    sock = bind(opts.host, opts.port)
+    port = int(sock.getsockname()[1])
+
+    class Protocol(HeaderTimeoutH11):
+        header_timeout = opts.header_timeout
+
+    uv_config = uvicorn.Config(
+        app,
+        http=Protocol,
+        ssl_certfile=str(cert_path),
+        ssl_keyfile=str(key_path),
+        lifespan="off",
+        log_config=None,
+        access_log=opts.access_log,
+        # Requests take milliseconds; idle keep-alive TLS peers must not hold up a stop.
+        timeout_graceful_shutdown=2,
+        # Longer than uvicorn's 5 s, so a client's pooled connection is rarely closed just
+        # as it is reused (httpx does not retry that).
+        timeout_keep_alive=30,
+        server_header=False,
+        proxy_headers=False,
+        # A request head (line and headers) larger than this is refused (h11's default,
+        # stated here so it is a decision): 400 and the connection closed.
+        h11_max_incomplete_event_size=16 * 1024,
+    )
+    server = uvicorn.Server(uv_config)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:  # reported to start() or logged; never lost silently
+            failure.append(exc)
+            log.exception("reference server thread failed")
+        finally:
+            sock.close()
+
+    thread = threading.Thread(target=run, name=f"refserver:{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT
+    while not server.started:
+        if failure or not thread.is_alive():
+            raise RuntimeError("the reference server failed to start (see the log)")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError("the reference server did not start in time")
+        time.sleep(0.01)
+    log.info("reference server listening on %s", url_for(opts.host, port))
+    return server, thread, port
+
+
 class ServerHandle:
     """A reference server serving HTTPS from a background thread until ``stop()``."""
 
@@ -165,54 +222,7 @@ class ServerHandle:
             maintenance_file=opts.maintenance_file,
             max_pending_sign_ins=opts.max_pending_sign_ins,
         )
-        sock = bind(opts.host, opts.port)
-        port = int(sock.getsockname()[1])
-
-        class Protocol(HeaderTimeoutH11):
-            header_timeout = opts.header_timeout
-
-        uv_config = uvicorn.Config(
-            app,
-            http=Protocol,
-            ssl_certfile=str(cert_path),
-            ssl_keyfile=str(key_path),
-            lifespan="off",
-            log_config=None,
-            access_log=opts.access_log,
-            # Requests take milliseconds; idle keep-alive TLS peers must not hold up a stop.
-            timeout_graceful_shutdown=2,
-            # Longer than uvicorn's 5 s, so a client's pooled connection is rarely closed just
-            # as it is reused (httpx does not retry that).
-            timeout_keep_alive=30,
-            server_header=False,
-            proxy_headers=False,
-            # A request head (line and headers) larger than this is refused (h11's default,
-            # stated here so it is a decision): 400 and the connection closed.
-            h11_max_incomplete_event_size=16 * 1024,
-        )
-        server = uvicorn.Server(uv_config)
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                server.run(sockets=[sock])
-            except BaseException as exc:  # reported to start() or logged; never lost silently
-                failure.append(exc)
-                log.exception("reference server thread failed")
-            finally:
-                sock.close()
-
-        thread = threading.Thread(target=run, name=f"refserver:{port}", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not server.started:
-            if failure or not thread.is_alive():
-                raise RuntimeError("the reference server failed to start (see the log)")
-            if time.monotonic() > deadline:
-                server.should_exit = True
-                raise RuntimeError("the reference server did not start in time")
-            time.sleep(0.01)
-        log.info("reference server listening on %s", url_for(opts.host, port))
+        server, thread, port = serve_app(app, opts, cert_path, key_path)
         return cls(service, server, thread, url_for(opts.host, port), port, cert_path, data_dir)
 
     @property
