@@ -11,6 +11,9 @@ descriptor, never through a path that could be a link to somebody else's folder.
 only a regular file and only up to a size limit: a link to ``/dev/zero`` or a FIFO is refused at
 once instead of filling memory or hanging the start.
 
+``write_atomic`` is the one way vms-tray replaces a file (the server list, autostart entries,
+a saved captcha): a crash leaves the old or the new file, never a mix.
+
 Every refusal is an ``UnsafePath``: one line naming the path and what to do.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -218,3 +222,52 @@ def read_regular(path: Path, limit: int) -> bytes:
 
 def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit} bytes"
+
+
+def write_atomic(path: Path, data: bytes, mode: int) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, never a mix.
+
+    A temporary file in the same folder (``.NAME.*.tmp``, created exclusively), given ``mode``
+    before a byte is written, fsync'd, renamed over ``path``, and the folder fsync'd so the
+    rename survives a power cut. On failure the temporary file is removed and the OSError
+    propagates: callers turn it into their own one-line error.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            else:  # Windows: only the read-only bit exists
+                os.chmod(tmp, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def atomic_temps(path: Path) -> list[Path]:
+    """The temporary files ``write_atomic`` makes for ``path``: any that exist while no writer
+    runs were left by one that died."""
+    return sorted(path.parent.glob(f".{path.name}.*.tmp"))
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable; a no-op where folders cannot be opened (Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on directories; the rename itself is done
+    finally:
+        os.close(fd)
