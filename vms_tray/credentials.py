@@ -51,7 +51,7 @@ import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
 
-from vms_tray.connections.store import ListChanges, name_key
+from vms_tray.connections.rules import ListChanges, name_key
 from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring
 from vms_tray.text import command
 

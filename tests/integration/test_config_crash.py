@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from vms_tray.connections.store import ConnectionList, ConnectionStore
+from vms_tray.connections.rules import ConnectionList
+from vms_tray.connections.store import ConnectionStore
 
 pytestmark = pytest.mark.integration
 

@@ -69,7 +69,8 @@ def _start_server(root: Path) -> DemoServer:
 
 
 def _prepare_profile(url: str, login: str, fingerprint: str) -> None:
-    from vms_tray.connections.store import ConnectionList, ConnectionStore
+    from vms_tray.connections.rules import ConnectionList
+    from vms_tray.connections.store import ConnectionStore
 
     trust = Trust(mode="pinned", pin_sha256=fingerprint)
 

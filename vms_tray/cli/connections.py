@@ -12,8 +12,9 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from vms_tray.connections.model import KNOWN_KINDS, Connection, Trust
-from vms_tray.connections.store import ConnectionList, ConnectionStore, ListChanges, ca_file_trust
+from vms_tray.connections.model import KNOWN_KINDS, Connection, Trust, normalize_fingerprint
+from vms_tray.connections.rules import ConnectionList, ListChanges, ca_file_trust
+from vms_tray.connections.store import ConnectionStore
 from vms_tray.credentials import Credentials, follow_changes, secure_backend
 from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring, VmsTrayError
 from vms_tray.text import command, printable
@@ -297,7 +298,7 @@ def _confirm(prompt: str) -> bool:
 
 def _trust(args: argparse.Namespace) -> int:
     from vms_tray.net.proxy import proxy_for
-    from vms_tray.net.tls import fetch_peer_certificate, normalize_fingerprint
+    from vms_tray.net.tls import fetch_peer_certificate
 
     expected = normalize_fingerprint(args.fingerprint) if args.fingerprint else None
     store = ConnectionStore()

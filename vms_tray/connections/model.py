@@ -1,14 +1,49 @@
-"""A server connection as the user configured it (the value object; rules live in ``config``)."""
+"""A server connection as the user configured it: the value objects, the kinds it may name, and
+the canonical form of a pinned fingerprint (the rules of the list live in ``rules``)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
+
+from vms_tray.errors import InvalidInput
 
 TrustMode = Literal["system", "ca-file", "pinned"]
 DEFAULT_KIND = "native"
-# Server kinds a connection may name; implementations live in vms_tray.kinds.
-KNOWN_KINDS = ("native", "zoneminder")
+
+# The one list of server kinds: name -> (module, class) of its implementation, in the order users
+# see. Strings, not imports: kinds/ imports this package, so this package cannot import kinds/;
+# vms_tray.kinds imports a kind's module only when it is used (listing kinds costs no httpx).
+KINDS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "native": ("vms_tray.kinds.native", "NativeServer"),
+        "zoneminder": ("vms_tray.kinds.zoneminder", "ZoneMinderServer"),
+    }
+)
+# The names alone, for choices and validation.
+KNOWN_KINDS: tuple[str, ...] = tuple(KINDS)
+
+_HEX64 = re.compile(r"[0-9A-F]{64}")
+
+
+def normalize_fingerprint(text: str) -> str:
+    """Accept a SHA-256 fingerprint as people paste it (any case, colons, spaces, dashes, a
+    ``SHA256=`` prefix) and canonicalise it: colon-separated upper-case hex, as pins are stored.
+
+    Raises InvalidInput when it is not 32 bytes of hex.
+    """
+    cleaned = re.sub(r"[\s:\-]", "", text.strip()).upper()
+    if cleaned.startswith("SHA256"):
+        cleaned = cleaned[len("SHA256") :].lstrip("=")
+    if not _HEX64.fullmatch(cleaned):
+        raise InvalidInput(
+            "a SHA-256 fingerprint is 64 hexadecimal digits, optionally separated by colons "
+            "(as 'vms-tray servers trust' shows it)"
+        )
+    return ":".join(cleaned[i : i + 2] for i in range(0, 64, 2))
 
 
 @dataclass(frozen=True)
@@ -17,7 +52,7 @@ class Trust:
 
     mode: TrustMode = "system"
     ca_file: str | None = None
-    pin_sha256: str | None = None  # colon-separated upper-case hex of SHA-256(DER)
+    pin_sha256: str | None = None  # normalize_fingerprint's form: colon-separated upper hex
 
 
 @dataclass(frozen=True)

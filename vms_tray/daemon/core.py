@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from vms_tray import commands as C
 from vms_tray.connections.model import Connection, Trust
-from vms_tray.connections.store import name_key
+from vms_tray.connections.rules import name_key
 from vms_tray.daemon import notices
 from vms_tray.daemon.clock import Clock
 from vms_tray.daemon.outcomes import keepalive_event, sign_in_event

@@ -1,6 +1,6 @@
 """Manage servers: the connection table with add, edit, delete, set default and Save.
 
-The rules are :class:`vms_tray.connections.store.ConnectionList`'s (https added, unique names,
+The rules are :class:`vms_tray.connections.rules.ConnectionList`'s (https added, unique names,
 one default, the default cannot be deleted): the dialog applies each change to a ConnectionList
 and shows the rule it broke inline. Nothing is written here: the answer goes back to the tray,
 which stores it.
@@ -19,7 +19,7 @@ from tkinter import ttk
 from typing import Any
 
 from vms_tray.connections.model import KNOWN_KINDS, Connection, Trust
-from vms_tray.connections.store import ConnectionList, name_key
+from vms_tray.connections.rules import ConnectionList, name_key
 from vms_tray.dialogs.common import Dialog, Json, T
 from vms_tray.errors import (
     DefaultProtected,

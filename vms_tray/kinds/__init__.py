@@ -1,5 +1,7 @@
-"""Server kinds: the registry that turns a configured connection into a ``ServerKind``.
+"""Server kinds: turns a configured connection into a ``ServerKind``.
 
+Which kinds exist is :data:`vms_tray.connections.model.KINDS` (the one list: a connection names
+its kind, and the list must be known where connections are checked, below this package).
 Implementations are imported lazily by kind name, so listing kinds or reading capabilities never
 imports httpx or opens a connection, and a kind whose module is absent fails with a clear error.
 
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from vms_tray import APP_NAME, __version__
+from vms_tray.connections.model import KINDS
 from vms_tray.errors import InvalidInput, Unsupported
 from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
 
@@ -29,26 +32,14 @@ __all__ = [
     "capabilities_for",
     "create_server",
     "default_client_info",
-    "kind_names",
     "server_class",
 ]
-
-# kind name -> (module, class). The order is the order users see.
-_KINDS: dict[str, tuple[str, str]] = {
-    "native": ("vms_tray.kinds.native", "NativeServer"),
-    "zoneminder": ("vms_tray.kinds.zoneminder", "ZoneMinderServer"),
-}
-
-
-def kind_names() -> tuple[str, ...]:
-    return tuple(_KINDS)
-
 
 def server_class(
     kind: str, *, registry: Mapping[str, tuple[str, str]] | None = None
 ) -> type[ServerKind]:
     """The implementation class of ``kind`` (imports its module). ``registry`` is for tests."""
-    kinds = _KINDS if registry is None else registry
+    kinds = KINDS if registry is None else registry
     try:
         module_name, class_name = kinds[kind]
     except KeyError:

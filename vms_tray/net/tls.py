@@ -13,7 +13,6 @@ There is deliberately no "don't verify" mode: the only unverified handshake is
 from __future__ import annotations
 
 import hashlib
-import re
 import socket
 import ssl
 import threading
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from vms_tray.connections.model import Trust
+from vms_tray.connections.model import Trust, normalize_fingerprint
 from vms_tray.errors import (
     ConfigError,
     InvalidInput,
@@ -38,32 +37,12 @@ __all__ = [
     "fetch_peer_certificate",
     "fingerprint_sha256",
     "host_port",
-    "normalize_fingerprint",
     "ssl_context_for",
 ]
-
-_HEX64 = re.compile(r"[0-9A-F]{64}")
-
 
 def fingerprint_sha256(der: bytes) -> str:
     """SHA-256 of a DER certificate as colon-separated upper-case hex (``AB:CD:...``)."""
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
-
-
-def normalize_fingerprint(text: str) -> str:
-    """Accept a SHA-256 fingerprint as people paste it (any case, colons, spaces) and canonicalise.
-
-    Raises InvalidInput when it is not 32 bytes of hex.
-    """
-    cleaned = re.sub(r"[\s:\-]", "", text.strip()).upper()
-    if cleaned.startswith("SHA256"):
-        cleaned = cleaned[len("SHA256") :].lstrip("=")
-    if not _HEX64.fullmatch(cleaned):
-        raise InvalidInput(
-            "a SHA-256 fingerprint is 64 hexadecimal digits, optionally separated by colons "
-            "(as 'vms-tray servers trust' shows it)"
-        )
-    return ":".join(cleaned[i : i + 2] for i in range(0, 64, 2))
 
 
 class PinMismatch(ssl.SSLCertVerificationError):

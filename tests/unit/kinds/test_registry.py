@@ -1,4 +1,4 @@
-"""servers/__init__: the kind registry."""
+"""kinds/__init__: resolving the one list of kinds (connections.model.KINDS)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from vms_tray.kinds import (
     capabilities_for,
     create_server,
     default_client_info,
-    kind_names,
     server_class,
 )
 from vms_tray.kinds.native import NativeServer
@@ -21,8 +20,9 @@ from vms_tray.kinds.native import NativeServer
 from .fakes import FakeV1
 
 
-def test_kind_names_match_the_known_kinds() -> None:
-    assert kind_names() == KNOWN_KINDS
+@pytest.mark.parametrize("kind", KNOWN_KINDS)
+def test_every_known_kind_resolves_to_its_implementation(kind: str) -> None:
+    assert server_class(kind).kind == kind
 
 
 def test_capabilities_without_a_client() -> None:

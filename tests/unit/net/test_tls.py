@@ -25,26 +25,6 @@ def test_fingerprint_format() -> None:
     assert len(fp) == 95 and fp == fp.upper()
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "ab" * 32,
-        ":".join(["ab"] * 32),
-        " " + ":".join(["AB"] * 32) + "\n",
-        "SHA256=" + "AB" * 32,
-        "-".join(["ab"] * 32),
-    ],
-)
-def test_normalize_fingerprint(text: str) -> None:
-    assert tls.normalize_fingerprint(text) == ":".join(["AB"] * 32)
-
-
-@pytest.mark.parametrize("text", ["", "ab" * 31, "zz" * 32, "ab" * 33])
-def test_normalize_fingerprint_rejects(text: str) -> None:
-    with pytest.raises(InvalidInput, match="64 hexadecimal"):
-        tls.normalize_fingerprint(text)
-
-
 def test_system_context_verifies_chain_and_name() -> None:
     ctx = tls.ssl_context_for(Trust())
     assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname

@@ -16,7 +16,8 @@ import pytest
 
 from tests.support.components import wait_until
 from vms_tray import commands, i18n
-from vms_tray.connections.store import ConnectionList, ConnectionStore
+from vms_tray.connections.rules import ConnectionList
+from vms_tray.connections.store import ConnectionStore
 from vms_tray.errors import CredentialError, NetworkError
 from vms_tray.kinds.base import Captcha, Limit, SessionEntry, SessionList
 from vms_tray.session.snapshot import ServerChoice, Snapshot, State

@@ -1,0 +1,33 @@
+"""connections.model: the one list of kinds and the canonical form of a pinned fingerprint."""
+
+from __future__ import annotations
+
+import pytest
+
+from vms_tray.connections.model import DEFAULT_KIND, KINDS, KNOWN_KINDS, normalize_fingerprint
+from vms_tray.errors import InvalidInput
+
+
+def test_known_kinds_are_the_kinds_in_order() -> None:
+    assert KNOWN_KINDS == tuple(KINDS) == ("native", "zoneminder")
+    assert DEFAULT_KIND in KNOWN_KINDS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ab" * 32,
+        ":".join(["ab"] * 32),
+        " " + ":".join(["AB"] * 32) + "\n",
+        "SHA256=" + "AB" * 32,
+        "-".join(["ab"] * 32),
+    ],
+)
+def test_normalize_fingerprint(text: str) -> None:
+    assert normalize_fingerprint(text) == ":".join(["AB"] * 32)
+
+
+@pytest.mark.parametrize("text", ["", "ab" * 31, "zz" * 32, "ab" * 33])
+def test_normalize_fingerprint_rejects(text: str) -> None:
+    with pytest.raises(InvalidInput, match="64 hexadecimal"):
+        normalize_fingerprint(text)
