@@ -83,7 +83,8 @@ class FakeSession:
     device: str
     access: str
     refresh: str
-    ended: str | None = None
+    ended: str | None = None  # the reason, as the protocol's session-ended names it
+    ended_by: str | None = None  # the device that ended it (reason ended_by_other)
 
 
 @dataclass
@@ -141,6 +142,14 @@ class FakeV1:
             conflict_expires_in=120,
         )
 
+    @staticmethod
+    def _ended(s: FakeSession) -> httpx.Response:
+        # As the reference server: who ended it only when another device did.
+        extra: dict[str, Any] = {}
+        if s.ended == "ended_by_other":
+            extra["ended_by"] = {"device": s.ended_by or "", "software": "vms-tray"}
+        return problem("session-ended", 401, reason=s.ended, **extra)
+
     def _caller(self, request: httpx.Request) -> FakeSession | str | httpx.Response:
         auth: str = request.headers.get("authorization", "")
         token = auth.removeprefix("Bearer ")
@@ -149,12 +158,7 @@ class FakeV1:
         for s in self.sessions.values():
             if token == s.access:
                 if s.ended:
-                    return problem(
-                        "session-ended",
-                        401,
-                        reason=s.ended,
-                        ended_by={"device": "other-pc", "software": "vms-tray"},
-                    )
+                    return self._ended(s)
                 return s
         return problem("token-expired", 401)
 
@@ -203,11 +207,14 @@ class FakeV1:
             token = body.get("refresh_token")
             for s in self.sessions.values():
                 if s.refresh == token and token not in self.spent_refresh:
+                    if s.ended:
+                        return self._ended(s)
                     self.spent_refresh.add(token)
                     s.access, s.refresh = self._new("acc"), self._new("ref")
                     return ok(
                         200,
                         {
+                            "session_id": s.id,
                             "access_token": s.access,
                             "token_type": "Bearer",
                             "expires_in": 300,
@@ -245,5 +252,9 @@ class FakeV1:
             if target is None or target.ended:
                 return problem("session-not-found", 404)
             target.ended = "ended_by_other"
+            if isinstance(caller, FakeSession):
+                target.ended_by = caller.device
+            else:
+                target.ended_by = self.conflicts[caller]["device"]
             return ok(204)
         return problem("invalid-request", 400)
