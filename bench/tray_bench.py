@@ -55,8 +55,13 @@ def child_bare() -> None:
 
 def child_app() -> None:
     from vms_tray import commands, i18n
+    from vms_tray.kinds.base import Captcha, Limit, SessionList
     from vms_tray.session.snapshot import ServerChoice, Snapshot, State
     from vms_tray.tray.app import TrayApp
+
+    class NoNotices:
+        def withdraw(self, topic: str) -> None:
+            pass
 
     class StubDaemon:
         def __init__(self) -> None:
@@ -80,6 +85,28 @@ def child_app() -> None:
 
         def execute(self, command: commands.Command, timeout: float = 15.0) -> None:
             pass
+
+        # The rest of the tray's DaemonPort: no dialog is opened while measuring.
+        notifier = NoNotices()
+        stopped = False
+
+        def has_password(self, server: str | None) -> bool:
+            return True
+
+        def on_show(self, callback: Callable[[str], None]) -> None:
+            pass
+
+        def on_stop(self, callback: Callable[[], None]) -> None:
+            pass
+
+        def captcha(self) -> Captcha | None:
+            return None
+
+        def conflict_sessions(self) -> SessionList | None:
+            return None
+
+        def sessions(self, timeout: float = 15.0) -> SessionList:
+            return SessionList(Limit("user", None, 1), ())
 
     i18n.install()
     TrayApp(StubDaemon(), autostart=None).run()

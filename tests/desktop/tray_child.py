@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vms_tray import commands
+from vms_tray.kinds.base import Captcha, Limit, SessionList
 from vms_tray.session.snapshot import ServerChoice, Snapshot, State
 
 
@@ -29,6 +30,11 @@ def snapshot_from(d: dict[str, Any]) -> Snapshot:
     d["state"] = State(d.get("state", "signed_out"))
     d["servers"] = tuple(ServerChoice(**c) for c in d.get("servers", ()))
     return Snapshot(**d)
+
+
+class _NoNotices:
+    def withdraw(self, topic: str) -> None:
+        pass
 
 
 class FakeDaemon:
@@ -49,8 +55,27 @@ class FakeDaemon:
     def execute(self, command: commands.Command, timeout: float = 15.0) -> None:
         self.post(command)
 
-    def has_password(self, name: str | None) -> bool:
+    def has_password(self, server: str | None) -> bool:
         return True  # every server has a stored password: a switch goes ahead at once
+
+    # The rest of the tray's DaemonPort: nothing to show, nothing stops it but its own Quit.
+    notifier = _NoNotices()
+    stopped = False
+
+    def on_show(self, callback: Callable[[str], None]) -> None:
+        pass
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        pass
+
+    def captcha(self) -> Captcha | None:
+        return None
+
+    def conflict_sessions(self) -> SessionList | None:
+        return None
+
+    def sessions(self, timeout: float = 15.0) -> SessionList:
+        return SessionList(Limit("user", None, 1), ())
 
     def push(self, snap: Snapshot) -> None:
         self._snap = snap

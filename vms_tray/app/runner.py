@@ -62,7 +62,7 @@ def _load_tray(headless: bool) -> tuple[TrayRunner | None, Notifier]:
         print("vms-tray: no display; running headless (see 'vms-tray status')", file=sys.stderr)
         return None, HeadlessNotifier()
     try:
-        from vms_tray.notify import select_notifier
+        from vms_tray.notify import TrayNotifier, select_notifier
         from vms_tray.tray.app import run_tray
     except Exception as exc:  # ImportError, or pystray's Xlib error without a display
         print(
@@ -71,7 +71,14 @@ def _load_tray(headless: bool) -> tuple[TrayRunner | None, Notifier]:
         )
         log.info("tray unavailable", exc_info=True)
         return None, HeadlessNotifier()
-    return run_tray, select_notifier()
+    notifier = select_notifier()
+    # Notices shown by the icon itself (Windows, macOS) need the icon, which the tray makes.
+    icon_notices = notifier.attach if isinstance(notifier, TrayNotifier) else None
+
+    def tray(daemon: Daemon) -> None:
+        run_tray(daemon, icon_notices)
+
+    return tray, notifier
 
 
 def run(server: str | None, headless: bool, debug: bool, passwords: Passwords | None = None) -> int:

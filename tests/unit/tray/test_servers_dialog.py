@@ -1,0 +1,93 @@
+"""Manage servers: the connection list shown and saved, passwords following renames; the
+certificate the sign-in dialog trusts is pinned in the same list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.unit.tray.fakes import FakeDaemon, FakeLauncher, World
+from vms_tray import commands, i18n
+from vms_tray.connections.rules import ConnectionList
+from vms_tray.connections.store import ConnectionStore
+from vms_tray.credentials import Credentials
+from vms_tray.session.snapshot import Snapshot
+from vms_tray.tray.dialog_host import DialogHost
+from vms_tray.tray.servers_dialog import ServersDialog
+from vms_tray.tray.view import Intent
+
+
+def _dialog(
+    credentials: Credentials | None = None,
+) -> tuple[ServersDialog, FakeDaemon, FakeLauncher]:
+    i18n.install("en")
+    daemon = FakeDaemon(Snapshot())
+    launcher = FakeLauncher()
+    return ServersDialog(daemon, DialogHost(launcher), credentials), daemon, launcher
+
+
+def test_the_menu_entry_opens_the_dialog_with_the_list_and_saving_reloads(world: World) -> None:
+    app, daemon, _i, launcher, _a = world
+    ConnectionStore().update(lambda lst: lst.add("HQ", "hq.example.com", "op").with_last_used("HQ"))
+    app.on_intent(Intent.MANAGE_SERVERS)
+    assert app.drain()
+    request, on_answer, _e = launcher.last("connections")
+    assert request["language"] == "en" and "native" in request["kinds"]
+    conns = request["connections"]
+    assert conns[0]["url"] == "https://hq.example.com"
+    conns.append({"name": "Branch", "url": "https://b.example.com", "login": "g", "default": False})
+    on_answer({"action": "save", "connections": conns})
+    saved: ConnectionList = ConnectionStore().load()
+    assert saved.names() == ("HQ", "Branch")
+    assert saved.last_used == "HQ"
+    assert daemon.posted == [commands.ReloadConfig()]
+
+
+def test_renames_and_removals_carry_the_passwords(isolated_profile: Path) -> None:
+    creds = Credentials(None)  # memory only: the same class the CLI uses on the keyring
+    creds.set("HQ", "hq-pw")
+    creds.set("Branch", "branch-pw")
+    ConnectionStore().update(
+        lambda lst: (
+            lst.add("HQ", "hq.example.com", "op")
+            .add("Branch", "b.example.com", "g")
+            .with_last_used("hq")
+        )  # names ignore case
+    )
+    servers, daemon, launcher = _dialog(creds)
+    servers.open()
+    request, on_answer, _e = launcher.last("connections")
+    hq = {**request["connections"][0], "name": "Head office", "original": "HQ"}
+    on_answer({"action": "save", "connections": [hq]})  # HQ renamed, Branch deleted
+    saved: ConnectionList = ConnectionStore().load()
+    assert saved.names() == ("Head office",) and saved.last_used == "Head office"
+    assert creds.get("Head office") == "hq-pw" and creds.get("HQ") is None
+    assert creds.get("Branch") is None
+    assert daemon.posted == [commands.ReloadConfig()]
+
+
+def test_cancel_changes_nothing(isolated_profile: Path) -> None:
+    ConnectionStore().update(lambda lst: lst.add("HQ", "hq.example.com", "op"))
+    servers, daemon, launcher = _dialog()
+    servers.open()
+    _req, on_answer, _e = launcher.last("connections")
+    on_answer({"action": "cancel"})
+    assert ConnectionStore().load().names() == ("HQ",)
+    assert daemon.posted == []
+
+
+def test_an_unreadable_list_shows_an_empty_one(isolated_profile: Path) -> None:
+    path = ConnectionStore().path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("this is = = not toml\n", encoding="utf-8")
+    servers, _d, _l = _dialog()
+    assert servers.connections() == []
+
+
+def test_pinning_a_certificate_writes_it_and_reloads(isolated_profile: Path) -> None:
+    ConnectionStore().update(lambda lst: lst.add("HQ", "hq.example.com", "op"))
+    servers, daemon, _l = _dialog()
+    fp = ":".join(["AB"] * 32)
+    servers.pin_certificate("HQ", fp)
+    conn = ConnectionStore().load().get("HQ")
+    assert conn.trust.mode == "pinned" and conn.trust.pin_sha256 == fp
+    assert daemon.posted == [commands.ReloadConfig()]

@@ -1,0 +1,87 @@
+"""Servers ▸ Manage servers: the connection list on disk, shown in the connections dialog and
+saved from its answer (renames and removals carry the stored passwords along).
+
+The sign-in dialog lists the same servers and pins a certificate the user chose to trust; both
+go through here, so the tray reads and writes the list in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from vms_tray import commands
+from vms_tray.connections.model import KNOWN_KINDS, Connection, Trust
+from vms_tray.connections.rules import ConnectionList, ListChanges
+from vms_tray.connections.store import ConnectionStore
+from vms_tray.credentials import Credentials, follow_changes
+from vms_tray.tray.dialog_host import DialogHost
+from vms_tray.tray.ports import DaemonPort, Json
+
+log = logging.getLogger(__name__)
+
+
+def _original(row: Json) -> str | None:
+    """The name a saved row had in the request; a row without the key (an older dialog): a
+    connection keeps its name."""
+    value = row["original"] if "original" in row else row.get("name")
+    return str(value) if value else None
+
+
+class ServersDialog:
+    def __init__(
+        self, daemon: DaemonPort, dialogs: DialogHost, credentials: Credentials | None = None
+    ) -> None:
+        """``credentials``: where server passwords follow renames and removals (default: the
+        secure keyring, as for the CLI)."""
+        self.daemon = daemon
+        self.dialogs = dialogs
+        self.credentials = credentials
+
+    def connections(self) -> list[Connection]:
+        """The list as it is on disk now (the CLI may have changed it); empty if unreadable."""
+        try:
+            return list(ConnectionStore().load().connections)
+        except Exception as exc:
+            log.warning("could not read the server list: %s", exc)
+            return []
+
+    def pin_certificate(self, server: str, fingerprint: str) -> None:
+        """The user trusts the certificate the sign-in dialog showed: pin it, then let the
+        daemon read the list again before it signs in."""
+        ConnectionStore().update(
+            lambda lst: lst.edit(server, trust=Trust(mode="pinned", pin_sha256=fingerprint))
+        )
+        log.info("pinned the certificate of %s", server)
+        self.daemon.post(commands.ReloadConfig())
+
+    def open(self) -> None:
+        # Imported here: the dialogs' module imports tkinter, which the tray process never loads
+        # (each dialog runs in a child process of its own).
+        from vms_tray.dialogs.connections import connection_to_json
+
+        data = {
+            "connections": [connection_to_json(c) for c in self.connections()],
+            "kinds": list(KNOWN_KINDS),
+        }
+        self.dialogs.open("connections", data, self.answered)
+
+    def answered(self, ans: Json) -> None:
+        if ans.get("action") != "save":
+            return
+        from vms_tray.dialogs.connections import connection_from_json  # no tkinter: see open
+
+        rows = [(_original(d), connection_from_json(d)) for d in ans.get("connections") or []]
+        changes = ListChanges({})
+
+        def change(old: ConnectionList) -> ConnectionList:
+            nonlocal changes
+            new, changes = old.replaced(rows)
+            return new
+
+        ConnectionStore().update(change)
+        self.daemon.post(commands.ReloadConfig())
+        try:
+            # The same rule as 'vms-tray servers edit --name' / 'servers remove'.
+            follow_changes(changes, self.credentials)
+        except Exception as exc:  # the list is saved; only the passwords lag behind
+            log.error("could not update the stored passwords: %s", exc)
