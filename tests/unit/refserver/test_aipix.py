@@ -144,7 +144,7 @@ def test_token_prefix_reading(make: Callable[..., Sim]) -> None:
 @pytest.mark.parametrize("status", [422, 401])
 def test_wrong_password_is_a_validation_error(make: Callable[..., Sim], status: int) -> None:
     # note §3 E3 "422 ... Used for wrong credentials [INF]" (and the 401 reading)
-    sim = make(Readings(bad_login_status=status))
+    sim = make(Readings(bad_login_status=status))  # type: ignore[arg-type]
     r = sim.token(login="anna", password="nope")
     assert r.status_code == status
     assert set(r.json()["errors"]) == {"login"}
@@ -201,7 +201,7 @@ def test_the_limit_answers_419_with_the_sessions(make: Callable[..., Sim]) -> No
 @pytest.mark.parametrize("status", [419, 429])
 def test_limit_readings_status_and_bare_array(make: Callable[..., Sim], status: int) -> None:
     # note §7.1 (bare array, Android fallback) and §7.2 (419 or 429)
-    sim = make(Readings(limit_status=status, limit_body="array", session_last=False))
+    sim = make(Readings(limit_status=status, limit_body="array", session_last=False))  # type: ignore[arg-type]
     _full(sim)
     r = sim.token(login="anna", password="pw")
     assert r.status_code == status
