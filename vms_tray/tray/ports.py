@@ -66,9 +66,10 @@ class DaemonPort(Protocol):
 
 
 class Icon(Protocol):
-    has_menu: bool
-    has_notification: bool
-    backend: str
+    """:class:`vms_tray.tray.icon.TrayIcon` (pystray) as the tray drives it."""
+
+    has_notification: bool  # notify works (Windows balloons, macOS); not on Linux backends
+    backend: str  # pystray's backend name, for the log and the desktop tests
 
     def show(self, view: TrayView) -> None: ...
 

@@ -17,7 +17,6 @@ from vms_tray.tray.view import TrayView
 
 
 class RecordingIcon:
-    has_menu = True
     has_notification = False
     backend = "test"
 
