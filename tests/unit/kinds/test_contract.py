@@ -9,9 +9,11 @@ import pytest
 
 from vms_tray.connections.model import Connection
 from vms_tray.kinds.native import NativeServer
+from vms_tray.kinds.zoneminder import ZoneMinderServer
 from vms_tray.testing.kinds import KindContract, KindTarget
 
 from .fakes import FakeV1
+from .fakes_zoneminder import PASSWORD, START, FakeZoneMinder
 
 
 def refusing() -> httpx.MockTransport:
@@ -32,4 +34,21 @@ class TestNativeAgainstFakeV1(KindContract):
             password=fake.password,
             unreachable=lambda: NativeServer(connection, transport=refusing()),
             seats=2,
+        )
+
+
+class TestZoneMinderAgainstFakeZoneMinder(KindContract):
+    @pytest.fixture
+    def kind_target(self) -> KindTarget:
+        fake = FakeZoneMinder()
+        connection = Connection("nvr", "https://nvr.example.com/zm", "admin", kind="zoneminder")
+
+        def connect(transport: httpx.MockTransport) -> ZoneMinderServer:
+            return ZoneMinderServer(connection, transport=transport, clock=lambda: START)
+
+        return KindTarget(
+            connect=lambda: connect(fake.transport()),
+            login="admin",
+            password=PASSWORD,
+            unreachable=lambda: connect(refusing()),
         )
