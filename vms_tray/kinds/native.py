@@ -345,12 +345,5 @@ class NativeServer(ServerKind):
                 return
         log.info("sign-out on %s: the server no longer knows the session", self.label)
 
-    def abandon_conflict(self, conflict_token: str) -> None:
-        """Give up a pending sign-in (stop waiting for a seat); idempotent."""
-        try:
-            self.http.request("DELETE", "/sessions/current", bearer=conflict_token)
-        except AuthError:
-            return
-
     def close(self) -> None:
         self.http.close()
