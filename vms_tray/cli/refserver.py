@@ -12,8 +12,14 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from vms_tray.errors import InvalidInput, VmsTrayError
+
+if TYPE_CHECKING:
+    from vms_tray.refserver.aipix.runner import AipixHandle
+    from vms_tray.refserver.clock import Clock
+    from vms_tray.refserver.runner import ServerHandle, ServerOptions
 
 DEFAULT_PORT = 8443
 
@@ -120,6 +126,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="sign-ins waiting beyond N answer 503 server-busy (128)",
     )
     run.add_argument("--access-log", action="store_true", help="log each request (paths only)")
+    run.add_argument(
+        "--flavor",
+        choices=("native", "aipix"),
+        default="native",
+        help=(
+            "the API to speak: native (protocol v1) or aipix (a simulator of the AIPIX VMS "
+            "Client API; --captcha other than never turns its captcha on, --max-sessions is its "
+            "sessions_limit; the token options do not apply)"
+        ),
+    )
+    run.add_argument(
+        "--aipix",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an AIPIX simulator setting or reading (see docs/aipix.md); repeatable",
+    )
     # Test hooks, deliberately undocumented: time travel and readable captchas.
     run.add_argument("--clock-file", type=Path, help=argparse.SUPPRESS)
     run.add_argument("--captcha-log", type=Path, help=argparse.SUPPRESS)
@@ -275,7 +298,7 @@ def cmd_user_limit(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from vms_tray.refserver.clock import Clock, FileOffsetClock, SystemClock
+    from vms_tray.refserver.clock import FileOffsetClock, SystemClock
     from vms_tray.refserver.runner import ServerHandle, ServerOptions
     from vms_tray.refserver.service import ServerConfig
 
@@ -314,6 +337,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_pending_sign_ins=args.max_pending_sign_ins,
         access_log=args.access_log,
     )
+    if args.flavor == "aipix":
+        return _run_aipix(args, clock, options)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -324,18 +349,51 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             handle = ServerHandle.start(args.data, config=config, clock=clock, options=options)
         except OSError as exc:
-            raise InvalidInput(
-                f"cannot listen on {args.host} port {args.port}: {exc.strerror or exc} "
-                "(choose another --host or --port)"
-            ) from None
-        print(f"listening {handle.url}", flush=True)
-        print(f"certificate sha256 {handle.fingerprint}", flush=True)
+            raise _cannot_listen(args, exc) from None
+        _serve_until_stopped(handle, stop)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    return 0
+
+
+def _cannot_listen(args: argparse.Namespace, exc: OSError) -> InvalidInput:
+    return InvalidInput(
+        f"cannot listen on {args.host} port {args.port}: {exc.strerror or exc} "
+        "(choose another --host or --port)"
+    )
+
+
+def _serve_until_stopped(handle: ServerHandle | AipixHandle, stop: threading.Event) -> None:
+    print(f"listening {handle.url}", flush=True)
+    print(f"certificate sha256 {handle.fingerprint}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            if not handle.running:
+                raise VmsTrayError("the server stopped unexpectedly (see the log above)")
+    finally:
+        handle.stop()
+
+
+def _run_aipix(args: argparse.Namespace, clock: Clock, options: ServerOptions) -> int:
+    """``server run --flavor aipix``: the AIPIX simulator on the same data directory."""
+    from vms_tray.refserver.aipix.config import AipixConfig, parse_pairs
+    from vms_tray.refserver.aipix.runner import AipixHandle
+
+    base = AipixConfig(captcha=args.captcha != "never", sessions_limit=args.max_sessions or None)
+    config = parse_pairs(args.aipix, base)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
         try:
-            while not stop.wait(0.5):
-                if not handle.running:
-                    raise VmsTrayError("the server stopped unexpectedly (see the log above)")
-        finally:
-            handle.stop()
+            handle = AipixHandle(args.data, config=config, clock=clock, options=options)
+        except OSError as exc:
+            raise _cannot_listen(args, exc) from None
+        _serve_until_stopped(handle, stop)
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
