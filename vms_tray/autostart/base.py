@@ -16,13 +16,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
+from vms_tray import safefs
+from vms_tray.autostart.hkcu import Registry, default_registry
 from vms_tray.autostart.launch import launch_command
 from vms_tray.errors import AutostartError
-
-if TYPE_CHECKING:
-    from vms_tray.autostart.registry import Registry
 
 APP_ID = "vms-tray"
 
@@ -90,8 +89,6 @@ class System:
 
     @classmethod
     def current(cls) -> System:
-        from vms_tray.autostart.registry import default_registry
-
         if not sys.executable or not Path(sys.executable).is_absolute():
             raise AutostartError(
                 "cannot tell which program runs vms-tray (embedded Python?); "
@@ -240,13 +237,9 @@ def write_if_changed(path: Path, content: str | bytes, mode: int = 0o644) -> boo
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_bytes(data)
-        tmp.chmod(mode)
-        os.replace(tmp, path)
+        safefs.write_atomic(path, data, mode)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise AutostartError(
             f"cannot write {path}: {exc.strerror or exc} (check the folder's permissions)"
         ) from exc

@@ -1,17 +1,13 @@
 """Windows per-user start at log-on: a value under ``HKCU\\...\\CurrentVersion\\Run``.
 
-The registry sits behind :class:`Registry` (HKCU only, string values), so the backend runs on
-Linux in tests with :class:`MemoryRegistry`; :class:`WinRegistry` imports ``winreg`` lazily
-behind ``sys.platform == "win32"`` guards, which also keeps mypy on Linux clean.
+The registry sits behind :class:`~vms_tray.autostart.hkcu.Registry` (HKCU only, string values),
+so the backend runs on Linux in tests with ``vms_tray.testing.autostart.MemoryRegistry``.
 
 Task Manager's "Startup" tab disables an entry without touching it, by writing a flag under
 ``Explorer\\StartupApproved\\Run``: ``status`` reports that, and ``enable`` clears it.
 """
 
 from __future__ import annotations
-
-import sys
-from typing import Protocol
 
 from vms_tray.autostart import templates
 from vms_tray.autostart.base import (
@@ -21,81 +17,12 @@ from vms_tray.autostart.base import (
     AutostartStatus,
     executable_exists,
 )
+from vms_tray.autostart.hkcu import Registry
 from vms_tray.autostart.launch import parse_windows_cmdline, windows_cmdline
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 APPROVED_KEY = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
 VALUE_NAME = APP_ID
-
-
-class Registry(Protocol):
-    """The part of ``HKEY_CURRENT_USER`` we use. Keys are paths relative to HKCU."""
-
-    def get(self, key: str, name: str) -> str | bytes | None: ...
-
-    def set_string(self, key: str, name: str, value: str) -> None: ...
-
-    def delete(self, key: str, name: str) -> bool: ...
-
-
-class MemoryRegistry:
-    """An in-memory HKCU for tests (and for rendering on other platforms)."""
-
-    def __init__(self) -> None:
-        self.values: dict[tuple[str, str], str | bytes] = {}
-
-    def get(self, key: str, name: str) -> str | bytes | None:
-        return self.values.get((key.lower(), name.lower()))
-
-    def set_string(self, key: str, name: str, value: str) -> None:
-        self.values[(key.lower(), name.lower())] = value
-
-    def set_binary(self, key: str, name: str, value: bytes) -> None:
-        self.values[(key.lower(), name.lower())] = value
-
-    def delete(self, key: str, name: str) -> bool:
-        return self.values.pop((key.lower(), name.lower()), None) is not None
-
-
-class WinRegistry:
-    """The real ``HKEY_CURRENT_USER`` through ``winreg`` (Windows only)."""
-
-    def get(self, key: str, name: str) -> str | bytes | None:
-        if sys.platform == "win32":
-            import winreg
-
-            try:
-                with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key) as k:
-                    value, _kind = winreg.QueryValueEx(k, name)
-            except FileNotFoundError:
-                return None
-            return value if isinstance(value, str | bytes) else str(value)
-        raise AutostartError("the Windows registry exists only on Windows")
-
-    def set_string(self, key: str, name: str, value: str) -> None:
-        if sys.platform == "win32":
-            import winreg
-
-            with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, key, 0, winreg.KEY_SET_VALUE) as k:
-                winreg.SetValueEx(k, name, 0, winreg.REG_SZ, value)
-            return
-        raise AutostartError("the Windows registry exists only on Windows")
-
-    def delete(self, key: str, name: str) -> bool:
-        if sys.platform == "win32":
-            import winreg
-
-            try:
-                with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key, 0, winreg.KEY_SET_VALUE) as k:
-                    winreg.DeleteValue(k, name)
-            except FileNotFoundError:
-                return False
-            return True
-        raise AutostartError("the Windows registry exists only on Windows")
-
-
-def default_registry(platform: str) -> Registry | None:
-    return WinRegistry() if platform == "win32" else None
 
 
 def approval_disabled(flag: str | bytes | None) -> bool:

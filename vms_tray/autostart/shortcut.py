@@ -33,9 +33,9 @@ from vms_tray.autostart.base import (
     remove_file,
     write_if_changed,
 )
+from vms_tray.autostart.hkcu import Registry
 from vms_tray.autostart.launch import windows_cmdline
 from vms_tray.autostart.launchd import LABEL
-from vms_tray.autostart.registry import Registry
 from vms_tray.autostart.xdg import render_desktop_entry
 
 ICON_PNG = ("icons", f"{APP_ID}.png")

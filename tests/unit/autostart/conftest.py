@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.autostart.fakes import RecordingRunner, SystemFactory
-from vms_tray.autostart.registry import MemoryRegistry
+from vms_tray.testing.autostart import MemoryRegistry
 
 
 @pytest.fixture

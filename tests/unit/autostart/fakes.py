@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vms_tray.autostart.base import CommandResult, System
-from vms_tray.autostart.registry import MemoryRegistry
+from vms_tray.testing.autostart import MemoryRegistry
 
 Handler = Callable[[Sequence[str], Mapping[str, str] | None], CommandResult]
 

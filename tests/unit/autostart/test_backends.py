@@ -16,9 +16,10 @@ from vms_tray.autostart import AutostartError, get_backend
 from vms_tray.autostart.base import AutostartBackend, CommandResult
 from vms_tray.autostart.launch import windows_cmdline
 from vms_tray.autostart.launchd import LABEL
-from vms_tray.autostart.registry import APPROVED_KEY, RUN_KEY, MemoryRegistry
+from vms_tray.autostart.registry import APPROVED_KEY, RUN_KEY
 from vms_tray.autostart.systemd import unit_settings
 from vms_tray.autostart.xdg import read_desktop_entry
+from vms_tray.testing.autostart import MemoryRegistry
 
 PLATFORM = {"xdg": "linux", "systemd": "linux", "launchd": "darwin", "registry": "win32"}
 
