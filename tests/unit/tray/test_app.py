@@ -3,6 +3,7 @@ daemon's show and stop requests reach the tray. The doubles are in ``fakes``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -188,5 +189,41 @@ def test_with_the_real_daemon_the_start_up_password_request_and_quit_reach_the_t
         sim.settle()
         assert sim.daemon.stopped
         wait_until(lambda: icon.stopped, 5, "the tray icon to stop with the daemon")
+    finally:
+        app.jobs.shutdown()
+
+
+@pytest.mark.parametrize("icon_can_notify", [True, False])
+def test_icon_notices_get_the_icons_notify_when_it_can_show_them(
+    isolated_profile: Path, icon_can_notify: bool
+) -> None:
+    icon = RecordingIcon()
+    icon.has_notification = icon_can_notify
+    attached: list[Callable[[str, str], None]] = []
+    app = TrayApp(
+        FakeDaemon(SIGNED_IN),
+        icon_factory=lambda _i, _p: icon,
+        launcher=FakeLauncher(),
+        autostart=None,
+        icon_notices=attached.append,
+    )
+    app.start()
+    try:
+        assert attached == ([icon.notify] if icon_can_notify else [])
+    finally:
+        app.jobs.shutdown()
+
+
+def test_a_daemon_that_stopped_before_the_icon_was_up_stops_the_tray(
+    isolated_profile: Path,
+) -> None:
+    daemon = FakeDaemon(SIGNED_IN)
+    daemon.stopped = True
+    icon = RecordingIcon()
+    app = TrayApp(daemon, icon_factory=lambda _i, _p: icon, launcher=FakeLauncher(), autostart=None)
+    app.start()
+    try:
+        wait_until(lambda: icon.stopped, 5, "the tray icon to stop")
+        assert daemon.posted == [commands.Quit()]
     finally:
         app.jobs.shutdown()
