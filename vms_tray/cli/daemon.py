@@ -6,13 +6,12 @@ import argparse
 import base64
 import getpass
 import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from vms_tray import control
+from vms_tray import control, safefs
 from vms_tray.errors import ControlError, InvalidInput
 from vms_tray.i18n import _
 from vms_tray.text import printable
@@ -421,12 +420,10 @@ def cmd_captcha_save(args: argparse.Namespace) -> int:
     captcha = control.request("captcha")
     data = base64.b64decode(captcha["png"])
     target: Path = args.file
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        # 0644, what a plain write gave under the usual umask: an image viewer opens it.
+        safefs.write_atomic(target, data, 0o644)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}") from None
     print(
         f"Saved the captcha to {target} (valid for {captcha['expires_in']:.0f}s); "
