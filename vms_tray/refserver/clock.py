@@ -7,7 +7,6 @@ file holds an offset in seconds that is added to the real clock, and it is re-re
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from pathlib import Path
 from typing import Protocol
@@ -24,22 +23,6 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> float:
         return time.time()
-
-
-class FakeClock:
-    """A clock that moves only when told to (in-process tests)."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
 
 
 class FileOffsetClock:

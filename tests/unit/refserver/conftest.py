@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from vms_tray.refserver.clock import FakeClock
 from vms_tray.refserver.service import ClientInfo, ServerConfig, Service
 from vms_tray.refserver.storage import Store
 from vms_tray.refserver.tokens import KdfParams
+from vms_tray.testing.clock import FakeClock
 
 FAST_KDF = KdfParams(n=16)
 LAPTOP = ClientInfo("laptop", "vms-tray", "0.1.0")

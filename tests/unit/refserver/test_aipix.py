@@ -18,9 +18,9 @@ import pytest
 from vms_tray.errors import InvalidInput
 from vms_tray.refserver.aipix.config import AipixConfig, Readings, parse_pairs
 from vms_tray.refserver.aipix.runner import AipixHandle
-from vms_tray.refserver.clock import FakeClock
 from vms_tray.refserver.runner import ServerOptions
 from vms_tray.refserver.tokens import KdfParams
+from vms_tray.testing.clock import FakeClock
 
 FAST_KDF = KdfParams(n=16)
 HEADERS = {

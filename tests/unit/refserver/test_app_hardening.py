@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from tests.unit.refserver.conftest import FAST_KDF
-from vms_tray.refserver.clock import FakeClock
 from vms_tray.refserver.problems import PROBLEM_BASE
 from vms_tray.refserver.runner import ServerHandle, ServerOptions
 from vms_tray.refserver.service import ServerConfig
+from vms_tray.testing.clock import FakeClock
 
 CLIENT = {"device": "laptop", "software": "vms-tray", "version": "0.1.0"}
 SIGN_IN = {"login": "anna", "password": "pw", "client": CLIENT}

@@ -14,7 +14,7 @@ from vms_tray.refserver.captcha import (
     new_answer,
     render,
 )
-from vms_tray.refserver.clock import FakeClock
+from vms_tray.testing.clock import FakeClock
 
 
 def test_alphabet_has_no_look_alikes() -> None:

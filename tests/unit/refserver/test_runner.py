@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 
-from vms_tray.refserver.clock import FakeClock
 from vms_tray.refserver.demo import DEMO_LOGIN, new_demo_password, start_demo_server
 from vms_tray.refserver.runner import ServerHandle, bind
 from vms_tray.refserver.service import ServerConfig
 from vms_tray.refserver.storage import Store
+from vms_tray.testing.clock import FakeClock
 
 CLIENT = {"device": "laptop", "software": "vms-tray", "version": "0.1.0"}
 

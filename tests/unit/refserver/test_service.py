@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from tests.unit.refserver.conftest import DESK, LAPTOP, PHONE
-from vms_tray.refserver.clock import FakeClock
 from vms_tray.refserver.problems import Problem
 from vms_tray.refserver.service import ConflictCaller, ServerConfig, Service, SessionCaller
 from vms_tray.refserver.storage import Store
 from vms_tray.refserver.throttle import ThrottlePolicy
+from vms_tray.testing.clock import FakeClock
 
 
 def problem(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Problem:

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from tests.unit.refserver.conftest import FAST_KDF
-from vms_tray.refserver.clock import FakeClock
 from vms_tray.refserver.problems import Problem
 from vms_tray.refserver.service import ClientInfo, ServerConfig, Service, SessionCaller
 from vms_tray.refserver.storage import Store
+from vms_tray.testing.clock import FakeClock
 
 IDLE = 900.0
 LIMIT = 2

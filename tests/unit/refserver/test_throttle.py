@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from vms_tray.refserver.clock import FakeClock
 from vms_tray.refserver.throttle import RateLimit, Throttle, ThrottlePolicy, address_key
+from vms_tray.testing.clock import FakeClock
 
 
 def test_a_pair_gets_four_free_failures_then_doubling_delays_up_to_15_minutes() -> None:
