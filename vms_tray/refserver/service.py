@@ -52,7 +52,6 @@ from vms_tray.refserver.tokens import (
 log = logging.getLogger(__name__)
 
 CAPTCHA_POLICIES = ("never", "always", "after-failures")
-END_REASONS = ("logout", "ended_by_other", "idle_timeout", "expired")
 IDLE_FLAG_CAP = 300.0
 # Each picture costs ~40 ms of CPU and anyone may ask: bound it per client address, on every
 # path that draws one (POST /captcha and the sign-in answers that carry a fresh captcha).
