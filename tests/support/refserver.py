@@ -49,6 +49,17 @@ class RefServerError(RuntimeError):
     pass
 
 
+def logged_captcha_answer(log: Path, captcha_id: str) -> str:
+    """What captcha ``captcha_id`` says, read from the server's answer log (``--captcha-log``,
+    ``CaptchaStore(answer_log=...)``: one "ID ANSWER" line per captcha issued)."""
+    if log.exists():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            cid, _, answer = line.partition(" ")
+            if cid == captcha_id:
+                return answer
+    raise KeyError(f"no captcha {captcha_id!r} was issued by this server")
+
+
 class RefServer:
     def __init__(self, data_dir: Path, args: list[str], port: int) -> None:
         self.data_dir = data_dir
@@ -212,12 +223,7 @@ class RefServer:
         os.replace(tmp, self.clock_file)
 
     def captcha_answer(self, captcha_id: str) -> str:
-        if self.captcha_log.exists():
-            for line in self.captcha_log.read_text(encoding="utf-8").splitlines():
-                cid, _, answer = line.partition(" ")
-                if cid == captcha_id:
-                    return answer
-        raise KeyError(f"no captcha {captcha_id!r} was issued by this server")
+        return logged_captcha_answer(self.captcha_log, captcha_id)
 
     def set_busy(self, retry_after: int = 30) -> None:
         """Maintenance mode: API calls answer 503 server-busy with this Retry-After."""

@@ -191,11 +191,6 @@ class CaptchaStore:
             return CaptchaCheck.OK
         return CaptchaCheck.INVALID
 
-    def answer_for_tests(self, captcha_id: str) -> str:
-        """The expected answer (tests and the demo's self-check only; never sent by the app)."""
-        with self._lock:
-            return self._entries[captcha_id].answer
-
     def _retire(self, captcha_id: str, result: CaptchaCheck, now: float) -> None:
         entry = self._entries.pop(captcha_id)
         mine = self._by_owner.get(entry.owner)

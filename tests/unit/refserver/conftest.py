@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from vms_tray.refserver.captcha import CaptchaStore
 from vms_tray.refserver.service import ClientInfo, ServerConfig, Service
 from vms_tray.refserver.storage import Store
 from vms_tray.refserver.tokens import KdfParams
@@ -25,13 +27,25 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def make_service(clock: FakeClock) -> Iterator[Callable[..., Service]]:
+def captcha_log(tmp_path: Path) -> Path:
+    """Where the services' captcha answers are logged (``CaptchaStore(answer_log=...)``, as
+    ``--captcha-log`` does for a server process): how tests read what a captcha says."""
+    return tmp_path / "captcha-answers"
+
+
+@pytest.fixture
+def make_service(clock: FakeClock, captcha_log: Path) -> Iterator[Callable[..., Service]]:
     stores: list[Store] = []
 
     def make(**config: Any) -> Service:
         store = Store(":memory:")
         stores.append(store)
-        service = Service(store, clock, replace(ServerConfig(kdf=FAST_KDF), **config))
+        service = Service(
+            store,
+            clock,
+            replace(ServerConfig(kdf=FAST_KDF), **config),
+            CaptchaStore(clock, answer_log=captcha_log),
+        )
         service.add_user("anna", "pw")
         service.add_user("bob", "pw-b")
         return service

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.refserver import logged_captcha_answer
 from tests.unit.refserver.conftest import DESK, LAPTOP, PHONE
 from vms_tray.refserver.problems import Problem
 from vms_tray.refserver.service import ConflictCaller, ServerConfig, Service, SessionCaller
@@ -502,12 +503,12 @@ def test_a_distributed_guesser_stops_unknown_devices_not_a_known_one(
 
 
 def test_a_known_device_behind_the_guessers_address(
-    make_service: Callable[..., Service], clock: FakeClock
+    make_service: Callable[..., Service], clock: FakeClock, captcha_log: Path
 ) -> None:
     service = make_service(captcha="after-failures")
     token = service.sign_in("anna", "pw", DESK, "10.0.0.1")["device_token"]
     for _ in range(5):  # a guesser behind the same NAT address, solving every captcha
-        solved = captcha_answer(service, service.request_captcha("10.0.0.1"))
+        solved = captcha_answer(captcha_log, service.request_captcha("10.0.0.1"))
         p = problem(service.sign_in, "anna", "wrong", LAPTOP, "10.0.0.1", solved)
         assert p.name == "invalid-credentials"
     # That pair waits (and needs a captcha); the known device at the same address does not.
@@ -544,27 +545,29 @@ def sign_in_with(service: Service, device_token: str) -> Any:
     return service.sign_in("anna", "pw", LAPTOP, "10.0.0.1", device_token=device_token)
 
 
-def captcha_answer(service: Service, captcha: dict[str, Any]) -> tuple[str, str]:
+def captcha_answer(log: Path, captcha: dict[str, Any]) -> tuple[str, str]:
     cid = captcha["captcha_id"]
-    return cid, service.captchas.answer_for_tests(cid)
+    return cid, logged_captcha_answer(log, cid)
 
 
-def test_captcha_always(make_service: Callable[..., Service], clock: FakeClock) -> None:
+def test_captcha_always(
+    make_service: Callable[..., Service], clock: FakeClock, captcha_log: Path
+) -> None:
     service = make_service(captcha="always")
     p = problem(sign_in, service)
     assert p.name == "captcha-required" and p.status == 403
-    cid, answer = captcha_answer(service, p.extensions["captcha"])
+    cid, answer = captcha_answer(captcha_log, p.extensions["captcha"])
     p = problem(service.sign_in, "anna", "pw", LAPTOP, "a", (cid, "WRONG1"))
     assert p.name == "captcha-invalid"
     # Single use: the right answer no longer helps.
     assert problem(service.sign_in, "anna", "pw", LAPTOP, "a", (cid, answer)).name == (
         "captcha-invalid"
     )
-    cid, answer = captcha_answer(service, p.extensions["captcha"])
+    cid, answer = captcha_answer(captcha_log, p.extensions["captcha"])
     clock.advance(61)
     p = problem(service.sign_in, "anna", "pw", LAPTOP, "a", (cid, answer))
     assert p.name == "captcha-expired" and p.extensions["captcha"]["expires_in"] == 60
-    cid, answer = captcha_answer(service, p.extensions["captcha"])
+    cid, answer = captcha_answer(captcha_log, p.extensions["captcha"])
     service.sign_in("anna", "pw", LAPTOP, "a", (cid, answer.lower()))
 
 
@@ -575,7 +578,7 @@ def test_captcha_is_checked_before_the_password(make_service: Callable[..., Serv
 
 
 def test_captcha_after_two_wrong_passwords_of_the_pair(
-    make_service: Callable[..., Service],
+    make_service: Callable[..., Service], captcha_log: Path
 ) -> None:
     """Issue 10 item 7: the README says two wrong passwords bring the captcha; it took three."""
     service = make_service(captcha="after-failures")
@@ -586,12 +589,12 @@ def test_captcha_after_two_wrong_passwords_of_the_pair(
     # Only that (login, address) pair: the login elsewhere and other logins there sign in.
     service.sign_in("anna", "pw", DESK, "b")
     service.sign_in("bob", "pw-b", LAPTOP, "a")
-    cid, answer = captcha_answer(service, p.extensions["captcha"])
+    cid, answer = captcha_answer(captcha_log, p.extensions["captcha"])
     service.sign_in("anna", "pw", PHONE, "a", (cid, answer))
 
 
 def test_a_successful_sign_in_ends_the_pairs_captcha(
-    make_service: Callable[..., Service], clock: FakeClock
+    make_service: Callable[..., Service], clock: FakeClock, captcha_log: Path
 ) -> None:
     """Issue 10 item 7: after the captcha every sign-in from the machine needed one for 15
     minutes, which stopped a later 'wait for a seat, then sign in by itself'."""
@@ -599,7 +602,7 @@ def test_a_successful_sign_in_ends_the_pairs_captcha(
     for _ in range(2):
         problem(service.sign_in, "anna", "bad", LAPTOP, "a")
     p = problem(service.sign_in, "anna", "pw", LAPTOP, "a")
-    cid, answer = captcha_answer(service, p.extensions["captcha"])
+    cid, answer = captcha_answer(captcha_log, p.extensions["captcha"])
     service.sign_in("anna", "pw", LAPTOP, "a", (cid, answer))
     clock.advance(60)
     service.sign_in("anna", "pw", LAPTOP, "a")  # no captcha any more
@@ -661,7 +664,10 @@ def test_captcha_pictures_are_rate_limited_per_address(service: Service) -> None
 
 
 def test_sign_ins_that_draw_a_captcha_share_the_addresss_rate_and_bound(
-    make_service: Callable[..., Service], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    make_service: Callable[..., Service],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    captcha_log: Path,
 ) -> None:
     """Issue 14 item 3: sign-ins needing a captcha drew one each with no limit, until the
     10,000 outstanding answered everyone server-busy."""
@@ -681,7 +687,7 @@ def test_sign_ins_that_draw_a_captcha_share_the_addresss_rate_and_bound(
     assert service.captchas.outstanding() == captcha.MAX_PER_OWNER
     # Another address is served at once, and so is the flooder a minute later.
     p = problem(service.sign_in, "anna", "pw", DESK, "10.0.0.2")
-    cid, answer = captcha_answer(service, p.extensions["captcha"])
+    cid, answer = captcha_answer(captcha_log, p.extensions["captcha"])
     service.sign_in("anna", "pw", DESK, "10.0.0.2", (cid, answer))
     clock.advance(60)
     assert problem(service.sign_in, "anna", "x", LAPTOP, "10.6.6.6").name == "captcha-required"
