@@ -513,7 +513,11 @@ def test_a_known_device_behind_the_guessers_address(
         assert p.name == "invalid-credentials"
     # That pair waits (and needs a captcha); the known device at the same address does not.
     assert problem(service.sign_in, "anna", "pw", LAPTOP, "10.0.0.1").name == "login-throttled"
-    service.sign_in("anna", "pw", DESK, "10.0.0.1", device_token=token)
+    # Signed in at once, without a captcha (none was sent), keeping its device token.
+    known = service.sign_in("anna", "pw", DESK, "10.0.0.1", device_token=token)
+    assert known["device_token"] == token
+    assert caller(service, known["access_token"]).session.id == known["session_id"]
+    assert known["limit"]["active"] == 2  # its first session and this one
 
 
 def test_every_correct_password_hands_out_a_device_token(service: Service) -> None:
