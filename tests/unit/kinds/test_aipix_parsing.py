@@ -1,0 +1,172 @@
+"""Reading AIPIX's sessions and answers (pure) and what the kind keeps in the profile."""
+
+from __future__ import annotations
+
+import os
+import stat
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from vms_tray.errors import BadResponse
+from vms_tray.kinds.aipix_profile import (
+    DEVICE_FILE,
+    device_id,
+    learnt_limit,
+    remember_limit,
+)
+from vms_tray.kinds.aipix_sessions import (
+    UNKNOWN_TIME,
+    bare_token,
+    describe_user_agent,
+    parse_limit_body,
+    parse_session,
+    parse_sessions,
+    user_agent,
+    validation_text,
+)
+
+WHERE = "HQ"
+
+
+@pytest.mark.parametrize(
+    ("ua", "device", "software", "version"),
+    [
+        ("vms-tray/0.1.0 (Linux 6.1; desk-1)", "desk-1", "vms-tray", "0.1.0"),
+        ("Samsung / SM-G991B / 13 / 33 / Android", "Samsung SM-G991B (Android 13)", None, ""),
+        ("iPhone14,2 17.1 / 2.3.1.45 / IOS", "iPhone14,2 (iOS 17.1)", None, "2.3.1.45"),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0 Safari/537.36",
+            "Chrome on Windows",
+            None,
+            "",
+        ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+            "Firefox on Linux",
+            None,
+            "",
+        ),
+        ("curl/8.5.0", "curl/8.5.0", None, ""),
+    ],
+)
+def test_user_agents_become_devices(
+    ua: str, device: str, software: str | None, version: str
+) -> None:
+    d = describe_user_agent(ua)
+    assert d is not None and (d.device, d.software, d.version) == (device, software, version)
+
+
+def test_our_user_agent_reads_back() -> None:
+    ua = user_agent("vms-tray", "0.1.0", "Linux 6.1", "desk (1)")
+    assert ua == "vms-tray/0.1.0 (Linux 6.1; desk 1)"
+    d = describe_user_agent(ua)
+    assert d is not None and d.device == "desk 1"
+
+
+def test_a_full_session() -> None:
+    s = parse_session(
+        {
+            "id": "s1",
+            "online": False,
+            "last": 1_800_000_000,
+            "user_agent": "Samsung / A52 / 13 / 33 / Android",
+            "client": "android",
+            "ip": "10.0.0.5",
+            "is_current": False,
+        },
+        WHERE,
+    )
+    assert (s.id, s.device, s.software, s.address) == (
+        "s1",
+        "Samsung A52 (Android 13)",
+        "AIPIX Android app",
+        "10.0.0.5",
+    )
+    assert s.idle and not s.current
+    assert s.last_activity == datetime.fromtimestamp(1_800_000_000, UTC)
+
+
+def test_missing_fields_are_unknown_never_invented() -> None:
+    # note §3 Session: user_agent/client/ip "string or null", ``last`` Android only
+    s = parse_session({"id": 7, "user_agent": None, "client": None, "ip": None}, WHERE)
+    assert (s.id, s.device, s.software, s.address, s.version) == (
+        "7",
+        "unknown",
+        "unknown",
+        "unknown",
+        "",
+    )
+    assert s.last_activity == UNKNOWN_TIME and not s.idle and not s.current
+
+
+def test_server_strings_are_made_harmless() -> None:
+    s = parse_session({"id": "x", "user_agent": "evil\x1b[2J\u202e", "client": "web"}, WHERE)
+    assert "\x1b" not in s.device and "\u202e" not in s.device
+
+
+@pytest.mark.parametrize("bad", [None, {"id": ""}, {"id": True}, "text"])
+def test_a_malformed_session_is_bad_response(bad: object) -> None:
+    with pytest.raises(BadResponse, match="AIPIX"):
+        parse_sessions([bad], WHERE)
+    with pytest.raises(BadResponse):
+        parse_sessions({"sessions": []}, WHERE)
+
+
+def test_limit_bodies_object_and_bare_array() -> None:
+    # note §3 E3 419 body, both readings
+    obj = parse_limit_body({"sessions": [{"id": "a"}], "sessions_limit": 3, "key": "k"}, WHERE)
+    assert obj is not None and obj.limit == 3 and [s.id for s in obj.sessions] == ["a"]
+    arr = parse_limit_body([{"id": "a"}, {"id": "b"}], WHERE)
+    assert arr is not None and arr.limit is None and len(arr.sessions) == 2
+    assert parse_limit_body({"message": "Too Many Attempts."}, WHERE) is None
+    assert parse_limit_body(None, WHERE) is None
+
+
+def test_bearer_prefix_is_accepted() -> None:
+    # note §7.6
+    assert bare_token("abc", WHERE) == "abc"
+    assert bare_token("Bearer abc", WHERE) == "abc"
+    with pytest.raises(BadResponse):
+        bare_token(None, WHERE)
+
+
+def test_validation_text_is_one_line_of_the_field_messages() -> None:
+    body = {"message": "The given data was invalid.", "errors": {"login": ["Wrong\nlogin."]}}
+    assert validation_text(body) == "Wrong login."
+    assert validation_text({"message": "Only this"}) == "Only this"
+    assert validation_text(None) == ""
+
+
+def test_device_id_is_made_once_and_kept(tmp_path: Path) -> None:
+    first = device_id(tmp_path)
+    assert str(uuid.UUID(first)) == first
+    assert device_id(tmp_path) == first
+    assert stat.S_IMODE(os.stat(tmp_path / DEVICE_FILE).st_mode) == 0o600
+    other = tmp_path / "other-profile"
+    assert device_id(other) != first
+
+
+def test_a_corrupt_device_id_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / DEVICE_FILE).write_text("not a uuid")
+    new = device_id(tmp_path)
+    assert str(uuid.UUID(new)) == new and device_id(tmp_path) == new
+
+
+def test_the_default_folder_is_the_profile(isolated_profile: Path) -> None:
+    value = device_id()
+    assert (isolated_profile / "data" / DEVICE_FILE).read_text().strip() == value
+
+
+def test_limits_are_remembered_per_connection(tmp_path: Path) -> None:
+    when = datetime(2026, 5, 12, 9, 30, tzinfo=UTC)
+    assert learnt_limit("https://a anna", tmp_path) is None
+    remember_limit("https://a anna", 4, when, tmp_path)
+    remember_limit("https://b anna", 2, when, tmp_path)
+    got = learnt_limit("https://a anna", tmp_path)
+    assert got is not None and (got.max, got.seen_at) == (4, when)
+    (tmp_path / "aipix-limits.json").write_text("{broken")
+    assert learnt_limit("https://a anna", tmp_path) is None
