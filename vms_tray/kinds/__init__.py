@@ -35,6 +35,7 @@ __all__ = [
     "server_class",
 ]
 
+
 def server_class(
     kind: str, *, registry: Mapping[str, tuple[str, str]] | None = None
 ) -> type[ServerKind]:
@@ -83,7 +84,9 @@ def create_server(
 
     Raises ProxySettingError when the environment names a proxy vms-tray cannot use.
     """
-    from vms_tray.net.proxy import proxy_for, proxy_label  # imports TLS: only when needed
+    # Imported here: they import httpx, which listing kinds and capabilities never needs.
+    from vms_tray.net.errors import proxy_label
+    from vms_tray.net.proxy import proxy_for
 
     cls = server_class(connection.kind)
     proxy = None

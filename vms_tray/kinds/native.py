@@ -1,8 +1,9 @@
 """The client of vms-tray's own protocol v1 (``/api/v1``, JSON, bearer tokens, RFC 9457 errors).
 
 Expected sign-in outcomes (captcha needed, no free seat) come back as values; everything else is
-raised by ``servers.http``. Responses are checked for shape here, so a server that speaks
-something else fails with ``BadResponse`` instead of a ``KeyError`` deep in the daemon.
+raised by ``net.http``, which reads protocol v1's problem documents through ``kinds.problems``.
+Responses are checked for shape here, so a server that speaks something else fails with
+``BadResponse`` instead of a ``KeyError`` deep in the daemon.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from vms_tray.kinds.base import (
     SignInOutcome,
     Tokens,
 )
+from vms_tray.kinds.problems import ProblemFormat, problem_of
 from vms_tray.net.http import DEFAULT_TIMEOUT, HttpAdapter, Reply
 from vms_tray.text import printable
 
@@ -143,7 +145,8 @@ class NativeServer(ServerKind):
         http: HttpAdapter | None = None,
         proxy: str | None = None,
     ) -> None:
-        """``transport`` replaces the network (tests); ``http`` replaces the whole adapter."""
+        """``transport`` replaces the network (tests); ``http`` replaces the whole adapter (give
+        it ``error_format=ProblemFormat()``, or problems read as plain statuses)."""
         self.connection = connection
         self.http = http or HttpAdapter(
             connection.url.rstrip("/") + API_PATH,
@@ -152,6 +155,7 @@ class NativeServer(ServerKind):
             transport=transport,
             timeout=timeout,
             proxy=proxy,
+            error_format=ProblemFormat(),
         )
         self.label = self.http.label
 
@@ -218,7 +222,7 @@ class NativeServer(ServerKind):
         )
 
     def _outcome(self, reply: Reply) -> SignInOutcome:
-        problem = reply.problem
+        problem = problem_of(reply) if not 200 <= reply.status < 300 else None
         if problem is None:
             s = self._shape(reply.data, "sign-in answer")
             limit = s.data.get("limit")
@@ -273,7 +277,7 @@ class NativeServer(ServerKind):
             body["captcha"] = {"id": captcha.id, "answer": captcha.answer}
             secrets.append(captcha.answer)
         reply = self.http.request(
-            "POST", "/sessions", json_body=body, secrets=secrets, problems=_SIGN_IN_OUTCOMES
+            "POST", "/sessions", json_body=body, secrets=secrets, outcomes=_SIGN_IN_OUTCOMES
         )
         return self._outcome(reply)
 
@@ -284,7 +288,7 @@ class NativeServer(ServerKind):
             "/sessions",
             json_body={"conflict_token": conflict_token},
             secrets=[conflict_token],
-            problems=("session-limit",),
+            outcomes=("session-limit",),
         )
         return self._outcome(reply)
 

@@ -1,11 +1,13 @@
-"""The one HTTP adapter of vms-tray: httpx client construction, timeouts, and error translation.
+"""The one HTTP adapter of vms-tray: httpx client construction, timeouts, replies and errors.
 
 Every server kind talks HTTP through ``HttpAdapter``. It owns one long-lived ``httpx.Client`` per
 server (so keep-alive connections and the TLS session are reused across polls), sets every timeout
-explicitly, and is the only place where httpx, ssl and socket exceptions, HTTP error statuses and
-RFC 9457 problem documents become ``vms_tray.errors`` exceptions. Messages name the server, say
-what to do, and never contain a secret: server-supplied text is scrubbed of the request's secrets
-and cut short.
+explicitly, and is the only place where httpx answers become ``Reply`` values or
+``vms_tray.errors`` exceptions: transport failures through :mod:`vms_tray.net.errors`, error
+responses through the kind's :class:`ErrorFormat` (the adapter knows no protocol's error
+documents; protocol v1's are :mod:`vms_tray.kinds.problems`) and, where that has nothing to say,
+by status and body shape here. Messages name the server, say what to do, and never contain a
+secret: server-supplied text is scrubbed of the request's secrets and cut short.
 """
 
 from __future__ import annotations
@@ -13,41 +15,34 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import ssl
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 from urllib.parse import urlencode
 
 import httpx
 
 from vms_tray import APP_NAME, __version__
 from vms_tray.connections.model import Trust
-from vms_tray.errors import (
-    BadResponse,
-    CertificateChanged,
-    CertificateUntrusted,
-    EndedBy,
-    InvalidCredentials,
-    InvalidURL,
-    LoginThrottled,
-    ProtocolError,
-    ServerBusy,
-    ServerError,
-    ServerTimeout,
-    ServerUnreachable,
-    SessionEnded,
-    SessionNotFound,
-    TokenExpired,
-    VmsTrayError,
-)
+from vms_tray.errors import BadResponse, ServerBusy, ServerError, ServerUnreachable
 from vms_tray.net import tls
-from vms_tray.net.proxy import proxy_label, proxy_refusal
-from vms_tray.text import command, printable
+from vms_tray.net.errors import Scrubber, TransportErrors
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ErrorFormat",
+    "HttpAdapter",
+    "Refusal",
+    "Reply",
+    "format_wait",
+    "is_json",
+    "media_type",
+    "parse_retry_after",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,63 +50,42 @@ DEFAULT_TIMEOUT = 10.0
 # Longer than any poll interval, so one connection (one TLS handshake) serves a whole session.
 # A connection the server closed meanwhile is noticed before reuse (httpcore checks readability).
 KEEPALIVE_EXPIRY = 600.0
-MAX_DETAIL = 200
 USER_AGENT = f"{APP_NAME}/{__version__}"
 
-# RFC 9457 problem names (last segment of ``type``) of protocol v1 that map to one exception.
-PROBLEM_NAMES = (
-    "invalid-request",
-    "invalid-credentials",
-    "captcha-required",
-    "captcha-invalid",
-    "captcha-expired",
-    "login-throttled",
-    "session-limit",
-    "token-expired",
-    "session-ended",
-    "session-not-found",
-    "server-busy",
-)
-
-# Members that carry bearer material; never copied onto exceptions.
-_SECRET_MEMBERS = frozenset({"conflict_token", "access_token", "refresh_token", "captcha"})
-
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
-
-# OpenSSL X509_V_ERR_* codes the user can understand.
-_VERIFY_REASONS = {
-    9: "is not valid yet (check this computer's clock)",
-    10: "has expired",
-    62: "was issued for another name",
-    64: "was issued for another address",
-}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """An RFC 9457 problem document."""
-
-    type: str
-    name: str  # last segment of ``type``: "session-ended"
-    status: int
-    title: str = ""
-    detail: str = ""
-    extensions: Mapping[str, Any] = field(default_factory=dict, repr=False)
-
-    def public_extensions(self) -> dict[str, Any]:
-        """The extension members without bearer material, safe to keep on an exception."""
-        return {k: v for k, v in self.extensions.items() if k not in _SECRET_MEMBERS}
 
 
 @dataclass(frozen=True)
 class Reply:
-    """A response the caller asked for: success, or a problem/status it handles itself."""
+    """A response the caller asked for: success, an outcome it named, or a status it accepts."""
 
     status: int
     data: Any = field(repr=False)  # parsed JSON, None for an empty body
     headers: httpx.Headers = field(repr=False)
-    problem: Problem | None = None
     retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What an ``ErrorFormat`` needs to word the exception for an error response."""
+
+    label: str  # the server, as messages name it
+    retry_after: float | None  # from the Retry-After header
+    scrub: Callable[[str], str]  # makes server text safe to show (secrets blanked, cut short)
+
+
+class ErrorFormat(Protocol):
+    """A server kind's error documents, which the adapter does not know."""
+
+    def name(self, response: httpx.Response) -> str | None:
+        """The name of the error this response documents (a caller asks for an outcome by it),
+        or None when the body is not such a document."""
+        ...
+
+    def error(self, response: httpx.Response, refusal: Refusal) -> ServerError | None:
+        """The exception for an error response the caller did not ask for, or None to leave it
+        to the adapter's generic one (by status and body shape)."""
+        ...
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -147,353 +121,40 @@ def _host_label(url: httpx.URL) -> str:
     return host if url.port in (None, default) else f"{host}:{url.port}"
 
 
-def _seconds(value: float | None) -> str:
+def format_wait(value: float | None) -> str:
+    """A wait in messages: "12 s", or "a moment" when the server named none."""
     return "a moment" if value is None else f"{max(value, 0.0):.0f} s"
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything it wraps (httpcore passes the cause as args[0] and drops
-    ``__cause__``), without looping."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        e = todo.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        todo.extend(a for a in e.args if isinstance(a, BaseException))
-        for linked in (e.__cause__, e.__context__):
-            if linked is not None:
-                todo.append(linked)
-
-
-def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    return next((e for e in _causes(exc) if isinstance(e, kind)), None)
-
-
-class _Scrubber:
-    def __init__(self, secrets: Collection[str]) -> None:
-        # Short strings would blank out ordinary words; real secrets are longer than 3.
-        self._secrets = sorted((s for s in secrets if s and len(s) > 3), key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        text = " ".join(text.split())
-        return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
-
-
-class ErrorTranslator:
-    """Pure mapping from transport failures and error responses to ``vms_tray.errors``."""
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        name: str | None = None,
-        trust: Trust | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        fetch_certificate: Callable[[str, float], tls.PeerCertificate] = (
-            tls.fetch_peer_certificate
-        ),
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        proxy: str | None = None,
-    ) -> None:
-        self.proxy = proxy
-        self.base_url = base_url
-        self.url = httpx.URL(base_url)
-        self.label = _host_label(self.url)
-        self.name = name
-        self.trust = trust or Trust()
-        self.timeout = timeout
-        self._fetch_certificate = fetch_certificate
-        self._now = now
-
-    # --- transport ----------------------------------------------------------------------------
-
-    def transport_error(self, exc: Exception) -> VmsTrayError:
-        pin = _find(exc, tls.PinMismatch)
-        if isinstance(pin, tls.PinMismatch):
-            return self._changed(pin.pinned, pin.presented)
-        verify = _find(exc, ssl.SSLCertVerificationError)
-        if isinstance(verify, ssl.SSLCertVerificationError):
-            return self._untrusted(verify)
-        label = self.label
-        if isinstance(exc, httpx.ConnectTimeout):
-            return ServerTimeout(
-                f"{label} did not accept a connection within {self.timeout:g} s: check the "
-                "address and your network; vms-tray will retry"
-            )
-        if isinstance(exc, httpx.PoolTimeout):
-            return ServerTimeout(
-                f"no free connection to {label} within {self.timeout:g} s: "
-                "too many requests at once; vms-tray will retry"
-            )
-        if isinstance(exc, httpx.TimeoutException):
-            return ServerTimeout(
-                f"{label} did not answer within {self.timeout:g} s: the server or the network "
-                "is slow or down; vms-tray will retry"
-            )
-        if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-            return InvalidURL(
-                f"{self.base_url!r} is not a usable https:// address: fix it with "
-                "'vms-tray servers edit'"
-            )
-        if isinstance(exc, httpx.ProxyError):
-            return ServerUnreachable(proxy_refusal(self.proxy, label, str(exc)))
-        if isinstance(exc, httpx.ConnectError):
-            cause = _find(exc, OSError)
-            reason = tls.describe_os_error(cause) if cause is not None else "connection failed"
-            if self.proxy and not isinstance(cause, ssl.SSLError):
-                return ServerUnreachable(
-                    f"cannot reach {label} through the proxy {proxy_label(self.proxy)} "
-                    f"({reason}): check https_proxy and no_proxy; vms-tray will retry"
-                )
-            if isinstance(cause, ssl.SSLError):
-                return ServerUnreachable(
-                    f"cannot open a secure connection to {label} ({reason}): check that the "
-                    "address is the server's https port"
-                )
-            return ServerUnreachable(
-                f"cannot reach {label} ({reason}): check the address and that the server is "
-                "running; vms-tray will retry"
-            )
-        if isinstance(exc, httpx.DecodingError):
-            return BadResponse(
-                f"{label} sent a body that cannot be decoded: the server or a proxy is broken; "
-                "vms-tray will retry"
-            )
-        if isinstance(exc, httpx.RemoteProtocolError):
-            return ServerUnreachable(
-                f"{label} closed the connection or broke HTTP: vms-tray will retry"
-            )
-        if isinstance(exc, httpx.TransportError):
-            cause = _find(exc, OSError)
-            reason = tls.describe_os_error(cause) if cause is not None else type(exc).__name__
-            return ServerUnreachable(
-                f"the connection to {label} failed ({reason}): vms-tray will retry"
-            )
-        return ServerUnreachable(f"request to {label} failed ({type(exc).__name__})")
-
-    def _hint(self) -> str:
-        # Ends its message, unquoted: the command's own quoting makes it paste as it is.
-        return command("servers", "trust", self.name) if self.name else "'vms-tray servers trust'"
-
-    def _changed(self, pinned: str, presented: str | None) -> CertificateChanged:
-        return CertificateChanged(
-            f"the certificate of {self.label} is not the pinned one (pinned SHA-256 {pinned}, "
-            f"presented {presented or 'none'}); nothing was sent: if the administrator replaced "
-            f"it, check the new fingerprint with them, then run: {self._hint()}",
-            pinned=pinned,
-            presented=presented,
-        )
-
-    def _untrusted(self, err: ssl.SSLCertVerificationError) -> CertificateUntrusted:
-        code = getattr(err, "verify_code", None)
-        reason = _VERIFY_REASONS.get(code or -1)
-        if reason is None:
-            if self.trust.mode == "ca-file":
-                reason = f"is not signed by the CA in {self.trust.ca_file}"
-            else:
-                reason = "is not signed by an authority this computer trusts"
-        fingerprint: str | None = None
-        try:
-            # A second, verification-less handshake that sends nothing: shows what was offered.
-            fingerprint = self._fetch_certificate(self.base_url, self.timeout).sha256
-        except (VmsTrayError, OSError, ValueError) as exc:
-            log.debug("could not read the certificate of %s: %s", self.label, exc)
-        shown = f" (SHA-256 {fingerprint})" if fingerprint else ""
-        return CertificateUntrusted(
-            f"the certificate of {self.label} {reason}{shown}; nothing was sent: check the "
-            f"fingerprint with the administrator, then run: {self._hint()}",
-            fingerprint=fingerprint,
-        )
-
-    # --- responses ----------------------------------------------------------------------------
-
-    def retry_after(self, response: httpx.Response, problem: Problem | None = None) -> float | None:
-        value = parse_retry_after(response.headers.get("retry-after"), self._now())
-        if value is None and problem is not None:
-            ext = problem.extensions.get("retry_after")
-            if isinstance(ext, int | float) and not isinstance(ext, bool):
-                value = max(float(ext), 0.0)
-        return value
-
-    def response_error(
-        self, response: httpx.Response, problem: Problem | None, scrub: Callable[[str], str]
-    ) -> ServerError:
-        """The exception for an error response the caller did not ask to handle."""
-        retry = self.retry_after(response, problem)
-        if problem is not None and problem.name in PROBLEM_NAMES:
-            return self.problem_error(problem, retry, scrub)
-        status = response.status_code
-        reason = response.reason_phrase or ""
-        what = f"{status} {reason}".strip()
-        label = self.label
-        if problem is None:
-            shape = _describe_body(response)
-            if status == 503 or (status >= 500 and retry is not None):
-                return ServerBusy(
-                    f"{label} is unavailable ({what}, {shape}): vms-tray will retry in "
-                    f"{_seconds(retry)}",
-                    retry_after=retry,
-                )
-            if status >= 500:
-                return ServerBusy(
-                    f"{label} failed ({what}, {shape}): a proxy or the server is in trouble; "
-                    "vms-tray will retry",
-                    retry_after=retry,
-                )
-            return BadResponse(
-                f"{label} answered {what} with {shape}, not the vms-tray protocol: check that "
-                "the address points at the VMS server (not a web page or proxy)"
-            )
-        detail = scrub(problem.detail or problem.title or problem.name)
-        if status >= 500:
-            return ServerBusy(
-                f"{label} failed ({what}: {detail}): vms-tray will retry", retry_after=retry
-            )
-        return ProtocolError(
-            f"{label} answered {what} {problem.name}: {detail}",
-            problem_type=problem.type,
-            status=status,
-            extensions=problem.public_extensions(),
-        )
-
-    def problem_error(
-        self, problem: Problem, retry_after: float | None, scrub: Callable[[str], str]
-    ) -> ServerError:
-        label = self.label
-        name = problem.name
-        detail = scrub(problem.detail or problem.title or name)
-        if name == "invalid-credentials":
-            return InvalidCredentials(
-                f"{label} refused the login or password: check them and sign in again"
-            )
-        if name == "token-expired":
-            return TokenExpired(f"the session on {label} has expired: sign in again")
-        if name == "session-ended":
-            return self._session_ended(problem)
-        if name == "login-throttled":
-            return LoginThrottled(
-                f"too many sign-in attempts on {label}: wait {_seconds(retry_after)} "
-                "before trying again",
-                retry_after=retry_after,
-            )
-        if name == "session-not-found":
-            return SessionNotFound(
-                f"that session no longer exists on {label}: refresh the list of sessions"
-            )
-        if name == "server-busy":
-            return ServerBusy(
-                f"{label} is busy: vms-tray will retry in {_seconds(retry_after)}",
-                retry_after=retry_after,
-            )
-        if name == "invalid-request":
-            return ProtocolError(
-                f"{label} rejected a request as invalid ({detail}): vms-tray and the server "
-                "disagree on the protocol; update one of them",
-                problem_type=problem.type,
-                status=problem.status,
-                extensions=problem.public_extensions(),
-            )
-        # captcha-* and session-limit are outcomes the caller handles; here they are unexpected.
-        return ProtocolError(
-            f"{label} answered {problem.status} {name} where it was not expected: {detail}",
-            problem_type=problem.type,
-            status=problem.status,
-            extensions=problem.public_extensions(),
-        )
-
-    def _session_ended(self, problem: Problem) -> SessionEnded:
-        label = self.label
-        reason = problem.extensions.get("reason")
-        reason = reason if isinstance(reason, str) else "unknown"
-        ended_by: EndedBy | None = None
-        raw = problem.extensions.get("ended_by")
-        if isinstance(raw, Mapping):
-            device, software = raw.get("device"), raw.get("software")
-            if isinstance(device, str) and isinstance(software, str):
-                # Shown in notices and the CLI: no terminal escapes or bidi overrides.
-                ended_by = EndedBy(device=printable(device), software=printable(software))
-        if reason == "ended_by_other":
-            who = (
-                f" ({_oneline(ended_by.device)}, {_oneline(ended_by.software)})" if ended_by else ""
-            )
-            text = f"the session on {label} was ended from another device{who}"
-        elif reason == "idle_timeout":
-            text = f"the session on {label} ended after being idle too long"
-        elif reason == "logout":
-            text = f"the session on {label} was signed out"
-        elif reason == "expired":
-            text = f"the session on {label} has expired"
-        else:
-            text = f"the session on {label} has ended"
-        return SessionEnded(f"{text}: sign in again", reason=reason, ended_by=ended_by)
-
-
-def _oneline(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _media_type(response: httpx.Response) -> str:
+def media_type(response: httpx.Response) -> str:
+    """The response's media type, lower case, without parameters ("" when absent)."""
     value: str = response.headers.get("content-type", "")
     return value.split(";", 1)[0].strip().lower()
 
 
-def _is_json(media_type: str) -> bool:
+def is_json(media_type: str) -> bool:
+    """Whether a media type is JSON (``application/json`` or any ``+json``)."""
     return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _describe_body(response: httpx.Response) -> str:
-    media = _media_type(response)
+    media = media_type(response)
     if not response.content:
         return "an empty body"
     if media in ("text/html", "application/xhtml+xml"):
         return "an HTML page"
-    if _is_json(media):
+    if is_json(media):
         return "an unexpected JSON body"
     return f"a {media or 'untyped'} body"
 
 
 def _json_or_none(response: httpx.Response) -> Any:
-    if not response.content or not _is_json(_media_type(response)):
+    if not response.content or not is_json(media_type(response)):
         return None
     try:
         return response.json()
     except (ValueError, UnicodeDecodeError):
         return None
-
-
-def parse_problem(response: httpx.Response) -> Problem | None:
-    """The problem document of an error response, or None if it is not one."""
-    media = _media_type(response)
-    if not _is_json(media):
-        return None
-    try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(body, dict):
-        return None
-    ptype = body.get("type")
-    if media != "application/problem+json" and not isinstance(ptype, str):
-        return None
-    ptype = ptype if isinstance(ptype, str) and ptype else "about:blank"
-    name = ptype.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-    status = body.get("status")
-    title, detail = body.get("title"), body.get("detail")
-    known = {"type", "status", "title", "detail", "instance"}
-    return Problem(
-        type=ptype,
-        name=name,
-        status=status if isinstance(status, int) else response.status_code,
-        title=title if isinstance(title, str) else "",
-        detail=detail if isinstance(detail, str) else "",
-        extensions={k: v for k, v in body.items() if k not in known},
-    )
 
 
 def _build_client(
@@ -544,24 +205,28 @@ class HttpAdapter:
         fetch_certificate: Callable[[str, float], tls.PeerCertificate] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         proxy: str | None = None,
+        error_format: ErrorFormat | None = None,
     ) -> None:
         """``transport`` replaces the network (tests); ``trust`` and ``proxy`` then do not
-        apply. ``proxy``: an http(s):// proxy URL (``vms_tray.net.proxy.proxy_for``)."""
+        apply. ``proxy``: an http(s):// proxy URL (``vms_tray.net.proxy.proxy_for``).
+        ``error_format``: how the kind's error documents read (none: status and shape only)."""
         self.base_url = base_url.rstrip("/")
         trust = trust or Trust()
         if transport is not None:
             proxy = None
-        self.errors = ErrorTranslator(
+        self.label = _host_label(httpx.URL(self.base_url))
+        self._transport_error = TransportErrors(
             self.base_url,
+            self.label,
+            fetch_certificate=fetch_certificate
+            or functools.partial(tls.fetch_peer_certificate, proxy=proxy),
             name=name,
             trust=trust,
             timeout=timeout,
-            fetch_certificate=fetch_certificate
-            or functools.partial(tls.fetch_peer_certificate, proxy=proxy),
-            now=now,
             proxy=proxy,
         )
-        self.label = self.errors.label
+        self._format = error_format
+        self._now = now
         self._client, self._ssl = _build_client(
             trust, transport=transport, timeout=timeout, base_url=self.base_url, proxy=proxy
         )
@@ -581,18 +246,19 @@ class HttpAdapter:
         form: Mapping[str, str] | None = None,
         bearer: str | None = None,
         secrets: Collection[str] = (),
-        problems: Collection[str] = (),
+        outcomes: Collection[str] = (),
         accept: Collection[int] = (),
     ) -> Reply:
-        """Send one request and return a ``Reply`` for a 2xx answer, for a problem whose name is
-        in ``problems``, or for a status in ``accept`` (its ``data`` is None unless the body is
-        JSON); raise a ``ServerError`` otherwise. The body is ``json_body`` or ``form``.
+        """Send one request and return a ``Reply`` for a 2xx answer, for an error whose name
+        (``ErrorFormat.name``) is in ``outcomes``, or for a status in ``accept`` (its ``data``
+        is None unless the body is JSON); raise a ``ServerError`` otherwise. The body is
+        ``json_body`` or ``form``.
 
         ``secrets`` (the bearer is added) are scrubbed from any server text put in a message.
         """
         if self._closed.is_set():
             raise ServerUnreachable(f"the connection to {self.label} was closed: reconnect")
-        scrub = _Scrubber([*secrets, *([bearer] if bearer else [])])
+        scrub = Scrubber([*secrets, *([bearer] if bearer else [])])
         headers = {"Accept": "application/json, application/problem+json"}
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
@@ -614,17 +280,20 @@ class HttpAdapter:
                 if attempt + 1 < attempts:
                     log.debug("%s %s: connection dropped, retrying once", method, path)
                     continue
-                raise self.errors.transport_error(exc) from None
+                raise self._transport_error(exc) from None
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                raise self.errors.transport_error(exc) from None
+                raise self._transport_error(exc) from None
         log.debug("%s %s -> %s", method, path, response.status_code)
-        return self._reply(response, scrub, problems, accept)
+        return self._reply(response, scrub, outcomes, accept)
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        return parse_retry_after(response.headers.get("retry-after"), self._now())
 
     def _reply(
         self,
         response: httpx.Response,
         scrub: Callable[[str], str],
-        problems: Collection[str],
+        outcomes: Collection[str],
         accept: Collection[int],
     ) -> Reply:
         status = response.status_code
@@ -634,31 +303,55 @@ class HttpAdapter:
                 status=status,
                 data=_json_or_none(response),
                 headers=response.headers,
-                problem=parse_problem(response),
-                retry_after=self.errors.retry_after(response),
+                retry_after=self._retry_after(response),
             )
         if 200 <= status < 300:
             return Reply(
                 status=status,
                 data=self._json(response, required=status != 204),
                 headers=response.headers,
-                retry_after=self.errors.retry_after(response),
+                retry_after=self._retry_after(response),
             )
         if 300 <= status < 400:
             raise BadResponse(
                 f"{self.label} redirected the request ({status}): check the server address "
                 "(https, and no path beyond the server's root)"
             )
-        problem = parse_problem(response)
-        if problem is not None and problem.name in problems:
+        if self._format is not None and outcomes and self._format.name(response) in outcomes:
             return Reply(
                 status=status,
                 data=response.json(),
                 headers=response.headers,
-                problem=problem,
-                retry_after=self.errors.retry_after(response, problem),
+                retry_after=self._retry_after(response),
             )
-        raise self.errors.response_error(response, problem, scrub)
+        retry = self._retry_after(response)
+        if self._format is not None:
+            error = self._format.error(response, Refusal(self.label, retry, scrub))
+            if error is not None:
+                raise error
+        raise self._status_error(response, retry)
+
+    def _status_error(self, response: httpx.Response, retry: float | None) -> ServerError:
+        """The exception for an error response no format explained: by status and body shape."""
+        status = response.status_code
+        what = f"{status} {response.reason_phrase or ''}".strip()
+        shape = _describe_body(response)
+        if status == 503 or (status >= 500 and retry is not None):
+            return ServerBusy(
+                f"{self.label} is unavailable ({what}, {shape}): vms-tray will retry in "
+                f"{format_wait(retry)}",
+                retry_after=retry,
+            )
+        if status >= 500:
+            return ServerBusy(
+                f"{self.label} failed ({what}, {shape}): a proxy or the server is in trouble; "
+                "vms-tray will retry",
+                retry_after=retry,
+            )
+        return BadResponse(
+            f"{self.label} answered {what} with {shape}, not the vms-tray protocol: check that "
+            "the address points at the VMS server (not a web page or proxy)"
+        )
 
     def _json(self, response: httpx.Response, *, required: bool) -> Any:
         if not response.content:
@@ -668,7 +361,7 @@ class HttpAdapter:
                     "was expected: is it a vms-tray protocol v1 server?"
                 )
             return None
-        if not _is_json(_media_type(response)):
+        if not is_json(media_type(response)):
             raise BadResponse(
                 f"{self.label} answered {response.status_code} with {_describe_body(response)} "
                 "instead of JSON: check that the address points at the VMS server"

@@ -21,21 +21,19 @@ from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
 from vms_tray.errors import ProxySettingError, ServerTimeout, ServerUnreachable
+from vms_tray.net.errors import describe_os_error, proxy_label, proxy_refusal
 from vms_tray.net.system_proxy import (
     LOCAL,
     NO_PROXY_VARIABLES,
     PROXY_VARIABLES,
     proxy_environment,
 )
-from vms_tray.net.tls import describe_os_error
 
 __all__ = [
     "ProxyRefused",
     "bypasses",
     "open_tunnel",
     "proxy_for",
-    "proxy_label",
-    "proxy_refusal",
 ]
 
 _MAX_REPLY = 16384
@@ -141,14 +139,6 @@ def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
         return None
 
 
-def proxy_label(proxy: str) -> str:
-    """``host:port`` of a proxy URL: what logs and messages may show (never its credentials)."""
-    parts = urlsplit(proxy)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    host = parts.hostname or "?"
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def _authorization(proxy: str) -> str | None:
     parts = urlsplit(proxy)
     if parts.username is None:
@@ -205,16 +195,6 @@ def open_tunnel(proxy: str, host: str, port: int, timeout: float) -> socket.sock
         sock.close()
         raise ProxyRefused(proxy_refusal(proxy, target, " ".join(fields[1:]).strip()[:80]))
     return sock
-
-
-def proxy_refusal(proxy: str | None, target: str, status: str) -> str:
-    """The one-line message for a proxy that answered CONNECT with ``status`` (e.g. "403 ...")."""
-    via = f"the proxy {proxy_label(proxy)}" if proxy else "the proxy"
-    if status[:3] in ("401", "407"):
-        hint = "check the user name and password in https_proxy (http://USER:PASSWORD@HOST:PORT)"
-    else:
-        hint = "check the proxy settings, or list the server's host in no_proxy"
-    return f"{via} refused a tunnel to {target} ({status}): {hint}"
 
 
 def _read_reply(sock: socket.socket) -> bytes:

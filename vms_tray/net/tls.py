@@ -28,37 +28,22 @@ from vms_tray.errors import (
     ServerTimeout,
     ServerUnreachable,
 )
+from vms_tray.net.errors import PinMismatch, describe_os_error
+from vms_tray.net.proxy import open_tunnel
 
 __all__ = [
     "PeerCertificate",
-    "PinMismatch",
     "TrustContext",
-    "describe_os_error",
     "fetch_peer_certificate",
     "fingerprint_sha256",
     "host_port",
     "ssl_context_for",
 ]
 
+
 def fingerprint_sha256(der: bytes) -> str:
     """SHA-256 of a DER certificate as colon-separated upper-case hex (``AB:CD:...``)."""
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
-
-
-class PinMismatch(ssl.SSLCertVerificationError):
-    """The peer's certificate is not the pinned one; the socket is closed before any request.
-
-    An ``ssl.SSLError`` so that the ssl module closes the socket and httpcore reports it as a
-    connect error like any other failed verification; ``servers.http`` turns it into
-    ``CertificateChanged``.
-    """
-
-    def __init__(self, pinned: str, presented: str | None) -> None:
-        super().__init__(1, "certificate does not match the pinned SHA-256 fingerprint")
-        self.pinned = pinned
-        self.presented = presented
-        self.verify_code = 0
-        self.verify_message = "pinned certificate mismatch"
 
 
 class TrustContext(ssl.SSLContext):
@@ -196,21 +181,6 @@ def host_port(url: str) -> tuple[str, int]:
     return parts.hostname, port
 
 
-def describe_os_error(exc: BaseException) -> str:
-    """A short human reason for a socket-level failure (no addresses beyond what the user typed)."""
-    if isinstance(exc, socket.gaierror):
-        return "the host name does not resolve"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused: nothing listens on that port"
-    if isinstance(exc, ConnectionResetError):
-        return "the connection was reset"
-    if isinstance(exc, ssl.SSLError):
-        return f"TLS failed: {exc.reason or exc.strerror or exc}"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror[:1].lower() + exc.strerror[1:]
-    return str(exc) or type(exc).__name__
-
-
 @dataclass(frozen=True)
 class PeerCertificate:
     der: bytes = field(repr=False)
@@ -265,8 +235,6 @@ def fetch_peer_certificate(
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    from vms_tray.net.proxy import open_tunnel  # it imports this module
-
     try:
         if proxy is not None:
             raw = open_tunnel(proxy, host, port, timeout)  # its failures are ours already

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vms_tray.errors import ProxySettingError
-from vms_tray.net.proxy import bypasses, proxy_for, proxy_label, proxy_refusal
+from vms_tray.net.proxy import bypasses, proxy_for
 
 URL = "https://nvr.site.example:8443/vms"
 
@@ -79,15 +79,3 @@ def test_unusable_proxies_get_one_line_naming_the_variable(value: str, words: st
         proxy_for(URL, {"https_proxy": value})
     message = str(info.value)
     assert words in message and "https_proxy" in message and "\n" not in message
-
-
-def test_labels_and_refusals_never_carry_credentials() -> None:
-    proxy = "http://ops:s3cret@proxy.corp:3128"
-    assert proxy_label(proxy) == "proxy.corp:3128"
-    assert proxy_label("https://[fd00::1]") == "[fd00::1]:443"
-    assert proxy_label("http://proxy.corp") == "proxy.corp:80"
-    refusal = proxy_refusal(proxy, "nvr:443", "407 Proxy Authentication Required")
-    assert "s3cret" not in refusal and "ops" not in refusal
-    assert refusal.startswith("the proxy proxy.corp:3128 refused a tunnel to nvr:443 (407 ")
-    assert "user name and password" in refusal
-    assert "no_proxy" in proxy_refusal(proxy, "nvr:443", "403 Forbidden")
