@@ -262,13 +262,3 @@ def password_needed(server: str, cli: bool = False) -> Notice:
         expires=NORMAL_EXPIRES,
         icon=IconName.SIGNED_OUT.value,
     )
-
-
-def already_running() -> Notice:
-    return Notice(
-        NoticeKind.INFO,
-        _("vms-tray is running"),
-        _("Another start asked it to show itself"),
-        expires=INFO_EXPIRES,
-        icon="vms-tray",
-    )

@@ -50,7 +50,7 @@ def english() -> Iterator[None]:
 def all_notices(cli: bool = False) -> list[Notice]:
     rendered = [notices.render(e, "HQ", cli=cli) for e in EFFECTS.values()]
     rendered += [notices.password_needed("HQ", cli=cli), notices.sign_in_failed("HQ", "boom")]
-    return [*rendered, notices.already_running()]
+    return rendered
 
 
 def test_every_topic_is_covered() -> None:
@@ -86,7 +86,6 @@ def test_topic_is_the_engines_subject() -> None:
         assert notices.render(effect, "HQ").topic == SUBJECT_OF[topic].value
     assert notices.password_needed("HQ").topic == Subject.SIGN_IN.value
     assert notices.sign_in_failed("HQ", "boom").topic == Subject.SIGN_IN.value
-    assert notices.already_running().topic == ""  # stands alone
 
 
 def test_each_notice_carries_its_states_icon() -> None:
