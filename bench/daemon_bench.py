@@ -52,8 +52,8 @@ from tests.unit.daemon.fakes import (  # noqa: E402
 from vms_tray.app.logs import Redactor  # noqa: E402
 from vms_tray.connections.model import Connection, Trust  # noqa: E402
 from vms_tray.connections.store import ConnectionStore  # noqa: E402
-from vms_tray.daemon.core import Daemon  # noqa: E402
 from vms_tray.daemon.settings import DaemonSettings  # noqa: E402
+from vms_tray.daemon.worker import Daemon  # noqa: E402
 from vms_tray.kinds import create_server  # noqa: E402
 from vms_tray.kinds.base import ClientInfo, ServerKind, SignedIn  # noqa: E402
 

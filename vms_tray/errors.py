@@ -14,7 +14,8 @@ Every message says what happened and what to do, fits on one line, and never con
     │   └── ProxySettingError          https_proxy/all_proxy names an unusable proxy
     ├── UnknownConnection
     ├── CredentialError                keyring problems
-    │   └── NoSecureKeyring            no usable (secure) keyring backend
+    │   ├── NoSecureKeyring            no usable (secure) keyring backend
+    │   └── PasswordNeeded             no password stored or typed: ask the user for one
     ├── ServerError                    anything about talking to a VMS server
     │   ├── NetworkError               transient: connect error, timeout, 5xx, 503 (retry later)
     │   │   ├── ServerUnreachable
@@ -107,6 +108,10 @@ class CredentialError(VmsTrayError):
 
 class NoSecureKeyring(CredentialError):
     pass
+
+
+class PasswordNeeded(CredentialError):
+    """A sign-in needs a password and none is stored: the caller may ask for one and retry."""
 
 
 # --- servers -----------------------------------------------------------------------------------

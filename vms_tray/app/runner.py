@@ -18,9 +18,9 @@ from vms_tray.app.headless import HeadlessNotifier
 from vms_tray.app.instance import InstanceLock
 from vms_tray.daemon import settings as settings_mod
 from vms_tray.daemon.clock import Heartbeat, JumpDetector, SystemClock
-from vms_tray.daemon.core import Daemon
 from vms_tray.daemon.handler import ControlHandler
 from vms_tray.daemon.ports import Passwords
+from vms_tray.daemon.worker import Daemon
 from vms_tray.errors import ControlError, DaemonNotRunning
 from vms_tray.notify.base import Notifier
 

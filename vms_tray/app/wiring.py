@@ -9,10 +9,10 @@ from vms_tray.connections.model import Connection
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.credentials import Credentials, open_credentials
 from vms_tray.daemon.clock import SystemClock
-from vms_tray.daemon.core import Daemon
 from vms_tray.daemon.ports import Passwords
 from vms_tray.daemon.scheduler import ApsScheduler
 from vms_tray.daemon.settings import DaemonSettings
+from vms_tray.daemon.worker import Daemon
 from vms_tray.errors import UnknownConnection
 from vms_tray.kinds import create_server, default_client_info
 from vms_tray.kinds.base import ServerKind

@@ -265,8 +265,8 @@ def _outcome(status: dict[str, Any]) -> int:
             f"{server} asks for a captcha: run 'vms-tray captcha save FILE', look at it, "
             "then 'vms-tray captcha answer -' and type the characters."
         )
-        if status.get("last_error"):
-            print(printable(f"(previous answer: {status['last_error']})"))
+        if status.get("captcha_reason") in ("invalid", "expired"):
+            print(printable(f"(previous answer: {status['captcha_reason']})"))
         return 0
     if state == "limit_reached":
         print(f"No free session on {server}: all seats are in use.")

@@ -1,7 +1,8 @@
 """The vms-tray daemon: keeps one session to one VMS server alive and tells the user about it.
 
-Public API of ``Daemon`` (``vms_tray.daemon.core``) for the tray, dialogs and control socket.
-Every method is thread-safe; only the daemon's own worker thread does I/O.
+Public API of ``Daemon`` (``vms_tray.daemon.worker``) for the tray, dialogs and control socket.
+Every method is thread-safe; only the daemon's own worker thread does I/O (even
+``has_password``, which reads the config and the keyring, asks the worker and waits).
 
     snapshot() -> Snapshot            the current state (``expires_in`` counted down to now)
     subscribe(cb) -> unsubscribe      ``cb(Snapshot)`` after every change, on the daemon thread:
@@ -25,13 +26,14 @@ Every method is thread-safe; only the daemon's own worker thread does I/O.
     stopped -> bool                   whether it has stopped
     start(server=None) / stop(timeout=2.0) / wait_stopped(timeout)
 
-Modules: ``core`` (worker, engine effects -> I/O), ``clock`` (suspend/jump heartbeat),
-``scheduler`` (APScheduler timers), ``settings``, ``notices`` (wording), ``headless`` (stderr
-notifier), ``handler`` (control requests), ``instance`` (single-instance lock), ``logs``
-(rotating file, redaction), ``runner`` (``vms-tray run``), ``wiring`` (real dependencies),
-``demo`` (``vms-tray demo``).
+Modules: ``worker`` (queue, thread, public API, engine effects -> I/O), ``link`` (the server
+session: connection, client, tokens, pending sign-in, captcha, conflict), ``results`` (server
+answers and errors -> engine events), ``listeners`` (subscribers, show/stop replay), ``clock``
+(suspend/jump heartbeat), ``scheduler`` (APScheduler timers), ``timers``, ``settings``,
+``notices`` (wording), ``handler`` (control requests), ``ports`` (what the daemon needs).
+The process around it (runner, wiring, headless notifier, logs, demo) is ``vms_tray.app``.
 """
 
-from vms_tray.daemon.core import Daemon
+from vms_tray.daemon.worker import Daemon
 
 __all__ = ["Daemon"]

@@ -12,9 +12,9 @@ from typing import Any
 from vms_tray import __version__
 from vms_tray import commands as C
 from vms_tray.control import Request
-from vms_tray.daemon.core import NO_SESSIONS, Daemon
-from vms_tray.errors import ControlError, EngineError, InvalidInput, Unsupported
-from vms_tray.session.snapshot import State
+from vms_tray.daemon.link import NO_SESSIONS
+from vms_tray.daemon.worker import Daemon
+from vms_tray.errors import ControlError, EngineError, InvalidInput, PasswordNeeded, Unsupported
 
 
 def _text(req: Request, key: str, required: bool = True) -> str | None:
@@ -52,12 +52,15 @@ class ControlHandler:
             "sessions_in_use": s.sessions_in_use,
             "max_sessions": s.max_sessions,
             "expires_in": None if s.expires_in is None else round(s.expires_in, 1),
-            "last_error": s.last_error,
+            # The CLI's words: the message; the kind for scripts that decide by it.
+            "last_error": s.error.message if s.error else None,
+            "error_kind": s.error.kind.value if s.error else None,
             "ended_by": s.ended_by,
             "waiting_for_seat": s.waiting_for_seat,
             "can_list_sessions": s.can_list_sessions,
             "sign_out_frees_seat": s.sign_out_frees_seat,
             "servers": [c.name for c in s.servers],
+            "captcha_reason": s.captcha_reason,
         }
 
     def do_signin(self, req: Request) -> Any:
@@ -65,17 +68,8 @@ class ControlHandler:
         password = req.get("password")
         if password is not None and not isinstance(password, str):
             raise InvalidInput("password must be text")
-        snap = self.daemon.snapshot()
-        same = server is None or server.strip().casefold() == (snap.server or "").casefold()
-        if password is None and same and snap.state in (State.SIGNED_IN, State.RECONNECTING):
-            self.daemon.post(C.CheckNow())  # already signed in there: just look again
-            return {"password_required": False}
-        if password is None and not self.daemon.has_password(server):
-            # The CLI asks for it on its own terminal and sends it back.
-            return {"password_required": True}
         command = C.SignIn(server=server, password=password, remember=bool(req.get("remember")))
-        self.daemon.execute(command, timeout=60)
-        return {"password_required": False}
+        return self._sign_in(command)
 
     def do_signout(self, req: Request) -> Any:
         self.daemon.post(C.SignOut())
@@ -86,11 +80,18 @@ class ControlHandler:
         password = req.get("password")
         if password is not None and not isinstance(password, str):
             raise InvalidInput("password must be text")
-        if password is None and not self.daemon.has_password(name):
-            # Nothing is given up: the CLI asks for the password and sends it back.
-            return {"password_required": True}
         command = C.SwitchServer(name, password=password, remember=bool(req.get("remember")))
-        self.daemon.execute(command, timeout=60)
+        return self._sign_in(command)
+
+    def _sign_in(self, command: C.SignIn | C.SwitchServer) -> Any:
+        """The daemon decides whether the password is needed (not when signed in there already);
+        it refuses before anything ends, and the CLI asks on its terminal and sends it back."""
+        try:
+            self.daemon.execute(command, timeout=60)
+        except PasswordNeeded:
+            if command.password is not None:
+                raise
+            return {"password_required": True}
         return {"password_required": False}
 
     def do_quit(self, req: Request) -> Any:

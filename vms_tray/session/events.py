@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vms_tray.session.failures import Failure, FailureKind
+
 
 @dataclass(frozen=True)
 class SignInRequested:
@@ -58,13 +60,17 @@ class SeatRetryDue:
 class SignInRejected:
     """Wrong password, access denied, throttled, untrusted certificate: the user must act."""
 
-    message: str
-    credentials: bool = False  # the password itself was refused
+    failure: Failure
+
+    @property
+    def credentials(self) -> bool:
+        """The password itself was refused (or there was none to send)."""
+        return self.failure.kind is FailureKind.CREDENTIALS
 
 
 @dataclass(frozen=True)
 class NetworkFailed:
-    message: str
+    failure: Failure
     retry_after: float | None = None
 
 
@@ -114,6 +120,12 @@ class RefreshExpired:
 
 
 @dataclass(frozen=True)
+class AccessExpired:
+    """A poll or probe met 401 token-expired: the access token lapsed (a suspend), the refresh
+    material may still be good."""
+
+
+@dataclass(frozen=True)
 class CheckNowRequested:
     """Resume from suspend, a clock jump, or the user's "Refresh"."""
 
@@ -127,7 +139,7 @@ class SignOutRequested:
 class Failed:
     """An error that retrying will not fix (certificate changed, protocol violation)."""
 
-    message: str
+    failure: Failure
 
 
 Event = (
@@ -150,6 +162,7 @@ Event = (
     | Polled
     | SessionLost
     | RefreshExpired
+    | AccessExpired
     | CheckNowRequested
     | SignOutRequested
     | Failed
@@ -175,6 +188,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     Polled,
     SessionLost,
     RefreshExpired,
+    AccessExpired,
     CheckNowRequested,
     SignOutRequested,
     Failed,

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from vms_tray.session.failures import Failure, FailureKind
+
+__all__ = ["Failure", "FailureKind", "ServerChoice", "Snapshot", "State"]
+
 
 class State(StrEnum):
     SIGNED_OUT = "signed_out"
@@ -34,7 +38,7 @@ class Snapshot:
     max_sessions: int | None = None
     warn_margin: int = 1
     expires_in: float | None = None
-    last_error: str | None = None
+    error: Failure | None = None  # why the last sign-in or session failed
     ended_by: str | None = None  # "OPS-PC-12 (vms-tray 1.0)"
     waiting_for_seat: bool = False
     can_list_sessions: bool = True

@@ -108,8 +108,8 @@ class DialogFlows:
             }
             for c in self.servers.connections()
         ]
-        if error is None and server is None and snap.state is State.ERROR and snap.last_error:
-            error = error_info(snap.last_error)  # the icon was clicked after a failure
+        if error is None and server is None and snap.state is State.ERROR and snap.error:
+            error = error_info(snap.error)  # the icon was clicked after a failure
         chosen = server or snap.server
         login = snap.login if chosen == snap.server else None
         working = snap.state in (State.SIGNED_IN, State.RECONNECTING)
@@ -153,7 +153,7 @@ class DialogFlows:
             self.daemon.execute(command, timeout)
         except VmsTrayError as exc:
             log.info("%s refused: %s", type(command).__name__, exc)
-            return next_step(self.daemon.snapshot(), failure=str(exc))
+            return next_step(self.daemon.snapshot(), failure=exc)
         return next_step(self.daemon.snapshot())
 
     def _after(self, after: Next, dialog: str | None) -> None:

@@ -9,12 +9,13 @@ keeps the dialog and selects the password field). Nothing here does I/O.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from vms_tray.errors import VmsTrayError
 from vms_tray.i18n import _
+from vms_tray.session.failures import Failure, FailureKind, failure_of
 from vms_tray.session.snapshot import Snapshot, State
 
 Json = dict[str, Any]
@@ -38,40 +39,21 @@ class Next:
     error: Json | None = None
 
 
-_FP = r"[0-9A-F]{2}(?::[0-9A-F]{2}){31}"
-_UNTRUSTED_FP = re.compile(rf"SHA-256 ({_FP})")
-_PRESENTED_FP = re.compile(rf"presented ({_FP})")
+def error_info(failure: Failure) -> Json:
+    """The error part of a sign-in dialog request: what the dialog words and offers (the
+    trust choice needs the fingerprint of the certificate presented)."""
+    kind = failure.kind
+    if kind is FailureKind.UNTRUSTED and failure.fingerprint is None:
+        kind = FailureKind.OTHER  # nothing to compare or trust: the message says it all
+    return {"kind": kind.value, "message": failure.message, "fingerprint": failure.fingerprint}
 
 
-def error_info(message: str) -> Json:
-    """Classify the daemon's one-line error for the sign-in dialog (kind + fingerprint).
-
-    The messages come from vms_tray.kinds (TLS: "(SHA-256 AB:..)", "presented AB:.."); the
-    worst case of a wording change is a plain inline message without the trust choice."""
-    low = message.lower()
-    if "certificate" in low and "not the pinned one" in low:
-        m = _PRESENTED_FP.search(message)
-        return {"kind": "changed", "message": message, "fingerprint": m.group(1) if m else None}
-    if "certificate" in low:
-        m = _UNTRUSTED_FP.search(message)
-        if m:
-            return {"kind": "untrusted", "message": message, "fingerprint": m.group(1)}
-        return {"kind": "other", "message": message, "fingerprint": None}
-    if "password" in low or "credential" in low:
-        kind = "credentials"
-    elif any(w in low for w in ("unreachable", "timed out", "connect", "resolve", "no answer")):
-        kind = "unreachable"
-    else:
-        kind = "other"
-    return {"kind": kind, "message": message, "fingerprint": None}
-
-
-def next_step(snap: Snapshot, failure: str | None = None) -> Next:
+def next_step(snap: Snapshot, failure: VmsTrayError | None = None) -> Next:
     """After a sign-in, captcha answer or switch ran to its end: what the user sees next.
 
-    ``failure``: the command itself was refused (its one-line message)."""
+    ``failure``: the command itself was refused (what it raised)."""
     if failure is not None:
-        return Next(Step.ERROR, error_info(failure))
+        return Next(Step.ERROR, error_info(failure_of(failure)))
     if snap.state is State.SIGNED_IN:
         return Next(Step.DONE)
     if snap.state is State.CAPTCHA_REQUIRED:
@@ -80,9 +62,13 @@ def next_step(snap: Snapshot, failure: str | None = None) -> Next:
         return Next(Step.SESSIONS)
     if snap.state is State.RECONNECTING:
         # A network fault during the sign-in: the daemon retries, the dialog says why.
-        message = snap.last_error or _("the server does not answer; vms-tray will retry")
-        return Next(Step.ERROR, {**error_info(message), "kind": "unreachable"})
-    return Next(Step.ERROR, error_info(snap.last_error or _("signing in failed")))
+        message = _("the server does not answer; vms-tray will retry")
+        if snap.error is not None:
+            message = snap.error.message
+        return Next(Step.ERROR, error_info(Failure(FailureKind.UNREACHABLE, message)))
+    return Next(
+        Step.ERROR, error_info(snap.error or Failure(FailureKind.OTHER, _("signing in failed")))
+    )
 
 
 def captcha_message(reason: str | None) -> str | None:

@@ -147,7 +147,7 @@ def status_text(snap: Snapshot) -> str:
             return _("Session ended from %(device)s") % {"device": snap.ended_by}
         return _("Session ended by the server")
     if s is State.ERROR:
-        return _("Error: %(error)s") % {"error": snap.last_error or _("unknown")}
+        return _("Error: %(error)s") % {"error": snap.error.message if snap.error else _("unknown")}
     return _("Signed out")
 
 

@@ -14,8 +14,8 @@ from typing import ClassVar
 
 from vms_tray.connections.model import Connection
 from vms_tray.daemon.clock import JumpDetector
-from vms_tray.daemon.core import Daemon
 from vms_tray.daemon.settings import DaemonSettings
+from vms_tray.daemon.worker import Daemon
 from vms_tray.errors import (
     EndedBy,
     InvalidCredentials,

@@ -314,13 +314,11 @@ def test_signed_out_text_follows_what_the_server_can_free() -> None:
 
 def test_the_snapshot_says_whether_sign_out_frees_a_seat() -> None:
     from vms_tray.connections.model import Connection
-    from vms_tray.daemon.core import Daemon
+    from vms_tray.daemon.link import frees_seat
 
-    assert (
-        Daemon._frees_seat(Connection("zm", "https://zm.example", "u", kind="zoneminder")) is False
-    )
-    assert Daemon._frees_seat(Connection("hq", "https://hq.example", "u")) is True
-    assert Daemon._frees_seat(None) is True
+    assert frees_seat(Connection("zm", "https://zm.example", "u", kind="zoneminder")) is False
+    assert frees_seat(Connection("hq", "https://hq.example", "u")) is True
+    assert frees_seat(None) is True
 
 
 def _hammer(stop: threading.Event, answered: threading.Semaphore) -> None:

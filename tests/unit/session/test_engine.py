@@ -8,11 +8,25 @@ import pytest
 
 from vms_tray.errors import IllegalTransition
 from vms_tray.session import engine as E
+from vms_tray.session.failures import Failure, FailureKind
 from vms_tray.session.policies import Policy, Timing
 from vms_tray.session.snapshot import State
 
 S = State
 NOW = 1000.0
+
+
+def other(message: str) -> Failure:
+    return Failure(FailureKind.OTHER, message)
+
+
+def net(message: str) -> Failure:
+    return Failure(FailureKind.UNREACHABLE, message)
+
+
+def wrong(message: str) -> Failure:
+    return Failure(FailureKind.CREDENTIALS, message)
+
 
 # One representative instance per event type (the table is keyed by type).
 SAMPLES: dict[type[E.Event], E.Event] = {
@@ -25,8 +39,8 @@ SAMPLES: dict[type[E.Event], E.Event] = {
     E.WaitChosen: E.WaitChosen(),
     E.WaitCancelled: E.WaitCancelled(),
     E.SeatRetryDue: E.SeatRetryDue(),
-    E.SignInRejected: E.SignInRejected("wrong password", credentials=True),
-    E.NetworkFailed: E.NetworkFailed("connection refused"),
+    E.SignInRejected: E.SignInRejected(wrong("wrong password")),
+    E.NetworkFailed: E.NetworkFailed(net("connection refused")),
     E.RetryDue: E.RetryDue(),
     E.ServerAnswered: E.ServerAnswered(),
     E.RefreshDue: E.RefreshDue(),
@@ -35,9 +49,10 @@ SAMPLES: dict[type[E.Event], E.Event] = {
     E.Polled: E.Polled(in_use=1, max_sessions=3),
     E.SessionLost: E.SessionLost("ended", "OPS-PC-12 (vms-tray 1.0)"),
     E.RefreshExpired: E.RefreshExpired(),
+    E.AccessExpired: E.AccessExpired(),
     E.CheckNowRequested: E.CheckNowRequested(),
     E.SignOutRequested: E.SignOutRequested(),
-    E.Failed: E.Failed("certificate changed"),
+    E.Failed: E.Failed(other("certificate changed")),
 }
 
 # How to reach each state from a fresh engine (the shortest real path).
@@ -47,9 +62,9 @@ PATHS: dict[State, list[E.Event]] = {
     S.CAPTCHA_REQUIRED: [E.SignInRequested(), E.CaptchaNeeded()],
     S.LIMIT_REACHED: [E.SignInRequested(), E.LimitHit(3, 3)],
     S.SIGNED_IN: [E.SignInRequested(), E.SignInSucceeded(900, 1, 3)],
-    S.RECONNECTING: [E.SignInRequested(), E.SignInSucceeded(900, 1, 3), E.NetworkFailed("x")],
+    S.RECONNECTING: [E.SignInRequested(), E.SignInSucceeded(900, 1, 3), E.NetworkFailed(net("x"))],
     S.ENDED: [E.SignInRequested(), E.SignInSucceeded(900, 1, 3), E.SessionLost("ended")],
-    S.ERROR: [E.SignInRequested(), E.SignInRejected("no")],
+    S.ERROR: [E.SignInRequested(), E.SignInRejected(other("no"))],
 }
 
 
@@ -145,7 +160,7 @@ def test_warn_margin_is_configurable() -> None:
 
 def test_network_fault_keeps_session_and_backs_off_capped() -> None:
     engine = make(S.SIGNED_IN)
-    effects = engine.handle(E.NetworkFailed("timed out"), NOW)
+    effects = engine.handle(E.NetworkFailed(net("timed out")), NOW)
     assert notes(effects) == []  # a quick retry comes first: a blip is not news
     assert E.Cancel(E.Timer.REFRESH) in effects and E.DropSession() not in effects
     delays = []
@@ -155,7 +170,7 @@ def test_network_fault_keeps_session_and_backs_off_capped() -> None:
         delays.append(retry_at - NOW)
         effects = engine.handle(E.RetryDue(), NOW)
         assert effects[-1] == E.Probe(refresh=False)
-        effects = engine.handle(E.NetworkFailed("timed out"), NOW)
+        effects = engine.handle(E.NetworkFailed(net("timed out")), NOW)
         # The outage outlasted the quick retry: told once, not at every attempt.
         assert notes(effects) == ([E.Topic.UNREACHABLE] if i == 0 else [])
     assert delays[0] <= 2 and delays[3] > delays[0]
@@ -167,14 +182,14 @@ def test_network_fault_keeps_session_and_backs_off_capped() -> None:
 
 def test_retry_after_is_honoured() -> None:
     engine = make(S.SIGNED_IN)
-    effects = engine.handle(E.NetworkFailed("busy", retry_after=120), NOW)
+    effects = engine.handle(E.NetworkFailed(net("busy"), retry_after=120), NOW)
     assert scheduled(effects, E.Timer.RETRY) == NOW + 120
     assert notes(effects) == [E.Topic.UNREACHABLE]  # no quick retry to wait for: say so now
 
 
 def test_a_blip_mended_by_the_quick_retry_makes_no_noise() -> None:
     engine = make(S.SIGNED_IN)
-    notes_seen = notes(engine.handle(E.NetworkFailed("connection reset"), NOW))
+    notes_seen = notes(engine.handle(E.NetworkFailed(net("connection reset")), NOW))
     engine.handle(E.RetryDue(), NOW + 2)
     notes_seen += notes(engine.handle(E.ServerAnswered(1, 3), NOW + 2))
     assert engine.state is S.SIGNED_IN and notes_seen == []
@@ -182,9 +197,9 @@ def test_a_blip_mended_by_the_quick_retry_makes_no_noise() -> None:
 
 def test_reconnect_probe_refreshes_when_token_spent() -> None:
     engine = make(S.SIGNED_IN)
-    engine.handle(E.NetworkFailed("down"), NOW)
+    engine.handle(E.NetworkFailed(net("down")), NOW)
     engine.handle(E.RetryDue(), NOW + 2)
-    engine.handle(E.NetworkFailed("down"), NOW + 2)  # lasting: the user is told
+    engine.handle(E.NetworkFailed(net("down")), NOW + 2)  # lasting: the user is told
     effects = engine.handle(E.RetryDue(), NOW + 2000)
     assert E.Probe(refresh=True) in effects
     effects = engine.handle(E.Refreshed(900), NOW + 2000)
@@ -193,7 +208,7 @@ def test_reconnect_probe_refreshes_when_token_spent() -> None:
 
 def test_network_failure_while_signing_in_retries_sign_in() -> None:
     engine = make(S.SIGNING_IN)
-    effects = engine.handle(E.NetworkFailed("refused"), NOW)
+    effects = engine.handle(E.NetworkFailed(net("refused")), NOW)
     assert engine.state is S.RECONNECTING and notes(effects) == []
     effects = engine.handle(E.RetryDue(), NOW + 5)
     assert engine.state.value == "signing_in" and E.StartSignIn() in effects
@@ -214,7 +229,7 @@ def test_refresh_expired_silent_reauth_and_rejected_password() -> None:
     engine.handle(E.SignInSucceeded(900), NOW)
     effects = engine.handle(E.RefreshExpired(), NOW)
     assert engine.state is S.SIGNING_IN and E.StartSignIn() in effects and notes(effects) == []
-    effects = engine.handle(E.SignInRejected("password refused", credentials=True), NOW)
+    effects = engine.handle(E.SignInRejected(wrong("password refused")), NOW)
     assert notes(effects) == [E.Topic.PASSWORD_REJECTED]
 
 
@@ -280,14 +295,14 @@ def test_captcha_notifies_once_and_reasons_show() -> None:
     assert notes(engine.handle(E.CaptchaNeeded("expired"), NOW)) == []
     engine.handle(E.CaptchaAnswered(), NOW)
     engine.handle(E.CaptchaNeeded("invalid"), NOW)
-    assert engine.view(NOW).last_error == "invalid"
+    assert engine.view(NOW).failure is None  # the reason is the captcha's, not an error
 
 
 def test_failed_drops_session() -> None:
     engine = make(S.SIGNED_IN)
-    effects = engine.handle(E.Failed("certificate changed"), NOW)
+    effects = engine.handle(E.Failed(other("certificate changed")), NOW)
     assert engine.state is S.ERROR and E.DropSession() in effects
-    assert engine.view(NOW).last_error == "certificate changed"
+    assert engine.view(NOW).failure == other("certificate changed")
     assert engine.view(NOW).expires_in is None
 
 
@@ -339,9 +354,9 @@ def test_signed_in_again_withdraws_what_stood_in_the_way() -> None:
 
 def test_back_online_replaces_does_not_answer() -> None:
     engine = make(S.SIGNED_IN)
-    engine.handle(E.NetworkFailed("refused"), NOW)
+    engine.handle(E.NetworkFailed(net("refused")), NOW)
     engine.handle(E.RetryDue(), NOW)
-    assert notes(engine.handle(E.NetworkFailed("refused"), NOW)) == [E.Topic.UNREACHABLE]
+    assert notes(engine.handle(E.NetworkFailed(net("refused")), NOW)) == [E.Topic.UNREACHABLE]
     engine.handle(E.RetryDue(), NOW)
     effects = engine.handle(E.ServerAnswered(1, 3), NOW)
     assert notes(effects) == [E.Topic.BACK_ONLINE]
@@ -353,7 +368,7 @@ def test_back_online_replaces_does_not_answer() -> None:
     [
         (E.SessionLost("ended", "OPS-PC-12 (vms-tray 1.0)"), S.ENDED),
         (E.RefreshExpired(), S.ENDED),
-        (E.Failed("certificate changed"), S.ERROR),
+        (E.Failed(other("certificate changed")), S.ERROR),
     ],
 )
 def test_losing_the_session_withdraws_seat_and_network_notices(
@@ -378,3 +393,142 @@ def test_polls_withdraw_nothing() -> None:
     engine = make(S.SIGNED_IN)
     for n in (2, 3, 1):
         assert withdrawn(engine.handle(E.Polled(n, 3), NOW)) == []
+
+
+# --- an expired access token met by a poll (the daemon used to refresh on its own) -----------
+
+
+def test_an_expired_access_token_asks_a_refresh_then_the_poll_again() -> None:
+    engine = make(S.SIGNED_IN)
+    assert engine.handle(E.AccessExpired(), NOW) == [E.Refresh()]
+    assert engine.state is S.SIGNED_IN
+    effects = engine.handle(E.Refreshed(900), NOW)
+    assert E.Poll() in effects and scheduled(effects, E.Timer.REFRESH) is not None
+    effects = engine.handle(E.Polled(1, 3), NOW)
+    assert engine.state is S.SIGNED_IN and engine.context.renewal is None
+
+
+def test_an_access_token_expired_again_after_its_refresh_ends_the_session() -> None:
+    engine = make(S.SIGNED_IN)
+    engine.handle(E.AccessExpired(), NOW)
+    engine.handle(E.Refreshed(900), NOW)
+    effects = engine.handle(E.AccessExpired(), NOW)
+    assert engine.state is S.ENDED and notes(effects) == [E.Topic.SESSION_EXPIRED]
+    assert E.DropSession() in effects
+
+
+def test_a_later_expiry_is_a_new_one_after_a_poll_answered() -> None:
+    engine = make(S.SIGNED_IN)
+    engine.handle(E.AccessExpired(), NOW)
+    engine.handle(E.Refreshed(900), NOW)
+    engine.handle(E.Polled(1, 3), NOW)
+    assert engine.handle(E.AccessExpired(), NOW + 60) == [E.Refresh()]
+
+
+def test_a_plain_refresh_asks_no_poll() -> None:
+    engine = make(S.SIGNED_IN)
+    assert E.Poll() not in engine.handle(E.Refreshed(900), NOW)
+
+
+def test_a_probe_that_meets_an_expired_token_comes_back_online_through_the_refresh() -> None:
+    engine = make(S.RECONNECTING)
+    assert engine.handle(E.AccessExpired(), NOW) == [E.Refresh()]
+    before = engine.state
+    effects = engine.handle(E.Refreshed(900), NOW)
+    assert (before, engine.state) == (S.RECONNECTING, S.SIGNED_IN) and E.Poll() in effects
+
+
+def test_a_refresh_that_fails_forgets_the_owed_poll() -> None:
+    engine = make(S.SIGNED_IN)
+    engine.handle(E.AccessExpired(), NOW)
+    engine.handle(E.NetworkFailed(net("down")), NOW)
+    engine.handle(E.RetryDue(), NOW + 5)
+    assert E.Poll() not in engine.handle(E.Refreshed(900), NOW + 5)
+
+
+def test_silent_reauth_kinds_sign_in_again_when_the_access_token_stays_expired() -> None:
+    engine = E.Engine(Policy(Timing(), random.Random(1)))
+    engine.handle(E.SignInRequested(silent_reauth=True), NOW)
+    engine.handle(E.SignInSucceeded(900), NOW)
+    engine.handle(E.AccessExpired(), NOW)
+    engine.handle(E.Refreshed(900), NOW)
+    effects = engine.handle(E.AccessExpired(), NOW)
+    assert engine.state is S.SIGNING_IN and E.StartSignIn() in effects
+
+
+# --- failures as data ---------------------------------------------------------------------------
+
+
+def test_failures_reach_the_view_as_they_came() -> None:
+    untrusted = Failure(FailureKind.UNTRUSTED, "not trusted", fingerprint="AB:CD")
+    engine = make(S.SIGNING_IN)
+    engine.handle(E.SignInRejected(untrusted), NOW)
+    assert engine.view(NOW).failure == untrusted
+    engine = make(S.SIGNED_IN)
+    engine.handle(E.NetworkFailed(net("refused")), NOW)
+    assert engine.view(NOW).failure == net("refused")
+    engine.handle(E.RetryDue(), NOW + 5)
+    engine.handle(E.ServerAnswered(1, 3), NOW + 5)
+    assert engine.view(NOW).failure is None
+
+
+def test_only_a_refused_password_counts_as_credentials() -> None:
+    assert E.SignInRejected(wrong("refused")).credentials
+    assert not E.SignInRejected(other("access denied")).credentials
+
+
+# --- the questions the daemon asks ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "same", "typed", "plan"),
+    [
+        (S.SIGNED_IN, True, False, E.SignInPlan.CHECK),
+        (S.RECONNECTING, True, False, E.SignInPlan.CHECK),
+        (S.SIGNED_IN, True, True, E.SignInPlan.SIGN_OUT_FIRST),
+        (S.SIGNED_IN, False, False, E.SignInPlan.SIGN_OUT_FIRST),
+        (S.SIGNING_IN, True, True, E.SignInPlan.BUSY),
+        (S.SIGNED_OUT, False, False, E.SignInPlan.SIGN_IN),
+        (S.ERROR, True, True, E.SignInPlan.SIGN_IN),
+        (S.ERROR, False, True, E.SignInPlan.SIGN_OUT_FIRST),
+        (S.CAPTCHA_REQUIRED, True, True, E.SignInPlan.SIGN_IN),
+    ],
+)
+def test_what_a_sign_in_request_means(
+    state: State, same: bool, typed: bool, plan: E.SignInPlan
+) -> None:
+    assert make(state).plan_sign_in(same, typed) is plan
+
+
+def test_reconnecting_before_any_session_signs_in_again_rather_than_checking() -> None:
+    engine = make(S.SIGNING_IN)
+    engine.handle(E.NetworkFailed(net("down")), NOW)
+    assert engine.plan_sign_in(True, False) is E.SignInPlan.SIGN_OUT_FIRST
+
+
+@pytest.mark.parametrize(
+    ("state", "hold"),
+    [
+        (S.LIMIT_REACHED, E.Hold.CONFLICT),
+        (S.SIGNED_IN, E.Hold.SESSION),
+        (S.RECONNECTING, E.Hold.UNCONFIRMED),
+        (S.SIGNED_OUT, E.Hold.NOTHING),
+        (S.ERROR, E.Hold.NOTHING),
+        (S.CAPTCHA_REQUIRED, E.Hold.NOTHING),
+    ],
+)
+def test_what_lets_the_daemon_list_or_end_sessions(state: State, hold: E.Hold) -> None:
+    assert make(state).hold() is hold
+
+
+def test_what_the_daemon_may_keep() -> None:
+    K = E.Kept
+    assert make(S.CAPTCHA_REQUIRED).keeps() == {K.CAPTCHA, K.PASSWORD}
+    assert make(S.LIMIT_REACHED).keeps() == {K.CONFLICT, K.PASSWORD}
+    assert make(S.SIGNING_IN).keeps() == {K.CONFLICT, K.PASSWORD}
+    assert make(S.SIGNED_IN).keeps() == set()  # the password is spent once signed in
+    assert make(S.ERROR).keeps() == set()
+    engine = E.Engine(Policy(Timing(), random.Random(1)))
+    engine.handle(E.SignInRequested(silent_reauth=True), NOW)
+    engine.handle(E.SignInSucceeded(900), NOW)
+    assert engine.keeps() == {K.PASSWORD}  # it renews a spent session

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from vms_tray.errors import IllegalTransition
 from vms_tray.session import engine as E
+from vms_tray.session.failures import Failure, FailureKind
 from vms_tray.session.policies import Level, Policy, Timing
 from vms_tray.session.snapshot import State
 
@@ -17,6 +18,7 @@ QUIET_STATES = {State.SIGNED_OUT, State.ENDED, State.ERROR}
 
 counts = st.integers(min_value=0, max_value=4)
 maxima = st.one_of(st.none(), st.integers(min_value=1, max_value=4))
+failures = st.builds(Failure, st.sampled_from(FailureKind), st.text(max_size=5))
 events = st.one_of(
     st.builds(E.SignInRequested, st.booleans()),
     st.builds(E.SignInSucceeded, st.floats(10, 3600), counts, maxima),
@@ -27,8 +29,8 @@ events = st.one_of(
     st.just(E.WaitChosen()),
     st.just(E.WaitCancelled()),
     st.just(E.SeatRetryDue()),
-    st.builds(E.SignInRejected, st.text(max_size=5), st.booleans()),
-    st.builds(E.NetworkFailed, st.text(max_size=5), st.one_of(st.none(), st.floats(0, 600))),
+    st.builds(E.SignInRejected, failures),
+    st.builds(E.NetworkFailed, failures, st.one_of(st.none(), st.floats(0, 600))),
     st.just(E.RetryDue()),
     st.builds(E.ServerAnswered, st.one_of(st.none(), counts), maxima),
     st.just(E.RefreshDue()),
@@ -37,9 +39,10 @@ events = st.one_of(
     st.builds(E.Polled, st.one_of(st.none(), counts), maxima),
     st.builds(E.SessionLost, st.text(max_size=5), st.one_of(st.none(), st.text(max_size=5))),
     st.just(E.RefreshExpired()),
+    st.just(E.AccessExpired()),
     st.just(E.CheckNowRequested()),
     st.just(E.SignOutRequested()),
-    st.builds(E.Failed, st.text(max_size=5)),
+    st.builds(E.Failed, failures),
 )
 
 

@@ -22,7 +22,6 @@ from vms_tray import commands, i18n
 from vms_tray.kinds.base import Limit, SessionList
 from vms_tray.session.snapshot import Snapshot, State
 from vms_tray.tray.app import TrayApp
-from vms_tray.tray.flows import error_info
 from vms_tray.tray.view import IconName, Intent
 
 
@@ -130,39 +129,6 @@ def test_daemon_show_requests_open_the_right_dialog(isolated_profile: Path) -> N
         assert [s["id"] for s in request["sessions"]] == ["z"]
     finally:
         app.jobs.shutdown()
-
-
-FP = ":".join(["AB", "01"] * 16)
-FP2 = ":".join(["CD", "02"] * 16)
-
-
-@pytest.mark.parametrize(
-    ("message", "kind", "fingerprint"),
-    [
-        (
-            f"the certificate of HQ is not signed by an authority this computer trusts "
-            f"(SHA-256 {FP}); nothing was sent: check the fingerprint with the administrator",
-            "untrusted",
-            FP,
-        ),
-        (
-            f"the certificate of HQ is not the pinned one (pinned SHA-256 {FP}, presented {FP2}); "
-            "nothing was sent",
-            "changed",
-            FP2,
-        ),
-        ("the certificate of HQ has expired", "other", None),
-        ("HQ refused the login or password (check them and sign in again)", "credentials", None),
-        ("HQ is unreachable: connection refused", "unreachable", None),
-        ("something else", "other", None),
-    ],
-)
-def test_error_info_classifies_daemon_messages(
-    message: str, kind: str, fingerprint: str | None
-) -> None:
-    info = error_info(message)
-    assert (info["kind"], info["fingerprint"]) == (kind, fingerprint)
-    assert info["message"] == message
 
 
 def test_with_the_real_daemon_the_start_up_password_request_and_quit_reach_the_tray(

@@ -19,9 +19,11 @@ from vms_tray import commands
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.errors import CredentialError, NetworkError
 from vms_tray.kinds.base import Captcha, Limit, SessionList
-from vms_tray.session.snapshot import Snapshot, State
+from vms_tray.session.snapshot import Failure, FailureKind, Snapshot, State
 from vms_tray.tray.app import TrayApp
 from vms_tray.tray.view import Intent
+
+WRONG = Failure(FailureKind.CREDENTIALS, "wrong login or password")
 
 
 def _submit_login(launcher: FakeLauncher, **fields: Any) -> None:
@@ -55,7 +57,7 @@ def test_a_wrong_password_keeps_the_dialog_open_with_the_error_each_time(world: 
     daemon.push(Snapshot(state=State.SIGNED_OUT, server="HQ", servers=SERVERS))
     app.on_intent(Intent.SIGN_IN)
     assert app.drain()
-    wrong = Snapshot(state=State.ERROR, server="HQ", last_error="wrong login or password")
+    wrong = Snapshot(state=State.ERROR, server="HQ", error=WRONG)
     daemon.results[commands.SignIn] = wrong
     for _ in range(2):  # the second time too: the same error, the same open dialog
         _submit_login(launcher, password="bad")
@@ -70,7 +72,7 @@ def test_a_wrong_password_keeps_the_dialog_open_with_the_error_each_time(world: 
 
 def test_a_click_after_a_failure_opens_the_dialog_with_the_error(world: World) -> None:
     app, daemon, _i, launcher, _a = world
-    daemon.push(Snapshot(state=State.ERROR, server="HQ", last_error="wrong login or password"))
+    daemon.push(Snapshot(state=State.ERROR, server="HQ", error=WRONG))
     app.on_intent(Intent.STATUS)
     assert app.drain()
     request, _a2, _e = launcher.last("login")
@@ -132,7 +134,7 @@ def test_switching_with_a_stored_password_switches_and_a_failure_opens_the_dialo
     app, daemon, _i, launcher, _a = world
     daemon.passwords.add("Branch")
     daemon.results[commands.SwitchServer] = Snapshot(
-        state=State.ERROR, server="Branch", last_error="wrong login or password"
+        state=State.ERROR, server="Branch", error=WRONG
     )
     app.on_intent(Intent.SWITCH_SERVER, "Branch")
     assert app.drain()

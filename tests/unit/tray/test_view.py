@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from vms_tray import assets, i18n
-from vms_tray.session.snapshot import ServerChoice, Snapshot, State
+from vms_tray.session.snapshot import Failure, FailureKind, ServerChoice, Snapshot, State
 from vms_tray.tray.view import (
     TOOLTIP_MAX,
     IconName,
@@ -53,7 +53,7 @@ def snap(state: State = State.SIGNED_IN, **kw: object) -> Snapshot:
         (State.SIGNED_IN, {"max_sessions": None}, IconName.SIGNED_IN),
         (State.LIMIT_REACHED, {}, IconName.LIMIT_REACHED),
         (State.RECONNECTING, {}, IconName.OFFLINE),
-        (State.ERROR, {"last_error": "boom"}, IconName.ERROR),
+        (State.ERROR, {"error": Failure(FailureKind.OTHER, "boom")}, IconName.ERROR),
     ],
 )
 def test_icon_per_state(state: State, kw: dict[str, object], icon: IconName) -> None:
@@ -126,7 +126,7 @@ def test_signed_in_menu_layout() -> None:
     ("state", "kw", "key", "text"),
     [
         (State.SIGNED_OUT, {}, "sign_in", "Sign in…"),
-        (State.ERROR, {"last_error": "x"}, "sign_in", "Sign in…"),
+        (State.ERROR, {"error": Failure(FailureKind.OTHER, "x")}, "sign_in", "Sign in…"),
         (State.SIGNING_IN, {}, "sign_out", "Sign out"),
         (State.CAPTCHA_REQUIRED, {}, "captcha", "Enter captcha…"),
         (State.LIMIT_REACHED, {}, "resolve_limit", "Free a session…"),

@@ -1,0 +1,475 @@
+"""The server session: the connection in use, its client, the tokens, the sign-in in progress
+(login, password, captcha answer), the captcha on offer and the seat conflict.
+
+Its methods perform the engine's I/O effects and return what happened as an engine event
+(``results``); they never decide what happens next. The worker thread calls every method but the
+few marked thread-safe, which read under the lock what other threads may see.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from vms_tray.connections.model import Connection, Trust
+from vms_tray.connections.rules import name_key
+from vms_tray.daemon import results
+from vms_tray.daemon.clock import Clock
+from vms_tray.daemon.ports import Connections, Passwords, ServerFactory
+from vms_tray.daemon.settings import DaemonSettings
+from vms_tray.errors import (
+    AuthError,
+    CredentialError,
+    EngineError,
+    InvalidInput,
+    SessionNotFound,
+    Unsupported,
+    VmsTrayError,
+)
+from vms_tray.kinds.base import (
+    Capabilities,
+    Captcha,
+    CaptchaAnswer,
+    CaptchaChallenge,
+    ClientInfo,
+    LimitConflict,
+    ServerKind,
+    SessionList,
+    SignedIn,
+    SignInOutcome,
+    Tokens,
+)
+from vms_tray.session import engine as E
+from vms_tray.session.failures import Failure, FailureKind
+from vms_tray.session.snapshot import ServerChoice, Snapshot
+
+log = logging.getLogger(__name__)
+
+NO_SESSIONS = "this server does not report sessions"
+NOT_SIGNED_IN = "not signed in: run 'vms-tray signin' first"
+
+
+@dataclass
+class Pending:
+    """The sign-in in progress: who, with what, and the captcha answer to send with it."""
+
+    connection: Connection
+    login: str
+    password: str | None = field(default=None, repr=False)
+    remember: bool = False
+    captcha: CaptchaAnswer | None = None
+
+
+def endpoint(conn: Connection) -> tuple[str, str, str, Trust]:
+    """What a live session depends on: changing any of it needs a new sign-in."""
+    return (conn.url, conn.login, conn.kind, conn.trust)
+
+
+def followed(current: Connection, conns: Sequence[Connection]) -> Connection | None:
+    """The entry of a reloaded list that is the connection in use: the one with its name, or,
+    when that name is gone (renamed), the only one with its endpoint."""
+    key = name_key(current.name)
+    named = next((c for c in conns if name_key(c.name) == key), None)
+    if named is not None:
+        return named
+    same = [c for c in conns if endpoint(c) == endpoint(current)]
+    return same[0] if len(same) == 1 else None
+
+
+def frees_seat(conn: Connection | None) -> bool:
+    """Before a client exists: what the connection's kind says (unknown kinds: assume so)."""
+    if conn is None:
+        return True
+    from vms_tray.kinds import capabilities_for
+
+    try:
+        return capabilities_for(conn.kind).server_side_sign_out
+    except VmsTrayError:
+        return True
+
+
+def safe(exc: Exception) -> str:
+    """Our errors' messages are safe to log; a foreign one is named by class only."""
+    return str(exc) if isinstance(exc, VmsTrayError) else type(exc).__name__
+
+
+class Link:
+    def __init__(
+        self,
+        *,
+        connections: Connections,
+        passwords: Passwords,
+        server_factory: ServerFactory,
+        clock: Clock,
+        client_info: ClientInfo,
+        settings: DaemonSettings,
+        on_secret: Callable[[str], None],
+        on_note: Callable[[Failure], None],
+    ) -> None:
+        self._connections = connections
+        self._passwords = passwords
+        self._factory = server_factory
+        self._clock = clock
+        self._client = client_info
+        self._settings = settings
+        self._secret = on_secret
+        self._note = on_note
+        self._lock = threading.Lock()  # guards what other threads read (marked _lock)
+        self._conn: Connection | None = None  # _lock
+        self._server: ServerKind | None = None
+        self._tokens: Tokens | None = None  # _lock
+        self._pending: Pending | None = None
+        self._captcha: Captcha | None = None  # _lock
+        self._captcha_at = 0.0
+        self._captcha_reason = "required"  # _lock: why it was asked (invalid/expired answer)
+        self._conflict: LimitConflict | None = None  # _lock
+        self._listing: SessionList | None = None  # the last poll's answer
+
+    # --- thread-safe views -------------------------------------------------------------------
+
+    def current(self) -> Connection | None:
+        with self._lock:
+            return self._conn
+
+    def server_name(self) -> str:
+        conn = self.current()
+        return conn.name if conn else "vms-tray"
+
+    def captcha(self) -> Captcha | None:
+        """The pending captcha with ``expires_in`` counted down to now, or None."""
+        with self._lock:
+            captcha, at = self._captcha, self._captcha_at
+        if captcha is None:
+            return None
+        return replace(captcha, expires_in=max(0.0, captcha.expires_in - (self._clock.now() - at)))
+
+    def captcha_offer(self) -> tuple[str | None, str | None]:
+        """The id of the captcha on offer and why it was asked (None, None: none)."""
+        with self._lock:
+            if self._captcha is None:
+                return None, None
+            return self._captcha.id, self._captcha_reason
+
+    def conflict_sessions(self) -> SessionList | None:
+        with self._lock:
+            conflict = self._conflict
+        if conflict is None:
+            return None
+        return SessionList(conflict.limit, conflict.sessions)
+
+    def picture(
+        self,
+        view: E.View,
+        note: Failure | None,
+        servers: tuple[ServerChoice, ...],
+        warn_margin: int,
+    ) -> Snapshot:
+        """The snapshot of the engine's ``view`` with what this session knows."""
+        conn = self.current()
+        caps = self.capabilities()
+        captcha_id, reason = self.captcha_offer()
+        return Snapshot(
+            state=view.state,
+            server=conn.name if conn else None,
+            login=conn.login if conn else None,
+            kind=conn.kind if conn else None,
+            sessions_in_use=view.in_use,
+            max_sessions=view.max_sessions,
+            warn_margin=warn_margin,
+            expires_in=view.expires_in,
+            error=view.failure or note,
+            ended_by=view.ended_by,
+            waiting_for_seat=view.waiting_for_seat,
+            can_list_sessions=caps.list_sessions if caps else True,
+            sign_out_frees_seat=caps.server_side_sign_out if caps else frees_seat(conn),
+            servers=servers,
+            captcha_id=captcha_id,
+            captcha_reason=reason,
+        )
+
+    def emergency_sign_out(self, budget: float) -> None:
+        """From the quitting thread while the worker is stuck: free the seat within ``budget``."""
+        with self._lock:
+            tokens, conn = self._tokens, self._conn
+        if tokens is None or conn is None or budget <= 0.05:
+            return
+        try:
+            server = self._factory(conn, min(self._settings.sign_out_timeout, budget))
+            try:
+                server.sign_out(tokens)
+            finally:
+                server.close()
+        except Exception as exc:
+            log.warning("sign-out at quit failed: %s", safe(exc))
+
+    # --- the connection ----------------------------------------------------------------------
+
+    def capabilities(self) -> Capabilities | None:
+        """The client's capabilities, None before a client exists."""
+        return type(self._server).capabilities if self._server is not None else None
+
+    def server(self) -> ServerKind:
+        if self._server is None:
+            conn = self.current()
+            if conn is None:
+                raise InvalidInput("no server selected: run 'vms-tray signin --server NAME'")
+            self._server = self._factory(conn, self._settings.request_timeout)
+        return self._server
+
+    def use(self, conn: Connection) -> None:
+        """Make ``conn`` the connection in use; a different one gets a new client."""
+        current = self.current()
+        if current is not None and current == conn and self._server is not None:
+            return
+        self.close()
+        with self._lock:
+            self._conn = conn
+            self._tokens = None
+
+    def follow(self, conns: Sequence[Connection]) -> None:
+        """A reloaded list: follow a rename of the connection in use (not an edited address)."""
+        current = self.current()
+        if current is None:
+            return
+        entry = followed(current, conns)
+        if entry is None or entry == current:
+            return
+        if endpoint(entry) != endpoint(current):
+            # The session lives on the old address; the next sign-in uses the edited one.
+            log.info(
+                "server %s was edited while in use; the change applies at the next sign-in",
+                current.name,
+            )
+            return
+        if entry.name != current.name:
+            log.info("server %s was renamed to %s", current.name, entry.name)
+        with self._lock:
+            self._conn = entry
+
+    def as_listed(self) -> Connection | None:
+        """The connection in use as the list has it now (edited since?), else as it was."""
+        current = self.current()
+        if current is None:
+            return None
+        try:
+            return followed(current, self._connections.all()) or current
+        except VmsTrayError:
+            return current
+
+    def password_for(self, conn: Connection) -> str | None:
+        try:
+            return self._passwords.get(conn)
+        except CredentialError as exc:
+            log.warning("cannot read the stored password: %s", exc)
+            return None
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    # --- sign-in -----------------------------------------------------------------------------
+
+    def begin(self, conn: Connection, login: str, password: str, remember: bool) -> None:
+        self._pending = Pending(conn, login, password, remember)
+
+    def forget_pending(self) -> None:
+        self._pending = None
+
+    def start_sign_in(self) -> E.Event:
+        p = self._pending
+        conn = self.current()
+        if p is None and conn is not None:  # silent re-auth: the stored password
+            p = self._pending = Pending(conn, conn.login)
+        if p is not None and p.password is None:
+            p.password = self.password_for(p.connection)
+        if p is None or p.password is None:
+            return E.SignInRejected(results.NO_PASSWORD)
+        answer, p.captcha = p.captcha, None
+        try:
+            outcome = self.server().sign_in(p.login, p.password, self._client, answer)
+        except Exception as exc:
+            return results.sign_in_failed(exc, self.server_name())
+        return self._outcome(outcome)
+
+    def finish_sign_in(self, session_id: str) -> E.Event:
+        with self._lock:
+            conflict = self._conflict
+        if conflict is None:
+            return self.start_sign_in()
+        server = self.server()
+        try:
+            try:
+                server.end_session(conflict.conflict_token, session_id)
+            except SessionNotFound:
+                log.info("the chosen session had already ended")
+            outcome = server.finish_sign_in(conflict.conflict_token, self._client)
+        except AuthError:
+            log.info("the conflict expired; signing in again")
+            return self.start_sign_in()
+        except Exception as exc:
+            return results.sign_in_failed(exc, self.server_name())
+        return self._outcome(outcome)
+
+    def _outcome(self, outcome: SignInOutcome) -> E.Event:
+        """Keep what the answer carries (tokens, captcha, conflict); the event says the rest."""
+        now = self._clock.now()
+        if isinstance(outcome, SignedIn):
+            self._set_tokens(outcome.tokens)
+            self._signed_in_bookkeeping()
+        elif isinstance(outcome, CaptchaChallenge):
+            with self._lock:
+                self._captcha, self._captcha_at = outcome.captcha, now
+                self._captcha_reason = outcome.reason
+        else:
+            self._secret(outcome.conflict_token)
+            with self._lock:
+                self._conflict = outcome
+        return results.signed_in(outcome)
+
+    def _signed_in_bookkeeping(self) -> None:
+        p, conn = self._pending, self.current()
+        if p is None or conn is None:
+            return
+        if p.remember and p.password is not None:
+            try:
+                self._passwords.set(conn, p.password)
+            except CredentialError as exc:
+                log.warning("could not store the password: %s", exc)
+                message = f"signed in, but the password was not stored: {exc}"
+                self._note(Failure(FailureKind.CREDENTIALS, message))
+        try:
+            self._connections.mark_used(conn.name)
+        except VmsTrayError as exc:
+            log.warning("could not record the last used server: %s", exc)
+        p.remember = False
+
+    def answer_captcha(self, answer: str) -> None:
+        self._secret(answer)
+        with self._lock:
+            captcha = self._captcha
+        if captcha is None or self._pending is None:
+            raise EngineError("no captcha is waiting for an answer")
+        self._pending.captcha = CaptchaAnswer(captcha.id, answer.strip())
+
+    def new_captcha(self) -> None:
+        with self._lock:
+            captcha = self._captcha
+        if captcha is None:
+            raise EngineError("no captcha is waiting for an answer")
+        new = self.server().new_captcha(replaces=captcha.id)
+        with self._lock:
+            self._captcha, self._captcha_at = new, self._clock.now()
+            self._captcha_reason = "required"
+
+    def keep(self, kept: frozenset[E.Kept]) -> None:
+        """Let go of what the engine's state no longer keeps (``Engine.keeps``)."""
+        with self._lock:
+            if E.Kept.CAPTCHA not in kept:
+                self._captcha = None
+            if E.Kept.CONFLICT not in kept:
+                self._conflict = None
+        if E.Kept.PASSWORD not in kept and self._pending is not None:
+            self._pending.password = None
+
+    # --- keep-alive --------------------------------------------------------------------------
+
+    def _tokens_now(self) -> Tokens:
+        with self._lock:
+            tokens = self._tokens
+        if tokens is None:  # the engine asks for a refresh or poll only while it has a session
+            raise EngineError("no session to keep alive")
+        return tokens
+
+    def _set_tokens(self, tokens: Tokens) -> None:
+        with self._lock:
+            old = self._tokens
+            if old is not None and tokens.refresh_token is None and old.refresh_token:
+                # A server that does not rotate refresh tokens: keep the one we have.
+                tokens = replace(tokens, refresh_token=old.refresh_token)
+            if old is not None and tokens.session_id is None and old.session_id:
+                tokens = replace(tokens, session_id=old.session_id)
+            self._tokens = tokens
+        self._secret(tokens.access_token)
+        if tokens.refresh_token:
+            self._secret(tokens.refresh_token)
+
+    def refresh(self) -> E.Event:
+        tokens = self._tokens_now()
+        try:
+            new = self.server().refresh(tokens)
+        except Exception as exc:
+            return results.refresh_failed(exc, self._listing, self.server_name())
+        self._set_tokens(new)
+        return results.refreshed(new)
+
+    def poll(self, probe: bool) -> E.Event:
+        tokens = self._tokens_now()
+        server = self.server()
+        listing = None
+        try:
+            if type(server).capabilities.list_sessions:
+                listing = self._listing = server.list_sessions(tokens.access_token)
+            else:
+                server.check(tokens)
+        except Exception as exc:
+            return results.poll_failed(exc, self._listing, self.server_name())
+        return results.polled(listing, probe)
+
+    def drop_session(self) -> None:
+        self._listing = None
+        with self._lock:
+            self._tokens = None
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def list_sessions(self, hold: E.Hold) -> SessionList:
+        server = self.server()
+        if not type(server).capabilities.list_sessions:
+            raise Unsupported(NO_SESSIONS)
+        with self._lock:
+            tokens, conflict = self._tokens, self._conflict
+        if hold is E.Hold.CONFLICT and conflict is not None:
+            try:
+                return server.list_sessions(conflict.conflict_token)
+            except AuthError:  # the conflict token expired: what it showed is all we have
+                return SessionList(conflict.limit, conflict.sessions)
+        if tokens is None or hold not in (E.Hold.SESSION, E.Hold.UNCONFIRMED):
+            raise EngineError(NOT_SIGNED_IN)
+        return server.list_sessions(tokens.access_token)
+
+    def end_other_session(self, session_id: str) -> None:
+        """Signed in: end someone else's session to free a seat for them."""
+        tokens = self._tokens_now()
+        server = self.server()
+        if not type(server).capabilities.end_sessions:
+            raise Unsupported("this server cannot end sessions")
+        if tokens.session_id is not None and tokens.session_id == session_id:
+            raise InvalidInput("that is this session: use 'vms-tray signout' to end it")
+        server.end_session(tokens.access_token, session_id)
+        log.info("ended another session")
+
+    # --- sign-out ----------------------------------------------------------------------------
+
+    def sign_out_remote(self, quitting: bool) -> None:
+        with self._lock:
+            tokens, conn = self._tokens, self._conn
+        if tokens is None or conn is None:
+            return
+        try:
+            if quitting:
+                # Quit must finish within 2 s: a client whose every request is bounded.
+                server = self._factory(conn, self._settings.sign_out_timeout)
+                try:
+                    server.sign_out(tokens)
+                finally:
+                    server.close()
+            else:
+                self.server().sign_out(tokens)
+            log.info("signed out of %s", conn.name)
+        except Exception as exc:  # best effort: the seat frees itself when the token expires
+            log.warning("sign-out of %s failed: %s", conn.name, safe(exc))
+        with self._lock:
+            self._tokens = None
