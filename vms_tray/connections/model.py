@@ -21,6 +21,7 @@ KINDS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
         "native": ("vms_tray.kinds.native", "NativeServer"),
         "zoneminder": ("vms_tray.kinds.zoneminder", "ZoneMinderServer"),
+        "aipix": ("vms_tray.kinds.aipix", "AipixServer"),
     }
 )
 # The names alone, for choices and validation.

@@ -9,6 +9,7 @@ value), and "unknown" for whatever is missing: nothing is invented.
 
 from __future__ import annotations
 
+import email.utils
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -196,3 +197,14 @@ def error_fields(data: Any) -> frozenset[str]:
     if isinstance(data, Mapping) and isinstance(data.get("errors"), Mapping):
         return frozenset(str(k) for k in data["errors"])
     return frozenset()
+
+
+def http_time(value: str | None) -> datetime | None:
+    """An HTTP ``Date`` header as a time (the server's clock), or None."""
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

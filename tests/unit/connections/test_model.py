@@ -9,7 +9,7 @@ from vms_tray.errors import InvalidInput
 
 
 def test_known_kinds_are_the_kinds_in_order() -> None:
-    assert KNOWN_KINDS == tuple(KINDS) == ("native", "zoneminder")
+    assert KNOWN_KINDS == tuple(KINDS) == ("native", "zoneminder", "aipix")
     assert DEFAULT_KIND in KNOWN_KINDS
 
 
