@@ -370,13 +370,13 @@ class AipixServer(ServerKind):
         limit: int | None,
     ) -> LimitConflict:
         now = self._clock()
+        if limit is None:
+            # A bare array names no limit, but a 419 means the account is full: as many
+            # sessions as it lists (an inference, remembered like a stated limit).
+            limit = len(sessions) or None
         if limit is not None:
-            remember_limit(
-                self._limit_key(), limit, datetime.fromtimestamp(now, UTC), self._profile
-            )
-        else:
-            learnt = learnt_limit(self._limit_key(), self._profile)
-            limit = learnt.max if learnt else None
+            when = datetime.fromtimestamp(now, UTC)
+            remember_limit(self._limit_key(), limit, when, self._profile)
         handle = secrets.token_urlsafe(24)
         conflict = LimitConflict(
             Limit("account", limit, len(sessions)), sessions, handle, CONFLICT_TTL
