@@ -28,7 +28,9 @@ def connection(server: RefServer, login: str = "anna") -> Connection:
     return Connection("HQ", server.url, login, kind="aipix", trust=trust)
 
 
-def aipix_for(server: RefServer, tmp_path: Path, *, timeout: float = 5) -> AipixServer:
+def aipix_for(
+    server: RefServer, tmp_path: Path, *, timeout: float = 5, **options: Any
+) -> AipixServer:
     """A client on a device of its own (its own profile folder, so its own X-UUID)."""
     profile = tmp_path / f"device-{next(_devices)}"
-    return AipixServer(connection(server), timeout=timeout, profile_dir=profile)
+    return AipixServer(connection(server), timeout=timeout, profile_dir=profile, **options)
