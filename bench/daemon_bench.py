@@ -55,7 +55,8 @@ from vms_tray.connections.store import ConnectionStore  # noqa: E402
 from vms_tray.daemon.settings import DaemonSettings  # noqa: E402
 from vms_tray.daemon.worker import Daemon  # noqa: E402
 from vms_tray.kinds import create_server  # noqa: E402
-from vms_tray.kinds.base import ClientInfo, ServerKind, SignedIn  # noqa: E402
+from vms_tray.kinds.base import ClientInfo, ServerKind  # noqa: E402
+from vms_tray.session.records import SignedIn  # noqa: E402
 
 PASSWORD = "bench password 1"
 

@@ -55,7 +55,7 @@ def child_bare() -> None:
 
 def child_app() -> None:
     from vms_tray import commands, i18n
-    from vms_tray.kinds.base import Captcha, Limit, SessionList
+    from vms_tray.session.records import Captcha, Limit, SessionList
     from vms_tray.session.snapshot import ServerChoice, Snapshot, State
     from vms_tray.tray.app import TrayApp
 

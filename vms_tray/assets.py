@@ -8,6 +8,7 @@ install of ``scripts/test``) reads them where they are, so git holds one copy of
 
 from __future__ import annotations
 
+from enum import StrEnum
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -15,6 +16,21 @@ from pathlib import Path
 ICONS = "icons"
 SERVICE_TEMPLATES = "service_templates"
 FOLDERS = (ICONS, SERVICE_TEMPLATES)
+
+
+class IconName(StrEnum):
+    """The state icons: ``icons/<value>.png`` (64 px) and ``<value>-<size>.png``. The tray shows
+    one per state (vms_tray.tray.view.icon_for) and each notice carries the one of its topic."""
+
+    SIGNED_OUT = "signed-out"
+    CONNECTING = "connecting"
+    SIGNED_IN = "signed-in"
+    NEAR_LIMIT = "near-limit"
+    SIGNED_IN_FULL = "signed-in-full"  # signed in; all seats in use (nobody else gets one)
+    LIMIT_REACHED = "limit-reached"  # not signed in: the limit blocks this sign-in
+    OFFLINE = "offline"
+    ERROR = "error"
+
 
 # The checkout's top (vms_tray/..); only used where the wheel's copy is absent.
 _SOURCE_TREE = Path(__file__).resolve().parent.parent

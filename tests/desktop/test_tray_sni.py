@@ -38,8 +38,9 @@ from tests.support.sni import (
     sni_host,
 )
 from vms_tray import i18n
+from vms_tray.assets import IconName
 from vms_tray.tray.icon import load_image
-from vms_tray.tray.view import IconName, MenuEntry, TrayView, build_view
+from vms_tray.tray.view import MenuEntry, TrayView, build_view
 
 pytestmark = pytest.mark.desktop
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vms_tray import commands
-from vms_tray.kinds.base import Captcha, Limit, SessionList
+from vms_tray.session.records import Captcha, Limit, SessionList
 from vms_tray.session.snapshot import ServerChoice, Snapshot, State
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 
 from vms_tray.errors import AuthError, SessionEnded, TokenExpired
-from vms_tray.kinds.base import ServerKind, Tokens
+from vms_tray.kinds.base import ServerKind
+from vms_tray.session.records import Tokens
 from vms_tray.testing.kinds import KindContract
 
 NEVER_ISSUED = "never-issued-0123456789abcdefghijklmnopqrstuvwxyz"

@@ -52,7 +52,7 @@ def demo_dir() -> Path:
 
 def _start_server(root: Path) -> DemoServer:
     from vms_tray.refserver.demo import start_demo_server
-    from vms_tray.refserver.service import ClientInfo
+    from vms_tray.refserver.service import ClientDescription
 
     demo = start_demo_server(root / "server", idle_timeout=IDLE_TIMEOUT)
     service = demo.handle.service
@@ -63,7 +63,10 @@ def _start_server(root: Path) -> DemoServer:
         store.end_session(s.id, now, "logout")
     for i, device in enumerate(OTHER_DEVICES):
         service.sign_in(
-            demo.login, demo.password, ClientInfo(device, "vms-tray", "1.0"), f"10.0.0.{12 + i}"
+            demo.login,
+            demo.password,
+            ClientDescription(device, "vms-tray", "1.0"),
+            f"10.0.0.{12 + i}",
         )
     return demo
 

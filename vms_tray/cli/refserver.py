@@ -299,8 +299,8 @@ def cmd_user_limit(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from vms_tray.refserver.clock import FileOffsetClock, SystemClock
+    from vms_tray.refserver.config import ServerConfig
     from vms_tray.refserver.runner import ServerHandle, ServerOptions
-    from vms_tray.refserver.service import ServerConfig
 
     if (args.tls_cert is None) != (args.tls_key is None):
         raise InvalidInput("give both --tls-cert and --tls-key, or neither")

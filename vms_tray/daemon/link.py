@@ -28,21 +28,19 @@ from vms_tray.errors import (
     Unsupported,
     VmsTrayError,
 )
-from vms_tray.kinds.base import (
-    Capabilities,
+from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
+from vms_tray.session import engine as E
+from vms_tray.session.failures import Failure, FailureKind
+from vms_tray.session.records import (
     Captcha,
     CaptchaAnswer,
     CaptchaChallenge,
-    ClientInfo,
     LimitConflict,
-    ServerKind,
     SessionList,
     SignedIn,
     SignInOutcome,
     Tokens,
 )
-from vms_tray.session import engine as E
-from vms_tray.session.failures import Failure, FailureKind
 from vms_tray.session.snapshot import ServerChoice, Snapshot
 
 log = logging.getLogger(__name__)

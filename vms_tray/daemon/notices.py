@@ -15,10 +15,10 @@ offering buttons.
 
 from __future__ import annotations
 
+from vms_tray.assets import IconName
 from vms_tray.i18n import _, ngettext
 from vms_tray.notify.base import Action, Notice, NoticeKind, Urgency
 from vms_tray.session.engine import Notify, Subject, Topic
-from vms_tray.tray.view import IconName
 
 SHOW_SESSIONS = "show_sessions"
 SIGN_IN = "sign_in"

@@ -21,9 +21,9 @@ from vms_tray.errors import (
     TrustError,
     Unsupported,
 )
-from vms_tray.kinds.base import CaptchaChallenge, SessionList, SignedIn, SignInOutcome, Tokens
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure, FailureKind, failure_of
+from vms_tray.session.records import CaptchaChallenge, SessionList, SignedIn, SignInOutcome, Tokens
 
 log = logging.getLogger(__name__)
 

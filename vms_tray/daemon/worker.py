@@ -33,11 +33,12 @@ from vms_tray.daemon.scheduler import Scheduler
 from vms_tray.daemon.settings import DaemonSettings
 from vms_tray.daemon.timers import TimerFired, Timers
 from vms_tray.errors import EngineError, InvalidInput, PasswordNeeded, VmsTrayError
-from vms_tray.kinds.base import Captcha, ClientInfo, SessionList
+from vms_tray.kinds.base import ClientInfo
 from vms_tray.notify.base import Notifier
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure, FailureKind, failure_of
 from vms_tray.session.policies import Policy
+from vms_tray.session.records import Captcha, SessionList
 from vms_tray.session.snapshot import ServerChoice, Snapshot
 from vms_tray.text import command
 

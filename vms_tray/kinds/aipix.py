@@ -64,23 +64,21 @@ from vms_tray.kinds.aipix_sessions import (
     user_agent,
     validation_text,
 )
-from vms_tray.kinds.base import (
-    Capabilities,
+from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
+from vms_tray.net.http import DEFAULT_TIMEOUT, HttpAdapter, Reply
+from vms_tray.session.records import (
     Captcha,
     CaptchaAnswer,
     CaptchaChallenge,
-    ClientInfo,
     Limit,
     LimitConflict,
     ServerInfo,
-    ServerKind,
     SessionEntry,
     SessionList,
     SignedIn,
     SignInOutcome,
     Tokens,
 )
-from vms_tray.net.http import DEFAULT_TIMEOUT, HttpAdapter, Reply
 
 if TYPE_CHECKING:
     from vms_tray.connections.model import Connection

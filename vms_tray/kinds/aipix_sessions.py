@@ -18,7 +18,7 @@ from typing import Any
 
 from vms_tray.errors import BadResponse
 from vms_tray.i18n import N_, _
-from vms_tray.kinds.base import SessionEntry
+from vms_tray.session.records import SessionEntry
 from vms_tray.text import printable
 
 # Shown where the server gave no time: the epoch sorts first ("least recently active"), which

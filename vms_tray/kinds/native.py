@@ -20,24 +20,22 @@ import httpx
 
 from vms_tray.connections.model import Connection
 from vms_tray.errors import AuthError, BadResponse, SessionNotFound, TokenExpired
-from vms_tray.kinds.base import (
-    Capabilities,
+from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
+from vms_tray.kinds.problems import ProblemFormat, problem_of
+from vms_tray.net.http import DEFAULT_TIMEOUT, HttpAdapter, Reply
+from vms_tray.session.records import (
     Captcha,
     CaptchaAnswer,
     CaptchaChallenge,
-    ClientInfo,
     Limit,
     LimitConflict,
     ServerInfo,
-    ServerKind,
     SessionEntry,
     SessionList,
     SignedIn,
     SignInOutcome,
     Tokens,
 )
-from vms_tray.kinds.problems import ProblemFormat, problem_of
-from vms_tray.net.http import DEFAULT_TIMEOUT, HttpAdapter, Reply
 from vms_tray.text import printable
 
 log = logging.getLogger(__name__)

@@ -36,17 +36,9 @@ from vms_tray.errors import (
     TokenExpired,
     Unsupported,
 )
-from vms_tray.kinds.base import (
-    Capabilities,
-    CaptchaAnswer,
-    ClientInfo,
-    ServerInfo,
-    ServerKind,
-    SignedIn,
-    SignInOutcome,
-    Tokens,
-)
+from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
 from vms_tray.net import http
+from vms_tray.session.records import CaptchaAnswer, ServerInfo, SignedIn, SignInOutcome, Tokens
 
 if TYPE_CHECKING:
     from vms_tray.connections.model import Connection

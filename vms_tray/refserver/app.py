@@ -28,7 +28,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vms_tray.refserver.problems import MEDIA_TYPE, Problem, http_problem, with_retry_after
-from vms_tray.refserver.service import ClientInfo, Service
+from vms_tray.refserver.service import ClientDescription, Service
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ class Api:
         login = _str(data, "login", max_len=128)
         password = _str(data, "password", max_len=1024)
         c = _obj(data, "client")
-        client = ClientInfo(
+        client = ClientDescription(
             _shown(c, "device"),
             _shown(c, "software"),
             _shown(c, "version"),

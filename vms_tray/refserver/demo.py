@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vms_tray.refserver.clock import Clock
+from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.runner import ServerHandle, ServerOptions, open_store
-from vms_tray.refserver.service import ServerConfig
 from vms_tray.refserver.tokens import hash_password
 
 DEMO_LOGIN = "demo"

@@ -23,7 +23,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from vms_tray.refserver.app import DEFAULT_MAX_PENDING_SIGN_INS, build_app
 from vms_tray.refserver.captcha import CaptchaStore
 from vms_tray.refserver.clock import Clock, SystemClock
-from vms_tray.refserver.service import ServerConfig, Service
+from vms_tray.refserver.config import ServerConfig
+from vms_tray.refserver.service import Service
 from vms_tray.refserver.storage import Store
 from vms_tray.refserver.tls import ensure_self_signed, fingerprint_pem
 

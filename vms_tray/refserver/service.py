@@ -21,6 +21,10 @@ The app parses requests into these calls and renders their results; everything h
 * ``DELETE /sessions/current`` is idempotent: any token of the session (access or refresh, expired
   or not, of an ended session while its tombstone lasts) answers 204; an unknown token is 401.
 * Ended sessions are kept as tombstones for ``tombstone_ttl`` (7 days by default).
+
+Longer than 500 lines because these rules act on one account's seats, tokens, conflicts and
+devices inside one transaction each; kept in one class, the list above can be checked against
+the code in one reading (the settings live in ``config.py``, the rows in ``storage.py``).
 """
 
 from __future__ import annotations
@@ -28,19 +32,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from vms_tray import __version__
 from vms_tray.refserver.captcha import CaptchaCheck, CaptchaStore
 from vms_tray.refserver.clock import Clock
+from vms_tray.refserver.config import DEFAULT_CONFIG, ServerConfig
 from vms_tray.refserver.problems import Problem, with_retry_after
 from vms_tray.refserver.storage import ConflictRow, SessionRow, Store, TokenRow
-from vms_tray.refserver.throttle import RateLimit, Throttle, ThrottlePolicy, address_key
+from vms_tray.refserver.throttle import RateLimit, Throttle, address_key
 from vms_tray.refserver.tokens import (
-    DEFAULT_KDF,
-    KdfParams,
     dummy_hash,
     hash_password,
     new_id,
@@ -51,7 +53,6 @@ from vms_tray.refserver.tokens import (
 
 log = logging.getLogger(__name__)
 
-CAPTCHA_POLICIES = ("never", "always", "after-failures")
 IDLE_FLAG_CAP = 300.0
 # Each picture costs ~40 ms of CPU and anyone may ask: bound it per client address, on every
 # path that draws one (POST /captcha and the sign-in answers that carry a fresh captcha).
@@ -64,42 +65,10 @@ PURGE_EVERY = 60.0
 
 
 @dataclass(frozen=True)
-class ServerConfig:
-    name: str = "vms-tray reference server"
-    product: str = "vms-tray-refserver"
-    version: str = __version__
-    api_version: str = "1"
-    captcha: str = "never"
-    max_sessions: int | None = 2  # default per account; None: unlimited
-    idle_timeout: float | None = 900.0  # None: sessions never idle out
-    access_ttl: float = 300.0
-    refresh_ttl: float = 12 * 3600.0
-    conflict_ttl: float = 120.0
-    # How long a spent refresh token may be presented again by a client that lost the reply.
-    refresh_grace: float = 60.0
-    tombstone_ttl: float = 7 * 86400.0
-    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
-    kdf: KdfParams = DEFAULT_KDF
+class ClientDescription:
+    """How a client describes itself when it signs in (the sign-in's ``client`` member); what
+    vms-tray sends is vms_tray.kinds.base.ClientInfo."""
 
-    def __post_init__(self) -> None:
-        if self.captcha not in CAPTCHA_POLICIES:
-            raise ValueError(f"captcha policy must be one of {', '.join(CAPTCHA_POLICIES)}")
-        # Durations go out as whole seconds; below one they would read as "0".
-        durations = {
-            "idle timeout": self.idle_timeout,
-            "access token lifetime": self.access_ttl,
-            "refresh token lifetime": self.refresh_ttl,
-            "conflict token lifetime": self.conflict_ttl,
-        }
-        for what, value in durations.items():
-            if value is not None and value < 1:
-                raise ValueError(f"the {what} must be at least 1 second")
-        if self.max_sessions is not None and self.max_sessions < 1:
-            raise ValueError("the session limit must be at least 1 (None: no limit)")
-
-
-@dataclass(frozen=True)
-class ClientInfo:
     device: str
     software: str
     version: str
@@ -131,7 +100,7 @@ class Service:
         self,
         store: Store,
         clock: Clock,
-        config: ServerConfig = ServerConfig(),
+        config: ServerConfig = DEFAULT_CONFIG,
         captchas: CaptchaStore | None = None,
     ) -> None:
         self.store = store
@@ -257,7 +226,7 @@ class Service:
         self,
         login: str,
         password: str,
-        client: ClientInfo,
+        client: ClientDescription,
         address: str,
         captcha: tuple[str, str] | None = None,
         device_token: str | None = None,
@@ -311,7 +280,7 @@ class Service:
         limit = self._limit_for(login)
         return limit is not None and self.store.count_active(login) >= limit
 
-    def _conflict(self, login: str, client: ClientInfo, address: str, now: float) -> Problem:
+    def _conflict(self, login: str, client: ClientDescription, address: str, now: float) -> Problem:
         token = new_token()
         sessions = self.store.active_sessions(login)
         self.store.insert_conflict(
@@ -339,7 +308,7 @@ class Service:
         )
 
     def _open_session(
-        self, login: str, client: ClientInfo, address: str, now: float
+        self, login: str, client: ClientDescription, address: str, now: float
     ) -> dict[str, Any]:
         c = self.config
         session = SessionRow(
@@ -380,7 +349,7 @@ class Service:
             self.store.delete_conflict(thash)
             if self.store.get_user(conflict.login) is None:
                 raise Problem("token-expired", "the account no longer exists; sign in again")
-            client = ClientInfo(conflict.device, conflict.software, conflict.version)
+            client = ClientDescription(conflict.device, conflict.software, conflict.version)
             if self._full(conflict.login):
                 raise self._conflict(conflict.login, client, address, now)
             return self._open_session(conflict.login, client, address, now)

@@ -42,16 +42,8 @@ from vms_tray.errors import (
     TokenExpired,
     Unsupported,
 )
-from vms_tray.kinds.base import (
-    Capabilities,
-    ClientInfo,
-    LimitConflict,
-    ServerInfo,
-    ServerKind,
-    SessionEntry,
-    SignedIn,
-    Tokens,
-)
+from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
+from vms_tray.session.records import LimitConflict, ServerInfo, SessionEntry, SignedIn, Tokens
 
 __all__ = ["DESK", "LAPTOP", "KindContract", "KindTarget", "unused_local_url"]
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from vms_tray import commands
 from vms_tray.errors import VmsTrayError
-from vms_tray.kinds.base import Captcha, SessionList
+from vms_tray.session.records import Captcha, SessionList
 from vms_tray.session.snapshot import Snapshot, State
 from vms_tray.tray.dialog_host import DialogHost
 from vms_tray.tray.flows import (

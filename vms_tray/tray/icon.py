@@ -20,7 +20,8 @@ from typing import Any
 from PIL import Image
 
 from vms_tray import assets
-from vms_tray.tray.view import IconName, Intent, MenuEntry, TrayView
+from vms_tray.assets import IconName
+from vms_tray.tray.view import Intent, MenuEntry, TrayView
 
 log = logging.getLogger(__name__)
 

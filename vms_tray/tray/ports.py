@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from vms_tray import commands
-from vms_tray.kinds.base import Captcha, SessionList
+from vms_tray.session.records import Captcha, SessionList
 from vms_tray.session.snapshot import Snapshot
 from vms_tray.tray.view import Intent, TrayView
 

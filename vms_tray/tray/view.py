@@ -10,22 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from vms_tray.assets import IconName
 from vms_tray.i18n import _, ngettext
 from vms_tray.session.snapshot import Snapshot, State
 
 # Windows truncates tray tooltips at 127 characters; keep every platform consistent.
 TOOLTIP_MAX = 127
-
-
-class IconName(StrEnum):
-    SIGNED_OUT = "signed-out"
-    CONNECTING = "connecting"
-    SIGNED_IN = "signed-in"
-    NEAR_LIMIT = "near-limit"
-    SIGNED_IN_FULL = "signed-in-full"  # signed in; all seats in use (nobody else gets one)
-    LIMIT_REACHED = "limit-reached"  # not signed in: the limit blocks this sign-in
-    OFFLINE = "offline"
-    ERROR = "error"
 
 
 class Intent(StrEnum):

@@ -20,10 +20,10 @@ from vms_tray.errors import (
     Unsupported,
 )
 from vms_tray.kinds.aipix import AipixServer
-from vms_tray.kinds.base import (
+from vms_tray.kinds.base import ClientInfo
+from vms_tray.session.records import (
     CaptchaAnswer,
     CaptchaChallenge,
-    ClientInfo,
     LimitConflict,
     SignedIn,
     SignInOutcome,

@@ -28,7 +28,8 @@ from vms_tray.connections.model import Connection, Trust
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.errors import ControlError, SessionEnded
 from vms_tray.kinds import create_server
-from vms_tray.kinds.base import ClientInfo, ServerKind, SignedIn, Tokens
+from vms_tray.kinds.base import ClientInfo, ServerKind
+from vms_tray.session.records import SignedIn, Tokens
 
 pytestmark = pytest.mark.integration
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from tests.support.refserver import RefServer
 from vms_tray.connections.model import Connection, Trust
-from vms_tray.kinds.base import ClientInfo, SignedIn, Tokens
+from vms_tray.kinds.base import ClientInfo
 from vms_tray.kinds.native import NativeServer
+from vms_tray.session.records import SignedIn, Tokens
 
 DESK = ClientInfo("desk-1", "vms-tray", "0.1.0")
 LAPTOP = ClientInfo("laptop-2", "vms-tray", "0.1.0")

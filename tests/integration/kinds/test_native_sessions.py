@@ -14,7 +14,7 @@ from vms_tray.errors import (
     SessionNotFound,
     TokenExpired,
 )
-from vms_tray.kinds.base import LimitConflict, SignedIn
+from vms_tray.session.records import LimitConflict, SignedIn
 
 from .helpers import DESK, LAPTOP, native_for, sign_in
 

@@ -9,7 +9,7 @@ import pytest
 from tests.support.refserver import RefServer
 from vms_tray.connections.model import Trust
 from vms_tray.errors import InvalidCredentials, LoginThrottled, SessionEnded
-from vms_tray.kinds.base import CaptchaAnswer, CaptchaChallenge, LimitConflict, SignedIn
+from vms_tray.session.records import CaptchaAnswer, CaptchaChallenge, LimitConflict, SignedIn
 
 from .helpers import DESK, LAPTOP, native_for, sign_in
 

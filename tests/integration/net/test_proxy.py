@@ -20,8 +20,9 @@ from tests.support.refserver import RefServer
 from vms_tray.connections.model import Connection, Trust
 from vms_tray.errors import CertificateChanged, CertificateUntrusted, ServerUnreachable
 from vms_tray.kinds import create_server
-from vms_tray.kinds.base import ServerKind, SignedIn
+from vms_tray.kinds.base import ServerKind
 from vms_tray.net import tls
+from vms_tray.session.records import SignedIn
 
 from .tlsrecorder import SERVER_JSON, TLSRecorder, der_of, recorder
 

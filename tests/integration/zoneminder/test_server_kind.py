@@ -17,8 +17,8 @@ from vms_tray.errors import (
     TokenExpired,
 )
 from vms_tray.kinds import create_server, default_client_info
-from vms_tray.kinds.base import SignedIn, Tokens
 from vms_tray.kinds.zoneminder import ZoneMinderServer
+from vms_tray.session.records import SignedIn, Tokens
 
 pytestmark = [pytest.mark.zoneminder, pytest.mark.integration]
 

@@ -26,23 +26,21 @@ from vms_tray.errors import (
     TokenExpired,
     UnknownConnection,
 )
-from vms_tray.kinds.base import (
-    Capabilities,
+from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
+from vms_tray.notify.base import Notice, Notifier
+from vms_tray.session.records import (
     Captcha,
     CaptchaAnswer,
     CaptchaChallenge,
-    ClientInfo,
     Limit,
     LimitConflict,
     ServerInfo,
-    ServerKind,
     SessionEntry,
     SessionList,
     SignedIn,
     SignInOutcome,
     Tokens,
 )
-from vms_tray.notify.base import Notice, Notifier
 
 
 class FakeClock:

@@ -347,7 +347,7 @@ def test_tokens_are_registered_as_secrets() -> None:
 
 def test_a_bug_in_a_server_kind_never_leaves_the_daemon_stuck() -> None:
     from tests.unit.daemon.fakes import FakeServer
-    from vms_tray.kinds.base import Tokens
+    from vms_tray.session.records import Tokens
 
     broken = {"refresh": False, "sign_in": False}
 

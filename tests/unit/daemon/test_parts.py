@@ -261,7 +261,7 @@ def test_post_never_blocks_while_the_worker_is_busy() -> None:
 
 def test_quit_frees_the_seat_within_two_seconds_even_if_a_request_hangs() -> None:
     from tests.unit.daemon.fakes import FakeServer
-    from vms_tray.kinds.base import Tokens
+    from vms_tray.session.records import Tokens
 
     hang, entered = threading.Event(), threading.Event()
 

@@ -24,9 +24,9 @@ from vms_tray.errors import (
     Unsupported,
     VmsTrayError,
 )
-from vms_tray.kinds.base import Limit, SessionEntry, SessionList
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure, FailureKind, failure_of
+from vms_tray.session.records import Limit, SessionEntry, SessionList
 
 FP = ":".join(["AB", "01"] * 16)
 FP2 = ":".join(["CD", "02"] * 16)

@@ -25,10 +25,10 @@ from vms_tray.errors import (
 )
 from vms_tray.kinds.aipix import API_VERSION, AipixServer
 from vms_tray.kinds.aipix_profile import DEVICE_FILE, learnt_limit
-from vms_tray.kinds.base import (
+from vms_tray.kinds.base import ClientInfo
+from vms_tray.session.records import (
     CaptchaAnswer,
     CaptchaChallenge,
-    ClientInfo,
     LimitConflict,
     SignedIn,
     Tokens,

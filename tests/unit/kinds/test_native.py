@@ -15,15 +15,15 @@ from vms_tray.errors import (
     SessionNotFound,
     TokenExpired,
 )
-from vms_tray.kinds.base import (
+from vms_tray.kinds.base import ClientInfo
+from vms_tray.kinds.native import NativeServer
+from vms_tray.session.records import (
     CaptchaAnswer,
     CaptchaChallenge,
-    ClientInfo,
     LimitConflict,
     SignedIn,
     Tokens,
 )
-from vms_tray.kinds.native import NativeServer
 
 from .fakes import PNG, Canned, FakeV1, entry, ok, problem
 

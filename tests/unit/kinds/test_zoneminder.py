@@ -22,8 +22,9 @@ from vms_tray.errors import (
     Unsupported,
 )
 from vms_tray.kinds import capabilities_for, create_server
-from vms_tray.kinds.base import ClientInfo, SignedIn, Tokens
+from vms_tray.kinds.base import ClientInfo
 from vms_tray.kinds.zoneminder import ZoneMinderServer, _jwt_expiry
+from vms_tray.session.records import SignedIn, Tokens
 
 from .fakes_zoneminder import PASSWORD, START, FakeZoneMinder, User, claims_of, jwt, zm_error
 

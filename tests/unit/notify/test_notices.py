@@ -9,13 +9,13 @@ from collections.abc import Iterator
 import pytest
 
 from vms_tray import assets, i18n
+from vms_tray.assets import IconName
 from vms_tray.daemon import notices
 from vms_tray.notify.base import Notice, NoticeKind, Urgency
 from vms_tray.notify.dbus import expire_timeout
 from vms_tray.notify.tray import TrayNotifier
 from vms_tray.session.effects import SUBJECT_OF
 from vms_tray.session.engine import Notify, Subject, Topic
-from vms_tray.tray.view import IconName
 
 DEVICE = "OPS-PC-12 (vms-tray 1.0)"
 # Topic -> the counts and detail a real effect carries.

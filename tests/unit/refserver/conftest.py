@@ -10,15 +10,16 @@ from typing import Any
 import pytest
 
 from vms_tray.refserver.captcha import CaptchaStore
-from vms_tray.refserver.service import ClientInfo, ServerConfig, Service
+from vms_tray.refserver.config import ServerConfig
+from vms_tray.refserver.service import ClientDescription, Service
 from vms_tray.refserver.storage import Store
 from vms_tray.refserver.tokens import KdfParams
 from vms_tray.testing.clock import FakeClock
 
 FAST_KDF = KdfParams(n=16)
-LAPTOP = ClientInfo("laptop", "vms-tray", "0.1.0")
-DESK = ClientInfo("desk", "vms-tray", "0.1.0")
-PHONE = ClientInfo("phone", "other-client", "2.0")
+LAPTOP = ClientDescription("laptop", "vms-tray", "0.1.0")
+DESK = ClientDescription("desk", "vms-tray", "0.1.0")
+PHONE = ClientDescription("phone", "other-client", "2.0")
 
 
 @pytest.fixture

@@ -19,9 +19,10 @@ from starlette.routing import Route
 
 from tests.unit.refserver.conftest import FAST_KDF
 from vms_tray.refserver.app import build_app
+from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.problems import PROBLEM_BASE, STATUS
 from vms_tray.refserver.runner import ServerHandle, ServerOptions
-from vms_tray.refserver.service import ServerConfig, Service
+from vms_tray.refserver.service import Service
 from vms_tray.testing.clock import FakeClock
 
 CLIENT = {"device": "laptop", "software": "vms-tray", "version": "0.1.0"}

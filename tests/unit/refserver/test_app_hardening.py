@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from tests.unit.refserver.conftest import FAST_KDF
+from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.problems import PROBLEM_BASE
 from vms_tray.refserver.runner import ServerHandle, ServerOptions
-from vms_tray.refserver.service import ServerConfig
 from vms_tray.testing.clock import FakeClock
 
 CLIENT = {"device": "laptop", "software": "vms-tray", "version": "0.1.0"}
@@ -140,8 +140,9 @@ def test_the_client_sends_application_json() -> None:
     """vms-tray's own client declares every body it sends (so the 415 never meets it)."""
     from tests.unit.kinds.fakes import FakeV1
     from vms_tray.connections.model import Connection
-    from vms_tray.kinds.base import ClientInfo, SignedIn
+    from vms_tray.kinds.base import ClientInfo
     from vms_tray.kinds.native import NativeServer
+    from vms_tray.session.records import SignedIn
 
     fake = FakeV1()
     conn = Connection(name="office", url="https://vms.example.com", login="operator")

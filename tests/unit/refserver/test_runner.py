@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 
+from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.demo import DEMO_LOGIN, new_demo_password, start_demo_server
 from vms_tray.refserver.runner import ServerHandle, bind
-from vms_tray.refserver.service import ServerConfig
 from vms_tray.refserver.storage import Store
 from vms_tray.testing.clock import FakeClock
 

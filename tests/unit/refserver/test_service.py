@@ -12,8 +12,9 @@ import pytest
 
 from tests.support.refserver import logged_captcha_answer
 from tests.unit.refserver.conftest import DESK, LAPTOP, PHONE
+from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.problems import Problem
-from vms_tray.refserver.service import ConflictCaller, ServerConfig, Service, SessionCaller
+from vms_tray.refserver.service import ConflictCaller, Service, SessionCaller
 from vms_tray.refserver.storage import Store
 from vms_tray.refserver.throttle import ThrottlePolicy
 from vms_tray.testing.clock import FakeClock

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from tests.unit.refserver.conftest import FAST_KDF
+from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.problems import Problem
-from vms_tray.refserver.service import ClientInfo, ServerConfig, Service, SessionCaller
+from vms_tray.refserver.service import ClientDescription, Service, SessionCaller
 from vms_tray.refserver.storage import Store
 from vms_tray.testing.clock import FakeClock
 
@@ -74,7 +75,7 @@ class ProtocolMachine(RuleBasedStateMachine):
     def sign_in(self, device: str) -> None:
         self.expire()
         try:
-            r = self.service.sign_in("anna", "pw", ClientInfo(device, "sw", "1"), "a")
+            r = self.service.sign_in("anna", "pw", ClientDescription(device, "sw", "1"), "a")
         except Problem as exc:
             assert exc.name == "session-limit"
             assert len(self.active()) >= LIMIT

@@ -10,7 +10,7 @@ from typing import Any
 
 from vms_tray import commands
 from vms_tray.errors import NetworkError
-from vms_tray.kinds.base import Captcha, SessionEntry, SessionList
+from vms_tray.session.records import Captcha, SessionEntry, SessionList
 from vms_tray.session.snapshot import ServerChoice, Snapshot, State
 from vms_tray.tray.app import TrayApp
 from vms_tray.tray.view import TrayView

@@ -19,10 +19,11 @@ from tests.unit.tray.fakes import (
     session_entry,
 )
 from vms_tray import commands, i18n
-from vms_tray.kinds.base import Limit, SessionList
+from vms_tray.assets import IconName
+from vms_tray.session.records import Limit, SessionList
 from vms_tray.session.snapshot import Snapshot, State
 from vms_tray.tray.app import TrayApp
-from vms_tray.tray.view import IconName, Intent
+from vms_tray.tray.view import Intent
 
 
 def test_start_renders_the_current_snapshot(world: World) -> None:

@@ -18,7 +18,7 @@ from tests.unit.tray.fakes import (
 from vms_tray import commands
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.errors import CredentialError, NetworkError
-from vms_tray.kinds.base import Captcha, Limit, SessionList
+from vms_tray.session.records import Captcha, Limit, SessionList
 from vms_tray.session.snapshot import Failure, FailureKind, Snapshot, State
 from vms_tray.tray.app import TrayApp
 from vms_tray.tray.view import Intent

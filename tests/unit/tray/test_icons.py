@@ -9,8 +9,9 @@ import pytest
 from PIL import Image, ImageChops
 
 from vms_tray import assets
+from vms_tray.assets import IconName
 from vms_tray.session.snapshot import Snapshot, State
-from vms_tray.tray.view import IconName, icon_for
+from vms_tray.tray.view import icon_for
 
 SIZES = (16, 24, 32, 48)
 

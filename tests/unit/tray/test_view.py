@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from vms_tray import assets, i18n
+from vms_tray.assets import IconName
 from vms_tray.session.snapshot import Failure, FailureKind, ServerChoice, Snapshot, State
 from vms_tray.tray.view import (
     TOOLTIP_MAX,
-    IconName,
     Intent,
     build_view,
     icon_for,

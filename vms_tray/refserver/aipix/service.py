@@ -304,6 +304,11 @@ class AipixService:
             body["captcha_will_required_in"] = self.config.captcha_grace  # iOS only
         return AipixError(r.limit_status, body)
 
+    def open_for_demo(self, login: str, device: Device) -> None:
+        """A session of another device, opened without HTTP (the demo's seat holders)."""
+        with self.store.atomic():
+            self._open(login, device, self.clock.now())
+
     def _open(self, login: str, device: Device, now: float) -> dict[str, Any]:
         session = SessionRow(
             id=new_id(),

@@ -1,0 +1,123 @@
+"""What a server tells vms-tray, as frozen values: its info, the seat limit, the session list, a
+captcha, the tokens of a sign-in and its outcomes.
+
+The kinds (vms_tray.kinds) produce them, the daemon keeps them and the tray shows them, so they
+live below all three and import nothing of ours. ``repr`` never shows a token or an answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    name: str
+    product: str
+    version: str
+    api_version: str
+    captcha: str = "never"  # never | always | after-failures
+    idle_timeout: float | None = None
+    server_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str
+    max: int | None  # None: no limit
+    active: int
+
+
+@dataclass(frozen=True)
+class SessionEntry:
+    id: str
+    device: str
+    software: str
+    version: str
+    address: str
+    started_at: datetime
+    last_activity: datetime
+    idle: bool
+    current: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The protocol's JSON shape of one session (control socket, dialogs)."""
+        return {
+            "id": self.id,
+            "device": self.device,
+            "software": self.software,
+            "version": self.version,
+            "address": self.address,
+            "started_at": _iso(self.started_at),
+            "last_activity": _iso(self.last_activity),
+            "idle": self.idle,
+            "current": self.current,
+        }
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class SessionList:
+    limit: Limit
+    sessions: tuple[SessionEntry, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of the protocol's GET /sessions."""
+        lim = self.limit
+        return {
+            "limit": {"scope": lim.scope, "max": lim.max, "active": lim.active},
+            "sessions": [s.to_json() for s in self.sessions],
+        }
+
+
+@dataclass(frozen=True)
+class Captcha:
+    id: str
+    image_png: bytes = field(repr=False)
+    expires_in: float
+
+
+@dataclass(frozen=True)
+class CaptchaAnswer:
+    id: str
+    answer: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Bearer material. ``repr`` never shows a token, so logging a Tokens is safe."""
+
+    access_token: str = field(repr=False)
+    expires_in: float
+    refresh_token: str | None = field(default=None, repr=False)
+    refresh_expires_in: float | None = None
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    tokens: Tokens
+    limit: Limit | None = None
+    idle_timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class CaptchaChallenge:
+    captcha: Captcha
+    reason: str  # required | invalid | expired
+
+
+@dataclass(frozen=True)
+class LimitConflict:
+    limit: Limit
+    sessions: tuple[SessionEntry, ...]
+    conflict_token: str = field(repr=False)
+    expires_in: float
+
+
+SignInOutcome = SignedIn | CaptchaChallenge | LimitConflict
