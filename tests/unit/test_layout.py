@@ -1,0 +1,195 @@
+"""The import rules of the house (DEVELOPERS.md, "The rooms"), read from the code itself.
+
+Every module's ``import``/``from ... import`` statements (anywhere in the file, so a
+function-level import cannot hide a door) are mapped to rooms: a room is a subpackage of
+``vms_tray`` or a top-level module. Each room may import only the rooms its row names; a room
+missing from the table fails too, so a new package has to be placed on purpose.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "vms_tray"
+
+# The ground floor: small modules every room may use.
+BASE = frozenset({"vms_tray", "errors", "text", "i18n", "paths", "safefs", "urls", "assets"})
+
+# room -> the rooms it may import (besides BASE and itself). Read top-down: each row names only
+# rooms on lower rows, so the rooms form layers and no loop can appear between them.
+ALLOWED: dict[str, frozenset[str]] = {
+    # ground floor
+    "vms_tray": frozenset(),
+    "errors": frozenset(),
+    "text": frozenset(),
+    "paths": frozenset(),
+    "i18n": frozenset(),
+    "safefs": frozenset(),
+    "urls": frozenset(),
+    "assets": frozenset(),
+    # pure logic: the engine knows states and events, never I/O
+    "session": frozenset(),
+    "commands": frozenset({"session"}),
+    # the server list and how every kind talks
+    "connections": frozenset(),
+    "net": frozenset({"connections"}),
+    "kinds": frozenset({"net", "connections", "session"}),
+    # the reference server is a program of its own: it shares only the ground floor
+    "refserver": frozenset(),
+    # platform backends
+    "credentials": frozenset({"connections"}),
+    "notify": frozenset({"session"}),
+    "autostart": frozenset(),
+    "control": frozenset(),
+    # views: dialogs are child processes; the tray never imports the daemon, a kind or the net
+    # (it reaches the daemon through tray/ports.py's DaemonPort). It saves the server list from
+    # the dialog's answer itself, as the CLI's `servers` commands do: the store, and the keyring
+    # so that passwords follow renames and removals.
+    "dialogs": frozenset({"connections"}),
+    "tray": frozenset(
+        {"session", "commands", "connections", "credentials", "dialogs", "notify", "autostart"}
+    ),
+    # where engine, I/O, scheduler and threads meet
+    "daemon": frozenset(
+        {"session", "commands", "connections", "kinds", "credentials", "notify", "control"}
+    ),
+    # process wiring: everything below the command line
+    "app": frozenset(
+        {
+            "session",
+            "commands",
+            "connections",
+            "net",
+            "kinds",
+            "refserver",
+            "credentials",
+            "notify",
+            "autostart",
+            "control",
+            "dialogs",
+            "tray",
+            "daemon",
+        }
+    ),
+    "cli": frozenset(
+        {
+            "session",
+            "commands",
+            "connections",
+            "net",
+            "kinds",
+            "refserver",
+            "credentials",
+            "notify",
+            "autostart",
+            "control",
+            "dialogs",
+            "tray",
+            "daemon",
+            "app",
+        }
+    ),
+    "__main__": frozenset({"cli"}),
+    # test doubles and contract suites; nothing in the app imports them (see below)
+    "testing": frozenset({"session", "commands", "connections", "net", "kinds", "autostart"}),
+}
+
+
+def room_of_module(module: str) -> str:
+    """``vms_tray.kinds.native`` -> ``kinds``; ``vms_tray`` -> ``vms_tray``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def imported_rooms(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, room) for every import of vms_tray in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "vms_tray":
+                # "from vms_tray import i18n" names the room by the imported name
+                for alias in node.names:
+                    name = alias.name
+                    is_room = (PACKAGE / name).is_dir() or (PACKAGE / f"{name}.py").is_file()
+                    yield node.lineno, name if is_room else "vms_tray"
+            elif node.module.startswith("vms_tray."):
+                yield node.lineno, room_of_module(node.module)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("vms_tray."):
+                    yield node.lineno, room_of_module(alias.name)
+
+
+def package_files() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "locale" not in p.parts)
+
+
+def test_every_room_is_placed_in_the_table() -> None:
+    rooms = {room_of_module(module_name(p)) for p in package_files()}
+    assert rooms - ALLOWED.keys() == set(), "add the new room to ALLOWED (and DEVELOPERS.md)"
+
+
+def test_the_table_is_layered() -> None:
+    """No two rooms may import each other, directly or around a loop."""
+    seen: dict[str, int] = {}  # 1 = on the path, 2 = done
+
+    def visit(room: str, path: tuple[str, ...]) -> None:
+        if seen.get(room) == 2:
+            return
+        assert seen.get(room) != 1, f"the table has a loop: {' -> '.join((*path, room))}"
+        seen[room] = 1
+        for other in sorted(ALLOWED[room] | (BASE - {room} if room not in BASE else set())):
+            visit(other, (*path, room))
+        seen[room] = 2
+
+    for room in ALLOWED:
+        visit(room, ())
+
+
+@pytest.mark.parametrize("path", package_files(), ids=lambda p: module_name(p))
+def test_imports_follow_the_rules(path: Path) -> None:
+    here = room_of_module(module_name(path))
+    allowed = ALLOWED[here] | BASE | {here}
+    if here in BASE:
+        # the ground floor imports only the ground floor, never upwards
+        allowed = BASE
+    bad = [
+        f"{path.relative_to(PACKAGE.parent)} line {line}: {here} may not import {room}"
+        for line, room in imported_rooms(path)
+        if room not in allowed
+    ]
+    assert bad == []
+
+
+def test_nothing_in_the_app_imports_the_test_doubles() -> None:
+    users = [
+        f"{p.relative_to(PACKAGE.parent)} line {line}"
+        for p in package_files()
+        if room_of_module(module_name(p)) != "testing"
+        for line, room in imported_rooms(p)
+        if room == "testing"
+    ]
+    assert users == []
+
+
+def test_a_module_over_500_lines_says_why_at_its_top() -> None:
+    """Small modules named for what they hold; a longer one carries its reason in the docstring
+    ("Longer than 500 lines because ...")."""
+    long = []
+    for p in package_files():
+        text = p.read_text(encoding="utf-8")
+        if text.count("\n") > 500:
+            doc = ast.get_docstring(ast.parse(text)) or ""
+            if "longer than 500 lines because" not in doc.lower():
+                long.append(str(p.relative_to(PACKAGE.parent)))
+    assert long == []
