@@ -351,7 +351,7 @@ def default_transport() -> Transport:
 def request(
     cmd: str, *, timeout: float = 15.0, transport: Transport | None = None, **params: Any
 ) -> Any:
-    """Send one command to the running daemon and return its result.
+    """Send one request to the running daemon and return its result.
 
     Raises DaemonNotRunning when nothing listens, RemoteError when the daemon refused.
     """

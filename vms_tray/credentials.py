@@ -53,7 +53,7 @@ from keyring.backend import KeyringBackend
 
 from vms_tray.connections.rules import ListChanges, name_key
 from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring
-from vms_tray.text import command
+from vms_tray.text import command_line
 
 __all__ = [
     "SERVICE",
@@ -252,7 +252,7 @@ def follow_changes(changes: ListChanges, credentials: Credentials | None = None)
         except CredentialError as exc:
             raise CredentialError(
                 f"renamed {old!r} to {new!r}, but its password could not be moved: {exc} "
-                f"(or store it again: {command('password', 'set', new)})"
+                f"(or store it again: {command_line('password', 'set', new)})"
             ) from None
     forgotten = []
     for name in changes.removed:

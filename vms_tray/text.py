@@ -9,9 +9,9 @@ it to everything it prints; dialogs and notifications use it for server strings 
 kinds apply it to the session lists they parse, where device and software names enter the client.
 It is idempotent: ``printable(printable(s)) == printable(s)``.
 
-``command(*args)`` is the one way a message suggests a command: ``vms-tray`` and the arguments,
-each quoted for a POSIX shell where it needs it (``vms-tray servers trust 'Склад №2 камеры'``), so
-the line can be pasted as it is. A message puts it where no quote of its own surrounds it (after a
+``command_line(*args)`` is the one way a message suggests a command line: ``vms-tray`` and the
+arguments, each quoted for a POSIX shell where it needs it (``vms-tray servers trust 'Склад №2
+камеры'``), so the line can be pasted as it is. A message puts it where no quote of its own surrounds it (after a
 colon, or in parentheses): the command's own quotes are the only ones.
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import shlex
 
-__all__ = ["PROGRAM", "command", "printable"]
+__all__ = ["PROGRAM", "command_line", "printable"]
 
 PROGRAM = "vms-tray"
 
@@ -39,6 +39,6 @@ def printable(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
-def command(*args: str) -> str:
+def command_line(*args: str) -> str:
     """``vms-tray ARGS…`` as a user can paste it into a shell (arguments quoted as needed)."""
     return shlex.join((PROGRAM, *args))

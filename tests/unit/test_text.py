@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vms_tray.text import command, printable
+from vms_tray.text import command_line, printable
 
 ATTACK = "EVIL\x1b]0;title\x07\x1b[2J"
 
@@ -52,15 +52,20 @@ def test_printable_is_idempotent_and_leaves_nothing_unsafe(text: str) -> None:
 
 
 def test_a_command_with_a_name_with_spaces_and_cyrillic_pastes_as_it_is() -> None:
-    line = command("servers", "trust", "Склад №2 камеры")
+    line = command_line("servers", "trust", "Склад №2 камеры")
     assert line == "vms-tray servers trust 'Склад №2 камеры'"
     assert shlex.split(line) == ["vms-tray", "servers", "trust", "Склад №2 камеры"]
 
 
 @pytest.mark.parametrize("name", ["office", "it's", "$(rm -rf ~)", "-x", 'a"b', ""])
 def test_every_argument_comes_back_as_one_word(name: str) -> None:
-    assert shlex.split(command("password", "set", name)) == ["vms-tray", "password", "set", name]
+    assert shlex.split(command_line("password", "set", name)) == [
+        "vms-tray",
+        "password",
+        "set",
+        name,
+    ]
 
 
 def test_a_plain_name_is_not_quoted() -> None:
-    assert command("servers", "trust", "office") == "vms-tray servers trust office"
+    assert command_line("servers", "trust", "office") == "vms-tray servers trust office"

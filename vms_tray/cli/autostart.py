@@ -11,7 +11,7 @@ from typing import Any
 from vms_tray import autostart
 from vms_tray.autostart.base import AutostartBackend, AutostartStatus, System
 from vms_tray.autostart.shortcut import launcher_for
-from vms_tray.text import command
+from vms_tray.text import command_line
 
 
 def register(subparsers: Any) -> None:
@@ -119,7 +119,7 @@ def _warn_duplicates(backend: AutostartBackend) -> None:
         print(
             f"vms-tray: warning: autostart is also enabled with {other.method} "
             f"({other.location}), so vms-tray would start twice; to remove that one, run: "
-            f"{command('autostart', 'disable', '--method', other.method)}",
+            f"{command_line('autostart', 'disable', '--method', other.method)}",
             file=sys.stderr,
         )
 

@@ -17,7 +17,7 @@ from vms_tray.connections.rules import ConnectionList, ListChanges, ca_file_trus
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.credentials import Credentials, follow_changes, secure_backend
 from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring, VmsTrayError
-from vms_tray.text import command, printable
+from vms_tray.text import command_line, printable
 from vms_tray.urls import display_url
 
 if TYPE_CHECKING:
@@ -237,7 +237,7 @@ def _edit(args: argparse.Namespace) -> int:
     if new.url != old.url and new.trust.mode == "pinned":
         print(
             f"Note: {new.name} stays pinned to the old address's certificate; if the new address "
-            f"has another one, run: {command('servers', 'trust', new.name)}"
+            f"has another one, run: {command_line('servers', 'trust', new.name)}"
         )
     return 0
 

@@ -40,7 +40,7 @@ from vms_tray.session.failures import Failure, FailureKind, failure_of
 from vms_tray.session.policies import Policy
 from vms_tray.session.records import Captcha, SessionList
 from vms_tray.session.snapshot import ServerChoice, Snapshot
-from vms_tray.text import command
+from vms_tray.text import command_line
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -423,7 +423,7 @@ class Daemon:
         if password is None:
             raise PasswordNeeded(
                 f"no password stored for {conn.name}: sign in from the menu or run "
-                f"{command('signin', '--server', conn.name)} to type it"
+                f"{command_line('signin', '--server', conn.name)} to type it"
             )
         self._secret(password)
         if plan is E.SignInPlan.SIGN_OUT_FIRST:

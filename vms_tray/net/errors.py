@@ -31,7 +31,7 @@ from vms_tray.errors import (
     ServerUnreachable,
     VmsTrayError,
 )
-from vms_tray.text import command
+from vms_tray.text import command_line
 
 __all__ = [
     "MAX_DETAIL",
@@ -256,7 +256,9 @@ class TransportErrors:
 
     def _hint(self) -> str:
         # Ends its message, unquoted: the command's own quoting makes it paste as it is.
-        return command("servers", "trust", self.name) if self.name else "'vms-tray servers trust'"
+        return (
+            command_line("servers", "trust", self.name) if self.name else "'vms-tray servers trust'"
+        )
 
     def _changed(self, pinned: str, presented: str | None) -> CertificateChanged:
         return CertificateChanged(
