@@ -1,0 +1,255 @@
+"""The headless daemon and the CLI against the AIPIX simulator over TLS: the seed's flow.
+
+``vms-tray --debug run --headless`` runs as a real process in the test's profile, driven only
+through the CLI; other devices are the aipix kind in profiles of their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.components import wait_until
+from tests.support.refserver import RefServer
+from vms_tray import control, paths
+from vms_tray.connections.model import Trust
+from vms_tray.connections.rules import ConnectionList
+from vms_tray.connections.store import ConnectionStore
+from vms_tray.errors import ControlError, SessionEnded
+from vms_tray.kinds.aipix import AipixServer
+from vms_tray.kinds.base import ClientInfo
+from vms_tray.session.records import CaptchaAnswer, CaptchaChallenge, SignedIn, Tokens
+
+from .helpers import aipix_for, simulator
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse battery 42"
+FAST = {
+    "VMS_TRAY_POLL_INTERVAL": "0.5",
+    "VMS_TRAY_HEARTBEAT_INTERVAL": "0.5",
+    "VMS_TRAY_BACKOFF_INITIAL": "0.2",
+    "VMS_TRAY_BACKOFF_CAP": "1",
+    "VMS_TRAY_SEAT_RETRY_INTERVAL": "0.5",
+    "VMS_TRAY_REQUEST_TIMEOUT": "3",
+}
+
+
+class Daemon:
+    def __init__(self, workdir: Path) -> None:
+        self.env = {**os.environ, **FAST}
+        self.env.pop("DISPLAY", None)
+        self.stderr_path = workdir / "daemon.stderr"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Daemon:
+        with self.stderr_path.open("ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "vms_tray", "--debug", "run", "--headless"],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        wait_until(self._answers, 20, "the daemon's control socket")
+        return self
+
+    def _answers(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"daemon exited {self.proc.returncode}:\n{self.stderr()}")
+        try:
+            control.request("ping", timeout=2)
+        except (ControlError, OSError):
+            return False
+        return True
+
+    def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "vms_tray", *args],
+            env=self.env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def ok(self, *args: str, input: str | None = None) -> str:
+        r = self.cli(*args, input=input)
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return r.stdout
+
+    def status(self) -> dict[str, Any]:
+        result: dict[str, Any] = control.request("status")
+        return result
+
+    def wait_state(self, state: str, timeout: float = 20) -> dict[str, Any]:
+        wait_until(lambda: self.status()["state"] == state, timeout, f"state {state}")
+        return self.status()
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def log(self) -> str:
+        return (paths.log_dir() / "vms-tray.log").read_text(encoding="utf-8", errors="replace")
+
+    def notices(self, text: str) -> int:
+        return sum(
+            1 for ln in self.stderr().splitlines() if ln.startswith("vms-tray: ") and text in ln
+        )
+
+    def quit(self) -> None:
+        self.ok("quit")
+        assert self.proc is not None and self.proc.wait(10) == 0
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def assert_no_secrets(self, *secrets: str) -> None:
+        for text in (self.log(), self.stderr()):
+            for secret in (PASSWORD, *secrets):
+                assert secret not in text
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Daemon]:
+    d = Daemon(tmp_path)
+    yield d
+    d.kill()
+
+
+def configure(server: RefServer) -> None:
+    trust = Trust(mode="pinned", pin_sha256=server.fingerprint)
+
+    def add(lst: ConnectionList) -> ConnectionList:
+        return lst.add("HQ", server.url, "anna", kind="aipix", trust=trust)
+
+    ConnectionStore().update(add)
+
+
+def other(server: RefServer, tmp_path: Path, device: str) -> tuple[AipixServer, Tokens]:
+    kind = aipix_for(server, tmp_path)
+    info = ClientInfo(device, "vms-tray", "1.0")
+    outcome = kind.sign_in("anna", PASSWORD, info)
+    if isinstance(outcome, CaptchaChallenge):
+        key = outcome.captcha.id
+        outcome = kind.sign_in(
+            "anna", PASSWORD, info, CaptchaAnswer(key, server.captcha_answer(key))
+        )
+    assert isinstance(outcome, SignedIn), outcome
+    return kind, outcome.tokens
+
+
+def devices(kind: AipixServer, tokens: Tokens) -> list[str]:
+    return sorted(s.device for s in kind.list_sessions(tokens.access_token).sessions)
+
+
+def start(factory: Callable[..., RefServer], *settings: str, **options: Any) -> RefServer:
+    return simulator(factory, *settings, users={"anna": PASSWORD}, **options)
+
+
+def test_captcha_sign_in_poll_and_quit_logs_out(
+    refserver_factory: Callable[..., RefServer], daemon: Daemon, tmp_path: Path
+) -> None:
+    server = start(refserver_factory, captcha="always", max_sessions=3)
+    configure(server)
+    watcher, seen = other(server, tmp_path, "WATCHER")
+    daemon.start()
+    assert "captcha" in daemon.ok("signin", input=PASSWORD + "\n")
+    daemon.wait_state("captcha_required")
+    assert daemon.cli("captcha", "answer", "-", input="WRONG\n").returncode == 0
+    daemon.ok("captcha", "refresh")
+    key = str(control.request("captcha")["id"])
+    out = daemon.ok("captcha", "answer", "-", input=server.captcha_answer(key) + "\n")
+    assert "Signed in" in out
+    daemon.wait_state("signed_in")
+    assert devices(watcher, seen) == sorted(["WATCHER", os.uname().nodename])
+    # The keep-alive is GET /sessions; the count comes with it.
+    wait_until(lambda: daemon.status()["sessions_in_use"] == 2, 20, "a poll")
+    daemon.quit()
+    assert devices(watcher, seen) == ["WATCHER"]  # quit sent POST /logout
+    # The X-UUID the server saw is the profile's device id (note §1), kept in the profile.
+    device_id = (paths.data_dir() / "aipix-device-id").read_text().strip()
+    with contextlib.closing(sqlite3.connect(server.data_dir / "server.sqlite3")) as db:
+        seen_ids = {row[0] for row in db.execute("SELECT uuid FROM aipix_sessions")}
+    assert device_id in seen_ids
+    daemon.assert_no_secrets(seen.access_token)
+    watcher.close()
+
+
+def test_419_choose_a_session_in_the_cli_then_the_count_warns(
+    refserver_factory: Callable[..., RefServer], daemon: Daemon, tmp_path: Path
+) -> None:
+    server = start(refserver_factory, max_sessions=2)
+    configure(server)
+    a, ta = other(server, tmp_path, "OPS-PC-12")
+    b, tb = other(server, tmp_path, "OPS-PC-13")
+    daemon.start()
+    assert "No free session" in daemon.ok("signin", input=PASSWORD + "\n")
+    daemon.wait_state("limit_reached")
+    listing = json.loads(daemon.ok("sessions", "--json"))
+    assert listing["limit"] == {"scope": "account", "max": 2, "active": 2}
+    by_device = {s["device"]: s for s in listing["sessions"]}
+    assert set(by_device) == {"OPS-PC-12", "OPS-PC-13"}
+    assert by_device["OPS-PC-12"]["software"] == "vms-tray"
+    assert by_device["OPS-PC-12"]["address"] == "127.0.0.1"
+    out = daemon.ok("sessions", "end", by_device["OPS-PC-12"]["id"], "--yes")
+    assert "Signed in" in out
+    daemon.wait_state("signed_in")
+    with pytest.raises(SessionEnded):
+        a.check(ta)
+    # The limit learnt from the 419 stays known: the count poll warns at the cap.
+    wait_until(lambda: daemon.status()["max_sessions"] == 2, 20, "the learnt limit")
+    b.sign_out(tb)
+    wait_until(lambda: daemon.status()["sessions_in_use"] == 1, 20, "a seat freed")
+    c, tc = other(server, tmp_path, "OPS-PC-14")
+    wait_until(lambda: daemon.notices("all seats in use: 2 of 2") == 1, 20, "the cap notice")
+    daemon.quit()
+    assert devices(c, tc) == ["OPS-PC-14"]
+    for kind in (a, b, c):
+        kind.close()
+
+
+def test_ended_by_another_device(
+    refserver_factory: Callable[..., RefServer], daemon: Daemon, tmp_path: Path
+) -> None:
+    server = start(refserver_factory, max_sessions=3)
+    configure(server)
+    daemon.start()
+    daemon.ok("signin", input=PASSWORD + "\n")
+    daemon.wait_state("signed_in")
+    a, ta = other(server, tmp_path, "OPS-PC-12")
+    ours = next(s.id for s in a.list_sessions(ta.access_token).sessions if s.device != "OPS-PC-12")
+    a.end_session(ta.access_token, ours)
+    daemon.wait_state("ended")
+    wait_until(lambda: daemon.notices("signed out") >= 1, 20, "the ended notice")
+    assert daemon.status()["state"] == "ended"  # and no sign-in by itself
+    assert devices(a, ta) == ["OPS-PC-12"]
+    a.close()
+
+
+def test_maintenance_keeps_the_session(
+    refserver_factory: Callable[..., RefServer], daemon: Daemon
+) -> None:
+    server = start(refserver_factory)
+    configure(server)
+    daemon.start()
+    daemon.ok("signin", input=PASSWORD + "\n")
+    daemon.wait_state("signed_in")
+    server.set_busy()
+    daemon.wait_state("reconnecting")
+    server.clear_busy()
+    daemon.wait_state("signed_in", timeout=30)
+    daemon.quit()
