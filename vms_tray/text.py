@@ -11,8 +11,8 @@ It is idempotent: ``printable(printable(s)) == printable(s)``.
 
 ``command_line(*args)`` is the one way a message suggests a command line: ``vms-tray`` and the
 arguments, each quoted for a POSIX shell where it needs it (``vms-tray servers trust 'Склад №2
-камеры'``), so the line can be pasted as it is. A message puts it where no quote of its own surrounds it (after a
-colon, or in parentheses): the command's own quotes are the only ones.
+камеры'``), so the line can be pasted as it is. A message puts it where no quote of its own
+surrounds it (after a colon, or in parentheses): the command line's own quotes are the only ones.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from vms_tray.errors import InvalidInput, VmsTrayError
 
 if TYPE_CHECKING:
     from vms_tray.refserver.aipix.runner import AipixHandle
-    from vms_tray.refserver.clock import Clock
+    from vms_tray.refserver.clock import ServerClock
     from vms_tray.refserver.runner import ServerHandle, ServerOptions
 
 DEFAULT_PORT = 8443
@@ -298,7 +298,7 @@ def cmd_user_limit(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from vms_tray.refserver.clock import FileOffsetClock, SystemClock
+    from vms_tray.refserver.clock import FileOffsetClock, SystemServerClock
     from vms_tray.refserver.config import ServerConfig
     from vms_tray.refserver.runner import ServerHandle, ServerOptions
 
@@ -310,7 +310,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-    clock: Clock = FileOffsetClock(args.clock_file) if args.clock_file else SystemClock()
+    clock: ServerClock = (
+        FileOffsetClock(args.clock_file) if args.clock_file else SystemServerClock()
+    )
     log = logging.getLogger("vms_tray.refserver")
     if args.clock_file:
         log.warning("test hook: the clock is offset by the seconds in %s", args.clock_file)
@@ -375,7 +377,7 @@ def _serve_until_stopped(handle: ServerHandle | AipixHandle, stop: threading.Eve
         handle.stop()
 
 
-def _run_aipix(args: argparse.Namespace, clock: Clock, options: ServerOptions) -> int:
+def _run_aipix(args: argparse.Namespace, clock: ServerClock, options: ServerOptions) -> int:
     """``server run --flavor aipix``: the AIPIX simulator on the same data directory."""
     from vms_tray.refserver.aipix.config import AipixConfig, parse_pairs
     from vms_tray.refserver.aipix.runner import AipixHandle

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from vms_tray.refserver.clock import Clock
+from vms_tray.refserver.clock import ServerClock
 
 ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CAPTCHA_TTL = 60.0
@@ -134,7 +134,7 @@ class CaptchaStore:
     """
 
     def __init__(
-        self, clock: Clock, ttl: float = CAPTCHA_TTL, answer_log: Path | None = None
+        self, clock: ServerClock, ttl: float = CAPTCHA_TTL, answer_log: Path | None = None
     ) -> None:
         self._clock = clock
         self._ttl = ttl

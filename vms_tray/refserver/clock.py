@@ -14,13 +14,13 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 
-class Clock(Protocol):
+class ServerClock(Protocol):
     def now(self) -> float:
         """Seconds since the Unix epoch."""
         ...
 
 
-class SystemClock:
+class SystemServerClock:
     def now(self) -> float:
         return time.time()
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vms_tray.refserver.clock import Clock
+from vms_tray.refserver.clock import ServerClock
 from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.runner import ServerHandle, ServerOptions, open_store
 from vms_tray.refserver.tokens import hash_password
@@ -66,7 +66,7 @@ def start_demo_server(
     host: str = "127.0.0.1",
     port: int = 0,
     idle_timeout: float = 900.0,
-    clock: Clock | None = None,
+    clock: ServerClock | None = None,
 ) -> DemoServer:
     """Set up ``data_dir`` and serve it over HTTPS (captcha after failures) in the background."""
     password = password or new_demo_password()

@@ -22,7 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from vms_tray.refserver.app import DEFAULT_MAX_PENDING_SIGN_INS, build_app
 from vms_tray.refserver.captcha import CaptchaStore
-from vms_tray.refserver.clock import Clock, SystemClock
+from vms_tray.refserver.clock import ServerClock, SystemServerClock
 from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.service import Service
 from vms_tray.refserver.storage import Store
@@ -201,12 +201,12 @@ class ServerHandle:
         data_dir: Path,
         *,
         config: ServerConfig | None = None,
-        clock: Clock | None = None,
+        clock: ServerClock | None = None,
         options: ServerOptions | None = None,
         store: Store | None = None,
     ) -> ServerHandle:
         opts = options or ServerOptions()
-        clock = clock or SystemClock()
+        clock = clock or SystemServerClock()
         if opts.tls_cert and opts.tls_key:
             cert_path, key_path = opts.tls_cert, opts.tls_key
         else:

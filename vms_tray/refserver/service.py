@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vms_tray.refserver.captcha import CaptchaCheck, CaptchaStore
-from vms_tray.refserver.clock import Clock
+from vms_tray.refserver.clock import ServerClock
 from vms_tray.refserver.config import DEFAULT_CONFIG, ServerConfig
 from vms_tray.refserver.problems import Problem, with_retry_after
 from vms_tray.refserver.storage import ConflictRow, SessionRow, Store, TokenRow
@@ -99,7 +99,7 @@ class Service:
     def __init__(
         self,
         store: Store,
-        clock: Clock,
+        clock: ServerClock,
         config: ServerConfig = DEFAULT_CONFIG,
         captchas: CaptchaStore | None = None,
     ) -> None:

@@ -28,7 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from vms_tray.refserver.clock import Clock
+from vms_tray.refserver.clock import ServerClock
 
 V = TypeVar("V")
 
@@ -77,7 +77,7 @@ def _bounded_put(table: dict[str, V], key: str, value: V) -> None:
 
 
 class Throttle:
-    def __init__(self, clock: Clock, policy: ThrottlePolicy = ThrottlePolicy()) -> None:
+    def __init__(self, clock: ServerClock, policy: ThrottlePolicy = ThrottlePolicy()) -> None:
         self._clock = clock
         self.policy = policy
         self._pairs: dict[str, _Pair] = {}
@@ -186,7 +186,7 @@ class Throttle:
 class RateLimit:
     """At most ``limit`` events per ``window`` seconds per key (captcha pictures per address)."""
 
-    def __init__(self, clock: Clock, limit: int, window: float) -> None:
+    def __init__(self, clock: ServerClock, limit: int, window: float) -> None:
         self._clock = clock
         self.limit = limit
         self.window = window

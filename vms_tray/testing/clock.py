@@ -1,11 +1,12 @@
-"""A clock for the reference server's in-process tests (``vms_tray.refserver.clock.Clock``)."""
+"""A clock for the reference server's in-process tests (a ``vms_tray.refserver.clock.ServerClock``)
+that moves only when told."""
 
 from __future__ import annotations
 
 import threading
 
 
-class FakeClock:
+class FakeServerClock:
     """A clock that moves only when told to."""
 
     def __init__(self, start: float = 1_800_000_000.0) -> None:

@@ -14,7 +14,7 @@ from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.service import ClientDescription, Service
 from vms_tray.refserver.storage import Store
 from vms_tray.refserver.tokens import KdfParams
-from vms_tray.testing.clock import FakeClock
+from vms_tray.testing.clock import FakeServerClock
 
 FAST_KDF = KdfParams(n=16)
 LAPTOP = ClientDescription("laptop", "vms-tray", "0.1.0")
@@ -23,8 +23,8 @@ PHONE = ClientDescription("phone", "other-client", "2.0")
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> FakeServerClock:
+    return FakeServerClock()
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def captcha_log(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_service(clock: FakeClock, captcha_log: Path) -> Iterator[Callable[..., Service]]:
+def make_service(clock: FakeServerClock, captcha_log: Path) -> Iterator[Callable[..., Service]]:
     stores: list[Store] = []
 
     def make(**config: Any) -> Service:

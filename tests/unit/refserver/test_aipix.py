@@ -20,7 +20,7 @@ from vms_tray.refserver.aipix.config import AipixConfig, Readings, parse_pairs
 from vms_tray.refserver.aipix.runner import AipixHandle
 from vms_tray.refserver.runner import ServerOptions
 from vms_tray.refserver.tokens import KdfParams
-from vms_tray.testing.clock import FakeClock
+from vms_tray.testing.clock import FakeServerClock
 
 FAST_KDF = KdfParams(n=16)
 HEADERS = {
@@ -67,12 +67,12 @@ class Sim:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> FakeServerClock:
+    return FakeServerClock()
 
 
 @pytest.fixture
-def make(clock: FakeClock, tmp_path: Path) -> Iterator[Callable[..., Sim]]:
+def make(clock: FakeServerClock, tmp_path: Path) -> Iterator[Callable[..., Sim]]:
     started: list[Sim] = []
 
     def start(readings: Readings | None = None, **config: Any) -> Sim:
@@ -157,7 +157,9 @@ def test_missing_fields_are_named(make: Callable[..., Sim]) -> None:
     assert set(r.json()["errors"]) == {"password"}
 
 
-def test_captcha_required_wrong_expired_right(make: Callable[..., Sim], clock: FakeClock) -> None:
+def test_captcha_required_wrong_expired_right(
+    make: Callable[..., Sim], clock: FakeServerClock
+) -> None:
     # note §1 "captcha inside errors", §3 E2 ttl, §3 E3 call shape 2
     sim = make(captcha=True)
     r = sim.token(login="anna", password="pw")
@@ -234,7 +236,7 @@ def test_session_id_retry_replaces_that_session(make: Callable[..., Sim]) -> Non
     assert len(sim.get("/sessions", r.json()["access_token"]).json()) == 2
 
 
-def test_retry_captcha_window_reading(make: Callable[..., Sim], clock: FakeClock) -> None:
+def test_retry_captcha_window_reading(make: Callable[..., Sim], clock: FakeServerClock) -> None:
     # note §3 E3 iOS ``captcha_will_required_in``: the retry is exempt only within it
     sim = make(Readings(retry_captcha="window"), captcha=False, sessions_limit=1)
     sim.sign_in("uuid-a")
@@ -244,7 +246,7 @@ def test_retry_captcha_window_reading(make: Callable[..., Sim], clock: FakeClock
     assert sim.token(login="anna", password="pw", session_id=sid).status_code == 200
 
 
-def test_retry_captcha_window_lapses(make: Callable[..., Sim], clock: FakeClock) -> None:
+def test_retry_captcha_window_lapses(make: Callable[..., Sim], clock: FakeServerClock) -> None:
     sim = make(Readings(retry_captcha="window"), captcha=True, sessions_limit=1)
     cap = sim.get("/captcha").json()
     sim.sign_in("uuid-a", captcha=sim.answer(cap["key"]), key=cap["key"])
@@ -262,7 +264,9 @@ def test_an_unknown_session_id_is_a_validation_error(make: Callable[..., Sim]) -
     assert r.status_code == 422 and "session_id" in r.json()["errors"]
 
 
-def test_captcha_throttle_20_per_10_minutes(make: Callable[..., Sim], clock: FakeClock) -> None:
+def test_captcha_throttle_20_per_10_minutes(
+    make: Callable[..., Sim], clock: FakeServerClock
+) -> None:
     # note §3 E2 429; §7.5 no body shown
     sim = make()
     assert all(sim.get("/captcha").status_code == 200 for _ in range(20))
@@ -374,7 +378,7 @@ def test_uuid_keyed_reading(make: Callable[..., Sim]) -> None:
     assert keyed.get("/sessions", second).status_code == 200
 
 
-def test_token_idle_ttl_reading(make: Callable[..., Sim], clock: FakeClock) -> None:
+def test_token_idle_ttl_reading(make: Callable[..., Sim], clock: FakeServerClock) -> None:
     # note §3 E3 [GAP] lifetime: both readings
     never, lapsing = make(), make(Readings(token_idle_ttl=600))
     a, b = never.sign_in(), lapsing.sign_in()
@@ -383,7 +387,7 @@ def test_token_idle_ttl_reading(make: Callable[..., Sim], clock: FakeClock) -> N
     assert lapsing.get("/sessions", b).status_code == 401
 
 
-def test_online_follows_activity(make: Callable[..., Sim], clock: FakeClock) -> None:
+def test_online_follows_activity(make: Callable[..., Sim], clock: FakeServerClock) -> None:
     sim = make()
     a, _ = _full(sim)
     clock.advance(301)

@@ -23,7 +23,7 @@ from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.problems import PROBLEM_BASE, STATUS
 from vms_tray.refserver.runner import ServerHandle, ServerOptions
 from vms_tray.refserver.service import Service
-from vms_tray.testing.clock import FakeClock
+from vms_tray.testing.clock import FakeServerClock
 
 CLIENT = {"device": "laptop", "software": "vms-tray", "version": "0.1.0"}
 PROBLEM = "application/problem+json"
@@ -31,7 +31,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
-def make_client(clock: FakeClock, tmp_path: Path) -> Iterator[Callable[..., httpx.Client]]:
+def make_client(clock: FakeServerClock, tmp_path: Path) -> Iterator[Callable[..., httpx.Client]]:
     started: list[tuple[ServerHandle, httpx.Client]] = []
 
     def make(**config: Any) -> httpx.Client:
@@ -260,6 +260,8 @@ def test_unknown_paths_and_methods_are_plain_problems(http: httpx.Client) -> Non
     assert http.delete("/api/v1/sessions/").status_code == 404  # no slash redirect
 
 
-def test_time_in_responses_follows_the_injected_clock(http: httpx.Client, clock: FakeClock) -> None:
+def test_time_in_responses_follows_the_injected_clock(
+    http: httpx.Client, clock: FakeServerClock
+) -> None:
     clock.advance(3600)
     assert http.get("/api/v1/server").json()["server_time"] == "2027-01-15T09:00:00Z"

@@ -19,7 +19,7 @@ from tests.unit.refserver.conftest import FAST_KDF
 from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.problems import PROBLEM_BASE
 from vms_tray.refserver.runner import ServerHandle, ServerOptions
-from vms_tray.testing.clock import FakeClock
+from vms_tray.testing.clock import FakeServerClock
 
 CLIENT = {"device": "laptop", "software": "vms-tray", "version": "0.1.0"}
 SIGN_IN = {"login": "anna", "password": "pw", "client": CLIENT}
@@ -31,7 +31,7 @@ WAIT = 8.0
 
 
 @pytest.fixture
-def server(clock: FakeClock, tmp_path: Path) -> Iterator[ServerHandle]:
+def server(clock: FakeServerClock, tmp_path: Path) -> Iterator[ServerHandle]:
     handle = ServerHandle.start(
         tmp_path / "server",
         config=replace(ServerConfig(kdf=FAST_KDF), max_sessions=None),

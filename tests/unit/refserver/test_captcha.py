@@ -15,7 +15,7 @@ from vms_tray.refserver.captcha import (
     new_answer,
     render,
 )
-from vms_tray.testing.clock import FakeClock
+from vms_tray.testing.clock import FakeServerClock
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_render_is_a_real_png_with_noise() -> None:
 
 
 def test_issue_check_single_use_and_case_insensitive(log: Path) -> None:
-    store = CaptchaStore(FakeClock(), answer_log=log)
+    store = CaptchaStore(FakeServerClock(), answer_log=log)
     issued = store.issue()
     assert issued.expires_in == 60
     body = issued.as_json()
@@ -54,7 +54,7 @@ def test_issue_check_single_use_and_case_insensitive(log: Path) -> None:
 
 
 def test_wrong_answer_spends_the_captcha(log: Path) -> None:
-    store = CaptchaStore(FakeClock(), answer_log=log)
+    store = CaptchaStore(FakeServerClock(), answer_log=log)
     issued = store.issue()
     answer = logged_captcha_answer(log, issued.captcha_id)
     assert store.check(issued.captcha_id, "nope") is CaptchaCheck.INVALID
@@ -62,7 +62,7 @@ def test_wrong_answer_spends_the_captcha(log: Path) -> None:
 
 
 def test_expiry_after_one_minute_is_enforced(log: Path) -> None:
-    clock = FakeClock()
+    clock = FakeServerClock()
     store = CaptchaStore(clock, answer_log=log)
     kept, late = store.issue(), store.issue()
     clock.advance(59)
@@ -75,7 +75,7 @@ def test_expiry_after_one_minute_is_enforced(log: Path) -> None:
 
 
 def test_replaces_invalidates_the_old_one(log: Path) -> None:
-    store = CaptchaStore(FakeClock(), answer_log=log)
+    store = CaptchaStore(FakeServerClock(), answer_log=log)
     old = store.issue()
     answer = logged_captcha_answer(log, old.captcha_id)
     new = store.issue(replaces=old.captcha_id)
@@ -84,7 +84,7 @@ def test_replaces_invalidates_the_old_one(log: Path) -> None:
 
 
 def test_unknown_id_is_invalid() -> None:
-    assert CaptchaStore(FakeClock()).check("nope", "ACDEF") is CaptchaCheck.INVALID
+    assert CaptchaStore(FakeServerClock()).check("nope", "ACDEF") is CaptchaCheck.INVALID
 
 
 def test_outstanding_captchas_per_address_are_bounded_oldest_retired(
@@ -95,7 +95,7 @@ def test_outstanding_captchas_per_address_are_bounded_oldest_retired(
 
     monkeypatch.setattr(captcha, "MAX_PER_OWNER", 3)
     monkeypatch.setattr(captcha, "render", lambda answer: b"png")
-    store = CaptchaStore(FakeClock(), answer_log=log)
+    store = CaptchaStore(FakeServerClock(), answer_log=log)
     first = [store.issue(owner="10.0.0.1") for _ in range(3)]
     answers = [logged_captcha_answer(log, c.captcha_id) for c in first]
     other = store.issue(owner="10.0.0.2")
@@ -120,7 +120,7 @@ def test_a_full_store_retires_the_busiest_address_never_refuses_another(
 
     monkeypatch.setattr(captcha, "MAX_OUTSTANDING", 6)
     monkeypatch.setattr(captcha, "render", lambda answer: b"png")
-    store = CaptchaStore(FakeClock(), answer_log=log)
+    store = CaptchaStore(FakeServerClock(), answer_log=log)
     victim = store.issue(owner="10.0.0.9")
     flood = [store.issue(owner=f"10.6.6.{i % 2}") for i in range(50)]
     assert store.outstanding() == 6
@@ -140,7 +140,7 @@ def test_spent_and_expired_captchas_do_not_count_as_outstanding(
 
     monkeypatch.setattr(captcha, "MAX_OUTSTANDING", 3)
     monkeypatch.setattr(captcha, "render", lambda answer: b"png")
-    clock = FakeClock()
+    clock = FakeServerClock()
     store = CaptchaStore(clock)
     spent = store.issue(owner="a")
     store.check(spent.captcha_id, "x")
@@ -153,7 +153,7 @@ def test_spent_and_expired_captchas_do_not_count_as_outstanding(
 
 
 def test_answer_log_test_hook(log: Path) -> None:
-    store = CaptchaStore(FakeClock(), answer_log=log)
+    store = CaptchaStore(FakeServerClock(), answer_log=log)
     first, second = store.issue(), store.issue()
     lines = log.read_text().splitlines()
     assert [line.split(" ")[0] for line in lines] == [first.captcha_id, second.captcha_id]

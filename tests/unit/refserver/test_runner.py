@@ -12,7 +12,7 @@ from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.demo import DEMO_LOGIN, new_demo_password, start_demo_server
 from vms_tray.refserver.runner import ServerHandle, bind
 from vms_tray.refserver.storage import Store
-from vms_tray.testing.clock import FakeClock
+from vms_tray.testing.clock import FakeServerClock
 
 CLIENT = {"device": "laptop", "software": "vms-tray", "version": "0.1.0"}
 
@@ -34,7 +34,7 @@ def test_listening_socket_is_explicit_tcp_so_asyncio_sets_nodelay() -> None:
 
 
 def test_handle_serves_tls_with_an_injected_clock(tmp_path: Path) -> None:
-    clock = FakeClock()
+    clock = FakeServerClock()
     with ServerHandle.start(tmp_path, config=ServerConfig(name="x"), clock=clock) as handle:
         assert handle.url.startswith("https://127.0.0.1:") and handle.running
         context = ssl.create_default_context(cadata=handle.cert_pem.decode())

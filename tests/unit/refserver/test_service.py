@@ -17,7 +17,7 @@ from vms_tray.refserver.problems import Problem
 from vms_tray.refserver.service import ConflictCaller, Service, SessionCaller
 from vms_tray.refserver.storage import Store
 from vms_tray.refserver.throttle import ThrottlePolicy
-from vms_tray.testing.clock import FakeClock
+from vms_tray.testing.clock import FakeServerClock
 
 
 def problem(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Problem:
@@ -130,7 +130,7 @@ def test_finishing_while_still_full_gives_a_fresh_conflict_token(service: Servic
     assert problem(service.finish_sign_in, second, "10.0.0.1").name == "session-limit"
 
 
-def test_conflict_token_expires_after_120_s(service: Service, clock: FakeClock) -> None:
+def test_conflict_token_expires_after_120_s(service: Service, clock: FakeServerClock) -> None:
     sign_in(service, LAPTOP)
     desk = sign_in(service, DESK)
     token = problem(sign_in, service, PHONE).extensions["conflict_token"]
@@ -141,7 +141,7 @@ def test_conflict_token_expires_after_120_s(service: Service, clock: FakeClock) 
     assert problem(service.authenticate, token, allow_conflict=True).name == "token-expired"
 
 
-def test_waiting_for_an_idle_session_to_close(service: Service, clock: FakeClock) -> None:
+def test_waiting_for_an_idle_session_to_close(service: Service, clock: FakeServerClock) -> None:
     """The client retries the finish every 100 s; each 409 hands it a fresh conflict token."""
     laptop = sign_in(service, LAPTOP)
     sign_in(service, DESK)
@@ -175,7 +175,7 @@ def test_no_limit(make_service: Callable[..., Service]) -> None:
 
 
 def test_refresh_rotates_and_refuses_reuse_by_ending_the_family(
-    service: Service, clock: FakeClock
+    service: Service, clock: FakeServerClock
 ) -> None:
     first = sign_in(service)
     clock.advance(10)
@@ -197,7 +197,7 @@ def test_refresh_rotates_and_refuses_reuse_by_ending_the_family(
 
 
 def test_a_refresh_retried_after_a_lost_reply_replaces_the_pair_it_never_saw(
-    service: Service, clock: FakeClock
+    service: Service, clock: FakeServerClock
 ) -> None:
     first = sign_in(service)
     clock.advance(100)
@@ -222,7 +222,7 @@ def test_a_refresh_retried_after_a_lost_reply_replaces_the_pair_it_never_saw(
 
 
 def test_a_retry_after_the_new_access_token_was_used_is_reuse(
-    service: Service, clock: FakeClock
+    service: Service, clock: FakeServerClock
 ) -> None:
     """Whoever used the rotation's access token received the answer: the spent refresh token
     presented again within the grace comes from someone else, and ends the session."""
@@ -262,7 +262,7 @@ def test_a_schema_1_database_gains_the_used_column(tmp_path: Path) -> None:
         assert db.execute("SELECT count(*) FROM devices").fetchone() == (0,)
 
 
-def test_a_retry_after_the_grace_is_reuse(service: Service, clock: FakeClock) -> None:
+def test_a_retry_after_the_grace_is_reuse(service: Service, clock: FakeServerClock) -> None:
     first = sign_in(service)
     unseen = service.refresh(first["refresh_token"])
     clock.advance(service.config.refresh_grace + 1)
@@ -271,7 +271,9 @@ def test_a_retry_after_the_grace_is_reuse(service: Service, clock: FakeClock) ->
     assert ended.name == "session-ended" and ended.extensions["reason"] == "expired"
 
 
-def test_old_access_token_lives_until_its_own_expiry(service: Service, clock: FakeClock) -> None:
+def test_old_access_token_lives_until_its_own_expiry(
+    service: Service, clock: FakeServerClock
+) -> None:
     first = sign_in(service)
     service.refresh(first["refresh_token"])
     caller(service, first["access_token"])
@@ -281,7 +283,7 @@ def test_old_access_token_lives_until_its_own_expiry(service: Service, clock: Fa
 
 
 def test_access_token_expiry_is_not_the_end_of_the_session(
-    service: Service, clock: FakeClock
+    service: Service, clock: FakeServerClock
 ) -> None:
     r = sign_in(service)
     clock.advance(301)
@@ -299,7 +301,7 @@ def test_a_refresh_token_is_not_a_bearer_token(service: Service) -> None:
 
 
 def test_idle_session_ends_with_reason_and_frees_the_seat(
-    make_service: Callable[..., Service], clock: FakeClock
+    make_service: Callable[..., Service], clock: FakeServerClock
 ) -> None:
     service = make_service(access_ttl=3600.0)
     a = sign_in(service, LAPTOP)
@@ -312,7 +314,7 @@ def test_idle_session_ends_with_reason_and_frees_the_seat(
     assert listed["limit"]["active"] == 1
 
 
-def test_idle_expiry_reason_reaches_the_client(service: Service, clock: FakeClock) -> None:
+def test_idle_expiry_reason_reaches_the_client(service: Service, clock: FakeServerClock) -> None:
     r = sign_in(service)
     clock.advance(901)
     p = problem(service.refresh, r["refresh_token"])
@@ -320,7 +322,7 @@ def test_idle_expiry_reason_reaches_the_client(service: Service, clock: FakeCloc
     assert "ended_by" not in p.extensions
 
 
-def test_refresh_is_activity(service: Service, clock: FakeClock) -> None:
+def test_refresh_is_activity(service: Service, clock: FakeServerClock) -> None:
     r = sign_in(service)
     for _ in range(5):
         clock.advance(600)
@@ -329,7 +331,7 @@ def test_refresh_is_activity(service: Service, clock: FakeClock) -> None:
 
 
 def test_idle_flag_after_half_the_idle_timeout_capped_at_5_minutes(
-    make_service: Callable[..., Service], clock: FakeClock
+    make_service: Callable[..., Service], clock: FakeServerClock
 ) -> None:
     service = make_service(idle_timeout=400.0, access_ttl=3600.0)
     a = sign_in(service, LAPTOP)
@@ -350,7 +352,7 @@ def test_idle_flag_after_half_the_idle_timeout_capped_at_5_minutes(
 
 
 def test_sessions_without_idle_timeout_expire_with_their_refresh_token(
-    make_service: Callable[..., Service], clock: FakeClock
+    make_service: Callable[..., Service], clock: FakeServerClock
 ) -> None:
     service = make_service(idle_timeout=None, refresh_ttl=1000.0, access_ttl=100.0)
     r = sign_in(service)
@@ -412,7 +414,7 @@ def test_ending_own_other_session_and_own_id(service: Service) -> None:
 
 
 def test_sign_out_is_idempotent_frees_the_seat_and_accepts_any_session_token(
-    service: Service, clock: FakeClock
+    service: Service, clock: FakeServerClock
 ) -> None:
     a = sign_in(service, LAPTOP)
     b = sign_in(service, DESK)
@@ -437,7 +439,7 @@ def test_sign_out_with_a_conflict_token_abandons_it(service: Service) -> None:
 
 
 def test_tombstones_are_forgotten_after_their_lifetime(
-    make_service: Callable[..., Service], clock: FakeClock
+    make_service: Callable[..., Service], clock: FakeServerClock
 ) -> None:
     service = make_service(tombstone_ttl=3600.0)
     r = sign_in(service)
@@ -448,7 +450,7 @@ def test_tombstones_are_forgotten_after_their_lifetime(
     assert problem(service.refresh, r["refresh_token"]).name == "token-expired"
 
 
-def test_throttle_after_five_failures_of_a_pair(service: Service, clock: FakeClock) -> None:
+def test_throttle_after_five_failures_of_a_pair(service: Service, clock: FakeServerClock) -> None:
     for _ in range(5):
         problem(service.sign_in, "anna", "wrong", LAPTOP, "10.6.6.6")
     clock.advance(10)
@@ -460,7 +462,9 @@ def test_throttle_after_five_failures_of_a_pair(service: Service, clock: FakeClo
     service.sign_in("anna", "pw", LAPTOP, "10.6.6.6")
 
 
-def test_a_guesser_elsewhere_never_locks_the_owner_out(service: Service, clock: FakeClock) -> None:
+def test_a_guesser_elsewhere_never_locks_the_owner_out(
+    service: Service, clock: FakeServerClock
+) -> None:
     """Issue 14 item 2: 5 wrong passwords a minute from one address refused the real user at
     another address 50 times in 50."""
     refused = 0
@@ -480,7 +484,7 @@ def test_a_guesser_elsewhere_never_locks_the_owner_out(service: Service, clock: 
 
 
 def test_a_distributed_guesser_stops_unknown_devices_not_a_known_one(
-    make_service: Callable[..., Service], clock: FakeClock
+    make_service: Callable[..., Service], clock: FakeServerClock
 ) -> None:
     service = make_service(throttle=ThrottlePolicy(login_ceiling=10))
     known = service.sign_in("anna", "pw", DESK, "10.0.0.2")
@@ -504,7 +508,7 @@ def test_a_distributed_guesser_stops_unknown_devices_not_a_known_one(
 
 
 def test_a_known_device_behind_the_guessers_address(
-    make_service: Callable[..., Service], clock: FakeClock, captcha_log: Path
+    make_service: Callable[..., Service], clock: FakeServerClock, captcha_log: Path
 ) -> None:
     service = make_service(captcha="after-failures")
     token = service.sign_in("anna", "pw", DESK, "10.0.0.1")["device_token"]
@@ -534,7 +538,7 @@ def test_every_correct_password_hands_out_a_device_token(service: Service) -> No
 
 
 def test_device_tokens_expire_after_90_days_unused(
-    make_service: Callable[..., Service], clock: FakeClock
+    make_service: Callable[..., Service], clock: FakeServerClock
 ) -> None:
     service = make_service(max_sessions=None)
     token = sign_in(service)["device_token"]
@@ -556,7 +560,7 @@ def captcha_answer(log: Path, captcha: dict[str, Any]) -> tuple[str, str]:
 
 
 def test_captcha_always(
-    make_service: Callable[..., Service], clock: FakeClock, captcha_log: Path
+    make_service: Callable[..., Service], clock: FakeServerClock, captcha_log: Path
 ) -> None:
     service = make_service(captcha="always")
     p = problem(sign_in, service)
@@ -599,7 +603,7 @@ def test_captcha_after_two_wrong_passwords_of_the_pair(
 
 
 def test_a_successful_sign_in_ends_the_pairs_captcha(
-    make_service: Callable[..., Service], clock: FakeClock, captcha_log: Path
+    make_service: Callable[..., Service], clock: FakeServerClock, captcha_log: Path
 ) -> None:
     """Issue 10 item 7: after the captcha every sign-in from the machine needed one for 15
     minutes, which stopped a later 'wait for a seat, then sign in by itself'."""
@@ -624,7 +628,7 @@ def test_captcha_never_ignores_captchas(service: Service) -> None:
     assert service.captchas.outstanding() == 0
 
 
-def test_info(make_service: Callable[..., Service], clock: FakeClock) -> None:
+def test_info(make_service: Callable[..., Service], clock: FakeServerClock) -> None:
     info = make_service(captcha="after-failures", name="Site A").info()
     assert info["name"] == "Site A" and info["captcha"] == "after-failures"
     assert info["api_version"] == "1" and info["idle_timeout"] == 900
@@ -642,7 +646,7 @@ def test_config_rejects_unknown_captcha_policy_and_sub_second_durations() -> Non
     ServerConfig(idle_timeout=None, max_sessions=None)
 
 
-def test_restart_keeps_sessions(tmp_path: Any, clock: FakeClock) -> None:
+def test_restart_keeps_sessions(tmp_path: Any, clock: FakeServerClock) -> None:
     from tests.unit.refserver.conftest import FAST_KDF
     from vms_tray.refserver.storage import Store
 
@@ -670,7 +674,7 @@ def test_captcha_pictures_are_rate_limited_per_address(service: Service) -> None
 
 def test_sign_ins_that_draw_a_captcha_share_the_addresss_rate_and_bound(
     make_service: Callable[..., Service],
-    clock: FakeClock,
+    clock: FakeServerClock,
     monkeypatch: pytest.MonkeyPatch,
     captcha_log: Path,
 ) -> None:

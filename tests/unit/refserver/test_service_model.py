@@ -17,7 +17,7 @@ from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.problems import Problem
 from vms_tray.refserver.service import ClientDescription, Service, SessionCaller
 from vms_tray.refserver.storage import Store
-from vms_tray.testing.clock import FakeClock
+from vms_tray.testing.clock import FakeServerClock
 
 IDLE = 900.0
 LIMIT = 2
@@ -41,7 +41,7 @@ class Model:
 class ProtocolMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.clock = FakeClock()
+        self.clock = FakeServerClock()
         config = ServerConfig(
             kdf=FAST_KDF, max_sessions=LIMIT, idle_timeout=IDLE, access_ttl=1e7, refresh_ttl=1e7
         )

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from vms_tray.refserver.throttle import RateLimit, Throttle, ThrottlePolicy, address_key
-from vms_tray.testing.clock import FakeClock
+from vms_tray.testing.clock import FakeServerClock
 
 
 def test_a_pair_gets_four_free_failures_then_doubling_delays_up_to_15_minutes() -> None:
-    clock = FakeClock()
+    clock = FakeServerClock()
     t = Throttle(clock)
     for _ in range(4):
         t.failed("anna", "10.0.0.1")
@@ -22,7 +22,7 @@ def test_a_pair_gets_four_free_failures_then_doubling_delays_up_to_15_minutes() 
 
 
 def test_one_pairs_failures_never_stop_the_same_login_elsewhere() -> None:
-    t = Throttle(FakeClock())
+    t = Throttle(FakeServerClock())
     for _ in range(20):
         t.failed("anna", "10.6.6.6")
     assert t.retry_after("anna", "10.6.6.6") is not None
@@ -32,7 +32,7 @@ def test_one_pairs_failures_never_stop_the_same_login_elsewhere() -> None:
 
 
 def test_a_pair_is_forgotten_an_hour_after_its_last_failure() -> None:
-    clock = FakeClock()
+    clock = FakeServerClock()
     t = Throttle(clock)
     for _ in range(6):
         t.failed("anna", "a")
@@ -43,7 +43,7 @@ def test_a_pair_is_forgotten_an_hour_after_its_last_failure() -> None:
 
 
 def test_captcha_after_two_failures_of_the_pair_until_it_signs_in() -> None:
-    clock = FakeClock()
+    clock = FakeServerClock()
     t = Throttle(clock)
     t.failed("anna", "a")
     assert not t.captcha_due("anna", "a")
@@ -59,7 +59,7 @@ def test_captcha_after_two_failures_of_the_pair_until_it_signs_in() -> None:
 
 
 def test_the_per_login_ceiling_stops_unknown_devices_only() -> None:
-    clock = FakeClock()
+    clock = FakeServerClock()
     t = Throttle(clock, ThrottlePolicy(login_ceiling=10))
     for i in range(10):
         clock.advance(1)
@@ -72,7 +72,7 @@ def test_the_per_login_ceiling_stops_unknown_devices_only() -> None:
 
 
 def test_a_known_device_counts_its_own_failures_not_its_addresss() -> None:
-    t = Throttle(FakeClock())
+    t = Throttle(FakeServerClock())
     for _ in range(10):
         t.failed("anna", "10.0.0.1")  # an attacker behind the same NAT
     assert t.retry_after("anna", "10.0.0.1") is not None
@@ -85,7 +85,7 @@ def test_a_known_device_counts_its_own_failures_not_its_addresss() -> None:
 
 
 def test_the_per_address_ceiling_across_logins() -> None:
-    t = Throttle(FakeClock(), ThrottlePolicy(address_ceiling=5))
+    t = Throttle(FakeServerClock(), ThrottlePolicy(address_ceiling=5))
     for login in "abcde":
         t.failed(login, "10.0.0.1")
     assert t.retry_after("zed", "10.0.0.1") is not None
@@ -94,7 +94,7 @@ def test_the_per_address_ceiling_across_logins() -> None:
 
 
 def test_success_clears_the_pair_not_the_ceilings() -> None:
-    t = Throttle(FakeClock(), ThrottlePolicy(login_ceiling=6))
+    t = Throttle(FakeServerClock(), ThrottlePolicy(login_ceiling=6))
     for _ in range(6):
         t.failed("anna", "a")
     t.succeeded("anna", "a")
@@ -111,7 +111,7 @@ def test_addresses_count_per_ipv4_address_and_per_ipv6_64() -> None:
     )
     assert address_key("::ffff:10.0.0.1") == "10.0.0.1"
     assert address_key("unknown") == "unknown"
-    t = Throttle(FakeClock())
+    t = Throttle(FakeServerClock())
     for i in range(6):
         t.failed("anna", f"2001:db8::{i + 1}")  # a new address of the same /64 each time
     assert t.retry_after("anna", "2001:db8::ffff") is not None
@@ -119,7 +119,7 @@ def test_addresses_count_per_ipv4_address_and_per_ipv6_64() -> None:
 
 
 def test_rate_limit_per_key_with_a_sliding_window() -> None:
-    clock = FakeClock()
+    clock = FakeServerClock()
     limit = RateLimit(clock, 3, 60.0)
     for _ in range(3):
         assert limit.hit("a") is None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vms_tray.refserver.captcha import CaptchaCheck, render
-from vms_tray.refserver.clock import Clock
+from vms_tray.refserver.clock import ServerClock
 
 # note §3 E2 "Captcha alphabet: upper- and lower-case Latin letters except "O", plus digits 1-9
 # (doc example answer `9U6yh`)".
@@ -46,7 +46,7 @@ class IssuedKey:
 class CaptchaKeys:
     def __init__(
         self,
-        clock: Clock,
+        clock: ServerClock,
         ttl: int,
         *,
         secret: bytes | None = None,

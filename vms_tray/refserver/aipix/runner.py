@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from types import TracebackType
 
-from vms_tray.refserver.clock import Clock, SystemClock
+from vms_tray.refserver.clock import ServerClock, SystemServerClock
 from vms_tray.refserver.runner import (
     DB_NAME,
     STOP_TIMEOUT,
@@ -40,12 +40,12 @@ class AipixHandle:
         data_dir: Path,
         *,
         config: AipixConfig | None = None,
-        clock: Clock | None = None,
+        clock: ServerClock | None = None,
         options: ServerOptions | None = None,
         kdf: KdfParams = DEFAULT_KDF,
     ) -> None:
         opts = options or ServerOptions()
-        clock = clock or SystemClock()
+        clock = clock or SystemServerClock()
         if opts.tls_cert and opts.tls_key:
             cert_path, key_path = opts.tls_cert, opts.tls_key
         else:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vms_tray.refserver.captcha import CaptchaCheck
-from vms_tray.refserver.clock import Clock
+from vms_tray.refserver.clock import ServerClock
 from vms_tray.refserver.storage import SessionRow
 from vms_tray.refserver.throttle import RateLimit, address_key
 from vms_tray.refserver.tokens import (
@@ -128,7 +128,7 @@ class AipixService:
     def __init__(
         self,
         store: AipixStore,
-        clock: Clock,
+        clock: ServerClock,
         config: AipixConfig | None = None,
         *,
         captcha_log: Path | None = None,
