@@ -17,13 +17,11 @@ import sys
 import time
 from collections.abc import MutableMapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from vms_tray import paths
+from vms_tray.app.demo_aipix import AipixDemo, aipix_lines, demo_data, start_aipix_demo
 from vms_tray.connections.model import Connection, Trust
-
-if TYPE_CHECKING:
-    from vms_tray.refserver.demo import DemoServer
+from vms_tray.refserver.demo import DemoServer
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +69,7 @@ def _start_server(root: Path) -> DemoServer:
     return demo
 
 
-def _prepare_profile(url: str, login: str, fingerprint: str) -> None:
+def _prepare_profile(url: str, login: str, fingerprint: str, kind: str = "native") -> None:
     from vms_tray.connections.rules import ConnectionList
     from vms_tray.connections.store import ConnectionStore
 
@@ -79,9 +77,10 @@ def _prepare_profile(url: str, login: str, fingerprint: str) -> None:
 
     def ensure(lst: ConnectionList) -> ConnectionList:
         if lst.find(NAME) is None:
-            return lst.add(NAME, url, login, trust=trust, make_default=True)
-        # A new port each run; the certificate (and so its pin) stays.
-        return lst.edit(NAME, url=url, login=login, trust=trust)
+            return lst.add(NAME, url, login, kind=kind, trust=trust, make_default=True)
+        # A new port each run; the certificate (and so its pin) stays; the kind follows the
+        # demo's flavour.
+        return lst.edit(NAME, url=url, login=login, kind=kind, trust=trust)
 
     ConnectionStore().update(ensure)
 
@@ -106,19 +105,24 @@ def _keep_autostart_in(profile: Path, env: MutableMapping[str, str]) -> Path:
     return folder
 
 
-def _instructions(demo: DemoServer, profile: Path, headless: bool) -> str:
+def _instructions(demo: DemoServer | AipixDemo, profile: Path, headless: bool) -> str:
     env = f"VMS_TRAY_PROFILE={shlex.quote(str(profile))} {_command()}"
     lines = [
         f"vms-tray demo: a local demo server at {demo.url}",
         f"  its own profile: {profile} (your servers and passwords are not touched;",
         f"  'Start at login' only writes {profile / 'autostart'}: nothing starts at login)",
         f"  account: login {demo.login}, password {demo.password} (new each start), 2 seats",
-        f"  both seats are taken by {' and '.join(OTHER_DEVICES)}: things to try",
-        "    - end one of their sessions (vms-tray then signs in), or wait: an idle seat frees",
-        f"      after {IDLE_TIMEOUT / 60:.0f} minutes and vms-tray signs in by itself",
-        "    - sign out, then sign in with a wrong password a few times: a captcha appears",
-        "    - quit: vms-tray signs out and frees its seat",
     ]
+    if isinstance(demo, DemoServer):
+        lines += [
+            f"  both seats are taken by {' and '.join(OTHER_DEVICES)}: things to try",
+            "    - end one of their sessions (vms-tray then signs in), or wait: an idle seat frees",
+            f"      after {IDLE_TIMEOUT / 60:.0f} minutes and vms-tray signs in by itself",
+            "    - sign out, then sign in with a wrong password a few times: a captcha appears",
+            "    - quit: vms-tray signs out and frees its seat",
+        ]
+    else:
+        lines += aipix_lines(IDLE_TIMEOUT)
     if headless:
         lines += [
             "  no tray here: drive it from another terminal, e.g.",
@@ -148,7 +152,7 @@ def _direct_to_loopback(env: MutableMapping[str, str]) -> None:
     env["no_proxy"] = ",".join(part for part in (listed, "127.0.0.1") if part)
 
 
-def run_demo(headless: bool = False, debug: bool = False) -> int:
+def run_demo(headless: bool = False, debug: bool = False, flavor: str = "native") -> int:
     from vms_tray.app.runner import run
 
     root = demo_dir()
@@ -158,9 +162,14 @@ def run_demo(headless: bool = False, debug: bool = False) -> int:
     os.environ["VMS_TRAY_PROFILE"] = str(profile)
     _keep_autostart_in(profile, os.environ)
     _direct_to_loopback(os.environ)
-    demo = _start_server(root)
+    demo: DemoServer | AipixDemo
+    if flavor == "aipix":
+        demo = start_aipix_demo(demo_data(root), idle_timeout=IDLE_TIMEOUT)
+    else:
+        demo = _start_server(root)
     try:
-        _prepare_profile(demo.url, demo.login, demo.fingerprint)
+        kind = "aipix" if flavor == "aipix" else "native"
+        _prepare_profile(demo.url, demo.login, demo.fingerprint, kind)
         headless = headless or not _has_display()
         print(_instructions(demo, profile, headless), file=sys.stderr, flush=True)
         return run(NAME, headless, debug, passwords=DemoPasswords(demo.password))

@@ -110,6 +110,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "demo", help="try vms-tray against a local demo server (your own servers are untouched)"
     )
     p.add_argument("--headless", action="store_true", help="no tray icon, even with a display")
+    p.add_argument(
+        "--flavor",
+        choices=("native", "aipix"),
+        default="native",
+        help="the demo server's API: vms-tray's own (native) or the AIPIX Client API (aipix)",
+    )
     _debug_option(p)
     p.set_defaults(func=cmd_demo, localised=True)
 
@@ -156,7 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from vms_tray.app.demo import run_demo
 
-    return run_demo(headless=args.headless, debug=args.debug)
+    return run_demo(headless=args.headless, debug=args.debug, flavor=args.flavor)
 
 
 # --- status ------------------------------------------------------------------------------------
