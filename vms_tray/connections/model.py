@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from vms_tray.errors import InvalidInput
 
@@ -64,3 +64,33 @@ class Connection:
     default: bool = False
     kind: str = DEFAULT_KIND
     trust: Trust = field(default_factory=Trust)
+
+
+# The JSON shape of a connection between the tray and the server-list dialog (a child process).
+def connection_to_json(c: Connection) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "url": c.url,
+        "login": c.login,
+        "default": c.default,
+        "kind": c.kind,
+        "trust": {
+            "mode": c.trust.mode,
+            "ca_file": c.trust.ca_file,
+            "pin_sha256": c.trust.pin_sha256,
+        },
+    }
+
+
+def connection_from_json(d: Mapping[str, Any]) -> Connection:
+    t = d.get("trust") or {}
+    return Connection(
+        name=str(d["name"]),
+        url=str(d["url"]),
+        login=str(d.get("login") or ""),
+        default=bool(d.get("default")),
+        kind=str(d.get("kind") or "native"),
+        trust=Trust(
+            mode=t.get("mode") or "system", ca_file=t.get("ca_file"), pin_sha256=t.get("pin_sha256")
+        ),
+    )

@@ -18,7 +18,11 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
-from vms_tray.connections.model import KNOWN_KINDS, Connection, Trust
+from vms_tray.connections.model import (
+    KNOWN_KINDS,
+    connection_from_json,
+    connection_to_json,
+)
 from vms_tray.connections.rules import ConnectionList, name_key
 from vms_tray.dialogs.common import Dialog, Json, T
 from vms_tray.errors import (
@@ -29,35 +33,6 @@ from vms_tray.errors import (
     InvalidURL,
     UnknownConnection,
 )
-
-
-def connection_to_json(c: Connection) -> Json:
-    return {
-        "name": c.name,
-        "url": c.url,
-        "login": c.login,
-        "default": c.default,
-        "kind": c.kind,
-        "trust": {
-            "mode": c.trust.mode,
-            "ca_file": c.trust.ca_file,
-            "pin_sha256": c.trust.pin_sha256,
-        },
-    }
-
-
-def connection_from_json(d: Json) -> Connection:
-    t = d.get("trust") or {}
-    return Connection(
-        name=str(d["name"]),
-        url=str(d["url"]),
-        login=str(d.get("login") or ""),
-        default=bool(d.get("default")),
-        kind=str(d.get("kind") or "native"),
-        trust=Trust(
-            mode=t.get("mode") or "system", ca_file=t.get("ca_file"), pin_sha256=t.get("pin_sha256")
-        ),
-    )
 
 
 def explain(exc: Exception) -> str:

@@ -23,6 +23,7 @@ from vms_tray.autostart import default_backend
 from vms_tray.credentials import Credentials
 from vms_tray.dialogs.launcher import DialogLauncher
 from vms_tray.session.snapshot import Snapshot, State
+from vms_tray.tray.connections_dialog import ConnectionsDialog
 from vms_tray.tray.dialog_flows import DialogFlows
 from vms_tray.tray.dialog_host import DialogHost
 from vms_tray.tray.jobs import Jobs
@@ -35,7 +36,6 @@ from vms_tray.tray.ports import (
     Json,
     Launcher,
 )
-from vms_tray.tray.servers_dialog import ServersDialog
 from vms_tray.tray.view import Intent, MenuEntry, TrayView, build_view, status_intent
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class TrayApp:
         self._snap = Snapshot()
         self._autostart_on: bool | None = None
         self._stopping = threading.Event()
-        self.servers = ServersDialog(daemon, self.dialogs, credentials)
+        self.servers = ConnectionsDialog(daemon, self.dialogs, credentials)
         self.flows = DialogFlows(daemon, self.dialogs, self.servers, self.jobs, lambda: self._snap)
         self.icon = icon_factory(self.on_intent, self.on_popup)
         self.view: TrayView | None = None

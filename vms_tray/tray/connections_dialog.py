@@ -10,7 +10,13 @@ from __future__ import annotations
 import logging
 
 from vms_tray import commands
-from vms_tray.connections.model import KNOWN_KINDS, Connection, Trust
+from vms_tray.connections.model import (
+    KNOWN_KINDS,
+    Connection,
+    Trust,
+    connection_from_json,
+    connection_to_json,
+)
 from vms_tray.connections.rules import ConnectionList, ListChanges
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.credentials import Credentials, follow_changes
@@ -27,7 +33,7 @@ def _original(row: Json) -> str | None:
     return str(value) if value else None
 
 
-class ServersDialog:
+class ConnectionsDialog:
     def __init__(
         self, daemon: DaemonPort, dialogs: DialogHost, credentials: Credentials | None = None
     ) -> None:
@@ -55,10 +61,6 @@ class ServersDialog:
         self.daemon.post(commands.ReloadConfig())
 
     def open(self) -> None:
-        # Imported here: the dialogs' module imports tkinter, which the tray process never loads
-        # (each dialog runs in a child process of its own).
-        from vms_tray.dialogs.connections import connection_to_json
-
         data = {
             "connections": [connection_to_json(c) for c in self.connections()],
             "kinds": list(KNOWN_KINDS),
@@ -68,7 +70,6 @@ class ServersDialog:
     def answered(self, ans: Json) -> None:
         if ans.get("action") != "save":
             return
-        from vms_tray.dialogs.connections import connection_from_json  # no tkinter: see open
 
         rows = [(_original(d), connection_from_json(d)) for d in ans.get("connections") or []]
         changes = ListChanges({})

@@ -18,6 +18,7 @@ from vms_tray import commands
 from vms_tray.errors import VmsTrayError
 from vms_tray.session.records import Captcha, SessionList
 from vms_tray.session.snapshot import Snapshot, State
+from vms_tray.tray.connections_dialog import ConnectionsDialog
 from vms_tray.tray.dialog_host import DialogHost
 from vms_tray.tray.flows import (
     CAPTCHA_TIMEOUT,
@@ -30,7 +31,6 @@ from vms_tray.tray.flows import (
 )
 from vms_tray.tray.jobs import Jobs
 from vms_tray.tray.ports import DaemonPort, Json
-from vms_tray.tray.servers_dialog import ServersDialog
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class DialogFlows:
         self,
         daemon: DaemonPort,
         dialogs: DialogHost,
-        servers: ServersDialog,
+        servers: ConnectionsDialog,
         jobs: Jobs,
         snapshot: Callable[[], Snapshot],
     ) -> None:

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from vms_tray import i18n
-from vms_tray.connections.model import Connection, Trust
+from vms_tray.connections.model import Connection, Trust, connection_from_json, connection_to_json
 from vms_tray.dialogs.common import scale_factor
-from vms_tray.dialogs.connections import connection_from_json, connection_to_json, explain
+from vms_tray.dialogs.connections import explain
 from vms_tray.dialogs.sessions import ago, order, recommended
 from vms_tray.errors import DefaultProtected, DuplicateName, InvalidURL
 

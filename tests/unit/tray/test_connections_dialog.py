@@ -11,18 +11,18 @@ from vms_tray.connections.rules import ConnectionList
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.credentials import Credentials
 from vms_tray.session.snapshot import Snapshot
+from vms_tray.tray.connections_dialog import ConnectionsDialog
 from vms_tray.tray.dialog_host import DialogHost
-from vms_tray.tray.servers_dialog import ServersDialog
 from vms_tray.tray.view import Intent
 
 
 def _dialog(
     credentials: Credentials | None = None,
-) -> tuple[ServersDialog, FakeDaemon, FakeLauncher]:
+) -> tuple[ConnectionsDialog, FakeDaemon, FakeLauncher]:
     i18n.install("en")
     daemon = FakeDaemon(Snapshot())
     launcher = FakeLauncher()
-    return ServersDialog(daemon, DialogHost(launcher), credentials), daemon, launcher
+    return ConnectionsDialog(daemon, DialogHost(launcher), credentials), daemon, launcher
 
 
 def test_the_menu_entry_opens_the_dialog_with_the_list_and_saving_reloads(world: World) -> None:
