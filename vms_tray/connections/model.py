@@ -64,6 +64,9 @@ class Connection:
     default: bool = False
     kind: str = DEFAULT_KIND
     trust: Trust = field(default_factory=Trust)
+    # The client type a server may ask for (AIPIX's X-Client, docs/aipix.md); None: the kind's
+    # default. Set in servers.toml as ``client_type``.
+    client_type: str | None = None
 
 
 # The JSON shape of a connection between the tray and the server-list dialog (a child process).

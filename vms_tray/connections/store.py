@@ -53,7 +53,7 @@ _HEADER = (
 
 # --- TOML mapping ----------------------------------------------------------------------------
 
-_CONNECTION_KEYS = {"name", "url", "login", "kind", "default", "trust"}
+_CONNECTION_KEYS = {"name", "url", "login", "kind", "default", "trust", "client_type"}
 _TRUST_KEYS = {"mode", "ca_file", "pin_sha256"}
 _TOP_KEYS = {"schema_version", "connections", "last_used"}
 _TOML_TYPES: dict[type, str] = {
@@ -76,16 +76,17 @@ def _to_toml(lst: ConnectionList) -> dict[str, Any]:
             trust["ca_file"] = c.trust.ca_file
         if c.trust.pin_sha256:
             trust["pin_sha256"] = c.trust.pin_sha256
-        entries.append(
-            {
-                "name": c.name,
-                "url": c.url,
-                "login": c.login,
-                "kind": c.kind,
-                "default": c.default,
-                "trust": trust,
-            }
-        )
+        entry: dict[str, Any] = {
+            "name": c.name,
+            "url": c.url,
+            "login": c.login,
+            "kind": c.kind,
+            "default": c.default,
+            "trust": trust,
+        }
+        if c.client_type is not None:
+            entry["client_type"] = c.client_type
+        entries.append(entry)
     doc["connections"] = entries
     return doc
 
@@ -144,6 +145,7 @@ def _from_toml(doc: Mapping[str, Any]) -> ConnectionList:
                         kind=_field(raw, "kind", str, where, default=DEFAULT_KIND),
                         default=bool(_field(raw, "default", bool, where, default=False)),
                         trust=trust,
+                        client_type=_optional_str(raw, "client_type", where),
                     )
                 )
             )

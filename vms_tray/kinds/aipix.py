@@ -30,6 +30,7 @@ import binascii
 import contextlib
 import logging
 import platform
+import re
 import secrets
 import threading
 import time
@@ -46,6 +47,7 @@ import httpx
 from vms_tray.errors import (
     BadResponse,
     InvalidCredentials,
+    InvalidInput,
     ProtocolError,
     SessionEnded,
     SessionNotFound,
@@ -99,6 +101,7 @@ KEEPALIVE = 900.0
 # How long a limit conflict (and the password it holds) is kept for the user's choice.
 CONFLICT_TTL = 300.0
 _SIGN_IN_STATUSES = (401, 419, 422, 429)
+_CLIENT_TYPE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 @dataclass
@@ -144,13 +147,20 @@ class AipixServer(ServerKind):
         transport: httpx.BaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         proxy: str | None = None,
-        x_client: str = DEFAULT_X_CLIENT,
+        x_client: str | None = None,
         profile_dir: Path | None = None,
         clock: Callable[[], float] = time.time,
         language: Callable[[], str] = current_language,
     ) -> None:
-        """``profile_dir``: where the device id and learnt limits live (default: the profile's
-        data folder); ``clock`` and ``language`` are injected for tests."""
+        """``x_client``: the X-Client value (default: the connection's ``client_type``, else
+        ``DEFAULT_X_CLIENT``); ``profile_dir``: where the device id and learnt limits live
+        (default: the profile's data folder); ``clock`` and ``language`` are for tests."""
+        x_client = x_client or connection.client_type or DEFAULT_X_CLIENT
+        if not _CLIENT_TYPE.fullmatch(x_client):
+            raise InvalidInput(
+                f"the client_type of {connection.name!r} in servers.toml is not a client type "
+                "(1 to 64 letters, digits, '.', '_' or '-', such as thick-legal or web): fix it"
+            )
         self.connection = connection
         self._profile = profile_dir
         self._clock = clock

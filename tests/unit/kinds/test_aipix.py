@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from vms_tray.connections.model import Connection
 from vms_tray.errors import (
     AccessDenied,
     InvalidCredentials,
+    InvalidInput,
     LoginThrottled,
     ProtocolError,
     ServerBusy,
@@ -99,10 +101,16 @@ def test_every_request_carries_the_aipix_headers(
     assert fake.requests[-1].headers["x-uuid"] == uuid
 
 
-def test_x_client_is_configurable(make: Callable[..., AipixServer]) -> None:
+def test_x_client_is_configurable(make: Callable[..., AipixServer], tmp_path: Path) -> None:
     fake = FakeAipix()
     make(fake.transport(), x_client="web").server_info()
     assert fake.requests[0].headers["x-client"] == "web"
+    # Per connection: servers.toml's client_type.
+    conn = replace(CONN, client_type="android")
+    AipixServer(conn, transport=fake.transport(), profile_dir=tmp_path).server_info()
+    assert fake.requests[-1].headers["x-client"] == "android"
+    with pytest.raises(InvalidInput, match="client_type of 'HQ'"):
+        AipixServer(replace(CONN, client_type="bad value\r\n"), transport=fake.transport())
 
 
 def test_server_info(make: Callable[..., AipixServer]) -> None:
