@@ -316,7 +316,9 @@ def cmd_switch(args: argparse.Namespace) -> int:
 # --- sessions ----------------------------------------------------------------------------------
 
 
-def _when(iso: str) -> str:
+def _when(iso: str | None) -> str:
+    if not iso:
+        return _("unknown")  # the server does not say (AIPIX has no start time)
     return iso.replace("T", " ")[:16]
 
 

@@ -53,6 +53,8 @@ def recommended(sessions: list[Json]) -> str | None:
 
 
 def ago(ts: Any, now: datetime) -> str:
+    if not ts:
+        return T("unknown")  # the server does not say
     seconds = max(0, int((now - _parse(ts)).total_seconds()))
     if seconds < 60:
         return T("just now")
@@ -67,6 +69,8 @@ def ago(ts: Any, now: datetime) -> str:
 
 
 def local_time(ts: Any) -> str:
+    if not ts:
+        return T("unknown")  # the server does not say
     return _parse(ts).astimezone().strftime("%Y-%m-%d %H:%M")
 
 

@@ -21,9 +21,6 @@ from vms_tray.i18n import N_, _
 from vms_tray.session.records import SessionEntry
 from vms_tray.text import printable
 
-# Shown where the server gave no time: the epoch sorts first ("least recently active"), which
-# is what an unknown activity should mean when choosing a session to end.
-UNKNOWN_TIME = datetime.fromtimestamp(0, UTC)
 MAX_FIELD = 120
 
 # note §1 X-Client: documented values and what the SDKs send.
@@ -121,7 +118,7 @@ def parse_session(obj: Any, where: str) -> SessionEntry:
     described = describe_user_agent(_opt_str(obj, "user_agent") or "")
     software = described.software if described and described.software else None
     last = obj.get("last")
-    when = UNKNOWN_TIME
+    when: datetime | None = None  # unknown: shown so, and sorted as least recently active
     if isinstance(last, int | float) and not isinstance(last, bool) and last > 0:
         when = datetime.fromtimestamp(float(last), UTC)
     online = obj.get("online")
@@ -131,7 +128,7 @@ def parse_session(obj: Any, where: str) -> SessionEntry:
         software=_short(software or client_label(_opt_str(obj, "client"))),
         version=_short(described.version) if described else "",
         address=_short(_opt_str(obj, "ip") or _("unknown")),
-        started_at=UNKNOWN_TIME,  # [GAP] AIPIX reports no start time
+        started_at=None,  # [GAP] AIPIX reports no start time
         last_activity=when,
         # An offline session is the one to end first (the seed's recommendation).
         idle=online is False,

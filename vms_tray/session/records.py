@@ -37,8 +37,10 @@ class SessionEntry:
     software: str
     version: str
     address: str
-    started_at: datetime
-    last_activity: datetime
+    # None where the server does not say (AIPIX reports no start time, and its ``last`` is
+    # optional): shown as "unknown", never as a made-up time.
+    started_at: datetime | None
+    last_activity: datetime | None
     idle: bool
     current: bool
 
@@ -50,8 +52,8 @@ class SessionEntry:
             "software": self.software,
             "version": self.version,
             "address": self.address,
-            "started_at": _iso(self.started_at),
-            "last_activity": _iso(self.last_activity),
+            "started_at": _iso(self.started_at) if self.started_at else None,
+            "last_activity": _iso(self.last_activity) if self.last_activity else None,
             "idle": self.idle,
             "current": self.current,
         }

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from vms_tray.cli.daemon import session_rows
+from vms_tray.dialogs.sessions import ago, local_time, recommended
 from vms_tray.errors import BadResponse
 from vms_tray.kinds.aipix_profile import (
     DEVICE_FILE,
@@ -18,7 +20,6 @@ from vms_tray.kinds.aipix_profile import (
     remember_limit,
 )
 from vms_tray.kinds.aipix_sessions import (
-    UNKNOWN_TIME,
     bare_token,
     describe_user_agent,
     parse_limit_body,
@@ -100,7 +101,8 @@ def test_missing_fields_are_unknown_never_invented() -> None:
         "unknown",
         "",
     )
-    assert s.last_activity == UNKNOWN_TIME and not s.idle and not s.current
+    assert s.started_at is None and s.last_activity is None and not s.idle and not s.current
+    assert s.to_json()["started_at"] is None
 
 
 def test_server_strings_are_made_harmless() -> None:
@@ -170,3 +172,13 @@ def test_limits_are_remembered_per_connection(tmp_path: Path) -> None:
     assert got is not None and (got.max, got.seen_at) == (4, when)
     (tmp_path / "aipix-limits.json").write_text("{broken")
     assert learnt_limit("https://a anna", tmp_path) is None
+
+
+def test_unknown_times_show_as_unknown_in_the_dialog_and_the_cli() -> None:
+    entry = parse_session({"id": "a", "user_agent": "curl/8", "online": True}, WHERE).to_json()
+    assert local_time(entry["started_at"]) == "unknown"
+    assert ago(entry["last_activity"], datetime.now(UTC)) == "unknown"
+    assert "unknown" in session_rows([entry])[1]
+    # An offline session is recommended before an online one, an unknown activity first.
+    offline = parse_session({"id": "b", "online": False, "last": 1_800_000_000}, WHERE).to_json()
+    assert recommended([entry, offline]) == "b"
