@@ -15,23 +15,8 @@ from tests.support.components import wait_until
 from vms_tray import control
 from vms_tray.errors import ControlError
 from vms_tray.kinds.aipix_profile import DEVICE_FILE
-from vms_tray.refserver.aipix.demo import start_aipix_demo
 
 pytestmark = pytest.mark.integration
-
-
-def test_the_demo_server_has_both_seats_taken(tmp_path: Path) -> None:
-    demo = start_aipix_demo(tmp_path / "server", idle_timeout=60)
-    try:
-        store = demo.handle.service.store
-        assert [s.software for s in store.active_sessions("demo")] == ["android", "web"]
-    finally:
-        demo.stop()
-    again = start_aipix_demo(tmp_path / "server", idle_timeout=60)  # a restart starts afresh
-    try:
-        assert len(again.handle.service.store.active_sessions("demo")) == 2
-    finally:
-        again.stop()
 
 
 def test_demo_aipix_headless(isolated_profile: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,24 +1,15 @@
-"""Reading AIPIX's sessions and answers (pure) and what the kind keeps in the profile."""
+"""Reading AIPIX's sessions and answers (pure): devices a person recognises, both 419 bodies,
+the Bearer-prefix reading, the 422 text, and "unknown" wherever the server says nothing."""
 
 from __future__ import annotations
 
-import os
-import stat
-import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from vms_tray.cli.daemon import session_rows
 from vms_tray.dialogs.sessions import ago, local_time, recommended
 from vms_tray.errors import BadResponse
-from vms_tray.kinds.aipix_profile import (
-    DEVICE_FILE,
-    device_id,
-    learnt_limit,
-    remember_limit,
-)
 from vms_tray.kinds.aipix_sessions import (
     bare_token,
     describe_user_agent,
@@ -141,37 +132,6 @@ def test_validation_text_is_one_line_of_the_field_messages() -> None:
     assert validation_text(body) == "Wrong login."
     assert validation_text({"message": "Only this"}) == "Only this"
     assert validation_text(None) == ""
-
-
-def test_device_id_is_made_once_and_kept(tmp_path: Path) -> None:
-    first = device_id(tmp_path)
-    assert str(uuid.UUID(first)) == first
-    assert device_id(tmp_path) == first
-    assert stat.S_IMODE(os.stat(tmp_path / DEVICE_FILE).st_mode) == 0o600
-    other = tmp_path / "other-profile"
-    assert device_id(other) != first
-
-
-def test_a_corrupt_device_id_is_replaced(tmp_path: Path) -> None:
-    (tmp_path / DEVICE_FILE).write_text("not a uuid")
-    new = device_id(tmp_path)
-    assert str(uuid.UUID(new)) == new and device_id(tmp_path) == new
-
-
-def test_the_default_folder_is_the_profile(isolated_profile: Path) -> None:
-    value = device_id()
-    assert (isolated_profile / "data" / DEVICE_FILE).read_text().strip() == value
-
-
-def test_limits_are_remembered_per_connection(tmp_path: Path) -> None:
-    when = datetime(2026, 5, 12, 9, 30, tzinfo=UTC)
-    assert learnt_limit("https://a anna", tmp_path) is None
-    remember_limit("https://a anna", 4, when, tmp_path)
-    remember_limit("https://b anna", 2, when, tmp_path)
-    got = learnt_limit("https://a anna", tmp_path)
-    assert got is not None and (got.max, got.seen_at) == (4, when)
-    (tmp_path / "aipix-limits.json").write_text("{broken")
-    assert learnt_limit("https://a anna", tmp_path) is None
 
 
 def test_unknown_times_show_as_unknown_in_the_dialog_and_the_cli() -> None:

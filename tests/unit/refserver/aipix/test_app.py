@@ -15,8 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from vms_tray.errors import InvalidInput
-from vms_tray.refserver.aipix.config import AipixConfig, Readings, parse_pairs
+from vms_tray.refserver.aipix.config import AipixConfig, Readings
 from vms_tray.refserver.aipix.runner import AipixHandle
 from vms_tray.refserver.runner import ServerOptions
 from vms_tray.refserver.tokens import KdfParams
@@ -400,14 +399,3 @@ def test_websocket_is_not_offered(make: Callable[..., Sim]) -> None:
     # note §3 E12: the client must fall back to the poll when the server does not offer it
     sim = make()
     assert sim.get("/wsurl", sim.sign_in()).status_code == 404
-
-
-def test_parse_pairs() -> None:
-    config = parse_pairs(["limit_status=429", "captcha=on", "token_idle_ttl=60"])
-    assert config.readings.limit_status == 429 and config.captcha
-    assert config.readings.token_idle_ttl == 60.0
-    assert parse_pairs(["sessions_limit=0"]).sessions_limit is None
-    with pytest.raises(InvalidInput, match="KEY one of"):
-        parse_pairs(["nonsense=1"])
-    with pytest.raises(InvalidInput, match="one of 419, 429"):
-        parse_pairs(["limit_status=500"])
