@@ -7,6 +7,7 @@ import socket
 import pytest
 
 import vms_tray
+from tests.unit.kinds.fakes import FakeV1
 from vms_tray.connections.model import KNOWN_KINDS, Connection
 from vms_tray.errors import InvalidInput, Unsupported
 from vms_tray.kinds import (
@@ -16,8 +17,6 @@ from vms_tray.kinds import (
     server_class,
 )
 from vms_tray.kinds.native import NativeServer
-
-from .fakes import FakeV1
 
 
 @pytest.mark.parametrize("kind", KNOWN_KINDS)
