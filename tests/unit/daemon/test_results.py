@@ -1,4 +1,5 @@
-"""Server answers and errors become engine events in one place, failures as data built once."""
+"""Server answers and errors become engine events in one place (the failures themselves:
+tests/unit/session/test_failures.py)."""
 
 from __future__ import annotations
 
@@ -18,39 +19,15 @@ from vms_tray.errors import (
     LoginThrottled,
     ProtocolError,
     ServerBusy,
-    ServerUnreachable,
     SessionEnded,
     TokenExpired,
     Unsupported,
-    VmsTrayError,
 )
 from vms_tray.session import engine as E
-from vms_tray.session.failures import Failure, FailureKind, failure_of
+from vms_tray.session.failures import Failure, FailureKind
 from vms_tray.session.records import Limit, SessionEntry, SessionList
 
 FP = ":".join(["AB", "01"] * 16)
-FP2 = ":".join(["CD", "02"] * 16)
-
-
-def test_certificate_failures_carry_their_fingerprints_as_fields() -> None:
-    changed = failure_of(CertificateChanged("changed", pinned=FP, presented=FP2))
-    assert changed == Failure(FailureKind.CHANGED, "changed", FP2, pinned=FP, presented=FP2)
-    untrusted = failure_of(CertificateUntrusted("untrusted", fingerprint=FP))
-    assert untrusted == Failure(FailureKind.UNTRUSTED, "untrusted", fingerprint=FP)
-
-
-@pytest.mark.parametrize(
-    ("exc", "kind"),
-    [
-        (InvalidCredentials("refused"), FailureKind.CREDENTIALS),
-        (AccessDenied("API disabled for this password"), FailureKind.OTHER),
-        (ServerUnreachable("refused"), FailureKind.UNREACHABLE),
-        (ServerBusy("busy", 30), FailureKind.UNREACHABLE),
-        (ProtocolError("odd"), FailureKind.OTHER),
-    ],
-)
-def test_failure_kinds_come_from_the_exception_class(exc: VmsTrayError, kind: FailureKind) -> None:
-    assert failure_of(exc) == Failure(kind, str(exc))
 
 
 def test_a_failed_sign_in() -> None:
@@ -98,3 +75,10 @@ def test_answers() -> None:
     assert results.polled(listing, probe=False) == E.Polled(2, 3)
     assert results.polled(listing, probe=True) == E.ServerAnswered(2, 3)
     assert results.polled(None, probe=False) == E.Polled(None, None)
+
+
+def test_a_trust_failure_keeps_a_held_session_but_stops_a_sign_in() -> None:
+    changed = CertificateChanged("HQ", "AA:" * 31 + "AA", "BB:" * 31 + "BB")
+    assert isinstance(results.poll_failed(changed, None, "HQ"), E.TrustFailed)
+    assert isinstance(results.refresh_failed(changed, None, "HQ"), E.TrustFailed)
+    assert isinstance(results.sign_in_failed(changed, "HQ"), E.SignInRejected)
