@@ -38,6 +38,7 @@ ICONS: dict[Topic, IconName] = {
     Topic.ENDED_ELSEWHERE: IconName.SIGNED_OUT,
     Topic.SESSION_EXPIRED: IconName.SIGNED_OUT,
     Topic.UNREACHABLE: IconName.OFFLINE,
+    Topic.UNTRUSTED: IconName.ERROR,
     Topic.BACK_ONLINE: IconName.SIGNED_IN,
     Topic.CAPTCHA: IconName.CONNECTING,
     Topic.LIMIT_CONFLICT: IconName.LIMIT_REACHED,
@@ -171,6 +172,13 @@ def render(effect: Notify, server: str, cli: bool = False) -> Notice:
             else _("No answer; retrying, the session is kept")
         )
         return _notice(effect, NoticeKind.UNREACHABLE, _("%(server)s does not answer") % s, body)
+    if t is Topic.UNTRUSTED:
+        # The message says which certificate and what to run if the change is expected.
+        body = _("%(error)s. The session is kept; vms-tray tries again") % {
+            "error": (d or _("The certificate is not the trusted one")).rstrip(".")
+        }
+        title = _("%(server)s: certificate not trusted") % s
+        return _notice(effect, NoticeKind.UNREACHABLE, title, body)
     if t is Topic.BACK_ONLINE:
         return _notice(
             effect,

@@ -2,7 +2,8 @@
 one place, with any failure built once as data (``session.failures.failure_of``).
 
 Network faults (connect errors, timeouts, 5xx, 503, throttling) keep the session and retry; only
-the protocol's 401 problem types end it; trust failures stop until the user acts. A foreign
+the protocol's 401 problem types end it. A trust failure stops a sign-in until the user acts,
+but keeps a held session and retries, so a certificate incident costs no seat. A foreign
 exception (a bug in a kind) is named by its class only: its text could carry a secret.
 """
 
@@ -114,7 +115,10 @@ def _keepalive_failed(exc: Exception, listing: SessionList | None, server: str) 
         return E.SessionLost(str(exc))
     if isinstance(exc, NetworkError | LoginThrottled):
         return E.NetworkFailed(failure_of(exc), exc.retry_after)
-    if isinstance(exc, TrustError | Unsupported):
+    if isinstance(exc, TrustError):
+        # Keep the session and retry: it resumes when the trusted certificate is back.
+        return E.TrustFailed(failure_of(exc))
+    if isinstance(exc, Unsupported):
         return E.Failed(failure_of(exc))
     # Any other answer from a live server: keep the session and try again later.
     return E.NetworkFailed(failure_of(exc))

@@ -23,6 +23,7 @@ class Topic(StrEnum):
     ENDED_ELSEWHERE = "ended_elsewhere"
     SESSION_EXPIRED = "session_expired"
     UNREACHABLE = "unreachable"
+    UNTRUSTED = "untrusted"  # the certificate is not the trusted one; the session is kept
     BACK_ONLINE = "back_online"
     CAPTCHA = "captcha"
     LIMIT_CONFLICT = "limit_conflict"
@@ -47,6 +48,7 @@ SUBJECT_OF: Mapping[Topic, Subject] = {
     Topic.LIMIT_FULL: Subject.SEATS,
     Topic.BACK_UNDER: Subject.SEATS,
     Topic.UNREACHABLE: Subject.NETWORK,
+    Topic.UNTRUSTED: Subject.NETWORK,
     Topic.BACK_ONLINE: Subject.NETWORK,
     Topic.CAPTCHA: Subject.SIGN_IN,
     Topic.LIMIT_CONFLICT: Subject.SIGN_IN,

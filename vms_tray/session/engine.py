@@ -64,6 +64,7 @@ from vms_tray.session.events import (
     SignInRequested,
     SignInSucceeded,
     SignOutRequested,
+    TrustFailed,
     WaitCancelled,
     WaitChosen,
 )
@@ -118,6 +119,7 @@ __all__ = [
     "Subject",
     "Timer",
     "Topic",
+    "TrustFailed",
     "View",
     "WaitCancelled",
     "WaitChosen",
@@ -166,6 +168,7 @@ TRANSITIONS: Mapping[State, Mapping[type[Event], tuple[State, ...]]] = {
         Polled: (S.SIGNED_IN,),
         CheckNowRequested: (S.SIGNED_IN,),
         NetworkFailed: (S.RECONNECTING,),
+        TrustFailed: (S.RECONNECTING,),
         SessionLost: (S.ENDED,),
         RefreshExpired: (S.ENDED, S.SIGNING_IN),  # SIGNING_IN: silent re-auth kinds
         AccessExpired: (S.SIGNED_IN, S.ENDED, S.SIGNING_IN),  # refresh; twice: as RefreshExpired
@@ -178,6 +181,7 @@ TRANSITIONS: Mapping[State, Mapping[type[Event], tuple[State, ...]]] = {
         ServerAnswered: (S.SIGNED_IN,),
         Refreshed: (S.SIGNED_IN,),
         NetworkFailed: (S.RECONNECTING,),
+        TrustFailed: (S.RECONNECTING,),
         SessionLost: (S.ENDED,),
         RefreshExpired: (S.ENDED, S.SIGNING_IN),
         AccessExpired: (S.RECONNECTING, S.ENDED, S.SIGNING_IN),

@@ -75,6 +75,15 @@ class NetworkFailed:
 
 
 @dataclass(frozen=True)
+class TrustFailed:
+    """A keep-alive request met a certificate that is not the trusted one (a pin mismatch, an
+    unknown CA) while a session is held: the session is kept and retried on the backoff, so it
+    resumes when the trusted certificate is back (or the user trusts the new one)."""
+
+    failure: Failure
+
+
+@dataclass(frozen=True)
 class RetryDue:
     pass
 
@@ -154,6 +163,7 @@ Event = (
     | SeatRetryDue
     | SignInRejected
     | NetworkFailed
+    | TrustFailed
     | RetryDue
     | ServerAnswered
     | RefreshDue
@@ -180,6 +190,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     SeatRetryDue,
     SignInRejected,
     NetworkFailed,
+    TrustFailed,
     RetryDue,
     ServerAnswered,
     RefreshDue,

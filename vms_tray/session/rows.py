@@ -51,6 +51,7 @@ from vms_tray.session.events import (
     SignInRequested,
     SignInSucceeded,
     SignOutRequested,
+    TrustFailed,
     WaitCancelled,
     WaitChosen,
 )
@@ -136,15 +137,23 @@ def _keepalive(p: Policy, ctx: Context, now: float, expires_in: float) -> tuple[
 
 
 def _reconnect(
-    p: Policy, ctx: Context, now: float, failure: Failure, retry_after: float | None, notify: bool
+    p: Policy,
+    ctx: Context,
+    now: float,
+    failure: Failure,
+    retry_after: float | None,
+    notify: bool,
+    topic: Topic = Topic.UNREACHABLE,
 ) -> Step:
     delay = p.backoff_delay(ctx.attempt, retry_after)
     effects: list[Effect] = [*_cancel(*_KEEPALIVE), Schedule(Timer.RETRY, now + delay)]
     # A blip that the first quick retry mends (a dropped connection, a lost reply) is not
     # worth two pop-ups; an outage that outlasts it, or a long Retry-After, is.
     lasting = ctx.attempt >= 1 or delay > p.timing.quiet_retry
+    # A certificate that is not the trusted one is news at once: it may be an attack.
+    lasting = lasting or topic is Topic.UNTRUSTED
     if notify and lasting and not ctx.unreachable_notified:
-        effects.append(Notify(Topic.UNREACHABLE, detail=failure.message))
+        effects.append(Notify(topic, detail=failure.message))
         ctx = replace(ctx, unreachable_notified=True)
     ctx = replace(ctx, attempt=ctx.attempt + 1, failure=failure, reauthing=False)
     return S.RECONNECTING, ctx, effects
@@ -272,6 +281,13 @@ def _network_failed(p: Policy, s: State, c: Context, ev: Event, now: float) -> S
     return _reconnect(p, c, now, ev.failure, ev.retry_after, notify)
 
 
+def _trust_failed(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+    assert isinstance(ev, TrustFailed)
+    # Keep the tokens and try again on the backoff: the incident must not cost the seat, and
+    # the same session resumes when the pinned certificate is back (issue 14 item 7).
+    return _reconnect(p, c, now, ev.failure, None, True, Topic.UNTRUSTED)
+
+
 def _retry(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
     if c.has_session:
         spent = c.expires_at is None or c.expires_at - now <= p.timing.refresh_margin
@@ -393,6 +409,7 @@ HANDLERS: Mapping[type[Event], Handler] = {
     SeatRetryDue: _seat_retry_due,
     SignInRejected: _sign_in_rejected,
     NetworkFailed: _network_failed,
+    TrustFailed: _trust_failed,
     RetryDue: _retry,
     ServerAnswered: _server_answered,
     RefreshDue: _refresh_due,

@@ -12,6 +12,7 @@ from vms_tray.daemon import results
 from vms_tray.errors import (
     AccessDenied,
     BadResponse,
+    CertificateChanged,
     CertificateUntrusted,
     EndedBy,
     InvalidCredentials,
@@ -74,3 +75,10 @@ def test_answers() -> None:
     assert results.polled(listing, probe=False) == E.Polled(2, 3)
     assert results.polled(listing, probe=True) == E.ServerAnswered(2, 3)
     assert results.polled(None, probe=False) == E.Polled(None, None)
+
+
+def test_a_trust_failure_keeps_a_held_session_but_stops_a_sign_in() -> None:
+    changed = CertificateChanged("HQ", "AA:" * 31 + "AA", "BB:" * 31 + "BB")
+    assert isinstance(results.poll_failed(changed, None, "HQ"), E.TrustFailed)
+    assert isinstance(results.refresh_failed(changed, None, "HQ"), E.TrustFailed)
+    assert isinstance(results.sign_in_failed(changed, "HQ"), E.SignInRejected)

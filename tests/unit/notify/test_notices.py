@@ -25,6 +25,10 @@ EFFECTS: dict[Topic, Notify] = {
     Topic.BACK_UNDER: Notify(Topic.BACK_UNDER, 1, 3),
     Topic.ENDED_ELSEWHERE: Notify(Topic.ENDED_ELSEWHERE, detail=DEVICE),
     Topic.SESSION_EXPIRED: Notify(Topic.SESSION_EXPIRED),
+    Topic.UNTRUSTED: Notify(
+        Topic.UNTRUSTED,
+        detail="the certificate of HQ is not the pinned one (presented AB:CD)",
+    ),
     Topic.UNREACHABLE: Notify(
         Topic.UNREACHABLE,
         detail="cannot reach HQ (connection refused): check the address and that the server "
