@@ -13,14 +13,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
+from .push import TOKEN_CHANNEL, PushHub
 from .service import AipixError, AipixService, Caller, Device, message
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,8 @@ class AipixApi:
     def __init__(self, service: AipixService, maintenance_file: Path | None) -> None:
         self.service = service
         self.maintenance_file = maintenance_file
+        self.hub = PushHub()
+        service.on_ended = self.hub.logout
 
     def _maintenance(self, device: Device) -> None:
         # note §1 503 "maintenance / technical works" (25.06): while the file exists.
@@ -134,6 +138,43 @@ class AipixApi:
         reply = await run_in_threadpool(self.service.logout, caller)
         return Response(status_code=204) if reply is None else _json(reply)
 
+    async def wsurl(self, request: Request) -> Response:
+        # note §3 E12: where the websocket is; the "websocket" reading decides the shape.
+        caller = await self._caller(request, _device(request))
+        shape = self.service.config.readings.websocket
+        if shape == "off":
+            raise AipixError(404, {"message": message("not_found", caller.lang)})
+        host, port = request.url.hostname or "127.0.0.1", request.url.port or 443
+        path = f"/app/{self.hub.app_key}"
+        shown = f"[{host}]" if ":" in host else host
+        full = f"wss://{shown}:{port}{path}" if shape == "full" else ""
+        return _json(
+            {
+                "ws_url": full,
+                "app_key": self.hub.app_key,
+                "port": port,
+                "host": host,
+                "path": path,
+                "is_encrypted": True,
+            }
+        )
+
+    async def broadcasting_auth(self, request: Request) -> Response:
+        # note §3 E12: private-channel auth with the bearer token (Pusher protocol); a token may
+        # join only its own channel.
+        caller = await self._caller(request, _device(request))
+        if "form" in request.headers.get("content-type", ""):
+            # pusher-js posts a form (parsed here: Starlette's form parser needs multipart).
+            raw = (await request.body())[:MAX_BODY].decode("utf-8", "replace")
+            body: dict[str, Any] = {k: v[0] for k, v in parse_qs(raw).items()}
+        else:
+            body = await _body(request)
+        socket_id, channel = str(body.get("socket_id", "")), str(body.get("channel_name", ""))
+        mine = TOKEN_CHANNEL.format(await run_in_threadpool(self.service.token_id, caller))
+        if not socket_id or channel != mine:
+            raise AipixError(403, {"message": "This action is unauthorized."})
+        return _json({"auth": self.hub.sign(socket_id, channel)})
+
     async def users_self(self, request: Request) -> Response:
         caller = await self._caller(request, _device(request))
         return _json(await run_in_threadpool(self.service.users_self, caller))
@@ -176,7 +217,9 @@ def build_aipix_app(service: AipixService, *, maintenance_file: Path | None = No
         Route(f"{API}/sessions/{{id}}", api.end_session, methods=["POST"]),  # E5
         Route(f"{API}/logout", api.logout, methods=["POST"]),  # E6
         Route(f"{API}/users/self", api.users_self, methods=["GET"]),  # E7
-        # E12 (wsurl, broadcasting/auth) is not offered: a client must fall back to polling.
+        Route(f"{API}/wsurl", api.wsurl, methods=["GET"]),  # E12
+        Route(f"{API}/broadcasting/auth", api.broadcasting_auth, methods=["POST"]),  # E12
+        WebSocketRoute("/app/{key}", api.hub.serve),  # E12, the Pusher socket
     ]
     app = Starlette(
         routes=routes,
@@ -184,4 +227,5 @@ def build_aipix_app(service: AipixService, *, maintenance_file: Path | None = No
     )
     app.router.redirect_slashes = False
     app.state.service = service
+    app.state.hub = api.hub
     return app

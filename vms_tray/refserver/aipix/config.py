@@ -54,6 +54,10 @@ class Readings:
     # note §1 Accept / Content-Type: 23.09-24.03 require Accept, 24.12 words it Content-Type;
     # a request without the required header(s) gets its errors as an HTML page.
     required_headers: Literal["accept", "content-type", "both"] = "accept"
+    # note §3 E12: ``GET /wsurl`` names ``ws_url`` and its parts (``host, port, path,
+    # is_encrypted``) without saying which a client uses: the full URL, only the parts (an empty
+    # ``ws_url``), or no websocket offered at all (404: the client must fall back to polling).
+    websocket: Literal["full", "parts", "off"] = "full"
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "bad_login_status": (422, 401),
     "logout_reply": ("empty", "status"),
     "required_headers": ("accept", "content-type", "both"),
+    "websocket": ("full", "parts", "off"),
 }
 
 

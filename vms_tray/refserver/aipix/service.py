@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,6 +144,8 @@ class AipixService:
         # (login, address) -> when a captcha passed before a 419 stops counting (note §3 E3,
         # iOS ``captcha_will_required_in``; the "window" reading of the session_id retry).
         self._passed: dict[tuple[str, str], _Passed] = {}
+        # Told the token id of each session another device ends (the websocket push, E12).
+        self.on_ended: Callable[[str], None] | None = None
 
     def add_user(self, login: str, password: str, max_sessions: int | None = None) -> None:
         self.store.add_user(
@@ -287,7 +289,14 @@ class AipixService:
         self.store.end_session(
             session_id, now, "ended_by_other", (device.user_agent, device.client)
         )
+        self._push_ended(session_id)
         log.info("session %s replaced by a new sign-in", session_id)
+
+    def _push_ended(self, session_id: str) -> None:
+        # note §3 E5: "On the affected device: its websocket channel receives ... logout".
+        extra = self.store.session_extra(session_id)
+        if self.on_ended is not None and extra is not None:
+            self.on_ended(extra.token_id)
 
     def _limit_error(self, login: str, limit: int, now: float, lang: str) -> AipixError:
         r = self.config.readings
@@ -403,6 +412,7 @@ class AipixService:
             by = (me.device, me.software) if me else None
             reason = "logout" if session_id == caller.session_id else "ended_by_other"
             self.store.end_session(session_id, now, reason, by if reason != "logout" else None)
+            self._push_ended(session_id)
         log.info("session %s ended by request", session_id)
         return {"status": "ok"}  # note §3 E5 200
 
@@ -411,6 +421,10 @@ class AipixService:
         self.store.end_session(caller.session_id, self.clock.now(), "logout")
         log.info("session %s logged out", caller.session_id)
         return {"status": "ok"} if self.config.readings.logout_reply == "status" else None
+
+    def token_id(self, caller: Caller) -> str:
+        extra = self.store.session_extra(caller.session_id)
+        return extra.token_id if extra else ""
 
     def users_self(self, caller: Caller) -> dict[str, Any]:
         # note §3 E7: the ``user`` object of the E3 200 body.

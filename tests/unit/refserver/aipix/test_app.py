@@ -393,9 +393,3 @@ def test_online_follows_activity(make: Callable[..., Sim], clock: FakeServerCloc
     sessions = {s["is_current"]: s for s in sim.get("/sessions", a).json()}
     assert sessions[True]["online"] is True and sessions[False]["online"] is False
     assert sessions[True]["last"] == int(clock.now())
-
-
-def test_websocket_is_not_offered(make: Callable[..., Sim]) -> None:
-    # note §3 E12: the client must fall back to the poll when the server does not offer it
-    sim = make()
-    assert sim.get("/wsurl", sim.sign_in()).status_code == 404
