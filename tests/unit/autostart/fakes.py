@@ -1,5 +1,6 @@
 """Test doubles for the autostart backends' OS seam: a recording command runner and a System
-rooted in a temporary HOME, with an interpreter path that needs quoting everywhere."""
+rooted in a temporary HOME, with an interpreter path that needs quoting everywhere; a fake
+offline systemctl, and the backend of each method built on them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vms_tray.autostart.base import CommandResult, System
+from vms_tray.autostart import get_backend
+from vms_tray.autostart.base import AutostartBackend, CommandResult, System
 from vms_tray.testing.autostart import MemoryRegistry
 
 Handler = Callable[[Sequence[str], Mapping[str, str] | None], CommandResult]
@@ -90,3 +92,35 @@ def tree(root: Path) -> dict[str, str]:
         elif p.is_file():
             out[str(p.relative_to(root))] = "file"
     return out
+
+
+PLATFORM = {"xdg": "linux", "systemd": "linux", "launchd": "darwin", "registry": "win32"}
+
+
+def fake_systemctl(runner: RecordingRunner, config_home: Path) -> None:
+    """Does what offline ``systemctl --user enable/disable`` does to the unit's wants link."""
+    link = config_home / "systemd/user/graphical-session.target.wants/vms-tray.service"
+
+    def handle(argv: Sequence[str], _env: Mapping[str, str] | None) -> CommandResult:
+        if argv[2] == "enable":
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(config_home / "systemd/user/vms-tray.service")
+        elif argv[2] == "disable":
+            link.unlink(missing_ok=True)
+        return CommandResult(0)
+
+    runner.on(["systemctl", "--user", "enable"], handle)
+    runner.on(["systemctl", "--user", "disable"], handle)
+    # No user manager in CI: daemon-reload fails, and that must not matter.
+    runner.answer(["systemctl", "--user", "daemon-reload"], 1)
+
+
+def backend_for(method: str, make_system: SystemFactory, **kw: object) -> AutostartBackend:
+    system = make_system(PLATFORM[method], **kw)  # type: ignore[arg-type]
+    if method == "systemd":
+        fake_systemctl(make_system.runner, system.config_home)
+    return get_backend(method, system, check=False)
+
+
+def snapshot(make_system: SystemFactory) -> tuple[dict[str, str], dict[tuple[str, str], object]]:
+    return tree(make_system.home), dict(make_system.registry.values)
