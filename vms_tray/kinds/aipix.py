@@ -25,8 +25,6 @@ How that meets the kind interface:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import logging
 import platform
@@ -57,10 +55,12 @@ from vms_tray.i18n import current_language
 from vms_tray.kinds import default_client_info
 from vms_tray.kinds.aipix_errors import AipixErrors, ended, throttled
 from vms_tray.kinds.aipix_profile import device_id, learnt_limit, remember_limit
+from vms_tray.kinds.aipix_push import PushWatch
 from vms_tray.kinds.aipix_sessions import (
     bare_token,
     error_fields,
     http_time,
+    parse_captcha,
     parse_limit_body,
     parse_sessions,
     user_agent,
@@ -181,6 +181,7 @@ class AipixServer(ServerKind):
         self._captchas: dict[str, float] = {}  # key -> when it expires (its reason on refusal)
         self._signed_out: set[str] = set()  # hashes of tokens this client signed out
         self._captcha_on: bool | None = None
+        self._push = PushWatch(self._authed, trust=connection.trust, proxy=proxy, label=self.label)
         self._uuid: str | None = None
         self._client_info: ClientInfo | None = None
 
@@ -248,23 +249,12 @@ class AipixServer(ServerKind):
         )
 
     def _captcha(self, data: Any) -> Captcha:
-        if not isinstance(data, Mapping):
-            raise BadResponse(f"{self.label} sent a captcha that is not a JSON object")
-        key, img, ttl = data.get("key"), data.get("img"), data.get("ttl")
-        if not isinstance(key, str) or not key or not isinstance(img, str):
-            raise BadResponse(f"{self.label} sent a captcha without its key or image")
-        # note §3 E2: a data-URI PNG; iOS strips the ``data:image/...;base64,`` prefix.
-        encoded = img.partition(",")[2] if img.startswith("data:") else img
-        try:
-            png = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise BadResponse(f"{self.label} sent a captcha image that is not base64") from None
-        seconds = float(ttl) if isinstance(ttl, int | float) and not isinstance(ttl, bool) else 60.0
+        captcha = parse_captcha(data, self.label)
         with self._lock:
             now = self._clock()
             self._captchas = {k: v for k, v in self._captchas.items() if v > now - 600}
-            self._captchas[key] = now + seconds
-        return Captcha(id=key, image_png=png, expires_in=seconds)
+            self._captchas[captcha.id] = now + captcha.expires_in
+        return captcha
 
     # --- ServerKind: public --------------------------------------------------------------------
 
@@ -329,6 +319,7 @@ class AipixServer(ServerKind):
             if not isinstance(data, Mapping):
                 raise BadResponse(f"{self.label} signed in without a JSON answer")
             token = bare_token(data.get("access_token"), self.label)
+            self._push.remember(token, data.get("user"))
             return self._signed_in(token)
         if status in (419, 429):
             # note §7.2: the limit is 419 in all code, 429 in one doc sentence: a 429 that
@@ -439,7 +430,10 @@ class AipixServer(ServerKind):
             # A conflict has no token to ask with: the 419's list is what there is.
             return SessionList(pending.conflict.limit, pending.conflict.sessions)
         reply = self._authed("GET", "/sessions", bearer)
-        return self._listing(parse_sessions(reply.data, self.label))
+        listing = self._listing(parse_sessions(reply.data, self.label))
+        if self._push.callback is not None:
+            self._push.follow(bearer)
+        return listing
 
     def current_session(self, bearer: str) -> SessionEntry:
         for entry in self.list_sessions(bearer).sessions:
@@ -477,9 +471,9 @@ class AipixServer(ServerKind):
             # sign-in will ask the user for one.
             pending.result = CaptchaChallenge(self.new_captcha(), "required")
             return
-        token = bare_token(
-            reply.data.get("access_token") if isinstance(reply.data, Mapping) else None, self.label
-        )
+        data = reply.data if isinstance(reply.data, Mapping) else {}
+        token = bare_token(data.get("access_token"), self.label)
+        self._push.remember(token, data.get("user"))
         pending.result = self._signed_in(token)
 
     # --- sign-out (note §3 E6) -----------------------------------------------------------------
@@ -492,7 +486,14 @@ class AipixServer(ServerKind):
             self._authed("POST", "/logout", tokens.access_token, body={"uuid": self._uuid})
         with self._lock:
             self._signed_out.add(self._digest(tokens.access_token))
+        self._push.stop()
         log.info("signed out of AIPIX %s", self.connection.name)
 
     def close(self) -> None:
+        self._push.stop()
         self.http.close()
+
+    # --- the logout push (note §3 E12; aipix_push) ---------------------------------------------
+
+    def on_pushed(self, callback: Callable[[], None]) -> None:
+        self._push.callback = callback  # told at once when the server pushes our logout

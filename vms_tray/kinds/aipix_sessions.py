@@ -9,6 +9,8 @@ value), and "unknown" for whatever is missing: nothing is invented.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email.utils
 import re
 from collections.abc import Mapping
@@ -18,7 +20,7 @@ from typing import Any
 
 from vms_tray.errors import BadResponse
 from vms_tray.i18n import N_, _
-from vms_tray.session.records import SessionEntry
+from vms_tray.session.records import Captcha, SessionEntry
 from vms_tray.text import printable
 
 MAX_FIELD = 120
@@ -205,3 +207,20 @@ def http_time(value: str | None) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def parse_captcha(data: Any, where: str) -> Captcha:
+    """note §3 E2: ``key``, ``img`` (a data-URI PNG; iOS strips the ``data:...;base64,``
+    prefix) and ``ttl`` (seconds [INF unit]; a minute when absent)."""
+    if not isinstance(data, Mapping):
+        raise BadResponse(f"{where} sent a captcha that is not a JSON object")
+    key, img, ttl = data.get("key"), data.get("img"), data.get("ttl")
+    if not isinstance(key, str) or not key or not isinstance(img, str):
+        raise BadResponse(f"{where} sent a captcha without its key or image")
+    encoded = img.partition(",")[2] if img.startswith("data:") else img
+    try:
+        png = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadResponse(f"{where} sent a captcha image that is not base64") from None
+    seconds = float(ttl) if isinstance(ttl, int | float) and not isinstance(ttl, bool) else 60.0
+    return Captcha(id=key, image_png=png, expires_in=seconds)

@@ -12,6 +12,7 @@ failures (wrong password, network down, certificate untrusted) are *raised*.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
@@ -84,6 +85,10 @@ class ServerKind(abc.ABC):
 
     def new_captcha(self, replaces: str | None = None) -> Captcha:
         raise Unsupported(f"{self.kind} servers do not use a captcha")
+
+    def on_pushed(self, callback: Callable[[], None]) -> None:
+        """``callback()`` when the server says, unasked, that our session changed (AIPIX's
+        logout push): the daemon then checks the session at once. Most kinds hear nothing."""
 
     @abc.abstractmethod
     def sign_out(self, tokens: Tokens) -> None:
