@@ -57,6 +57,7 @@ from vms_tray.text import command_line
 
 __all__ = [
     "SERVICE",
+    "SESSION_SERVICE",
     "Credentials",
     "credential_key",
     "follow_changes",
@@ -66,6 +67,9 @@ __all__ = [
 ]
 
 SERVICE = "vms-tray"
+# The session a running daemon holds (tokens as JSON), keyed by "login@url": a start after a
+# crash resumes it instead of taking a second seat (vms_tray.daemon.saved).
+SESSION_SERVICE = "vms-tray-session"
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +215,27 @@ class Credentials:
             return False
         self._call("forget the password", lambda b: b.delete_password(SERVICE, key))
         return True
+
+    def session(self, key: str) -> str | None:
+        """The saved session of ``key`` ("login@url"), None when there is none."""
+        if self._backend is None:
+            return self._memory.get(f"session\0{key}")
+        return self._call("read the saved session", lambda b: b.get_password(SESSION_SERVICE, key))
+
+    def keep_session(self, key: str, value: str) -> None:
+        if self._backend is None:
+            self._memory[f"session\0{key}"] = value
+            return
+        self._call("save the session", lambda b: b.set_password(SESSION_SERVICE, key, value))
+
+    def forget_session(self, key: str) -> None:
+        if self._backend is None:
+            self._memory.pop(f"session\0{key}", None)
+            return
+        if self.session(key) is not None:
+            self._call(
+                "forget the saved session", lambda b: b.delete_password(SESSION_SERVICE, key)
+            )
 
     def rename(self, old: str, new: str) -> None:
         """Move the password of connection ``old`` to ``new`` (nothing to do if none is stored)."""

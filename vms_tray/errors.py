@@ -247,3 +247,9 @@ class DaemonNotRunning(ControlError):
 
 class AutostartError(VmsTrayError):
     """Installing or removing a login item or an application launcher failed."""
+
+
+def loggable(exc: BaseException) -> str:
+    """What a log line may say about ``exc``: our errors' messages are written to be safe; a
+    foreign exception is named by its class only (its text could carry a secret or a token)."""
+    return str(exc) if isinstance(exc, VmsTrayError) else type(exc).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from vms_tray.app.logs import REDACTOR
@@ -17,6 +18,7 @@ from vms_tray.errors import UnknownConnection
 from vms_tray.kinds import create_server, default_client_info
 from vms_tray.kinds.base import ServerKind
 from vms_tray.notify.base import Notifier
+from vms_tray.session.records import Tokens
 
 
 class StoreConnections:
@@ -44,17 +46,55 @@ class StoreConnections:
 
 class KeyringPasswords:
     def __init__(self, credentials: Credentials | None = None) -> None:
-        self._credentials = credentials or open_credentials()
+        self.credentials = credentials or open_credentials()
 
     @property
     def persistent(self) -> bool:
-        return self._credentials.persistent
+        return self.credentials.persistent
 
     def get(self, connection: Connection) -> str | None:
-        return self._credentials.get(connection.name)
+        return self.credentials.get(connection.name)
 
     def set(self, connection: Connection, password: str) -> None:
-        self._credentials.set(connection.name, password)
+        self.credentials.set(connection.name, password)
+
+
+class KeyringSessions:
+    """The daemon's SavedSessions in the keyring, beside the passwords: the tokens as JSON under
+    ``login@url``, so a renamed connection still finds its session."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+
+    @staticmethod
+    def key(connection: Connection) -> str:
+        return f"{connection.login}@{connection.url}"
+
+    def load(self, connection: Connection) -> Tokens | None:
+        text = self._credentials.session(self.key(connection))
+        if text is None:
+            return None
+        try:
+            data = json.loads(text)
+            return Tokens(
+                access_token=str(data["access_token"]),
+                expires_in=0.0,  # unknown after a restart: resuming refreshes it first
+                refresh_token=data.get("refresh_token"),
+                session_id=data.get("session_id"),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None  # not ours or damaged: sign in as usual
+
+    def save(self, connection: Connection, tokens: Tokens) -> None:
+        value = {
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "session_id": tokens.session_id,
+        }
+        self._credentials.keep_session(self.key(connection), json.dumps(value))
+
+    def forget(self, connection: Connection) -> None:
+        self._credentials.forget_session(self.key(connection))
 
 
 def _factory(connection: Connection, timeout: float) -> ServerKind:
@@ -64,9 +104,16 @@ def _factory(connection: Connection, timeout: float) -> ServerKind:
 def build_daemon(
     notifier: Notifier, settings: DaemonSettings, passwords: Passwords | None = None
 ) -> Daemon:
+    """``passwords``: instead of the keyring (the demo's in-memory ones); then no session is
+    saved either, so the demo leaves nothing in the user's keyring."""
+    saved: KeyringSessions | None = None
+    if passwords is None:
+        keyring = KeyringPasswords()
+        passwords, saved = keyring, KeyringSessions(keyring.credentials)
     return Daemon(
         connections=StoreConnections(),
-        passwords=passwords or KeyringPasswords(),
+        passwords=passwords,
+        saved_sessions=saved,
         server_factory=_factory,
         notifier=notifier,
         scheduler=ApsScheduler(),

@@ -17,16 +17,20 @@ from vms_tray.connections.model import Connection, Trust
 from vms_tray.connections.rules import name_key
 from vms_tray.daemon import results
 from vms_tray.daemon.clock import Clock
-from vms_tray.daemon.ports import Connections, Passwords, ServerFactory
+from vms_tray.daemon.ports import Connections, Passwords, SavedSessions, ServerFactory
+from vms_tray.daemon.saved import SavedSession
 from vms_tray.daemon.settings import DaemonSettings
 from vms_tray.errors import (
     AuthError,
     CredentialError,
     EngineError,
     InvalidInput,
+    NetworkError,
     SessionNotFound,
+    TrustError,
     Unsupported,
     VmsTrayError,
+    loggable,
 )
 from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
 from vms_tray.session import engine as E
@@ -88,17 +92,13 @@ def frees_seat(conn: Connection | None) -> bool:
         return True
 
 
-def safe(exc: Exception) -> str:
-    """Our errors' messages are safe to log; a foreign one is named by class only."""
-    return str(exc) if isinstance(exc, VmsTrayError) else type(exc).__name__
-
-
 class Link:
     def __init__(
         self,
         *,
         connections: Connections,
         passwords: Passwords,
+        saved: SavedSessions | None,
         server_factory: ServerFactory,
         clock: Clock,
         client_info: ClientInfo,
@@ -108,6 +108,7 @@ class Link:
     ) -> None:
         self._connections = connections
         self._passwords = passwords
+        self._saved = SavedSession(saved)
         self._factory = server_factory
         self._clock = clock
         self._client = client_info
@@ -200,7 +201,7 @@ class Link:
             finally:
                 server.close()
         except Exception as exc:
-            log.warning("sign-out at quit failed: %s", safe(exc))
+            log.warning("sign-out at quit failed: %s", loggable(exc))
 
     # --- the connection ----------------------------------------------------------------------
 
@@ -285,12 +286,34 @@ class Link:
             p.password = self.password_for(p.connection)
         if p is None or p.password is None:
             return E.SignInRejected(results.NO_PASSWORD)
+        if p.login == p.connection.login and (resumed := self._resume(p.connection)):
+            return resumed
         answer, p.captcha = p.captcha, None
         try:
             outcome = self.server().sign_in(p.login, p.password, self._client, answer)
         except Exception as exc:
             return results.sign_in_failed(exc, self.server_name())
         return self._outcome(outcome)
+
+    def _resume(self, conn: Connection) -> E.Event | None:
+        """The session this profile held when it last stopped without signing out (a crash, a
+        SIGKILL): refresh it instead of taking another seat. None: there is none, or it is gone
+        (forgotten; sign in as usual). A network or trust fault keeps it for the retry."""
+        saved = self._saved.load(conn)
+        if saved is None:
+            return None
+        try:
+            tokens = self.server().refresh(saved)
+        except (NetworkError, TrustError) as exc:
+            return results.sign_in_failed(exc, self.server_name())
+        except Exception as exc:
+            log.info("the session left on %s is gone (%s); signing in", conn.name, loggable(exc))
+            self._saved.forget(conn)
+            return None
+        log.info("resumed the session left on %s", conn.name)
+        self._set_tokens(tokens)
+        self._signed_in_bookkeeping()
+        return E.SignInSucceeded(tokens.expires_in, None, None)
 
     def finish_sign_in(self, session_id: str) -> E.Event:
         with self._lock:
@@ -390,9 +413,11 @@ class Link:
             if old is not None and tokens.session_id is None and old.session_id:
                 tokens = replace(tokens, session_id=old.session_id)
             self._tokens = tokens
+            conn = self._conn
         self._secret(tokens.access_token)
         if tokens.refresh_token:
             self._secret(tokens.refresh_token)
+        self._saved.save(conn, tokens)  # a start after a crash resumes it (``_resume``)
 
     def refresh(self) -> E.Event:
         tokens = self._tokens_now()
@@ -419,7 +444,8 @@ class Link:
     def drop_session(self) -> None:
         self._listing = None
         with self._lock:
-            self._tokens = None
+            self._tokens, conn = None, self._conn
+        self._saved.forget(conn)
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -468,6 +494,7 @@ class Link:
                 self.server().sign_out(tokens)
             log.info("signed out of %s", conn.name)
         except Exception as exc:  # best effort: the seat frees itself when the token expires
-            log.warning("sign-out of %s failed: %s", conn.name, safe(exc))
+            log.warning("sign-out of %s failed: %s", conn.name, loggable(exc))
         with self._lock:
             self._tokens = None
+        self._saved.forget(conn)

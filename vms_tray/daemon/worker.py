@@ -28,7 +28,7 @@ from vms_tray.daemon import notices
 from vms_tray.daemon.clock import Clock
 from vms_tray.daemon.link import NOT_SIGNED_IN, Link
 from vms_tray.daemon.listeners import Listeners, SafeNotifier
-from vms_tray.daemon.ports import Connections, Passwords, ServerFactory
+from vms_tray.daemon.ports import Connections, Passwords, SavedSessions, ServerFactory
 from vms_tray.daemon.scheduler import Scheduler
 from vms_tray.daemon.settings import DaemonSettings
 from vms_tray.daemon.timers import TimerFired, Timers
@@ -90,10 +90,10 @@ class Daemon:
         settings: DaemonSettings | None = None,
         rng: random.Random | None = None,
         on_secret: Callable[[str], None] | None = None,
+        saved_sessions: SavedSessions | None = None,
     ) -> None:
         self.settings = settings or DaemonSettings()
         self._connections = connections
-        self._notifier = notifier
         self.notifier = notifier  # the tray routes notification buttons through it
         self._scheduler = scheduler
         self._clock = clock
@@ -102,6 +102,7 @@ class Daemon:
         self._link = Link(
             connections=connections,
             passwords=passwords,
+            saved=saved_sessions,
             server_factory=server_factory,
             clock=clock,
             client_info=client_info,
@@ -116,7 +117,6 @@ class Daemon:
         self._lock = threading.Lock()  # guards the published snapshot and its expiry
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
-
         # Worker-owned state.
         self._note: Failure | None = None  # a daemon-level problem (no password, no server)
         self._timers = Timers(scheduler, clock, self._queue.put)
@@ -359,7 +359,7 @@ class Daemon:
         elif isinstance(effect, E.Cancel):
             self._timers.cancel(effect.timer)
         elif isinstance(effect, E.Notify):
-            cli = self._notifier.cli_hints
+            cli = self.notifier.cli_hints
             self._notices.notify(notices.render(effect, self._link.server_name(), cli=cli))
         elif isinstance(effect, E.Withdraw):
             self._notices.withdraw(effect.subject.value)
@@ -393,7 +393,7 @@ class Daemon:
         if self._link.password_for(conn) is None:
             message = f"no password stored for {conn.name}: run 'vms-tray signin'"
             self._note = Failure(FailureKind.CREDENTIALS, message)
-            self._notices.notify(notices.password_needed(conn.name, cli=self._notifier.cli_hints))
+            self._notices.notify(notices.password_needed(conn.name, cli=self.notifier.cli_hints))
             self._listeners.show("sign_in")
             return
         self._sign_in(C.SignIn(server=conn.name))

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from vms_tray.connections.model import Connection
 from vms_tray.daemon.clock import JumpDetector
+from vms_tray.daemon.ports import SavedSessions
 from vms_tray.daemon.settings import DaemonSettings
 from vms_tray.daemon.worker import Daemon
 from vms_tray.errors import (
@@ -379,6 +380,7 @@ class Sim:
         settings: DaemonSettings | None = None,
         server_class: type[FakeServer] = FakeServer,
         seed: int = 1,
+        saved_sessions: SavedSessions | None = None,
     ) -> None:
         self.clock = FakeClock()
         self.worlds = worlds or {"office": World(self.clock), "annex": World(self.clock)}
@@ -402,6 +404,7 @@ class Sim:
             settings=settings or DaemonSettings(),
             rng=random.Random(seed),
             on_secret=self.secrets.append,
+            saved_sessions=saved_sessions,
         )
         self.detector = JumpDetector(self.clock, tolerance=5.0)
         self.heartbeat_every = 10.0
@@ -450,3 +453,15 @@ class Sim:
 
     def state(self) -> str:
         return self.daemon.snapshot().state.value
+
+
+def signed_in_sim(**kw: object) -> Sim:
+    sim = Sim(**kw)  # type: ignore[arg-type]
+    sim.start()
+    assert sim.state() == "signed_in"
+    return sim
+
+
+def error_text(sim: Sim) -> str:
+    error = sim.daemon.snapshot().error
+    return error.message if error else ""
