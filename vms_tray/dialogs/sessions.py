@@ -86,16 +86,25 @@ def run(request: Json, dlg: Dialog) -> None:
     advice = ttk.Label(f, text="", wraplength=px(640))
     advice.grid(row=1, column=0, columnspan=3, sticky="w", pady=(px(4), px(8)))
 
-    columns = ("device", "software", "started", "activity", "marks")
+    # The address tells two sessions of one kind of device apart (AIPIX lists a session's ip).
+    columns = ("device", "software", "address", "started", "activity", "marks")
     tree = ttk.Treeview(f, columns=columns, show="headings", selectmode="browse", height=7)
     headings = {
         "device": T("Device"),
         "software": T("Software"),
+        "address": T("Address"),
         "started": T("Started"),
         "activity": T("Last activity"),
         "marks": "",
     }
-    widths = {"device": 140, "software": 130, "started": 130, "activity": 110, "marks": 210}
+    widths = {
+        "device": 140,
+        "software": 130,
+        "address": 110,
+        "started": 130,
+        "activity": 110,
+        "marks": 170,
+    }
     for col in columns:
         tree.heading(col, text=headings[col], anchor="w")
         tree.column(col, width=px(widths[col]), anchor="w", stretch=col == "device")
@@ -154,6 +163,7 @@ def run(request: Json, dlg: Dialog) -> None:
                 values=(
                     str(s.get("device") or "?"),
                     software,
+                    str(s.get("address") or T("unknown")),
                     local_time(s.get("started_at")),
                     ago(s.get("last_activity"), now),
                     ", ".join(marks),
