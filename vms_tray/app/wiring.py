@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from vms_tray.app.logs import REDACTOR
+from vms_tray.commands import CheckNow
 from vms_tray.connections.model import Connection
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.credentials import Credentials, open_credentials
@@ -97,10 +98,6 @@ class KeyringSessions:
         self._credentials.forget_session(self.key(connection))
 
 
-def _factory(connection: Connection, timeout: float) -> ServerKind:
-    return create_server(connection, timeout=timeout)
-
-
 def build_daemon(
     notifier: Notifier, settings: DaemonSettings, passwords: Passwords | None = None
 ) -> Daemon:
@@ -110,11 +107,19 @@ def build_daemon(
     if passwords is None:
         keyring = KeyringPasswords()
         passwords, saved = keyring, KeyringSessions(keyring.credentials)
-    return Daemon(
+
+    def factory(connection: Connection, timeout: float) -> ServerKind:
+        server = create_server(connection, timeout=timeout)
+        # A server that pushes "your session was logged out" (AIPIX) makes the daemon check at
+        # once; the check's answer ends the session with its notice, as a poll's would.
+        server.on_pushed(lambda: daemon.post(CheckNow()))
+        return server
+
+    daemon = Daemon(
         connections=StoreConnections(),
         passwords=passwords,
         saved_sessions=saved,
-        server_factory=_factory,
+        server_factory=factory,
         notifier=notifier,
         scheduler=ApsScheduler(),
         clock=SystemClock(),
@@ -122,3 +127,4 @@ def build_daemon(
         settings=settings,
         on_secret=REDACTOR.add,
     )
+    return daemon

@@ -47,6 +47,7 @@ FAST = {
 class Daemon:
     def __init__(self, workdir: Path) -> None:
         self.env = {**os.environ, **FAST}
+        self.workdir = workdir
         self.env.pop("DISPLAY", None)
         self.stderr_path = workdir / "daemon.stderr"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -222,21 +223,39 @@ def test_419_choose_a_session_in_the_cli_then_the_count_warns(
         kind.close()
 
 
+@pytest.mark.parametrize(
+    ("websocket", "poll"),
+    [("full", "60"), ("off", "0.5")],
+    ids=["pushed-at-once", "no-websocket-the-poll-notices"],
+)
 def test_ended_by_another_device(
-    refserver_factory: Callable[..., RefServer], daemon: Daemon, tmp_path: Path
+    refserver_factory: Callable[..., RefServer],
+    daemon: Daemon,
+    tmp_path: Path,
+    websocket: str,
+    poll: str,
 ) -> None:
-    server = start(refserver_factory, max_sessions=3)
+    # note §3 E12: with the push the daemon hears at once (its poll is a minute away here);
+    # without a websocket the poll's 401 notices.
+    server = start(refserver_factory, f"websocket={websocket}", max_sessions=3)
     configure(server)
+    daemon.env["VMS_TRAY_POLL_INTERVAL"] = poll
     daemon.start()
     daemon.ok("signin", input=PASSWORD + "\n")
     daemon.wait_state("signed_in")
+    if websocket == "full":
+        wait_until(lambda: "listening to" in daemon.log(), 20, "the push listener")
     a, ta = other(server, tmp_path, "OPS-PC-12")
     ours = next(s.id for s in a.list_sessions(ta.access_token).sessions if s.device != "OPS-PC-12")
     a.end_session(ta.access_token, ours)
-    daemon.wait_state("ended")
+    daemon.wait_state("ended", timeout=10)
     wait_until(lambda: daemon.notices("signed out") >= 1, 20, "the ended notice")
     assert daemon.status()["state"] == "ended"  # and no sign-in by itself
     assert devices(a, ta) == ["OPS-PC-12"]
+    if websocket == "full":
+        assert "pushed a logout" in daemon.log()
+    else:
+        assert "offers no websocket push" in daemon.log()
     a.close()
 
 
