@@ -36,6 +36,10 @@ def _reload_daemon() -> None:
         control.request("reload", timeout=RELOAD_TIMEOUT)
 
 
+# What the client calls itself to servers that ask (docs/aipix.md: AIPIX's X-Client).
+CLIENT_TYPE_HELP = "the client type sent to AIPIX servers as X-Client (default thick-legal)"
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "servers",
@@ -59,6 +63,7 @@ def register(subparsers: Any) -> None:
     cmd.add_argument("--login", required=True, help="the user name to sign in with")
     cmd.add_argument("--kind", choices=KNOWN_KINDS, default="native", help="server software")
     cmd.add_argument("--ca-file", metavar="FILE", help="trust only the CAs in this PEM file")
+    cmd.add_argument("--client-type", metavar="TYPE", help=CLIENT_TYPE_HELP)
     cmd.set_defaults(func=_add)
 
     cmd = sub.add_parser("edit", help="change a server's name, URL, login, kind or trust")
@@ -72,6 +77,7 @@ def register(subparsers: Any) -> None:
     trust.add_argument(
         "--system-ca", action="store_true", help="trust the system's CAs (drops a pin or CA file)"
     )
+    cmd.add_argument("--client-type", metavar="TYPE", help=CLIENT_TYPE_HELP + "; '' resets it")
     cmd.set_defaults(func=_edit)
 
     cmd = sub.add_parser("remove", help="remove a server and forget its password")
@@ -190,7 +196,14 @@ def _list(args: argparse.Namespace) -> int:
 def _add(args: argparse.Namespace) -> int:
     trust = ca_file_trust(args.ca_file) if args.ca_file else None
     lst = ConnectionStore().update(
-        lambda lst: lst.add(args.name, args.url, args.login, kind=args.kind, trust=trust)
+        lambda lst: lst.add(
+            args.name,
+            args.url,
+            args.login,
+            kind=args.kind,
+            trust=trust,
+            client_type=args.client_type,
+        )
     )
     _reload_daemon()
     c = lst.get(args.name)
@@ -209,9 +222,11 @@ def _edit(args: argparse.Namespace) -> int:
         trust = ca_file_trust(args.ca_file)
     elif args.system_ca:
         trust = Trust()
-    if all(v is None for v in (args.new_name, args.url, args.login, args.kind, trust)):
+    changes = (args.new_name, args.url, args.login, args.kind, trust, args.client_type)
+    if all(v is None for v in changes):
         raise InvalidInput(
-            "nothing to change: give --name, --url, --login, --kind, --ca-file or --system-ca"
+            "nothing to change: give --name, --url, --login, --kind, --ca-file, --system-ca "
+            "or --client-type"
         )
     store = ConnectionStore()
     old = store.load().get(args.name)
@@ -223,6 +238,7 @@ def _edit(args: argparse.Namespace) -> int:
             login=args.login,
             kind=args.kind,
             trust=trust,
+            client_type=args.client_type,
         )
     )
     new = lst.get(args.new_name if args.new_name is not None else args.name)

@@ -34,6 +34,7 @@ Storing the list is :mod:`vms_tray.connections.store`'s business.
 from __future__ import annotations
 
 import os
+import re
 import ssl
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -105,6 +106,22 @@ def _check_kind(kind: str) -> str:
     if kind not in KNOWN_KINDS:
         raise InvalidInput(f"unknown server kind {kind!r}: use one of {', '.join(KNOWN_KINDS)}")
     return kind
+
+
+# A header token (AIPIX's X-Client values: thick-legal, web, android-cctv, ...).
+_CLIENT_TYPE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def _check_client_type(value: str | None) -> str | None:
+    """``value`` as a client type, None for none ("" clears one)."""
+    if value is None or value == "":
+        return None
+    if not _CLIENT_TYPE.fullmatch(value):
+        raise InvalidInput(
+            f"{value!r} is not a client type: 1 to 64 letters, digits, '.', '_' or '-' "
+            "(such as thick-legal or web)"
+        )
+    return value
 
 
 def _check_trust(trust: Trust) -> Trust:
@@ -217,6 +234,7 @@ class ConnectionList:
         kind: str = DEFAULT_KIND,
         trust: Trust | None = None,
         make_default: bool = False,
+        client_type: str | None = None,
     ) -> ConnectionList:
         """A new list with one more connection (the default if it is the first)."""
         new = Connection(
@@ -226,6 +244,7 @@ class ConnectionList:
             kind=_check_kind(kind),
             trust=_check_trust(trust or Trust()),
             default=make_default or not self.connections,
+            client_type=_check_client_type(client_type),
         )
         if self.find(new.name) is not None:
             raise DuplicateName(
@@ -246,8 +265,10 @@ class ConnectionList:
         login: str | None = None,
         kind: str | None = None,
         trust: Trust | None = None,
+        client_type: str | None = None,
     ) -> ConnectionList:
-        """A new list where the named connection has the given fields changed (None: unchanged)."""
+        """A new list where the named connection has the given fields changed (None: unchanged;
+        ``client_type=""`` clears it)."""
         old = self.get(name)
         changed = replace(
             old,
@@ -256,6 +277,7 @@ class ConnectionList:
             login=old.login if login is None else _check_login(login),
             kind=old.kind if kind is None else _check_kind(kind),
             trust=old.trust if trust is None else _check_trust(trust),
+            client_type=old.client_type if client_type is None else _check_client_type(client_type),
         )
         clash = self.find(changed.name)
         if clash is not None and clash is not old:
@@ -339,6 +361,7 @@ def validated(c: Connection) -> Connection:
         login=_check_login(c.login),
         kind=_check_kind(c.kind),
         trust=_check_trust(c.trust),
+        client_type=_check_client_type(c.client_type),
     )
 
 
