@@ -272,3 +272,25 @@ def test_maintenance_keeps_the_session(
     server.clear_busy()
     daemon.wait_state("signed_in", timeout=30)
     daemon.quit()
+
+
+def test_throttled_says_when_to_try_again_and_never_loops(
+    refserver_factory: Callable[..., RefServer], daemon: Daemon
+) -> None:
+    # note §3 E2 429: 20 captchas per address in 10 minutes; the 21st is refused
+    server = start(refserver_factory, captcha="always")
+    configure(server)
+    with server.client(headers={"Accept": "application/json"}) as http:
+        for _ in range(20):
+            assert http.get("/api/v1/captcha").status_code == 200
+    daemon.start()
+    out = daemon.cli("signin", input=PASSWORD + "\n")
+    assert "try again in 10 min" in out.stdout + out.stderr, (out.stdout, out.stderr)
+    tries = daemon.log().count("/api/v1/captcha")
+    # Longer than the retry backoff's cap (1 s here): a loop would have asked again by now.
+    for _ in range(3):
+        assert "try again" in daemon.ok("status") or daemon.status()["state"] != "signed_in"
+    assert daemon.status()["state"] != "signed_in"
+    assert daemon.log().count("/api/v1/captcha") == tries  # nothing retried by itself
+    assert daemon.notices("try again in 10 min") <= 1
+    daemon.quit()
