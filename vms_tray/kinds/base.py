@@ -89,6 +89,7 @@ class ServerKind(abc.ABC):
     def on_pushed(self, callback: Callable[[], None]) -> None:
         """``callback()`` when the server says, unasked, that our session changed (AIPIX's
         logout push): the daemon then checks the session at once. Most kinds hear nothing."""
+        return None  # nothing pushes to this kind: the poll is how it learns
 
     @abc.abstractmethod
     def sign_out(self, tokens: Tokens) -> None:
