@@ -56,6 +56,7 @@ from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring
 from vms_tray.text import command_line
 
 __all__ = [
+    "DEVICE_SERVICE",
     "SERVICE",
     "SESSION_SERVICE",
     "Credentials",
@@ -67,9 +68,11 @@ __all__ = [
 ]
 
 SERVICE = "vms-tray"
-# The session a running daemon holds (tokens as JSON), keyed by "login@url": a start after a
-# crash resumes it instead of taking a second seat (vms_tray.daemon.saved).
+# What the daemon remembers of an account between runs (vms_tray.daemon.memory), keyed by
+# "login@url": the session it holds (tokens as JSON; a start after a crash resumes it instead of
+# taking a second seat) and the server's device token (protocol v1 "Throttling").
 SESSION_SERVICE = "vms-tray-session"
+DEVICE_SERVICE = "vms-tray-device"
 
 log = logging.getLogger(__name__)
 
@@ -216,26 +219,25 @@ class Credentials:
         self._call("forget the password", lambda b: b.delete_password(SERVICE, key))
         return True
 
-    def session(self, key: str) -> str | None:
-        """The saved session of ``key`` ("login@url"), None when there is none."""
+    def kept(self, service: str, key: str) -> str | None:
+        """What the daemon keeps under ``service`` (SESSION_SERVICE, DEVICE_SERVICE) for ``key``
+        ("login@url"), None when nothing."""
         if self._backend is None:
-            return self._memory.get(f"session\0{key}")
-        return self._call("read the saved session", lambda b: b.get_password(SESSION_SERVICE, key))
+            return self._memory.get(f"{service}\0{key}")
+        return self._call("read the keyring", lambda b: b.get_password(service, key))
 
-    def keep_session(self, key: str, value: str) -> None:
+    def keep(self, service: str, key: str, value: str) -> None:
         if self._backend is None:
-            self._memory[f"session\0{key}"] = value
+            self._memory[f"{service}\0{key}"] = value
             return
-        self._call("save the session", lambda b: b.set_password(SESSION_SERVICE, key, value))
+        self._call("write to the keyring", lambda b: b.set_password(service, key, value))
 
-    def forget_session(self, key: str) -> None:
+    def drop(self, service: str, key: str) -> None:
         if self._backend is None:
-            self._memory.pop(f"session\0{key}", None)
+            self._memory.pop(f"{service}\0{key}", None)
             return
-        if self.session(key) is not None:
-            self._call(
-                "forget the saved session", lambda b: b.delete_password(SESSION_SERVICE, key)
-            )
+        if self.kept(service, key) is not None:
+            self._call("delete from the keyring", lambda b: b.delete_password(service, key))
 
     def rename(self, old: str, new: str) -> None:
         """Move the password of connection ``old`` to ``new`` (nothing to do if none is stored)."""

@@ -9,7 +9,7 @@ from vms_tray.app.logs import REDACTOR
 from vms_tray.commands import CheckNow
 from vms_tray.connections.model import Connection
 from vms_tray.connections.store import ConnectionStore
-from vms_tray.credentials import Credentials, open_credentials
+from vms_tray.credentials import DEVICE_SERVICE, SESSION_SERVICE, Credentials, open_credentials
 from vms_tray.daemon.clock import SystemClock
 from vms_tray.daemon.ports import Passwords
 from vms_tray.daemon.scheduler import ApsScheduler
@@ -60,9 +60,9 @@ class KeyringPasswords:
         self.credentials.set(connection.name, password)
 
 
-class KeyringSessions:
-    """The daemon's SavedSessions in the keyring, beside the passwords: the tokens as JSON under
-    ``login@url``, so a renamed connection still finds its session."""
+class KeyringMemory:
+    """The daemon's Memory in the keyring, beside the passwords, under ``login@url`` (so a
+    renamed connection still finds it): the session as JSON, and the device token."""
 
     def __init__(self, credentials: Credentials) -> None:
         self._credentials = credentials
@@ -71,8 +71,8 @@ class KeyringSessions:
     def key(connection: Connection) -> str:
         return f"{connection.login}@{connection.url}"
 
-    def load(self, connection: Connection) -> Tokens | None:
-        text = self._credentials.session(self.key(connection))
+    def session(self, connection: Connection) -> Tokens | None:
+        text = self._credentials.kept(SESSION_SERVICE, self.key(connection))
         if text is None:
             return None
         try:
@@ -86,27 +86,33 @@ class KeyringSessions:
         except (ValueError, KeyError, TypeError):
             return None  # not ours or damaged: sign in as usual
 
-    def save(self, connection: Connection, tokens: Tokens) -> None:
+    def keep_session(self, connection: Connection, tokens: Tokens) -> None:
         value = {
             "access_token": tokens.access_token,
             "refresh_token": tokens.refresh_token,
             "session_id": tokens.session_id,
         }
-        self._credentials.keep_session(self.key(connection), json.dumps(value))
+        self._credentials.keep(SESSION_SERVICE, self.key(connection), json.dumps(value))
 
-    def forget(self, connection: Connection) -> None:
-        self._credentials.forget_session(self.key(connection))
+    def forget_session(self, connection: Connection) -> None:
+        self._credentials.drop(SESSION_SERVICE, self.key(connection))
+
+    def device_token(self, connection: Connection) -> str | None:
+        return self._credentials.kept(DEVICE_SERVICE, self.key(connection))
+
+    def keep_device_token(self, connection: Connection, token: str) -> None:
+        self._credentials.keep(DEVICE_SERVICE, self.key(connection), token)
 
 
 def build_daemon(
     notifier: Notifier, settings: DaemonSettings, passwords: Passwords | None = None
 ) -> Daemon:
-    """``passwords``: instead of the keyring (the demo's in-memory ones); then no session is
-    saved either, so the demo leaves nothing in the user's keyring."""
-    saved: KeyringSessions | None = None
+    """``passwords``: instead of the keyring (the demo's in-memory ones); then nothing is
+    remembered either (``Memory``), so the demo leaves nothing in the user's keyring."""
+    memory: KeyringMemory | None = None
     if passwords is None:
         keyring = KeyringPasswords()
-        passwords, saved = keyring, KeyringSessions(keyring.credentials)
+        passwords, memory = keyring, KeyringMemory(keyring.credentials)
 
     def factory(connection: Connection, timeout: float) -> ServerKind:
         server = create_server(connection, timeout=timeout)
@@ -118,7 +124,7 @@ def build_daemon(
     daemon = Daemon(
         connections=StoreConnections(),
         passwords=passwords,
-        saved_sessions=saved,
+        memory=memory,
         server_factory=factory,
         notifier=notifier,
         scheduler=ApsScheduler(),

@@ -17,8 +17,8 @@ from vms_tray.connections.model import Connection, Trust
 from vms_tray.connections.rules import name_key
 from vms_tray.daemon import results
 from vms_tray.daemon.clock import Clock
-from vms_tray.daemon.ports import Connections, Passwords, SavedSessions, ServerFactory
-from vms_tray.daemon.saved import SavedSession
+from vms_tray.daemon.memory import SafeMemory
+from vms_tray.daemon.ports import Connections, Memory, Passwords, ServerFactory
 from vms_tray.daemon.settings import DaemonSettings
 from vms_tray.errors import (
     AuthError,
@@ -32,6 +32,7 @@ from vms_tray.errors import (
     VmsTrayError,
     loggable,
 )
+from vms_tray.kinds import capabilities_for
 from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure, FailureKind
@@ -45,7 +46,6 @@ from vms_tray.session.records import (
     SignInOutcome,
     Tokens,
 )
-from vms_tray.session.snapshot import ServerChoice, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,6 @@ def frees_seat(conn: Connection | None) -> bool:
     """Before a client exists: what the connection's kind says (unknown kinds: assume so)."""
     if conn is None:
         return True
-    from vms_tray.kinds import capabilities_for
-
     try:
         return capabilities_for(conn.kind).server_side_sign_out
     except VmsTrayError:
@@ -98,7 +96,7 @@ class Link:
         *,
         connections: Connections,
         passwords: Passwords,
-        saved: SavedSessions | None,
+        memory: Memory | None,
         server_factory: ServerFactory,
         clock: Clock,
         client_info: ClientInfo,
@@ -108,7 +106,7 @@ class Link:
     ) -> None:
         self._connections = connections
         self._passwords = passwords
-        self._saved = SavedSession(saved)
+        self._memory = SafeMemory(memory)
         self._factory = server_factory
         self._clock = clock
         self._client = client_info
@@ -157,36 +155,6 @@ class Link:
         if conflict is None:
             return None
         return SessionList(conflict.limit, conflict.sessions)
-
-    def picture(
-        self,
-        view: E.View,
-        note: Failure | None,
-        servers: tuple[ServerChoice, ...],
-        warn_margin: int,
-    ) -> Snapshot:
-        """The snapshot of the engine's ``view`` with what this session knows."""
-        conn = self.current()
-        caps = self.capabilities()
-        captcha_id, reason = self.captcha_offer()
-        return Snapshot(
-            state=view.state,
-            server=conn.name if conn else None,
-            login=conn.login if conn else None,
-            kind=conn.kind if conn else None,
-            sessions_in_use=view.in_use,
-            max_sessions=view.max_sessions,
-            warn_margin=warn_margin,
-            expires_in=view.expires_in,
-            error=view.failure or note,
-            ended_by=view.ended_by,
-            waiting_for_seat=view.waiting_for_seat,
-            can_list_sessions=caps.list_sessions if caps else True,
-            sign_out_frees_seat=caps.server_side_sign_out if caps else frees_seat(conn),
-            servers=servers,
-            captcha_id=captcha_id,
-            captcha_reason=reason,
-        )
 
     def emergency_sign_out(self, budget: float) -> None:
         """From the quitting thread while the worker is stuck: free the seat within ``budget``."""
@@ -289,8 +257,12 @@ class Link:
         if p.login == p.connection.login and (resumed := self._resume(p.connection)):
             return resumed
         answer, p.captcha = p.captcha, None
+        client = self._client
+        if p.login == p.connection.login and (device := self._memory.device_token(p.connection)):
+            self._secret(device)
+            client = replace(client, device_token=device)
         try:
-            outcome = self.server().sign_in(p.login, p.password, self._client, answer)
+            outcome = self.server().sign_in(p.login, p.password, client, answer)
         except Exception as exc:
             return results.sign_in_failed(exc, self.server_name())
         return self._outcome(outcome)
@@ -299,7 +271,7 @@ class Link:
         """The session this profile held when it last stopped without signing out (a crash, a
         SIGKILL): refresh it instead of taking another seat. None: there is none, or it is gone
         (forgotten; sign in as usual). A network or trust fault keeps it for the retry."""
-        saved = self._saved.load(conn)
+        saved = self._memory.session(conn)
         if saved is None:
             return None
         try:
@@ -308,7 +280,7 @@ class Link:
             return results.sign_in_failed(exc, self.server_name())
         except Exception as exc:
             log.info("the session left on %s is gone (%s); signing in", conn.name, loggable(exc))
-            self._saved.forget(conn)
+            self._memory.forget_session(conn)
             return None
         log.info("resumed the session left on %s", conn.name)
         self._set_tokens(tokens)
@@ -337,6 +309,11 @@ class Link:
     def _outcome(self, outcome: SignInOutcome) -> E.Event:
         """Keep what the answer carries (tokens, captcha, conflict); the event says the rest."""
         now = self._clock.now()
+        p = self._pending
+        if isinstance(outcome, SignedIn | LimitConflict) and outcome.device_token and p:
+            self._secret(outcome.device_token)
+            if p.login == p.connection.login:
+                self._memory.keep_device_token(p.connection, outcome.device_token)
         if isinstance(outcome, SignedIn):
             self._set_tokens(outcome.tokens)
             self._signed_in_bookkeeping()
@@ -417,7 +394,7 @@ class Link:
         self._secret(tokens.access_token)
         if tokens.refresh_token:
             self._secret(tokens.refresh_token)
-        self._saved.save(conn, tokens)  # a start after a crash resumes it (``_resume``)
+        self._memory.keep_session(conn, tokens)  # a start after a crash resumes it (``_resume``)
 
     def refresh(self) -> E.Event:
         tokens = self._tokens_now()
@@ -445,7 +422,7 @@ class Link:
         self._listing = None
         with self._lock:
             self._tokens, conn = None, self._conn
-        self._saved.forget(conn)
+        self._memory.forget_session(conn)
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -497,4 +474,4 @@ class Link:
             log.warning("sign-out of %s failed: %s", conn.name, loggable(exc))
         with self._lock:
             self._tokens = None
-        self._saved.forget(conn)
+        self._memory.forget_session(conn)

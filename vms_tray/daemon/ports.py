@@ -28,27 +28,39 @@ class Passwords(Protocol):
     def set(self, connection: Connection, password: str) -> None: ...
 
 
-class SavedSessions(Protocol):
-    """The session held on a server, kept where the password is (the OS keyring), so a start
-    after a crash or a SIGKILL resumes it instead of taking a second seat."""
+class Memory(Protocol):
+    """What the daemon remembers of an account on a server between runs, where the password is
+    (the OS keyring): the session it holds, so a start after a crash or a SIGKILL resumes it
+    instead of taking a second seat; and the device token the server gave it, so failed
+    sign-ins of others from its address do not slow it down (protocol v1 "Throttling")."""
 
-    def load(self, connection: Connection) -> Tokens | None: ...
+    def session(self, connection: Connection) -> Tokens | None: ...
 
-    def save(self, connection: Connection, tokens: Tokens) -> None: ...
+    def keep_session(self, connection: Connection, tokens: Tokens) -> None: ...
 
-    def forget(self, connection: Connection) -> None: ...
+    def forget_session(self, connection: Connection) -> None: ...
+
+    def device_token(self, connection: Connection) -> str | None: ...
+
+    def keep_device_token(self, connection: Connection, token: str) -> None: ...
 
 
-class NoSavedSessions:
-    """Keeps nothing (tests that are not about resuming, a keyring-less start)."""
+class NoMemory:
+    """Remembers nothing (tests that are not about it, the demo)."""
 
-    def load(self, connection: Connection) -> Tokens | None:
+    def session(self, connection: Connection) -> Tokens | None:
         return None
 
-    def save(self, connection: Connection, tokens: Tokens) -> None:
+    def keep_session(self, connection: Connection, tokens: Tokens) -> None:
         pass
 
-    def forget(self, connection: Connection) -> None:
+    def forget_session(self, connection: Connection) -> None:
+        pass
+
+    def device_token(self, connection: Connection) -> str | None:
+        return None
+
+    def keep_device_token(self, connection: Connection, token: str) -> None:
         pass
 
 

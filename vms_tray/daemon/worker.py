@@ -24,11 +24,11 @@ from typing import Any, TypeVar
 
 from vms_tray import commands as C
 from vms_tray.connections.model import Connection
-from vms_tray.daemon import notices
+from vms_tray.daemon import notices, snapshots
 from vms_tray.daemon.clock import Clock
 from vms_tray.daemon.link import NOT_SIGNED_IN, Link
 from vms_tray.daemon.listeners import Listeners, SafeNotifier
-from vms_tray.daemon.ports import Connections, Passwords, SavedSessions, ServerFactory
+from vms_tray.daemon.ports import Connections, Memory, Passwords, ServerFactory
 from vms_tray.daemon.scheduler import Scheduler
 from vms_tray.daemon.settings import DaemonSettings
 from vms_tray.daemon.timers import TimerFired, Timers
@@ -90,7 +90,7 @@ class Daemon:
         settings: DaemonSettings | None = None,
         rng: random.Random | None = None,
         on_secret: Callable[[str], None] | None = None,
-        saved_sessions: SavedSessions | None = None,
+        memory: Memory | None = None,
     ) -> None:
         self.settings = settings or DaemonSettings()
         self._connections = connections
@@ -102,7 +102,7 @@ class Daemon:
         self._link = Link(
             connections=connections,
             passwords=passwords,
-            saved=saved_sessions,
+            memory=memory,
             server_factory=server_factory,
             clock=clock,
             client_info=client_info,
@@ -488,8 +488,8 @@ class Daemon:
 
     def _publish(self) -> None:
         now = self._clock.now()
-        view = self.engine.view(now)
-        snap = self._link.picture(view, self._note, self._servers, self.settings.warn_margin)
+        view, margin = self.engine.view(now), self.settings.warn_margin
+        snap = snapshots.picture(self._link, view, self._note, self._servers, margin)
         with self._lock:
             self._snap = snap
             self._expires_at = None if view.expires_in is None else now + view.expires_in

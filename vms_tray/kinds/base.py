@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
 from vms_tray.errors import Unsupported
@@ -46,6 +46,9 @@ class ClientInfo:
     device: str
     software: str
     version: str
+    # What the server gave this device at its last correct password for the login (see
+    # SignedIn.device_token); kinds without one ignore it.
+    device_token: str | None = field(default=None, repr=False)
 
 
 class ServerKind(abc.ABC):

@@ -219,6 +219,12 @@ class NativeServer(ServerKind):
             session_id=sid if isinstance(sid, str) else session_id,
         )
 
+    @staticmethod
+    def _device_token(data: Mapping[str, Any]) -> str | None:
+        token = data.get("device_token")
+        # Absent (a finished conflict) or malformed: nothing to keep.
+        return token if isinstance(token, str) and token else None
+
     def _outcome(self, reply: Reply) -> SignInOutcome:
         problem = problem_of(reply) if not 200 <= reply.status < 300 else None
         if problem is None:
@@ -228,6 +234,7 @@ class NativeServer(ServerKind):
                 tokens=self._tokens(s),
                 limit=self._limit(self._shape(limit, "limit")) if limit is not None else None,
                 idle_timeout=s.opt_number("idle_timeout"),
+                device_token=self._device_token(s.data),
             )
         ext = self._shape(problem.extensions, f"{problem.name} answer")
         if problem.name == "session-limit":
@@ -236,6 +243,7 @@ class NativeServer(ServerKind):
                 sessions=self._entries(ext),
                 conflict_token=ext.text("conflict_token"),
                 expires_in=ext.number("conflict_expires_in"),
+                device_token=self._device_token(ext.data),
             )
         return CaptchaChallenge(
             captcha=self._captcha(ext.obj("captcha")), reason=_CAPTCHA_REASONS[problem.name]
@@ -271,6 +279,9 @@ class NativeServer(ServerKind):
             },
         }
         secrets = [password]
+        if client.device_token:
+            body["device_token"] = client.device_token
+            secrets.append(client.device_token)
         if captcha is not None:
             body["captcha"] = {"id": captcha.id, "answer": captcha.answer}
             secrets.append(captcha.answer)

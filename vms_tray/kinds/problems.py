@@ -46,7 +46,9 @@ PROBLEM_NAMES = (
 )
 
 # Members that carry bearer material; never copied onto exceptions.
-_SECRET_MEMBERS = frozenset({"conflict_token", "access_token", "refresh_token", "captcha"})
+_SECRET_MEMBERS = frozenset(
+    {"conflict_token", "access_token", "refresh_token", "captcha", "device_token"}
+)
 _KNOWN_MEMBERS = frozenset({"type", "status", "title", "detail", "instance"})
 
 

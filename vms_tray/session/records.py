@@ -106,6 +106,9 @@ class SignedIn:
     tokens: Tokens
     limit: Limit | None = None
     idle_timeout: float | None = None
+    # The server's proof that this device knew the password (protocol v1 "Throttling"): sent
+    # with later sign-ins, failures by others from our address do not slow this device down.
+    device_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ class LimitConflict:
     sessions: tuple[SessionEntry, ...]
     conflict_token: str = field(repr=False)
     expires_in: float
+    device_token: str | None = field(default=None, repr=False)  # as in SignedIn
 
 
 SignInOutcome = SignedIn | CaptchaChallenge | LimitConflict

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -135,3 +137,22 @@ def test_limit_conflict_end_a_session_with_the_conflict_token_then_finish(
         assert info.value.reason == "ended_by_other"
         assert info.value.ended_by is not None and info.value.ended_by.device == "laptop-2"
         assert "laptop-2" in str(info.value)
+
+
+def test_a_known_device_signs_in_while_its_address_is_throttled(refserver_factory: Factory) -> None:
+    """Protocol v1 "Throttling": the device token given at a correct password makes the next
+    sign-ins a known device's, which failures of others from the same address do not slow."""
+    server = refserver_factory()
+    with native_for(server) as client:
+        first = client.sign_in("anna", "pw", DESK)
+        assert isinstance(first, SignedIn) and first.device_token
+        assert first.device_token not in repr(first)
+        client.sign_out(first.tokens)
+        for _ in range(6):  # a guesser at our address: the pair (anna, 127.0.0.1) is throttled
+            with contextlib.suppress(InvalidCredentials, LoginThrottled):
+                client.sign_in("anna", "wrong", LAPTOP)
+        with pytest.raises(LoginThrottled):
+            client.sign_in("anna", "pw", LAPTOP)
+        known = client.sign_in("anna", "pw", replace(DESK, device_token=first.device_token))
+        assert isinstance(known, SignedIn)
+        assert known.device_token == first.device_token  # the same token comes back

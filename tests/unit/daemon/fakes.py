@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from vms_tray.connections.model import Connection
 from vms_tray.daemon.clock import JumpDetector
-from vms_tray.daemon.ports import SavedSessions
+from vms_tray.daemon.ports import Memory
 from vms_tray.daemon.settings import DaemonSettings
 from vms_tray.daemon.worker import Daemon
 from vms_tray.errors import (
@@ -380,7 +380,7 @@ class Sim:
         settings: DaemonSettings | None = None,
         server_class: type[FakeServer] = FakeServer,
         seed: int = 1,
-        saved_sessions: SavedSessions | None = None,
+        memory: Memory | None = None,
     ) -> None:
         self.clock = FakeClock()
         self.worlds = worlds or {"office": World(self.clock), "annex": World(self.clock)}
@@ -404,7 +404,7 @@ class Sim:
             settings=settings or DaemonSettings(),
             rng=random.Random(seed),
             on_secret=self.secrets.append,
-            saved_sessions=saved_sessions,
+            memory=memory,
         )
         self.detector = JumpDetector(self.clock, tolerance=5.0)
         self.heartbeat_every = 10.0

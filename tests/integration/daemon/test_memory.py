@@ -62,8 +62,8 @@ def test_a_killed_daemon_s_session_is_resumed_not_doubled(
         checker.close()
     # Read in a process of its own: the keyring client must see the daemons' environment.
     code = (
-        "from vms_tray.credentials import open_credentials; "
-        f"print(open_credentials().session({f'anna@{server.url}'!r}))"
+        "from vms_tray.credentials import SESSION_SERVICE, open_credentials; "
+        f"print(open_credentials().kept(SESSION_SERVICE, {f'anna@{server.url}'!r}))"
     )
     left = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30
