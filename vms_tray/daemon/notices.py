@@ -78,6 +78,17 @@ def seats_left(left: int) -> str:
     return ngettext("%(n)d seat left", "%(n)d seats left", left) % {"n": left}
 
 
+def limit_as_of(in_use: int, maximum: int, seen: str) -> str:
+    """ "3 sessions in use (limit 4, as of 2026-05-12)": a limit learnt earlier, maybe stale
+    (the sessions dialog words it the same way)."""
+    day = seen[:10]
+    return ngettext(
+        "%(n)d session in use (limit %(max)d, as of %(day)s)",
+        "%(n)d sessions in use (limit %(max)d, as of %(day)s)",
+        in_use,
+    ) % {"n": in_use, "max": maximum, "day": day}
+
+
 def seats(in_use: int | None, maximum: int | None) -> str:
     """ "2 of 3 sessions in use — 1 seat left"."""
     if in_use is None or maximum is None:
@@ -173,11 +184,20 @@ def render(effect: Notify, server: str, cli: bool = False) -> Notice:
         )
         return _notice(effect, NoticeKind.UNREACHABLE, _("%(server)s does not answer") % s, body)
     if t is Topic.UNTRUSTED:
-        # The message says which certificate and what to run if the change is expected.
-        body = _("%(error)s. The session is kept; vms-tray tries again") % {
-            "error": (d or _("The certificate is not the trusted one")).rstrip(".")
-        }
         title = _("%(server)s: certificate not trusted") % s
+        if cli:
+            # The message names both fingerprints and the command that trusts the new one.
+            body = _("%(error)s. The session is kept; vms-tray tries again") % {
+                "error": (d or _("The certificate is not the trusted one")).rstrip(".")
+            }
+        else:
+            # No command lines on the desktop: the sign-in dialog shows the new fingerprint and
+            # offers to trust it, after a sign-out.
+            body = _(
+                "The server presented a certificate that is not the trusted one, so nothing was "
+                "sent. The session is kept and vms-tray tries again. If your administrator "
+                "replaced the certificate, sign out and sign in again to check and trust it."
+            )
         return _notice(effect, NoticeKind.UNREACHABLE, title, body)
     if t is Topic.BACK_ONLINE:
         return _notice(

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from vms_tray.assets import IconName
 from vms_tray.i18n import _, ngettext
+from vms_tray.session.failures import FailureKind
 from vms_tray.session.snapshot import Snapshot, State
 
 # Windows truncates tray tooltips at 127 characters; keep every platform consistent.
@@ -79,6 +80,7 @@ class TrayView:
 
 
 _SIGNED_IN_STATES = (State.SIGNED_IN, State.RECONNECTING)
+_TRUST_KINDS = (FailureKind.CHANGED, FailureKind.UNTRUSTED)
 _BUSY_STATES = (State.SIGNING_IN, State.CAPTCHA_REQUIRED, State.LIMIT_REACHED)
 
 
@@ -131,6 +133,8 @@ def status_text(snap: Snapshot) -> str:
             return _("Waiting for a free session on %(server)s…") % {"server": server}
         return _("Session limit reached on %(server)s") % {"server": server}
     if s is State.RECONNECTING:
+        if snap.error is not None and snap.error.kind in _TRUST_KINDS:
+            return _("%(server)s: certificate not trusted — retrying") % {"server": server}
         return _("%(server)s is unreachable — retrying") % {"server": server}
     if s is State.ENDED:
         if snap.ended_by:

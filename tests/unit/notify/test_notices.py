@@ -192,3 +192,14 @@ def test_tray_notifier_removes_an_expired_notice() -> None:
     tn.attach(lambda _t, _b: None, removed.set)
     tn.notify(Notice(NoticeKind.INFO, "a", "b", topic="seats", expires=0.05))
     assert removed.wait(5)
+
+
+def test_the_certificate_notice_names_no_command_on_the_desktop() -> None:
+    effect = EFFECTS[Topic.UNTRUSTED]
+    desktop = notices.render(effect, "HQ")
+    assert desktop.title == "HQ: certificate not trusted"
+    assert "vms-tray servers" not in desktop.body and "session is kept" in desktop.body
+    assert "sign out and sign in again" in desktop.body
+    headless = notices.render(effect, "HQ", cli=True)
+    assert headless.body.startswith("the certificate of HQ is not the pinned one")
+    assert headless.body.endswith("The session is kept; vms-tray tries again")

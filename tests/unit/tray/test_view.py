@@ -16,6 +16,7 @@ from vms_tray.tray.view import (
     build_view,
     icon_for,
     status_intent,
+    status_text,
     tooltip_text,
 )
 
@@ -209,3 +210,13 @@ def test_view_does_not_import_pystray() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_reconnecting_after_a_certificate_change_says_so_not_unreachable() -> None:
+    changed = Failure(FailureKind.CHANGED, "the certificate of HQ is not the pinned one")
+    snap = Snapshot(state=State.RECONNECTING, server="HQ", login="op", error=changed)
+    assert status_text(snap) == "HQ: certificate not trusted — retrying"
+    down = Failure(FailureKind.UNREACHABLE, "cannot reach HQ")
+    assert status_text(Snapshot(state=State.RECONNECTING, server="HQ", error=down)) == (
+        "HQ is unreachable — retrying"
+    )
