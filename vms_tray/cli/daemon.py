@@ -347,10 +347,14 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         # ensure_ascii (the default) writes control and bidi characters as \u escapes.
         print(json.dumps(listing, indent=2))
         return 0
-    from vms_tray.daemon.notices import seats
+    from vms_tray.daemon.notices import limit_as_of, seats
 
     lim = listing["limit"]
-    print(seats(lim["active"], lim["max"]))
+    if lim.get("as_of") and lim["max"] is not None:
+        # A limit learnt earlier (AIPIX states it only in a 419): it may be stale.
+        print(limit_as_of(lim["active"], lim["max"], lim["as_of"]))
+    else:
+        print(seats(lim["active"], lim["max"]))
     if listing["sessions"]:
         print("\n".join("  " + row for row in session_rows(listing["sessions"])))
     return 0

@@ -2,7 +2,8 @@
 
 Request::
 
-    {"server": "HQ", "conflict": true, "max": 5, "active": 5, "now": "2026-...Z",
+    {"server": "HQ", "conflict": true, "max": 5, "active": 5, "max_as_of": null,
+     "now": "2026-...Z",
      "sessions": [{"id", "device", "software", "version", "address", "started_at",
                    "last_activity", "idle", "current"}]}
 
@@ -66,6 +67,16 @@ def ago(ts: Any, now: datetime) -> str:
         return ngettext("%(n)d hour ago", "%(n)d hours ago", hours) % {"n": hours}
     days = hours // 24
     return ngettext("%(n)d day ago", "%(n)d days ago", days) % {"n": days}
+
+
+def limit_as_of(active: int, maximum: int, seen: str) -> str:
+    """ "3 sessions in use (limit 4, as of 2026-05-12)": a limit that may be stale."""
+    day = _parse(seen).astimezone().strftime("%Y-%m-%d")
+    return ngettext(
+        "%(n)d session in use (limit %(max)d, as of %(day)s)",
+        "%(n)d sessions in use (limit %(max)d, as of %(day)s)",
+        active,
+    ) % {"n": active, "max": maximum, "day": day}
 
 
 def local_time(ts: Any) -> str:
@@ -133,6 +144,9 @@ def run(request: Json, dlg: Dialog) -> None:
                 text=ngettext("%(n)d session in use", "%(n)d sessions in use", active)
                 % {"n": active}
             )
+        elif req.get("max_as_of"):
+            # A limit learnt earlier (AIPIX states it only in a 419): it may be stale.
+            headline.configure(text=limit_as_of(active, int(maximum), str(req["max_as_of"])))
         else:
             headline.configure(
                 text=ngettext(

@@ -244,9 +244,8 @@ class AipixServer(ServerKind):
 
     def _listing(self, sessions: tuple[SessionEntry, ...]) -> SessionList:
         learnt = learnt_limit(self._limit_key(), self._profile)
-        return SessionList(
-            Limit("account", learnt.max if learnt else None, len(sessions)), sessions
-        )
+        mx, seen = (learnt.max, learnt.seen_at) if learnt else (None, None)
+        return SessionList(Limit("account", mx, len(sessions), as_of=seen), sessions)
 
     def _captcha(self, data: Any) -> Captcha:
         captcha = parse_captcha(data, self.label)

@@ -28,6 +28,9 @@ class Limit:
     scope: str
     max: int | None  # None: no limit
     active: int
+    # When ``max`` was last seen, where the server did not just say it (AIPIX states its limit
+    # only in a 419): it may be stale, and is shown with its date.
+    as_of: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -71,10 +74,10 @@ class SessionList:
     def to_json(self) -> dict[str, Any]:
         """The shape of the protocol's GET /sessions."""
         lim = self.limit
-        return {
-            "limit": {"scope": lim.scope, "max": lim.max, "active": lim.active},
-            "sessions": [s.to_json() for s in self.sessions],
-        }
+        limit: dict[str, Any] = {"scope": lim.scope, "max": lim.max, "active": lim.active}
+        if lim.as_of is not None:
+            limit["as_of"] = _iso(lim.as_of)
+        return {"limit": limit, "sessions": [s.to_json() for s in self.sessions]}
 
 
 @dataclass(frozen=True)

@@ -352,14 +352,20 @@ def test_sign_out_posts_logout_with_the_device_and_is_idempotent(
     assert info.value.reason == "logout"
 
 
-def test_the_learnt_limit_shows_in_the_session_list(make: Callable[..., AipixServer]) -> None:
-    # issue 11: the limit is known only from a 419 and remembered per connection
+def test_the_learnt_limit_shows_in_the_session_list(
+    make: Callable[..., AipixServer], clock: Clock
+) -> None:
+    # issue 11: the limit is known only from a 419 and remembered per connection, with its date
     fake = FakeAipix(limit=1)
     (held,) = _fill(fake, make, 1)
     seat = make(fake.transport(), "seat-0")
     assert seat.list_sessions(held.access_token).limit.max is None
-    assert isinstance(seat.sign_in("anna", "pw", LAPTOP), LimitConflict)
-    assert seat.list_sessions(held.access_token).limit.max == 1
+    conflict = seat.sign_in("anna", "pw", LAPTOP)
+    assert isinstance(conflict, LimitConflict) and conflict.limit.as_of is None  # said just now
+    limit = seat.list_sessions(held.access_token).limit
+    assert limit.max == 1 and limit.as_of is not None
+    assert limit.as_of.timestamp() == clock.now
+    assert seat.list_sessions(held.access_token).to_json()["limit"]["as_of"].endswith("Z")
 
 
 def test_special_session_ids_are_refused(make: Callable[..., AipixServer]) -> None:
