@@ -1,13 +1,18 @@
-"""Daemon logic on a fake clock and a synchronous scheduler: hours of time, no sleeping."""
+"""The daemon (its queue, worker thread and public API) on a fake clock and a synchronous
+scheduler: hours of time, no sleeping; and what it does when a server or the user misbehaves."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import threading
+import time
+from typing import Any
 
 import pytest
 
-from tests.unit.daemon.fakes import FakeServer, ReauthServer, Sim, World
+from tests.support.components import wait_until
+from tests.unit.daemon.fakes import FakeServer, ReauthServer, Sim, World, error_text, signed_in_sim
 from vms_tray import commands as C
+from vms_tray.daemon import notices
 from vms_tray.errors import (
     CredentialError,
     EndedBy,
@@ -16,13 +21,6 @@ from vms_tray.errors import (
     UnknownConnection,
 )
 from vms_tray.session.snapshot import State
-
-
-def signed_in_sim(**kw: object) -> Sim:
-    sim = Sim(**kw)  # type: ignore[arg-type]
-    sim.start()
-    assert sim.state() == "signed_in"
-    return sim
 
 
 def assert_alive(sim: Sim) -> None:
@@ -64,27 +62,6 @@ def test_asks_for_password_when_none_is_stored() -> None:
     assert sim.state() == "signed_in"
     assert sim.passwords.stored == {"office": "pw"}
     assert sim.connections.last == "office"
-
-
-def test_a_late_listener_still_hears_the_start_up_request_for_a_password() -> None:
-    sim = Sim(passwords={})
-    sim.start()  # the tray subscribes only once its icon is up: after this
-    first: list[str] = []
-    sim.daemon.on_show(first.append)
-    assert first == ["sign_in"]
-    second: list[str] = []
-    sim.daemon.on_show(second.append)  # heard once: not replayed again
-    assert second == []
-
-
-def test_a_sign_in_makes_an_unheard_request_moot() -> None:
-    sim = Sim(passwords={})
-    sim.start()
-    sim.daemon.post(C.SignIn(password="pw"))
-    sim.settle()
-    late: list[str] = []
-    sim.daemon.on_show(late.append)
-    assert late == [] and sim.state() == "signed_in"
 
 
 def test_one_warning_per_crossing_with_plain_numbers() -> None:
@@ -328,23 +305,6 @@ def test_commands_in_the_wrong_state_are_refused_without_change() -> None:
     assert sim.state() == "signed_in"
 
 
-def test_subscribers_hear_each_change_once() -> None:
-    sim = Sim()
-    seen: list[str] = []
-    sim.daemon.subscribe(lambda s: seen.append(s.state.value))
-    sim.start()
-    sim.advance(600)
-    assert seen[-1] == "signed_in"
-    assert seen.count("signed_in") == 1  # polls with equal results publish nothing new
-
-
-def test_tokens_are_registered_as_secrets() -> None:
-    sim = signed_in_sim()
-    sim.advance(400)
-    ours = next(s for s in sim.office.sessions.values() if s.device == "TEST-PC")
-    assert ours.access in sim.secrets and ours.refresh in sim.secrets and "pw" in sim.secrets
-
-
 def test_a_bug_in_a_server_kind_never_leaves_the_daemon_stuck() -> None:
     from tests.unit.daemon.fakes import FakeServer
     from vms_tray.session.records import Tokens
@@ -402,37 +362,6 @@ def test_server_list_changes_show_within_a_poll() -> None:
     assert [c.name for c in sim.daemon.snapshot().servers] == ["office", "annex", "lab"]
 
 
-def test_renaming_the_server_in_use_follows_it_without_a_new_sign_in() -> None:
-    sim = signed_in_sim()
-    office = sim.connections.conns.pop("office")
-    sim.connections.conns["head office"] = replace(office, name="head office")
-    sim.worlds["head office"] = sim.office
-    sim.daemon.post(C.ReloadConfig())
-    sim.settle()
-    snap = sim.daemon.snapshot()
-    assert snap.state == "signed_in" and snap.server == "head office"
-    assert [c.name for c in snap.servers] == ["annex", "head office"]
-    assert len(sim.office.sessions) == 1 and len(sim.built) == 1
-    # "Sign in" on the renamed server in use is a check, not a second seat.
-    sim.daemon.post(C.SignIn())
-    sim.settle()
-    assert len(sim.office.sessions) == 1 and len(sim.built) == 1
-
-
-def test_editing_the_address_in_use_keeps_the_session_and_applies_at_the_next_sign_in() -> None:
-    sim = signed_in_sim()
-    moved = replace(sim.connections.conns["office"], url="https://new.office.example")
-    sim.connections.conns["office"] = moved
-    sim.daemon.post(C.ReloadConfig())
-    sim.settle()
-    assert sim.state() == "signed_in" and len(sim.built) == 1
-    sim.daemon.post(C.SignOut())
-    sim.daemon.post(C.SignIn())
-    sim.settle()
-    assert sim.state() == "signed_in"
-    assert [c.url for c in sim.built] == [sim.built[0].url, "https://new.office.example"]
-
-
 def test_a_start_up_that_cannot_even_try_says_why_in_a_notification() -> None:
     class Unusable(FakeServer):
         def __init__(self, world: World, timeout: float = 10.0) -> None:
@@ -447,6 +376,112 @@ def test_a_start_up_that_cannot_even_try_says_why_in_a_notification() -> None:
     assert "socks5://" in error_text(sim)
 
 
-def error_text(sim: Sim) -> str:
-    error = sim.daemon.snapshot().error
-    return error.message if error else ""
+def test_post_never_blocks_while_the_worker_is_busy() -> None:
+    sim = Sim()
+    sim.daemon.start(thread=True)
+    gate = threading.Event()
+    busy = threading.Thread(target=lambda: sim.daemon.call(lambda: gate.wait(5)), daemon=True)
+    busy.start()
+    started = time.monotonic()
+    for _ in range(1000):
+        sim.daemon.post(C.CheckNow())
+    assert time.monotonic() - started < 1.0
+    gate.set()
+    busy.join(5)
+    sim.daemon.stop()
+    assert sim.daemon.wait_stopped(5)
+    assert sim.office.sessions == {}
+
+
+def test_quit_frees_the_seat_within_two_seconds_even_if_a_request_hangs() -> None:
+    from tests.unit.daemon.fakes import FakeServer
+    from vms_tray.session.records import Tokens
+
+    hang, entered = threading.Event(), threading.Event()
+
+    class HangingServer(FakeServer):
+        def list_sessions(self, bearer: str) -> Any:
+            entered.set()
+            hang.wait(30)  # a server that accepted the request and never answers
+            return super().list_sessions(bearer)
+
+        def sign_out(self, tokens: Tokens) -> None:
+            assert self.timeout <= 1.8  # the quit path uses a bounded client
+            super().sign_out(tokens)
+
+    sim = Sim(server_class=HangingServer)
+    sim.daemon.start(thread=True)
+    wait_until(lambda: sim.state() == "signed_in", 5, "signed in")
+    sim.daemon.post(C.CheckNow())
+    assert entered.wait(5)  # the worker now sits in the hanging poll
+    started = time.monotonic()
+    sim.daemon.stop(timeout=2.0)
+    assert time.monotonic() - started < 2.0
+    assert sim.office.sessions == {}
+    hang.set()
+
+
+# --- the notices it performs: which appear, which are withdrawn, at quit too ------------------
+
+
+def test_end_session_at_the_limit_then_signed_in_says_no_limit_reached() -> None:
+    sim = Sim()
+    w = sim.office
+    others = [w.open("anna", f"PC-{i}") for i in range(3)]
+    sim.start()
+    assert sim.state() == "limit_reached"
+    sim.daemon.end_session(others[0].id)
+    sim.settle()
+    assert sim.state() == "signed_in"
+    assert sim.notifier.kinds() == ["needs_attention"]  # "no free session", nothing after it
+    assert sim.notifier.log[:2] == ["notify sign_in: office: no free session", "withdraw sign_in"]
+    assert not any("limit" in n.title or "all seats" in n.title for n in sim.notifier.notices)
+
+
+def test_signed_in_again_withdraws_password_needed() -> None:
+    sim = Sim(passwords={})
+    sim.start()
+    assert sim.notifier.log == ["notify sign_in: office: password needed"]
+    sim.daemon.post(C.SignIn(password="pw"))
+    sim.settle()
+    assert sim.state() == "signed_in"
+    assert "withdraw sign_in" in sim.notifier.log[1:]
+
+
+def test_quit_withdraws_every_notice() -> None:
+    sim = Sim()
+    sim.start()
+    sim.office.open("anna", "PC-1")
+    sim.office.open("anna", "PC-2")
+    sim.advance(120)
+    assert sim.notifier.kinds() == ["limit_full"]
+    sim.daemon.stop()
+    assert sim.daemon.stopped
+    assert sim.notifier.log[-1] == "withdraw *"
+    assert "withdraw seats" in sim.notifier.log  # the sign-out itself, before
+
+
+def test_desktop_notices_have_no_command_lines_headless_ones_do() -> None:
+    sim = Sim()
+    sim.office.captcha = True
+    sim.start()
+    assert sim.state() == "captcha_required"
+    assert "vms-tray captcha" not in sim.notifier.notices[-1].body
+
+    headless = Sim()
+    headless.notifier.cli_hints = True
+    headless.office.captcha = True
+    headless.start()
+    assert "'vms-tray captcha save FILE'" in headless.notifier.notices[-1].body
+
+
+def test_the_wait_button_waits_for_a_seat() -> None:
+    sim = Sim()
+    w = sim.office
+    for i in range(3):
+        w.open("anna", f"PC-{i}")
+    sim.start()
+    assert sim.state() == "limit_reached"
+    sim.daemon._on_action(notices.WAIT_FOR_SEAT)  # what the notifier does for the button
+    sim.settle()
+    assert sim.daemon.snapshot().waiting_for_seat
