@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from vms_tray import assets, i18n
+from vms_tray import i18n
 from vms_tray.assets import IconName
 from vms_tray.session.snapshot import Failure, FailureKind, ServerChoice, Snapshot, State
 from vms_tray.tray.view import (
@@ -62,10 +62,11 @@ def test_icon_per_state(state: State, kw: dict[str, object], icon: IconName) -> 
     assert build_view(snap(state, **kw)).icon is icon
 
 
-def test_every_icon_name_has_a_shipped_png() -> None:
-
-    for name in IconName:
-        assert assets.icon(f"{name}.png").is_file(), name
+def test_blocked_at_the_limit_and_signed_in_full_are_different_icons() -> None:
+    full = Snapshot(state=State.SIGNED_IN, sessions_in_use=3, max_sessions=3)
+    blocked = Snapshot(state=State.LIMIT_REACHED, sessions_in_use=3, max_sessions=3)
+    assert icon_for(full) is IconName.SIGNED_IN_FULL
+    assert icon_for(blocked) is IconName.LIMIT_REACHED
 
 
 def test_tooltip_names_server_login_and_seats() -> None:
