@@ -1,7 +1,9 @@
-"""Helpers shared by the desktop suite: dunst history, screenshots kept as artifacts."""
+"""Helpers shared by the desktop suite: dunst history, screenshots kept as artifacts, the tray host
+being ready (trayer owning the tray selection)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -15,6 +17,21 @@ from tests.support import components
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
+HAVE_GI = importlib.util.find_spec("gi") is not None
+
+
+def wait_for_tray_manager(desktop: components.Desktop) -> None:
+    """trayer's window exists before it owns the tray selection; icons need the owner."""
+    from Xlib import X, display
+
+    d = display.Display(desktop.display)
+    try:
+        atom = d.intern_atom("_NET_SYSTEM_TRAY_S0")
+        components.wait_until(
+            lambda: d.get_selection_owner(atom) != X.NONE, 15, "trayer to own the tray selection"
+        )
+    finally:
+        d.close()
 
 
 def dunst_history(desktop: components.Desktop) -> list[dict[str, Any]]:

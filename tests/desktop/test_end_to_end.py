@@ -17,8 +17,14 @@ from typing import IO
 import pytest
 from PIL import Image
 
-from tests.desktop.conftest import ARTIFACTS, color_share, dunst_history
-from tests.desktop.test_tray import HAVE_GI, ROOT, wait_for_tray_manager
+from tests.desktop.conftest import (
+    ARTIFACTS,
+    HAVE_GI,
+    ROOT,
+    color_share,
+    dunst_history,
+    wait_for_tray_manager,
+)
 from tests.support import components
 from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 - fixture
 from vms_tray.connections.model import Trust

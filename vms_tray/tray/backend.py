@@ -10,8 +10,8 @@ is a StatusNotifier host even before that panel has started.
 The second case is the login race: an autostarted tray can start before plasmashell, GNOME
 Shell's AppIndicator extension or a Wayland panel owns the watcher. GTK's icon would then wait
 for an XEmbed tray that never comes; an AppIndicator item registers once the watcher appears
-(libayatana follows the watcher name's owner; tests/desktop/test_tray_sni.py shows it on a real
-host started after the tray).
+(libayatana follows the watcher name's owner; tests/desktop/tray/test_icon_sni.py shows it on a
+real host started after the tray).
 """
 
 from __future__ import annotations

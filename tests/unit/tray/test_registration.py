@@ -1,5 +1,5 @@
 """The re-registration decisions of vms_tray.tray.registration, on a fake timer (the GLib side
-runs on a real StatusNotifier host in tests/desktop/test_tray_sni.py)."""
+runs on a real StatusNotifier host in tests/desktop/tray/test_icon_sni.py)."""
 
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ from typing import Any, cast
 import pytest
 from PIL import Image, ImageChops
 
-from tests.desktop.conftest import ARTIFACTS, color_share
-from tests.desktop.test_tray import HAVE_GI, ICON_NAME, SIGNED_IN, TrayProcess
+from tests.desktop.conftest import ARTIFACTS, HAVE_GI, color_share
+from tests.desktop.tray.conftest import ICON_NAME, SIGNED_IN, TrayProcess
 from tests.desktop.tray_child import snapshot_from
 from tests.support import components
 from tests.support.sni import (
