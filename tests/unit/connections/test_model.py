@@ -1,10 +1,22 @@
-"""connections.model: the one list of kinds and the canonical form of a pinned fingerprint."""
+"""connections.model: the one list of kinds, the canonical form of a pinned fingerprint, and the
+connection's JSON shape (what the tray and the server-list dialog exchange)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from vms_tray.connections.model import DEFAULT_KIND, KINDS, KNOWN_KINDS, normalize_fingerprint
+from vms_tray.connections.model import (
+    DEFAULT_KIND,
+    KINDS,
+    KNOWN_KINDS,
+    Connection,
+    Trust,
+    connection_from_json,
+    connection_to_json,
+    normalize_fingerprint,
+)
 from vms_tray.errors import InvalidInput
 
 
@@ -31,3 +43,10 @@ def test_normalize_fingerprint(text: str) -> None:
 def test_normalize_fingerprint_rejects(text: str) -> None:
     with pytest.raises(InvalidInput, match="64 hexadecimal"):
         normalize_fingerprint(text)
+
+
+def test_connection_json_round_trip_keeps_trust() -> None:
+    c = Connection("HQ", "https://hq", "op", True, "zoneminder", Trust("pinned", None, "AB:CD"))
+    d = connection_to_json(c)
+    assert json.loads(json.dumps(d)) == d
+    assert connection_from_json(d) == c

@@ -1,0 +1,55 @@
+"""The User Sessions dialog on a real X server: ending the recommended session, waiting."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.desktop.conftest import DialogDriver
+from tests.desktop.dialogs.helpers import SESSIONS
+from tests.support import components
+
+pytestmark = pytest.mark.desktop
+
+
+def test_sessions_end_the_recommended_one_after_confirming(dialogs: DialogDriver) -> None:
+    request = {
+        "server": "HQ",
+        "conflict": True,
+        "max": 3,
+        "active": 3,
+        "now": "2026-11-27T10:00:00Z",
+        "sessions": SESSIONS,
+    }
+    handle, wid = dialogs.open("sessions", request, "User sessions")
+    dialogs.focus(wid)
+    dialogs.shot(wid, "dialog-sessions.png")
+    dialogs.key("Return")  # the recommended (idle, oldest) session is preselected
+    confirm = dialogs.window("End session")
+    dialogs.shot(confirm, "dialog-sessions-confirm.png")
+    dialogs.focus(confirm)
+    # "Keep it" (Shift+Tab from the default button, then Enter) ends nothing.
+    dialogs.key("shift+Tab", "Return")
+    components.wait_until(lambda: not _visible(dialogs, "End session"), 10, "the confirm gone")
+    assert not handle.done.wait(0.3)
+    dialogs.focus(wid)
+    dialogs.key("Return")
+    confirm = dialogs.window("End session")
+    dialogs.focus(confirm)
+    dialogs.key("Return")  # the default: "End <device>'s session"
+    assert handle.wait(15) == {"action": "end", "session_id": "s-old-idle"}
+
+
+def _visible(dialogs: DialogDriver, title: str) -> bool:
+    try:
+        dialogs.window(title, timeout=0.2)
+    except TimeoutError:
+        return False
+    return True
+
+
+def test_sessions_wait(dialogs: DialogDriver) -> None:
+    request = {"server": "HQ", "conflict": True, "max": 3, "active": 3, "sessions": SESSIONS}
+    handle, wid = dialogs.open("sessions", request, "User sessions")
+    dialogs.focus(wid)
+    dialogs.key("alt+w")
+    assert handle.wait(15) == {"action": "wait"}

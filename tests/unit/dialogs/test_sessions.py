@@ -1,0 +1,97 @@
+"""The User Sessions dialog's pure parts: ordering, the recommended session, times and limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from vms_tray import i18n
+from vms_tray.dialogs.sessions import ago, limit_as_of, local_time, order, recommended
+
+
+@pytest.fixture(autouse=True)
+def english() -> None:
+    i18n.install("en")
+
+
+def s(
+    i: str, started: str, activity: str, idle: bool = False, current: bool = False
+) -> dict[str, object]:
+    return {
+        "id": i,
+        "started_at": started,
+        "last_activity": activity,
+        "idle": idle,
+        "current": current,
+    }
+
+
+def test_sessions_are_listed_newest_first_so_the_earliest_is_at_the_bottom() -> None:
+    rows = [
+        s("mid", "2026-11-27T08:00:00Z", "2026-11-27T09:00:00Z"),
+        s("old", "2026-11-26T08:00:00Z", "2026-11-27T09:00:00Z"),
+        s("new", "2026-11-27T09:30:00+00:00", "2026-11-27T09:40:00Z"),
+    ]
+    assert [r["id"] for r in order(rows)] == ["new", "mid", "old"]
+
+
+def test_recommendation_prefers_idle_then_least_recent_activity_never_ours() -> None:
+    rows = [
+        s("mine", "2026-11-20T00:00:00Z", "2026-11-20T00:00:00Z", current=True),
+        s("busy-old", "2026-11-21T00:00:00Z", "2026-11-27T09:59:00Z"),
+        s("idle-new", "2026-11-27T09:00:00Z", "2026-11-27T09:10:00Z", idle=True),
+        s("idle-old", "2026-11-27T08:00:00Z", "2026-11-27T08:10:00Z", idle=True),
+    ]
+    assert recommended(rows) == "idle-old"
+    assert recommended([r for r in rows if not r["idle"]]) == "busy-old"
+    assert recommended([rows[0]]) is None
+
+
+@pytest.mark.parametrize(
+    ("ts", "text"),
+    [
+        ("2026-11-27T09:59:30Z", "just now"),
+        ("2026-11-27T09:55:00Z", "5 min ago"),
+        ("2026-11-27T07:00:00Z", "3 hours ago"),
+        ("2026-11-20T10:00:00Z", "7 days ago"),
+    ],
+)
+def test_ago(ts: str, text: str) -> None:
+    assert ago(ts, datetime(2026, 11, 27, 10, tzinfo=UTC)) == text
+
+
+def test_a_time_the_server_does_not_report_is_unknown() -> None:
+    now = datetime(2026, 11, 27, 10, tzinfo=UTC)
+    assert ago(None, now) == "unknown"
+    assert ago("", now) == "unknown"
+    assert local_time(None) == "unknown"
+
+
+def test_a_time_in_the_future_reads_as_just_now() -> None:
+    assert ago("2026-11-27T10:05:00Z", datetime(2026, 11, 27, 10, tzinfo=UTC)) == "just now"
+
+
+def test_local_time_is_the_reported_instant_on_this_machine_clock() -> None:
+    instant = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+    expected = instant.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert local_time("2026-11-27T09:30:00Z") == expected
+    assert local_time("2026-11-27T09:30:00") == expected  # no zone given: UTC
+
+
+def test_an_unreadable_start_sorts_as_the_oldest() -> None:
+    rows = [
+        s("garbled", "yesterday-ish", "2026-11-27T09:00:00Z"),
+        s("real", "2026-11-27T08:00:00Z", "2026-11-27T09:00:00Z"),
+    ]
+    assert [r["id"] for r in order(rows)] == ["real", "garbled"]
+
+
+def test_limit_as_of_names_the_day_the_limit_was_seen() -> None:
+    # Noon UTC is the same day in every time zone within twelve hours of it.
+    assert limit_as_of(3, 4, "2026-05-12T12:00:00Z") == (
+        "3 sessions in use (limit 4, as of 2026-05-12)"
+    )
+    assert limit_as_of(1, 4, "2026-05-12T12:00:00Z") == (
+        "1 session in use (limit 4, as of 2026-05-12)"
+    )
