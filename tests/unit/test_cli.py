@@ -1,4 +1,4 @@
-"""What ``vms-tray --help`` tells a new user beyond the commands."""
+"""What ``vms-tray --help`` (vms_tray.cli's parser) tells a new user beyond the commands."""
 
 from __future__ import annotations
 
