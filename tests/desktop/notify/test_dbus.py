@@ -18,7 +18,6 @@ from tests.support import components
 from vms_tray.daemon import notices
 from vms_tray.notify.base import Notice, NoticeKind, Notifier
 from vms_tray.notify.dbus import DBusNotifier, service_available
-from vms_tray.notify.log import LogNotifier
 from vms_tray.session.engine import Notify, Topic
 
 pytestmark = pytest.mark.desktop
@@ -303,13 +302,3 @@ def test_a_service_that_fails_to_start_falls_back_quietly(
         finally:
             notifier.close()
         assert fallback.got == [n]
-
-
-def test_log_notifier_never_raises_and_records_withdrawals() -> None:
-    log = LogNotifier()
-    n = Notice(NoticeKind.INFO, "t", "b", topic="seats")
-    log.notify(n)
-    log.withdraw("seats")
-    log.withdraw("network")  # nothing was shown on it
-    log.withdraw_all()
-    assert log.sent == [n] and log.withdrawn == ["seats", "*"]
