@@ -97,3 +97,14 @@ def test_control_and_bidi_characters_from_the_server_are_printed_as_escapes() ->
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert len(rows) == 2  # no line break smuggled in
     assert "EVIL\\x1b]0;title\\x07\\x1b[2J" in rows[1] and "vms\\u202etray" in rows[1]
+
+
+def test_signed_out_text_follows_what_the_server_can_free() -> None:
+    from vms_tray.cli.daemon import signed_out_text
+
+    assert signed_out_text({"server": "HQ", "sign_out_frees_seat": True}) == (
+        "Signed out of HQ; its session seat is free."
+    )
+    zm = signed_out_text({"server": "zm", "sign_out_frees_seat": False})
+    assert "Nothing is freed on the server" in zm and "valid until it expires" in zm
+    assert "seat is free" not in zm
