@@ -7,8 +7,19 @@ import random
 
 import pytest
 
-from tests.unit.session.helpers import NOW, make, net, notes, other, scheduled, withdrawn, wrong
+from tests.unit.session.helpers import (
+    NOW,
+    kinds,
+    make,
+    net,
+    notes,
+    other,
+    scheduled,
+    withdrawn,
+    wrong,
+)
 from vms_tray.session import engine as E
+from vms_tray.session.failures import Failure, FailureKind
 from vms_tray.session.policies import Policy, Timing
 from vms_tray.session.snapshot import State
 
@@ -336,3 +347,35 @@ def test_silent_reauth_kinds_sign_in_again_when_the_access_token_stays_expired()
     engine.handle(E.Refreshed(900), NOW)
     effects = engine.handle(E.AccessExpired(), NOW)
     assert engine.state is S.SIGNING_IN and E.StartSignIn() in effects
+
+
+# --- a certificate incident (issue 14 item 7) ---------------------------------------------------
+
+
+def test_a_changed_certificate_keeps_the_session_and_resumes_it() -> None:
+    """A pin mismatch during keep-alive used to end in ERROR and drop the tokens, so the next
+    sign-in took a second seat. Now the session is kept, retried on the backoff, and the same
+    session resumes once the pinned certificate is back."""
+    changed = Failure(FailureKind.CHANGED, "the certificate of HQ is not the pinned one")
+    engine = make(S.SIGNED_IN)
+    effects = engine.handle(E.TrustFailed(changed), NOW)
+    assert engine.state is S.RECONNECTING
+    assert engine.view(NOW).failure == changed
+    assert E.DropSession not in kinds(effects)
+    assert notes(effects) == [E.Topic.UNTRUSTED]  # at once: it may be an attack
+    first = scheduled(effects, E.Timer.RETRY)
+    assert first is not None and first > NOW
+    # Still the wrong certificate: try again later, without a second notice.
+    engine.handle(E.RetryDue(), first)
+    again = engine.handle(E.TrustFailed(changed), first)
+    assert notes(again) == []
+    second = scheduled(again, E.Timer.RETRY)
+    assert second is not None and second - first >= first - NOW  # the backoff grows
+    # The pinned certificate is back: the probe answers and the same session goes on.
+    probe = engine.handle(E.RetryDue(), second)
+    assert E.Probe in kinds(probe)
+    back = engine.handle(E.ServerAnswered(1, 3), second)
+    assert engine.view(second).state is S.SIGNED_IN
+    assert engine.view(second).failure is None
+    assert notes(back) == [E.Topic.BACK_ONLINE]
+    assert E.StartSignIn not in kinds(probe + back)  # no new sign-in, no second seat
