@@ -193,3 +193,57 @@ def test_a_module_over_500_lines_says_why_at_its_top() -> None:
             if "longer than 500 lines because" not in doc.lower():
                 long.append(str(p.relative_to(PACKAGE.parent)))
     assert long == []
+
+
+TESTS = PACKAGE.parent / "tests"
+SUITES = ("unit", "integration", "desktop", "security")
+
+
+def _is_stub(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A body of only a docstring, ``...`` or ``pass`` (an abstract method, a Protocol)."""
+    body = [
+        s
+        for s in fn.body
+        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        and not isinstance(s, ast.Pass)
+    ]
+    return not body or all(isinstance(s, ast.Raise) for s in body)
+
+
+def has_logic(path: Path) -> bool:
+    """The module defines a function or method that does something (data classes, enums,
+    Protocols and re-exporting package faces need no test file of their own)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return any(
+        isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and not _is_stub(n)
+        for n in ast.walk(tree)
+    )
+
+
+def mirror_paths(path: Path) -> list[Path]:
+    """Where the tests of ``vms_tray/<pkg>/<mod>.py`` live: ``tests/<suite>/<pkg>/test_<mod>.py``
+    (a package's ``__init__`` is tested as ``test_<pkg>.py`` beside the package's tests)."""
+    rel = path.relative_to(PACKAGE)
+    if rel.name == "__init__.py":
+        folder, name = rel.parent.parent, f"test_{rel.parent.name or 'vms_tray'}.py"
+    else:
+        folder, name = rel.parent, f"test_{rel.stem.strip('_')}.py"
+    return [TESTS / suite / folder / name for suite in SUITES]
+
+
+# Modules whose tests are named for something else, and why.
+TESTED_ELSEWHERE = {
+    "__main__.py": "two lines handing over to vms_tray.cli.main (tests/unit/test_cli.py tests main)",
+}
+
+
+def test_every_module_with_logic_has_a_test_file_of_its_name() -> None:
+    """Tests mirror the package file by file, so a module's tests are found without a search."""
+    missing = [
+        str(p.relative_to(PACKAGE.parent))
+        for p in package_files()
+        if has_logic(p)
+        and str(p.relative_to(PACKAGE)) not in TESTED_ELSEWHERE
+        and not any(t.is_file() for t in mirror_paths(p))
+    ]
+    assert missing == []
