@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vms_tray import paths, safefs
-from vms_tray.errors import ControlError, DaemonNotRunning
+from vms_tray.errors import ControlError, DaemonNotRunning, VmsTrayError
 
 log = logging.getLogger(__name__)
 
@@ -436,8 +436,6 @@ class ControlServer:
                 thread.start()
 
     def _answer(self, channel: Channel) -> None:
-        from vms_tray.errors import VmsTrayError
-
         try:
             try:
                 req = json.loads(channel.receive())

@@ -5,6 +5,9 @@ The demo account (``vms_tray.refserver.demo``: 2 seats, captcha after failed sig
 password each start) is full when vms-tray starts: two other "devices" hold its seats, so the
 first thing the user sees is the session-limit choice (end one, or wait until an idle one times
 out).
+
+The reference server's modules are imported when the demo runs, not with this module: they are
+not the app's, and ``vms-tray --help`` imports the command modules.
 """
 
 from __future__ import annotations

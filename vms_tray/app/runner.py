@@ -16,6 +16,7 @@ from vms_tray import control
 from vms_tray.app import logs
 from vms_tray.app.headless import HeadlessNotifier
 from vms_tray.app.instance import InstanceLock
+from vms_tray.app.wiring import build_daemon
 from vms_tray.daemon import settings as settings_mod
 from vms_tray.daemon.clock import Heartbeat, JumpDetector, SystemClock
 from vms_tray.daemon.handler import ControlHandler
@@ -62,6 +63,7 @@ def _load_tray(headless: bool) -> tuple[TrayRunner | None, Notifier]:
         print("vms-tray: no display; running headless (see 'vms-tray status')", file=sys.stderr)
         return None, HeadlessNotifier()
     try:
+        # Only with a display: a headless daemon never loads pystray or a GUI toolkit.
         from vms_tray.notify import TrayNotifier, select_notifier
         from vms_tray.tray.app import run_tray
     except Exception as exc:  # ImportError, or pystray's Xlib error without a display
@@ -95,8 +97,6 @@ def run(server: str | None, headless: bool, debug: bool, passwords: Passwords | 
 def _run_locked(
     server: str | None, headless: bool, debug: bool, passwords: Passwords | None
 ) -> int:
-    from vms_tray.app.wiring import build_daemon
-
     log_path = logs.setup(debug=debug, stream=debug)
     settings = settings_mod.load()
     tray, notifier = _load_tray(headless)

@@ -12,6 +12,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from vms_tray import control
 from vms_tray.connections.model import KNOWN_KINDS, Connection, Trust, normalize_fingerprint
 from vms_tray.connections.rules import ConnectionList, ListChanges, ca_file_trust
 from vms_tray.connections.store import ConnectionStore
@@ -30,8 +31,6 @@ RELOAD_TIMEOUT = 2.0
 def _reload_daemon() -> None:
     """A running vms-tray shows the changed list now, not at its next poll. Best effort and
     silent: with no daemon (or a busy one) the next start or poll reads the file anyway."""
-    from vms_tray import control
-
     with contextlib.suppress(VmsTrayError, OSError):
         control.request("reload", timeout=RELOAD_TIMEOUT)
 

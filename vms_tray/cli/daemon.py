@@ -1,4 +1,8 @@
-"""``vms-tray run`` and the commands that drive a running daemon over its control socket."""
+"""``vms-tray run`` and the commands that drive a running daemon over its control socket.
+
+The daemon, the tray and the demo are imported inside the commands that start them: they load
+httpx, APScheduler and GTK, which ``status`` and the other commands never need (CLI start-up).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""``vms-tray server``: run the reference server of protocol v1 and manage its accounts."""
+"""``vms-tray server``: run the reference server of protocol v1 and manage its accounts.
+
+The reference server (Starlette, uvicorn, cryptography) is imported inside its own commands, so
+no other command pays for it at start-up.
+"""
 
 from __future__ import annotations
 
