@@ -2,7 +2,8 @@
 
 Every operation gets bounded generated requests over real TLS; responses must never be 5xx and
 must conform to the document (status, content type, headers, body schema). Authenticated
-operations get a fresh valid access token per example.
+operations get a fresh valid access token per example. The stateful phase, following the
+document's links from operation to operation, is test_schemathesis_stateful.py.
 """
 
 from __future__ import annotations
