@@ -49,13 +49,15 @@ def test_missing_packages_are_named_with_advice_for_systems_without_sudo(tmp_pat
 
 def _project_copy(target: Path) -> Path:
     target.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
         shutil.copy2(ROOT / name, target / name)
-    shutil.copytree(
-        ROOT / "vms_tray",
-        target / "vms_tray",
-        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
-    )
+    # The package, the in-tree build backend and the asset folders it ships (vms_tray/assets.py).
+    for folder in ("vms_tray", "_build", "icons", "service_templates"):
+        shutil.copytree(
+            ROOT / folder,
+            target / folder,
+            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+        )
     return target
 
 
