@@ -72,6 +72,21 @@ class _NoFollowHandler(logging.handlers.RotatingFileHandler):
         return open(fd, "a", encoding=self.encoding, errors=self.errors)
 
 
+def console_handler() -> logging.Handler:
+    """``--debug``'s records on stderr, through the same secret filter as the file. One at a
+    time: ``setup`` replaces it with its own, so no line is printed twice."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_vms_tray_console", False)]:
+        root.removeHandler(old)
+    console = logging.StreamHandler()
+    console.addFilter(REDACTOR)
+    console._vms_tray = True  # type: ignore[attr-defined]
+    console._vms_tray_console = True  # type: ignore[attr-defined]
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(console)
+    return console
+
+
 def setup(debug: bool = False, stream: bool = False, log_dir: Path | None = None) -> Path:
     """Send vms-tray's (and its libraries') records to the rotating file. Returns its path."""
     directory = log_dir or paths.log_dir()
@@ -100,11 +115,7 @@ def setup(debug: bool = False, stream: bool = False, log_dir: Path | None = None
     handler._vms_tray = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     if stream and debug:
-        console = logging.StreamHandler()
-        console.addFilter(REDACTOR)
-        console._vms_tray = True  # type: ignore[attr-defined]
-        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        root.addHandler(console)
+        console_handler()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     if not debug:
         # Libraries are chatty at INFO (every HTTP request); their warnings still come through.

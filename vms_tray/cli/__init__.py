@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from vms_tray import __version__, i18n
+from vms_tray.app import logs
 from vms_tray.cli import autostart, connections, daemon, password, refserver
 from vms_tray.errors import VmsTrayError
 from vms_tray.text import printable
@@ -56,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.debug:
-        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        # Redacted like the log file; 'run' swaps it for its own, so no line shows twice.
+        logs.console_handler()
+        logging.getLogger().setLevel(logging.DEBUG)
     if not getattr(args, "localised", False):
         # The command line speaks English throughout; phrases shared with the tray
         # (e.g. "2 of 3 sessions in use") must not arrive translated in the middle of it.
