@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import re
 import shlex
+from datetime import datetime
 
-__all__ = ["PROGRAM", "command_line", "printable"]
+from vms_tray.i18n import ngettext
+
+__all__ = ["PROGRAM", "command_line", "limit_as_of", "printable"]
 
 PROGRAM = "vms-tray"
 
@@ -42,3 +45,22 @@ def printable(text: str) -> str:
 def command_line(*args: str) -> str:
     """``vms-tray ARGS…`` as a user can paste it into a shell (arguments quoted as needed)."""
     return shlex.join((PROGRAM, *args))
+
+
+def limit_as_of(in_use: int, maximum: int, seen: datetime | str) -> str:
+    """ "3 sessions in use (limit 4, as of 2026-05-12)": a limit learnt earlier that may be stale
+    (AIPIX states it only in a 419). ``seen``: when, as a datetime or an RFC 3339 string. The one
+    wording of it, for the CLI, the sessions window, the tooltip and the notices."""
+    if isinstance(seen, str):
+        try:
+            when: datetime | None = datetime.fromisoformat(seen.replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+        day = when.astimezone().strftime("%Y-%m-%d") if when else seen[:10]
+    else:
+        day = seen.astimezone().strftime("%Y-%m-%d")
+    return ngettext(
+        "%(n)d session in use (limit %(max)d, as of %(day)s)",
+        "%(n)d sessions in use (limit %(max)d, as of %(day)s)",
+        in_use,
+    ) % {"n": in_use, "max": maximum, "day": day}

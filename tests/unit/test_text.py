@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shlex
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vms_tray.text import command_line, printable
+from vms_tray.text import command_line, limit_as_of, printable
 
 ATTACK = "EVIL\x1b]0;title\x07\x1b[2J"
 
@@ -69,3 +70,15 @@ def test_every_argument_comes_back_as_one_word(name: str) -> None:
 
 def test_a_plain_name_is_not_quoted() -> None:
     assert command_line("servers", "trust", "office") == "vms-tray servers trust office"
+
+
+def test_a_learnt_limit_is_shown_with_its_date() -> None:
+    """Issue 11: "3 sessions in use (limit 4, as of 12 May)" where the limit may be stale. Noon
+    UTC is the same day in every time zone within twelve hours of it."""
+    assert limit_as_of(3, 4, "2026-05-12T12:00:00Z") == (
+        "3 sessions in use (limit 4, as of 2026-05-12)"
+    )
+    assert limit_as_of(1, 4, datetime(2026, 5, 12, 12, tzinfo=UTC)) == (
+        "1 session in use (limit 4, as of 2026-05-12)"
+    )
+    assert limit_as_of(2, 4, "2026-05-12 garbled").endswith("as of 2026-05-12)")

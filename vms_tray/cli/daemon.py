@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from vms_tray import control, safefs
 from vms_tray.errors import ControlError, InvalidInput
 from vms_tray.i18n import _
-from vms_tray.text import printable
+from vms_tray.text import limit_as_of, printable
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -188,7 +188,11 @@ def describe(status: dict[str, Any]) -> list[str]:
     if status.get("server"):
         lines.append(f"server: {status['server']} (login {status.get('login') or '?'})")
     if status.get("sessions_in_use") is not None:
-        lines.append(f"sessions: {seats(status['sessions_in_use'], status.get('max_sessions'))}")
+        in_use, maximum = status["sessions_in_use"], status.get("max_sessions")
+        if status.get("limit_as_of") and maximum is not None:
+            lines.append(f"sessions: {limit_as_of(in_use, maximum, status['limit_as_of'])}")
+        else:
+            lines.append(f"sessions: {seats(in_use, maximum)}")
     if status.get("expires_in") is not None:
         lines.append(f"token renews before it expires in {_duration(status['expires_in'])}")
     if status.get("waiting_for_seat"):
@@ -351,7 +355,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         # ensure_ascii (the default) writes control and bidi characters as \u escapes.
         print(json.dumps(listing, indent=2))
         return 0
-    from vms_tray.daemon.notices import limit_as_of, seats
+    from vms_tray.daemon.notices import seats
 
     lim = listing["limit"]
     if lim.get("as_of") and lim["max"] is not None:

@@ -61,6 +61,7 @@ class ControlHandler:
             "sign_out_frees_seat": s.sign_out_frees_seat,
             "servers": [c.name for c in s.servers],
             "captcha_reason": s.captcha_reason,
+            "limit_as_of": s.limit_as_of.isoformat() if s.limit_as_of else None,
         }
 
     def do_signin(self, req: Request) -> Any:

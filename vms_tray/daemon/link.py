@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from vms_tray.connections.model import Connection, Trust
 from vms_tray.connections.rules import name_key
@@ -148,6 +149,10 @@ class Link:
             if self._captcha is None:
                 return None, None
             return self._captcha.id, self._captcha_reason
+
+    def limit_as_of(self) -> datetime | None:
+        """When the last poll's limit was stated, if the server states it only now and then."""
+        return self._listing.limit.as_of if self._listing is not None else None
 
     def conflict_sessions(self) -> SessionList | None:
         with self._lock:

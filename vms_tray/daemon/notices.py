@@ -15,8 +15,6 @@ offering buttons.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from vms_tray.assets import IconName
 from vms_tray.i18n import _, ngettext
 from vms_tray.notify.base import Action, Notice, NoticeKind, Urgency
@@ -78,20 +76,6 @@ def seats_left(left: int) -> str:
     if left <= 0:
         return _("no seats left")
     return ngettext("%(n)d seat left", "%(n)d seats left", left) % {"n": left}
-
-
-def limit_as_of(in_use: int, maximum: int, seen: str) -> str:
-    """ "3 sessions in use (limit 4, as of 2026-05-12)": a limit learnt earlier, maybe stale
-    (the sessions dialog words it the same way)."""
-    try:
-        day = datetime.fromisoformat(seen.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d")
-    except ValueError:
-        day = seen[:10]
-    return ngettext(
-        "%(n)d session in use (limit %(max)d, as of %(day)s)",
-        "%(n)d sessions in use (limit %(max)d, as of %(day)s)",
-        in_use,
-    ) % {"n": in_use, "max": maximum, "day": day}
 
 
 def seats(in_use: int | None, maximum: int | None) -> str:

@@ -37,4 +37,5 @@ def picture(
         servers=servers,
         captcha_id=captcha_id,
         captcha_reason=reason,
+        limit_as_of=link.limit_as_of(),
     )

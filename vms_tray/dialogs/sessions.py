@@ -21,6 +21,7 @@ from typing import Any
 
 from vms_tray.dialogs.common import Dialog, Json, T
 from vms_tray.i18n import ngettext
+from vms_tray.text import limit_as_of
 
 
 def _parse(ts: Any) -> datetime:
@@ -67,16 +68,6 @@ def ago(ts: Any, now: datetime) -> str:
         return ngettext("%(n)d hour ago", "%(n)d hours ago", hours) % {"n": hours}
     days = hours // 24
     return ngettext("%(n)d day ago", "%(n)d days ago", days) % {"n": days}
-
-
-def limit_as_of(active: int, maximum: int, seen: str) -> str:
-    """ "3 sessions in use (limit 4, as of 2026-05-12)": a limit that may be stale."""
-    day = _parse(seen).astimezone().strftime("%Y-%m-%d")
-    return ngettext(
-        "%(n)d session in use (limit %(max)d, as of %(day)s)",
-        "%(n)d sessions in use (limit %(max)d, as of %(day)s)",
-        active,
-    ) % {"n": active, "max": maximum, "day": day}
 
 
 def local_time(ts: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from vms_tray.session.failures import Failure, FailureKind
@@ -50,6 +51,9 @@ class Snapshot:
     # "required", or "invalid"/"expired" when it replaced a wrongly answered or expired one.
     captcha_id: str | None = None
     captcha_reason: str | None = None
+    # When the limit was last stated, where the server states it only now and then (AIPIX: in a
+    # 419); None where every poll reports it. Views then say "limit 4, as of 2026-05-12".
+    limit_as_of: datetime | None = None
 
     @property
     def near_limit(self) -> bool:

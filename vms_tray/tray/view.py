@@ -14,6 +14,7 @@ from vms_tray.assets import IconName
 from vms_tray.i18n import _, ngettext
 from vms_tray.session.failures import FailureKind
 from vms_tray.session.snapshot import Snapshot, State
+from vms_tray.text import limit_as_of
 
 # Windows truncates tray tooltips at 127 characters; keep every platform consistent.
 TOOLTIP_MAX = 127
@@ -152,6 +153,9 @@ def tooltip_text(snap: Snapshot) -> str:
     if snap.login:
         lines.append(_("Login: %(login)s") % {"login": snap.login})
     sessions = sessions_text(snap)
+    if snap.limit_as_of is not None and snap.max_sessions is not None and sessions:
+        # A limit learnt earlier (AIPIX states it only in a 419): say since when.
+        sessions = limit_as_of(snap.sessions_in_use or 0, snap.max_sessions, snap.limit_as_of)
     if sessions and snap.state in (*_SIGNED_IN_STATES, State.LIMIT_REACHED):
         lines.append(sessions)
     if snap.state is not State.SIGNED_IN or len(lines) == 1:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from vms_tray import i18n
-from vms_tray.dialogs.sessions import ago, limit_as_of, local_time, order, recommended
+from vms_tray.dialogs.sessions import ago, local_time, order, recommended
 
 
 @pytest.fixture(autouse=True)
@@ -85,13 +85,3 @@ def test_an_unreadable_start_sorts_as_the_oldest() -> None:
         s("real", "2026-11-27T08:00:00Z", "2026-11-27T09:00:00Z"),
     ]
     assert [r["id"] for r in order(rows)] == ["real", "garbled"]
-
-
-def test_limit_as_of_names_the_day_the_limit_was_seen() -> None:
-    # Noon UTC is the same day in every time zone within twelve hours of it.
-    assert limit_as_of(3, 4, "2026-05-12T12:00:00Z") == (
-        "3 sessions in use (limit 4, as of 2026-05-12)"
-    )
-    assert limit_as_of(1, 4, "2026-05-12T12:00:00Z") == (
-        "1 session in use (limit 4, as of 2026-05-12)"
-    )

@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from vms_tray.cli.daemon import session_rows
-from vms_tray.daemon import notices
 from vms_tray.dialogs.sessions import ago, local_time, recommended
-from vms_tray.dialogs.sessions import limit_as_of as dialog_limit_as_of
 from vms_tray.errors import BadResponse
 from vms_tray.kinds.aipix_sessions import (
     bare_token,
@@ -144,11 +142,3 @@ def test_unknown_times_show_as_unknown_in_the_dialog_and_the_cli() -> None:
     # An offline session is recommended before an online one, an unknown activity first.
     offline = parse_session({"id": "b", "online": False, "last": 1_800_000_000}, WHERE).to_json()
     assert recommended([entry, offline]) == "b"
-
-
-def test_a_learnt_limit_is_shown_with_its_date() -> None:
-    # issue 11: "3 sessions in use (limit 4, as of 12 May)" where it may be stale
-    text = "3 sessions in use (limit 4, as of 2026-05-12)"
-    assert notices.limit_as_of(3, 4, "2026-05-12T09:30:00Z") == text
-    assert dialog_limit_as_of(3, 4, "2026-05-12T09:30:00Z").startswith("3 sessions in use (limit 4")
-    assert notices.limit_as_of(1, 4, "2026-05-12T09:30:00Z").startswith("1 session in use")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
@@ -221,3 +222,19 @@ def test_reconnecting_after_a_certificate_change_says_so_not_unreachable() -> No
     assert status_text(Snapshot(state=State.RECONNECTING, server="HQ", error=down)) == (
         "HQ is unreachable — retrying"
     )
+
+
+def test_a_learnt_limit_says_since_when_in_the_tooltip() -> None:
+    """Issue 11: AIPIX states its limit only in a 419; the tooltip says how old it is."""
+    seen = datetime(2026, 5, 12, 12, tzinfo=UTC)
+    snap = Snapshot(
+        state=State.SIGNED_IN,
+        server="HQ",
+        login="op",
+        sessions_in_use=3,
+        max_sessions=4,
+        limit_as_of=seen,
+    )
+    assert "3 sessions in use (limit 4, as of 2026-05-12)" in tooltip_text(snap)
+    fresh = Snapshot(state=State.SIGNED_IN, server="HQ", sessions_in_use=3, max_sessions=4)
+    assert "as of" not in tooltip_text(fresh)
