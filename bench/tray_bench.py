@@ -1,19 +1,31 @@
-"""Tray benchmark on the real desktop stack (Xvfb + D-Bus + dunst + trayer), printing figures.
+"""Tray benchmark: the real processes on the real desktop stack, printing figures and ratios.
 
     .venv/bin/python bench/tray_bench.py [--backend gtk|xorg|appindicator] [--idle 5] [--runs 3]
 
-(appindicator runs on a StatusNotifierItem host, gtk-sni-tray-standalone, as well.)
+On one desktop (Xvfb + D-Bus + gnome-keyring + dunst + trayer; appindicator on a
+StatusNotifierItem host, gtk-sni-tray-standalone, as well) and one reference server on loopback,
+it starts, one at a time:
 
-For each run it starts, on one fresh desktop, (a) a bare pystray icon and (b) the vms-tray tray
-app (TrayApp with a stub daemon at the boundary), both with the same backend, and measures:
+- ``app``: ``vms-tray run``, the product as a user runs it: the real daemon, signed in to the
+  reference server over TLS with a pinned certificate, its password in the real keyring (Secret
+  Service), its icon in the tray;
+- ``bare``: a bare pystray icon with a one-item menu on the same backend (a tiny script), with
+  GTK's defaults, and ``bare-nogl``: the same with ``GDK_GL=disable`` (the deterministic
+  baseline: with the defaults GTK loads Mesa's llvmpipe on some starts and not on others);
+- ``headless``: ``vms-tray run --headless``, signed in the same way, and ``python``: a bare
+  ``python -c`` process, the daemon's baseline.
 
-- resident memory (VmRSS) once the icon is embedded and settled, and the ratio app/bare
-  (goal: within 1.25x);
-- time from process start to the icon being visible in the tray (xdotool);
-- CPU time used while idle over ``--idle`` seconds (utime+stime from /proc).
+Each is measured once it is visible (its icon embedded, or signed in when it has no icon) and has
+settled: resident memory (VmRSS) and PSS (/proc/PID/smaps_rollup), seconds from process start to
+visible (for vms-tray: icon embedded and signed in, as ``vms-tray status`` says, so its figure
+includes up to one status call's latency), CPU while idle over ``--idle`` seconds, and whether
+Mesa's libLLVM was mapped. The medians
+of ``--runs`` rounds are printed with the ratios measured in the same run: app/bare-nogl
+(goal <= 1.25x), app/bare, headless/python (goal <= 2.5x). One warm-up round is not counted: the
+first GTK process on a fresh display builds caches. Figures only; nothing is asserted.
 
-One warm-up round (not counted) runs first: the first GTK process on a fresh display builds
-caches and would otherwise skew whichever program runs first.
+The former stub measurement (TrayApp with a stub daemon) is gone: what it answered, the cost of
+the tray layer alone, is now app minus headless, measured on the real processes.
 """
 
 from __future__ import annotations
@@ -21,11 +33,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,85 +46,22 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.procstat import cpu_seconds, rss_kib  # noqa: E402
+from bench.procstat import cpu_seconds, pss_kib, rss_kib  # noqa: E402
 
-# --- the two measured programs (run as children) ---------------------------------------------
+PASSWORD = "bench password 1"
 
+# The bare icon: nothing but pystray, Pillow's image of our icon and a one-item menu.
+BARE = f"""
+import pystray
+from PIL import Image
+img = Image.open({str(ROOT / "icons" / "signed-in.png")!r})
+menu = pystray.Menu(pystray.MenuItem("Quit", lambda i, _it: i.stop()))
+pystray.Icon("bench-bare", img, "bench-bare", menu=menu).run()
+"""
 
-def child_bare() -> None:
-    import pystray
-    from PIL import Image
+VARIANTS = ("python", "headless", "bare", "bare-nogl", "app")
 
-    img = Image.open(ROOT / "icons" / "signed-in.png")
-    icon = pystray.Icon(
-        "bench-bare",
-        img,
-        "bench-bare",
-        menu=pystray.Menu(pystray.MenuItem("Quit", lambda i, _it: i.stop())),
-    )
-    icon.run()
-
-
-def child_app() -> None:
-    from vms_tray import commands, i18n
-    from vms_tray.session.records import Captcha, Limit, SessionList
-    from vms_tray.session.snapshot import ServerChoice, Snapshot, State
-    from vms_tray.tray.app import TrayApp
-
-    class NoNotices:
-        def withdraw(self, topic: str) -> None:
-            pass
-
-    class StubDaemon:
-        def __init__(self) -> None:
-            self._subs: list[Callable[[Snapshot], None]] = []
-
-        def snapshot(self) -> Snapshot:
-            return Snapshot(
-                state=State.SIGNED_IN,
-                server="HQ",
-                login="operator",
-                sessions_in_use=3,
-                max_sessions=5,
-                servers=(ServerChoice("HQ", True, "native"), ServerChoice("B", False, "native")),
-            )
-
-        def subscribe(self, cb: Callable[[Snapshot], None]) -> None:
-            self._subs.append(cb)
-
-        def post(self, command: commands.Command) -> None:
-            pass
-
-        def execute(self, command: commands.Command, timeout: float = 15.0) -> None:
-            pass
-
-        # The rest of the tray's DaemonPort: no dialog is opened while measuring.
-        notifier = NoNotices()
-        stopped = False
-
-        def has_password(self, server: str | None) -> bool:
-            return True
-
-        def on_show(self, callback: Callable[[str], None]) -> None:
-            pass
-
-        def on_stop(self, callback: Callable[[], None]) -> None:
-            pass
-
-        def captcha(self) -> Captcha | None:
-            return None
-
-        def conflict_sessions(self) -> SessionList | None:
-            return None
-
-        def sessions(self, timeout: float = 15.0) -> SessionList:
-            return SessionList(Limit("user", None, 1), ())
-
-    i18n.install()
-    TrayApp(StubDaemon(), autostart=None).run()
-
-
-# --- measuring --------------------------------------------------------------------------------
+# --- seeing an icon ---------------------------------------------------------------------------
 
 
 def embedded_icons(display_name: str) -> int:
@@ -161,49 +110,122 @@ class Tray:
         )
 
 
-def measure(tray: Tray, which: str, idle: float) -> dict[str, float]:
-    # The host drops the previous run's icon when it notices that process gone.
-    settle = time.monotonic() + 5
-    while tray.icons():
-        if time.monotonic() > settle:
-            raise RuntimeError("an icon from a previous run is still in the tray")
-        time.sleep(0.02)
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--child", which],
-        env=tray.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = t0 + 30
-        while tray.icons(proc.pid) < 1:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"{which}: the icon never became visible")
-            time.sleep(0.02)
-        startup = time.monotonic() - t0
-        # Let lazy initialisation (first paint, menus) finish before sampling memory.
-        time.sleep(1.0)
-        rss = rss_kib(proc.pid)
-        c0 = cpu_seconds(proc.pid)
-        time.sleep(idle)
-        cpu = cpu_seconds(proc.pid) - c0
-        rss_after = rss_kib(proc.pid)
-    finally:
-        from tests.support.components import terminate  # not in the measured children
+# --- the measured programs --------------------------------------------------------------------
 
-        terminate(proc)
-    return {
-        "startup_s": startup,
-        "rss_mib": rss / 1024,
-        "rss_after_idle_mib": rss_after / 1024,
-        "idle_cpu_pct": 100 * cpu / idle,
-    }
+
+class Bench:
+    def __init__(self, tray: Tray, env: dict[str, str], idle: float) -> None:
+        self.tray = tray
+        self.env = env  # the desktop's, with the profile
+        self.idle = idle
+
+    def cli(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+        r = subprocess.run(
+            [sys.executable, "-m", "vms_tray", *args],
+            env=env or self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if r.returncode:
+            raise RuntimeError(f"vms-tray {' '.join(args)}: {r.stderr.strip()}")
+        return r.stdout
+
+    def signed_in(self, env: dict[str, str]) -> bool:
+        try:
+            return bool(json.loads(self.cli("status", "--json", env=env))["state"] == "signed_in")
+        except RuntimeError:  # not up yet
+            return False
+
+    def command(self, which: str) -> tuple[list[str], dict[str, str]]:
+        py = sys.executable
+        if which == "python":
+            return [py, "-c", "import time; time.sleep(600)"], self.env
+        if which == "headless":
+            env = {k: v for k, v in self.env.items() if k != "DISPLAY"}
+            return [py, "-m", "vms_tray", "run", "--headless"], env
+        if which == "app":
+            return [py, "-m", "vms_tray", "run"], self.env
+        if which == "bare":
+            return [py, "-c", BARE], self.env
+        if which == "bare-nogl":
+            return [py, "-c", BARE], {**self.env, "GDK_GL": "disable"}
+        raise ValueError(which)
+
+    def visible(self, which: str, proc: subprocess.Popen[bytes], env: dict[str, str]) -> bool:
+        if which == "python":
+            return True
+        if which == "headless":
+            return self.signed_in(env)
+        if self.tray.icons(proc.pid) < 1:
+            return False
+        return which != "app" or self.signed_in(env)
+
+    def measure(self, which: str, idle: float | None = None) -> dict[str, float]:
+        idle = self.idle if idle is None else idle
+        # The host drops the previous run's icon when it notices that process gone.
+        settle = time.monotonic() + 5
+        while which not in ("python", "headless") and self.tray.icons():
+            if time.monotonic() > settle:
+                raise RuntimeError("an icon from a previous run is still in the tray")
+            time.sleep(0.02)
+        argv, env = self.command(which)
+        t0 = time.monotonic()
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = t0 + 30
+            while not self.visible(which, proc, env):
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    err = (
+                        proc.stderr.read().decode()
+                        if proc.poll() is not None and proc.stderr
+                        else ""
+                    )
+                    raise RuntimeError(f"{which}: never became visible {err}")
+                time.sleep(0.02)
+            startup = time.monotonic() - t0
+            # Let lazy initialisation (first paint, menus, the first poll) finish.
+            time.sleep(1.0)
+            rss, pss = rss_kib(proc.pid), pss_kib(proc.pid)
+            c0, w0 = cpu_seconds(proc.pid), time.monotonic()
+            time.sleep(idle)
+            cpu = (cpu_seconds(proc.pid) - c0) / (time.monotonic() - w0)
+            rss_after = rss_kib(proc.pid)
+            maps = Path(f"/proc/{proc.pid}/maps").read_text()
+        finally:
+            from tests.support.components import terminate  # not in the measured children
+
+            terminate(proc)  # SIGTERM: vms-tray signs out, freeing the seat
+        return {
+            "startup_s": startup,
+            "rss_mib": rss / 1024,
+            "pss_mib": pss / 1024,
+            "rss_after_idle_mib": rss_after / 1024,
+            "idle_cpu_pct": 100 * cpu,
+            "llvm": float("libLLVM" in maps),
+        }
+
+
+def setup_profile(bench: Bench, profile: Path, server: Any) -> None:
+    from vms_tray.connections.model import Trust
+    from vms_tray.connections.store import ConnectionStore
+
+    os.environ["VMS_TRAY_PROFILE"] = str(profile)  # ConnectionStore reads it
+    trust = Trust(mode="pinned", pin_sha256=server.fingerprint)
+    ConnectionStore().update(lambda lst: lst.add("bench", server.url, "anna", trust=trust))
+    bench.cli("password", "set", "bench", stdin=PASSWORD + "\n")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--child", choices=["bare", "app"], help=argparse.SUPPRESS)
     ap.add_argument(
         "--backend",
         default=None,
@@ -212,16 +234,12 @@ def main() -> int:
     )
     ap.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU sampling")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", default=",".join(VARIANTS), help="comma-separated variants")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
-    if args.child == "bare":
-        child_bare()
-        return 0
-    if args.child == "app":
-        child_app()
-        return 0
 
     from tests.support import components
+    from tests.support.refserver import RefServer
 
     backend = args.backend
     if backend is None:
@@ -231,16 +249,18 @@ def main() -> int:
             backend = "gtk"
         except ImportError:
             backend = "xorg"
-    results: dict[str, list[dict[str, float]]] = {"bare": [], "app": []}
+    variants = [v for v in VARIANTS if v in args.only.split(",")]
+    results: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory(prefix="vms-tray-bench-") as tmp:
         work = Path(tmp)
         with contextlib.ExitStack() as stack:
             desk = stack.enter_context(components.x_desktop(work / "desktop"))
+            server = RefServer.start(work / "server", users={"anna": PASSWORD}, max_sessions=10)
+            stack.callback(server.stop)
             env = {
                 **desk.env,
                 "PYSTRAY_BACKEND": backend,
                 "VMS_TRAY_PROFILE": str(work / "profile"),
-                "VMS_TRAY_NOTIFIER": "log",
                 "VMS_TRAY_LANG": "en",
             }
             tray = Tray(env)
@@ -248,35 +268,60 @@ def main() -> int:
                 from tests.support.sni import sni_host
 
                 tray = Tray(env, stack.enter_context(sni_host(desk)).bus)
+            bench = Bench(tray, env, args.idle)
+            setup_profile(bench, work / "profile", server)
             # The very first GTK process on a fresh desktop builds caches (fonts, icon theme,
             # pixbuf loaders) and shows far more resident memory: warm up, then measure.
-            for which in ("bare", "app"):
-                measure(tray, which, 0.1)
-            for _ in range(args.runs):
-                # Alternate the order so neither always runs on a warmer cache.
-                for which in ("bare", "app"):
-                    results[which].append(measure(tray, which, args.idle))
-    summary: dict[str, dict[str, float]] = {}
-    for which, runs in results.items():
-        summary[which] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    ratio = summary["app"]["rss_mib"] / summary["bare"]["rss_mib"]
+            for which in variants:
+                bench.measure(which, 0.1)
+            for n in range(args.runs):
+                # Alternate the order so no program always runs on a warmer cache.
+                for which in variants if n % 2 == 0 else variants[::-1]:
+                    results[which].append(bench.measure(which))
+    summary = {
+        which: {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        for which, runs in results.items()
+    }
+    llvm = {which: sum(int(r["llvm"]) for r in runs) for which, runs in results.items()}
+    ratios = ratio_table(summary)
     if args.json:
-        print(json.dumps({"backend": backend, "runs": args.runs, **summary, "rss_ratio": ratio}))
+        print(json.dumps({"backend": backend, "runs": args.runs, **summary, "ratios": ratios}))
         return 0
-    print(f"tray benchmark: backend={backend}, {args.runs} runs, medians, idle={args.idle:.0f}s")
-    print(f"{'':24}{'bare pystray':>14}{'vms-tray app':>14}")
-    for key, label, fmt in (
-        ("rss_mib", "resident memory (MiB)", "{:14.1f}"),
-        ("rss_after_idle_mib", "  after idle (MiB)", "{:14.1f}"),
-        ("startup_s", "start -> icon visible (s)", "{:14.2f}"),
-        ("idle_cpu_pct", "CPU while idle (%)", "{:14.2f}"),
-    ):
-        print(f"{label:24}" + fmt.format(summary["bare"][key]) + fmt.format(summary["app"][key]))
-    verdict = "OK" if ratio <= 1.25 else "OVER GOAL"
-    print(f"memory ratio app/bare: {ratio:.2f}x (goal <= 1.25x: {verdict})")
+    print(
+        f"tray benchmark: backend={backend}, {args.runs} runs, medians, idle={args.idle:.0f}s, "
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
+    )
+    print(f"{'':28}" + "".join(f"{v:>11}" for v in variants))
+    rows: tuple[tuple[str, str, Callable[[float], str]], ...] = (
+        ("rss_mib", "resident memory (MiB)", lambda x: f"{x:11.1f}"),
+        ("pss_mib", "PSS (MiB)", lambda x: f"{x:11.1f}"),
+        ("rss_after_idle_mib", "  resident after idle (MiB)", lambda x: f"{x:11.1f}"),
+        ("startup_s", "start -> visible (s)", lambda x: f"{x:11.2f}"),
+        ("idle_cpu_pct", "CPU while idle (%)", lambda x: f"{x:11.2f}"),
+    )
+    for key, label, fmt in rows:
+        print(f"{label:28}" + "".join(fmt(summary[v][key]) for v in variants))
+    print(f"{'runs with libLLVM mapped':28}" + "".join(f"{llvm[v]:>11}" for v in variants))
+    for name, value in ratios.items():
+        print(f"{name:44} {value:.2f}x")
     return 0
 
 
+GOALS = {"app/bare-nogl": 1.25, "headless/python": 2.5}
+
+
+def ratio_table(summary: dict[str, dict[str, float]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for a, b in (("app", "bare-nogl"), ("app", "bare"), ("headless", "python")):
+        if a in summary and b in summary:
+            # A bare python is "visible" at once: no start-up ratio for the daemon.
+            keys = ("rss_mib", "pss_mib") if b == "python" else ("rss_mib", "pss_mib", "startup_s")
+            for key in keys:
+                goal = GOALS.get(f"{a}/{b}") if key == "rss_mib" else None
+                label = f"{a}/{b} {key}" + (f" (goal <= {goal}x)" if goal else "")
+                out[label] = summary[a][key] / summary[b][key]
+    return out
+
+
 if __name__ == "__main__":
-    threading.current_thread().name = "bench"
     sys.exit(main())
