@@ -62,6 +62,12 @@ def _load_tray(headless: bool) -> tuple[TrayRunner | None, Notifier]:
     ):
         print("vms-tray: no display; running headless (see 'vms-tray status')", file=sys.stderr)
         return None, HeadlessNotifier()
+    # A tray icon and its menu never need OpenGL, and GTK 3 may load Mesa (llvmpipe, libLLVM:
+    # about 50 MB resident on a desktop without a GPU driver) on some starts and not on others.
+    # GTK reads GDK_GL once, when GDK starts, so it is set here, before the tray imports GTK.
+    # setdefault: a user's own GDK_GL wins. Our only children are the Tk dialogs (and xrdb),
+    # which do not read it. bench/tray_bench.py measures the difference.
+    os.environ.setdefault("GDK_GL", "disable")
     try:
         # Only with a display: a headless daemon never loads pystray or a GUI toolkit.
         from vms_tray.notify import TrayNotifier, select_notifier
