@@ -7,9 +7,10 @@ The API other modules use::
                                                 trimmed and case-folded (names ignore case)
     is_secure_backend(backend) -> bool          the policy, as a question
     secure_backend(backend=None) -> KeyringBackend
-                                                the policy: the given backend (default:
-                                                keyring.get_keyring()) if it is secure, else
-                                                NoSecureKeyring saying what to do
+                                                the policy: the given backend (default: what
+                                                keyring.get_keyring() would choose, see below)
+                                                if it is secure, else NoSecureKeyring saying
+                                                what to do
     open_credentials(backend=None) -> Credentials
                                                 for the daemon: a keyring-backed store, or, with
                                                 no secure keyring, a memory-only one whose
@@ -27,6 +28,14 @@ The API other modules use::
                                                 server list (CLI and tray): renamed entries move,
                                                 removed ones are forgotten
 
+The default backend on Linux is chosen directly, without keyring's discovery, when the answer is
+known to be the same: no ``PYTHON_KEYRING_BACKEND`` and no ``keyringrc.cfg`` (a user's choice), no
+keyring backend from another package, no python-dbus (so KWallet, which could outrank it, is not
+viable), and a Secret Service that answers. Discovery imports every backend to rank them: that
+loads PyGObject and libsecret (GLib, GObject) into every process that reads a password, for a
+backend ranked below Secret Service, about 16 MB resident and 150 ms at each start
+(bench/tray_bench.py, issue 13). Anything else is left to ``keyring.get_keyring()``.
+
 Passwords never reach the config file, logs, command lines or exception messages. Insecure
 backends are refused: keyrings.alt (plaintext and "encrypted" files; vms-tray does not depend on
 it), keyring's ``fail`` and ``null`` backends, and a chainer with nothing else in it. Every error
@@ -36,6 +45,7 @@ the backend raises (a locked keyring, a D-Bus failure) becomes a one-line Creden
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import TypeVar
@@ -125,6 +135,37 @@ def is_secure_backend(backend: KeyringBackend) -> bool:
     return any(not _insecure_leaf(m) and _members(m) is None for m in members)
 
 
+# keyring's own backends (its entry points); any other package's may outrank Secret Service.
+_KEYRING_OWN = "keyring.backends."
+
+
+def _secret_service_directly() -> KeyringBackend | None:
+    """Secret Service where keyring's discovery would choose it too (see the module docstring);
+    None: ask keyring."""
+    if not sys.platform.startswith("linux") or "PYTHON_KEYRING_BACKEND" in os.environ:
+        return None
+    import importlib.util
+
+    from keyring.compat.py312 import metadata
+    from keyring.util import platform_
+
+    if (platform_.config_root() / "keyringrc.cfg").exists():
+        return None
+    if importlib.util.find_spec("dbus") is not None:
+        return None  # KWallet may be viable, and ranks above Secret Service on KDE
+    entry_points = metadata.entry_points(group="keyring.backends")
+    if any(not ep.value.startswith(_KEYRING_OWN) for ep in entry_points):
+        return None
+    from keyring.backends import SecretService
+
+    try:
+        SecretService.Keyring.priority  # noqa: B018 - raises where it is not viable
+    except Exception:  # RuntimeError: no D-Bus, no Secret Service; discovery says what else
+        return None
+    chosen: KeyringBackend = SecretService.Keyring()  # type: ignore[no-untyped-call]
+    return chosen
+
+
 def secure_backend(backend: KeyringBackend | None = None) -> KeyringBackend:
     """The keyring to keep passwords in, after the security policy; raises NoSecureKeyring.
 
@@ -133,7 +174,9 @@ def secure_backend(backend: KeyringBackend | None = None) -> KeyringBackend:
     """
     if backend is None:
         try:
-            backend = keyring.get_keyring()
+            backend = _secret_service_directly()
+            if backend is None:
+                backend = keyring.get_keyring()
         except Exception as exc:  # a broken keyring configuration must not crash the caller
             log.debug("loading the keyring backend failed: %s", type(exc).__name__)
             raise NoSecureKeyring(
