@@ -73,5 +73,7 @@ RUNTIME_PACKAGES=(python3-venv python3-tk python3-dev gcc libgirepository1.0-dev
 # Plus what the test suite drives: a virtual X server, tray host, notification daemon, keyring,
 # xdotool/ImageMagick for input and screenshots, the autostart validators, an HTTP proxy, and a
 # StatusNotifierItem host (gtk-sni-tray-standalone: what KDE and GNOME's extension speak).
+# scripts/build-deb and its test: Debian's packaging tools and a fresh Debian 12 root (debootstrap).
 TEST_PACKAGES=("${RUNTIME_PACKAGES[@]}" xvfb trayer dunst dbus-x11 libnotify-bin xdotool x11-utils
-    imagemagick desktop-file-utils systemd gettext tinyproxy haskell-gtk-sni-tray-utils)
+    imagemagick desktop-file-utils systemd gettext tinyproxy haskell-gtk-sni-tray-utils
+    debootstrap dpkg-dev lintian help2man)
