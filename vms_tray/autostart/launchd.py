@@ -14,7 +14,6 @@ import plistlib
 import re
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from vms_tray.autostart import templates
 from vms_tray.autostart.base import (
@@ -32,6 +31,10 @@ THROTTLE_SECONDS = 30
 
 
 def render_launch_agent(argv: tuple[str, ...], label: str = LABEL) -> str:
+    # Imported here: xml.sax.saxutils imports urllib.request (http.client, ssl, email), about
+    # 25 ms at every start of every command, for a plist written only on macOS (issue 13).
+    from xml.sax.saxutils import escape
+
     program_arguments = "\n".join(f"\t\t<string>{escape(arg)}</string>" for arg in argv)
     return templates.render(
         "launchagent.plist.in",

@@ -16,7 +16,6 @@ from vms_tray import control
 from vms_tray.connections.model import KNOWN_KINDS, Connection, Trust, normalize_fingerprint
 from vms_tray.connections.rules import ConnectionList, ListChanges, ca_file_trust
 from vms_tray.connections.store import ConnectionStore
-from vms_tray.credentials import Credentials, follow_changes, secure_backend
 from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring, VmsTrayError
 from vms_tray.text import command_line, printable
 from vms_tray.urls import display_url
@@ -119,6 +118,10 @@ def _password_status(lst: ConnectionList) -> dict[str, bool | None]:
     status: dict[str, bool | None] = {c.name: None for c in lst}
     if not lst:
         return status
+    # Imported here: keyring and its backend load only in the commands that use the keyring
+    # (a measured start-up cost, issue 13: `vms-tray --help` and `status` never do).
+    from vms_tray.credentials import Credentials, secure_backend
+
     try:
         creds = Credentials(secure_backend())
     except NoSecureKeyring:
@@ -241,6 +244,8 @@ def _edit(args: argparse.Namespace) -> int:
         )
     )
     new = lst.get(args.new_name if args.new_name is not None else args.name)
+    from vms_tray.credentials import follow_changes  # lazy: see _password_status
+
     try:
         if new.name != old.name:
             follow_changes(ListChanges({old.name: new.name}))
@@ -262,6 +267,8 @@ def _remove(args: argparse.Namespace) -> int:
     current = store.load()
     target = current.get(args.name)
     current.remove(target.name)  # refuse (e.g. the default) before touching the keyring
+    from vms_tray.credentials import follow_changes  # lazy: see _password_status
+
     forgot = bool(follow_changes(ListChanges({}, (target.name,))))
     store.update(lambda lst: lst.remove(target.name))
     _reload_daemon()

@@ -13,7 +13,6 @@ import sys
 from typing import Any
 
 from vms_tray.connections.store import ConnectionStore
-from vms_tray.credentials import Credentials, secure_backend
 from vms_tray.errors import InvalidInput
 
 MAX_PASSWORD = 4096  # a keyring entry, not a file: anything longer is a mistake (e.g. wrong pipe)
@@ -62,6 +61,10 @@ def read_password(prompt: str) -> str:
 
 
 def _set(args: argparse.Namespace) -> int:
+    # Imported here: keyring and its backend load only in the commands that use the keyring
+    # (a measured start-up cost, issue 13: `--help` and `status` never do).
+    from vms_tray.credentials import Credentials, secure_backend
+
     connection = ConnectionStore().load().get(args.name)
     # Before prompting: no point typing a password that cannot be kept.
     backend = secure_backend()
@@ -75,6 +78,8 @@ def _forget(args: argparse.Namespace) -> int:
     # Works for names no longer in the list too: cleans up an entry left behind.
     known = ConnectionStore().load().find(args.name)
     name = known.name if known else args.name.strip()
+    from vms_tray.credentials import Credentials, secure_backend  # lazy: see _set
+
     if Credentials(secure_backend()).forget(name):
         print(f"Forgot the password for {name}")
     else:

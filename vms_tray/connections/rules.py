@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import re
-import ssl
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import get_args
@@ -160,6 +159,10 @@ def ca_file_trust(path: str | os.PathLike[str]) -> Trust:
         raise InvalidInput(f"CA file {absolute} cannot be read ({exc.strerror})") from None
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise InvalidInput(f"CA file {absolute} holds no PEM certificate ('-----BEGIN ...')")
+    # Imported here: only a CA file being checked needs ssl, and the CLI's start need not pay
+    # for it (issue 13).
+    import ssl
+
     try:
         ssl.create_default_context(purpose=ssl.Purpose.SERVER_AUTH).load_verify_locations(
             cadata=data.decode("ascii", errors="replace")

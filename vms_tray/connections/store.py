@@ -32,7 +32,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-import filelock
 import tomli_w
 
 from vms_tray import paths, safefs
@@ -274,6 +273,10 @@ class ConnectionStore:
             raise ConfigWriteError(
                 f"cannot create the config folder {directory} ({exc.strerror or exc})"
             ) from None
+        # Imported here: only a write locks, and filelock costs about 15 ms at start-up, which
+        # reading commands (`vms-tray servers list`, the daemon's start) need not pay (issue 13).
+        import filelock
+
         lock = filelock.FileLock(
             directory / f"{self.path.name}.lock", timeout=self._lock_timeout, mode=0o600
         )
