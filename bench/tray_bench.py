@@ -12,6 +12,8 @@ it starts, one at a time:
 - ``bare``: a bare pystray icon with a one-item menu on the same backend (a tiny script), with
   GTK's defaults, and ``bare-nogl``: the same with ``GDK_GL=disable`` (the deterministic
   baseline: with the defaults GTK loads Mesa's llvmpipe on some starts and not on others);
+  ``app-gl``: ``vms-tray run`` with ``GDK_GL`` set empty (GTK's defaults: how vms-tray ran before
+  it disabled GL for itself, and what a user's own ``GDK_GL`` gets);
 - ``headless``: ``vms-tray run --headless``, signed in the same way, and ``python``: a bare
   ``python -c`` process, the daemon's baseline.
 
@@ -59,7 +61,7 @@ menu = pystray.Menu(pystray.MenuItem("Quit", lambda i, _it: i.stop()))
 pystray.Icon("bench-bare", img, "bench-bare", menu=menu).run()
 """
 
-VARIANTS = ("python", "headless", "bare", "bare-nogl", "app")
+VARIANTS = ("python", "headless", "bare", "bare-nogl", "app", "app-gl")
 
 # --- seeing an icon ---------------------------------------------------------------------------
 
@@ -148,6 +150,8 @@ class Bench:
             return [py, "-m", "vms_tray", "run", "--headless"], env
         if which == "app":
             return [py, "-m", "vms_tray", "run"], self.env
+        if which == "app-gl":  # a GDK_GL of the user's (empty: GTK's defaults) wins over ours
+            return [py, "-m", "vms_tray", "run"], {**self.env, "GDK_GL": ""}
         if which == "bare":
             return [py, "-c", BARE], self.env
         if which == "bare-nogl":
@@ -161,7 +165,7 @@ class Bench:
             return self.signed_in(env)
         if self.tray.icons(proc.pid) < 1:
             return False
-        return which != "app" or self.signed_in(env)
+        return not which.startswith("app") or self.signed_in(env)
 
     def measure(self, which: str, idle: float | None = None) -> dict[str, float]:
         idle = self.idle if idle is None else idle
@@ -312,7 +316,8 @@ GOALS = {"app/bare-nogl": 1.25, "headless/python": 2.5}
 
 def ratio_table(summary: dict[str, dict[str, float]]) -> dict[str, float]:
     out: dict[str, float] = {}
-    for a, b in (("app", "bare-nogl"), ("app", "bare"), ("headless", "python")):
+    pairs = (("app", "bare-nogl"), ("app", "bare"), ("app-gl", "bare"), ("headless", "python"))
+    for a, b in pairs:
         if a in summary and b in summary:
             # A bare python is "visible" at once: no start-up ratio for the daemon.
             keys = ("rss_mib", "pss_mib") if b == "python" else ("rss_mib", "pss_mib", "startup_s")
