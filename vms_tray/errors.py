@@ -89,6 +89,17 @@ class DefaultProtected(InvalidInput):
     pass
 
 
+class ManagedConnection(InvalidInput):
+    """The user tried to change a server the administrator manages."""
+
+    def __init__(self, name: str, path: str) -> None:
+        self.name = name
+        self.path = path
+        super().__init__(
+            f"{name!r} is managed by the administrator (in {path}) and cannot be changed here"
+        )
+
+
 class ProxySettingError(InvalidInput):
     """A proxy variable in the environment (https_proxy, all_proxy) that cannot be used."""
 

@@ -3,6 +3,12 @@
 platformdirs gives the platform's user directories (and honours ``XDG_*`` on Linux).
 ``VMS_TRAY_PROFILE`` points every directory into one folder: the demo and the tests use it so they
 never touch the user's real profile.
+
+The administrator's files (the managed server list, the policy) live in the system configuration
+folders: ``$XDG_CONFIG_DIRS`` (``/etc/xdg/vms-tray``) on Linux, ``%ProgramData%\\vms-tray`` on
+Windows, ``/Library/Application Support/vms-tray`` on macOS. ``VMS_TRAY_SYSTEM_CONFIG=DIR`` names
+that folder instead (tests, and administrators trying a file out); under ``VMS_TRAY_PROFILE`` it is
+``<profile>/system``, so a test never reads the machine's real policy.
 """
 
 from __future__ import annotations
@@ -33,6 +39,35 @@ def config_file() -> Path:
 
 def settings_file() -> Path:
     return config_dir() / "settings.toml"
+
+
+def system_config_dirs() -> list[Path]:
+    """The administrator's folders, the first one most important (XDG's order)."""
+    value = os.environ.get("VMS_TRAY_SYSTEM_CONFIG")
+    if value:
+        return [Path(value)]
+    p = _profile()
+    if p:
+        return [p / "system"]
+    found = platformdirs.site_config_dir(APP_NAME, appauthor=False, multipath=True)
+    return [Path(d) for d in found.split(os.pathsep) if d]
+
+
+def system_file(name: str) -> Path:
+    """``name`` in the first system folder that holds it (else in the first folder)."""
+    dirs = system_config_dirs()
+    for d in dirs:
+        if (d / name).exists():
+            return d / name
+    return dirs[0] / name
+
+
+def system_servers_file() -> Path:
+    return system_file("servers.toml")
+
+
+def policy_file() -> Path:
+    return system_file("policy.toml")
 
 
 def data_dir() -> Path:

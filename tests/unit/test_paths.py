@@ -88,3 +88,25 @@ def test_a_runtime_dir_of_another_user_is_not_used(
     os.chown(theirs, 12345, 12345)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(theirs))
     assert paths.runtime_dir() == xdg / "state" / "vms-tray" / "run"
+
+
+def test_the_system_folder_is_the_profiles_or_the_variables(
+    isolated_profile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert paths.system_config_dirs() == [isolated_profile / "system"]
+    monkeypatch.setenv("VMS_TRAY_SYSTEM_CONFIG", str(tmp_path / "etc"))
+    assert paths.system_servers_file() == tmp_path / "etc" / "servers.toml"
+    assert paths.policy_file() == tmp_path / "etc" / "policy.toml"
+
+
+@linux_only
+def test_without_a_profile_the_first_xdg_config_dir_that_holds_the_file(
+    xdg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VMS_TRAY_SYSTEM_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_DIRS", f"{xdg}/a:{xdg}/b")
+    (xdg / "b" / "vms-tray").mkdir(parents=True)
+    (xdg / "b" / "vms-tray" / "policy.toml").write_text("")
+    assert paths.system_config_dirs() == [xdg / "a" / "vms-tray", xdg / "b" / "vms-tray"]
+    assert paths.policy_file() == xdg / "b" / "vms-tray" / "policy.toml"
+    assert paths.system_servers_file() == xdg / "a" / "vms-tray" / "servers.toml"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 
 from vms_tray.app.logs import REDACTOR
 from vms_tray.commands import CheckNow
+from vms_tray.connections.managed import visible
 from vms_tray.connections.model import Connection
+from vms_tray.connections.rules import ConnectionList
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.credentials import DEVICE_SERVICE, SESSION_SERVICE, Credentials, open_credentials
 from vms_tray.daemon.clock import SystemClock
@@ -21,27 +24,40 @@ from vms_tray.kinds.base import ServerKind
 from vms_tray.notify.base import Notifier
 from vms_tray.session.records import Tokens
 
+log = logging.getLogger(__name__)
+
 
 class StoreConnections:
-    """The connection list on disk, read afresh each time (the CLI may have changed it)."""
+    """The connection list on disk (the user's and the administrator's), read afresh each time
+    (the CLI may have changed it)."""
 
     def __init__(self, store: ConnectionStore | None = None) -> None:
         self._store = store or ConnectionStore()
+        self._reported: str | None = None
+
+    def _load(self) -> ConnectionList:
+        view = visible(self._store)
+        if view.managed.problem and view.managed.problem != self._reported:
+            log.warning("%s", view.managed.problem)
+        self._reported = view.managed.problem
+        return view.list
 
     def get(self, name: str) -> Connection:
-        return self._store.load().get(name)
+        return self._load().get(name)
 
     def initial(self) -> Connection | None:
-        lst = self._store.load()
+        lst = self._load()
         try:
             return lst.preferred()
         except UnknownConnection:  # last_used names a removed connection
             return lst.default()
 
     def all(self) -> Sequence[Connection]:
-        return tuple(self._store.load())
+        return tuple(self._load())
 
     def mark_used(self, name: str) -> None:
+        if name not in self._store.load():
+            return  # a managed server: the user's file can name only its own as last used
         self._store.update(lambda lst: lst.with_last_used(name))
 
 

@@ -13,10 +13,18 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from vms_tray import control
+from vms_tray.connections.managed import Merged, visible
 from vms_tray.connections.model import KNOWN_KINDS, Connection, Trust, normalize_fingerprint
 from vms_tray.connections.rules import ConnectionList, ListChanges, ca_file_trust
 from vms_tray.connections.store import ConnectionStore
-from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring, VmsTrayError
+from vms_tray.errors import (
+    CredentialError,
+    DuplicateName,
+    InvalidInput,
+    ManagedConnection,
+    NoSecureKeyring,
+    VmsTrayError,
+)
 from vms_tray.text import command_line, printable
 from vms_tray.urls import display_url
 
@@ -150,9 +158,33 @@ def _yes_no(value: bool | None) -> str:
     return "unknown" if value is None else ("yes" if value else "no")
 
 
+def _seen(store: ConnectionStore | None = None) -> Merged:
+    """The list the user sees (theirs and the administrator's); a bad system file is one line
+    on stderr and left out."""
+    view = visible(store)
+    if view.managed.problem:
+        print(f"vms-tray: warning: {view.managed.problem}", file=sys.stderr)
+    return view
+
+
+def _own(view: Merged, name: str) -> Connection:
+    """The named server, refused when the administrator manages it."""
+    c = view.list.get(name)
+    if c.managed_by is not None:
+        raise ManagedConnection(c.name, c.managed_by)
+    return c
+
+
 def _list(args: argparse.Namespace) -> int:
-    lst = ConnectionStore().load()
+    view = _seen()
+    lst = view.list
     stored = _password_status(lst)
+    for name in view.shadowed:
+        print(
+            f"vms-tray: note: your server {name!r} is hidden by the administrator's of the same "
+            f"name (in {view.managed.path})",
+            file=sys.stderr,
+        )
     if args.json:
         items = [
             {
@@ -164,6 +196,8 @@ def _list(args: argparse.Namespace) -> int:
                 "trust": _trust_json(c.trust),
                 "password_stored": stored[c.name],
                 "last_used": c.name == lst.last_used,
+                "managed": c.managed_by is not None,
+                "managed_by": c.managed_by,
             }
             for c in lst
         ]
@@ -175,7 +209,7 @@ def _list(args: argparse.Namespace) -> int:
     header = ("", "NAME", "URL", "LOGIN", "KIND", "TRUST", "PASSWORD STORED")
     rows = [header] + [
         (
-            "*" if c.default else "",
+            ("*" if c.default else "") + ("M" if c.managed_by else ""),
             c.name,
             display_url(c.url),
             c.login,
@@ -188,7 +222,10 @@ def _list(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
-    print("\n* = default server")
+    print(
+        "\n* = default server"
+        + (", M = managed by the administrator" if view.managed.connections else "")
+    )
     return 0
 
 
@@ -197,6 +234,12 @@ def _list(args: argparse.Namespace) -> int:
 
 def _add(args: argparse.Namespace) -> int:
     trust = ca_file_trust(args.ca_file) if args.ca_file else None
+    clash = _seen().list.find(args.name)
+    if clash is not None and clash.managed_by is not None:
+        raise DuplicateName(
+            f"the administrator's server {clash.name!r} (in {clash.managed_by}) has that name "
+            "(names ignore case): choose another name"
+        )
     lst = ConnectionStore().update(
         lambda lst: lst.add(
             args.name,
@@ -231,6 +274,7 @@ def _edit(args: argparse.Namespace) -> int:
             "or --client-type"
         )
     store = ConnectionStore()
+    _own(_seen(store), args.name)
     old = store.load().get(args.name)
     lst = store.update(
         lambda lst: lst.edit(
@@ -264,6 +308,7 @@ def _edit(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     store = ConnectionStore()
+    _own(_seen(store), args.name)
     current = store.load()
     target = current.get(args.name)
     current.remove(target.name)  # refuse (e.g. the default) before touching the keyring
@@ -277,6 +322,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _default(args: argparse.Namespace) -> int:
+    _own(_seen(), args.name)
     lst = ConnectionStore().update(lambda lst: lst.set_default(args.name))
     _reload_daemon()
     print(f"{lst.get(args.name).name} is now the default server")
@@ -324,7 +370,7 @@ def _trust(args: argparse.Namespace) -> int:
 
     expected = normalize_fingerprint(args.fingerprint) if args.fingerprint else None
     store = ConnectionStore()
-    c = store.load().get(args.name)
+    c = _own(_seen(store), args.name)
     proxy = proxy_for(c.url)
     cert = fetch_peer_certificate(c.url, timeout=FETCH_TIMEOUT, proxy=proxy)
     _show_certificate(c, cert)

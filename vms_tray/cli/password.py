@@ -12,7 +12,7 @@ import getpass
 import sys
 from typing import Any
 
-from vms_tray.connections.store import ConnectionStore
+from vms_tray.connections.managed import visible
 from vms_tray.errors import InvalidInput
 
 MAX_PASSWORD = 4096  # a keyring entry, not a file: anything longer is a mistake (e.g. wrong pipe)
@@ -65,7 +65,7 @@ def _set(args: argparse.Namespace) -> int:
     # (a measured start-up cost, issue 13: `--help` and `status` never do).
     from vms_tray.credentials import Credentials, secure_backend
 
-    connection = ConnectionStore().load().get(args.name)
+    connection = visible().list.get(args.name)
     # Before prompting: no point typing a password that cannot be kept.
     backend = secure_backend()
     password = read_password(f"Password for {connection.login} on {connection.name}: ")
@@ -76,7 +76,7 @@ def _set(args: argparse.Namespace) -> int:
 
 def _forget(args: argparse.Namespace) -> int:
     # Works for names no longer in the list too: cleans up an entry left behind.
-    known = ConnectionStore().load().find(args.name)
+    known = visible().list.find(args.name)
     name = known.name if known else args.name.strip()
     from vms_tray.credentials import Credentials, secure_backend  # lazy: see _set
 

@@ -67,6 +67,9 @@ class Connection:
     # The client type a server may ask for (AIPIX's X-Client, docs/aipix.md); None: the kind's
     # default. Set in servers.toml as ``client_type``.
     client_type: str | None = None
+    # The administrator's file this connection comes from (connections.managed); None: the
+    # user's own. A managed connection cannot be edited, renamed or removed by the user.
+    managed_by: str | None = None
 
 
 # The JSON shape of a connection between the tray and the server-list dialog (a child process).
@@ -82,6 +85,7 @@ def connection_to_json(c: Connection) -> dict[str, Any]:
             "ca_file": c.trust.ca_file,
             "pin_sha256": c.trust.pin_sha256,
         },
+        "managed_by": c.managed_by,
     }
 
 

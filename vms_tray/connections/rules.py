@@ -52,6 +52,7 @@ from vms_tray.errors import (
     DuplicateName,
     InvalidInput,
     InvalidName,
+    ManagedConnection,
     UnknownConnection,
 )
 from vms_tray.urls import normalise_url
@@ -271,8 +272,8 @@ class ConnectionList:
         client_type: str | None = None,
     ) -> ConnectionList:
         """A new list where the named connection has the given fields changed (None: unchanged;
-        ``client_type=""`` clears it)."""
-        old = self.get(name)
+        ``client_type=""`` clears it). A managed connection refuses (ManagedConnection)."""
+        old = _own(self.get(name))
         changed = replace(
             old,
             name=old.name if new_name is None else _check_name(new_name),
@@ -293,8 +294,9 @@ class ConnectionList:
         return ConnectionList(items, last_used)
 
     def remove(self, name: str) -> ConnectionList:
-        """A new list without the named connection; the default only goes when it is the last."""
-        old = self.get(name)
+        """A new list without the named connection; the default only goes when it is the last.
+        A managed connection refuses (ManagedConnection)."""
+        old = _own(self.get(name))
         if old.default and len(self.connections) > 1:
             raise DefaultProtected(
                 f"{old.name!r} is the default server and cannot be removed: choose another "
@@ -348,6 +350,12 @@ class ListChanges:
 
     renamed: Mapping[str, str]  # old name -> new name
     removed: tuple[str, ...] = ()
+
+
+def _own(c: Connection) -> Connection:
+    if c.managed_by is not None:
+        raise ManagedConnection(c.name, c.managed_by)
+    return c
 
 
 def _find(items: tuple[Connection, ...], name: str) -> Connection | None:

@@ -39,7 +39,7 @@ from vms_tray.connections.model import DEFAULT_KIND, Connection, Trust, TrustMod
 from vms_tray.connections.rules import TRUST_MODES, ConnectionList, validated
 from vms_tray.errors import ConfigError, ConfigWriteError, InvalidInput, UnknownConnection
 
-__all__ = ["SCHEMA_VERSION", "ConnectionStore"]
+__all__ = ["SCHEMA_VERSION", "ConnectionStore", "read_list"]
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT = 15.0  # seconds; a writer holds the lock for milliseconds
@@ -187,6 +187,19 @@ def _dump(lst: ConnectionList) -> bytes:
     return (_HEADER + tomli_w.dumps(_to_toml(lst))).encode("utf-8")
 
 
+def read_list(path: Path) -> ConnectionList:
+    """The list in a servers.toml (the user's or the administrator's); missing: empty."""
+    try:
+        data = safefs.read_regular(path, MAX_FILE)
+    except FileNotFoundError:
+        return ConnectionList()
+    except safefs.UnsafePath as exc:
+        raise ConfigError(path, f"it {exc.problem}") from None
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read it ({exc.strerror or exc})") from None
+    return _parse(path, data)
+
+
 # --- the store -------------------------------------------------------------------------------
 
 
@@ -207,15 +220,7 @@ class ConnectionStore:
         self._thread_lock = threading.Lock()
 
     def load(self) -> ConnectionList:
-        try:
-            data = safefs.read_regular(self.path, MAX_FILE)
-        except FileNotFoundError:
-            return ConnectionList()
-        except safefs.UnsafePath as exc:
-            raise ConfigError(self.path, f"it {exc.problem}") from None
-        except OSError as exc:
-            raise ConfigError(self.path, f"cannot read it ({exc.strerror or exc})") from None
-        return _parse(self.path, data)
+        return read_list(self.path)
 
     def get(self, name: str) -> Connection:
         """Shorthand for ``load().get(name)``."""

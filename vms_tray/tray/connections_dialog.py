@@ -8,8 +8,10 @@ go through here, so the tray reads and writes the list in one place.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from vms_tray import commands
+from vms_tray.connections.managed import visible
 from vms_tray.connections.model import (
     KNOWN_KINDS,
     Connection,
@@ -17,7 +19,7 @@ from vms_tray.connections.model import (
     connection_from_json,
     connection_to_json,
 )
-from vms_tray.connections.rules import ConnectionList, ListChanges
+from vms_tray.connections.rules import ConnectionList, ListChanges, name_key
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.credentials import Credentials, follow_changes
 from vms_tray.tray.dialog_host import DialogHost
@@ -44,9 +46,13 @@ class ConnectionsDialog:
         self.credentials = credentials
 
     def connections(self) -> list[Connection]:
-        """The list as it is on disk now (the CLI may have changed it); empty if unreadable."""
+        """The list as it is on disk now (the CLI may have changed it), the administrator's
+        servers included (marked ``managed_by``); empty if unreadable."""
         try:
-            return list(ConnectionStore().load().connections)
+            view = visible()
+            if view.managed.problem:
+                log.warning("%s", view.managed.problem)
+            return list(view.list.connections)
         except Exception as exc:
             log.warning("could not read the server list: %s", exc)
             return []
@@ -71,12 +77,24 @@ class ConnectionsDialog:
         if ans.get("action") != "save":
             return
 
-        rows = [(_original(d), connection_from_json(d)) for d in ans.get("connections") or []]
+        # The administrator's servers are shown, never saved into the user's file; the user's
+        # servers they hide stay as they are.
+        answered_rows = ans.get("connections") or []
+        managed = {name_key(str(d["name"])) for d in answered_rows if d.get("managed_by")}
+        rows = [(_original(d), connection_from_json(d)) for d in answered_rows]
+        rows = [(o, c) for o, c in rows if name_key(c.name) not in managed]
         changes = ListChanges({})
 
         def change(old: ConnectionList) -> ConnectionList:
             nonlocal changes
-            new, changes = old.replaced(rows)
+            hidden = [
+                (c.name, replace(c, default=False)) for c in old if name_key(c.name) in managed
+            ]
+            mine = rows + hidden
+            if mine and not any(c.default for _o, c in mine):
+                # The default was a managed server: the user's file keeps one of its own.
+                mine[0] = (mine[0][0], replace(mine[0][1], default=True))
+            new, changes = old.replaced(mine)
             return new
 
         ConnectionStore().update(change)

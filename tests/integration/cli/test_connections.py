@@ -401,3 +401,64 @@ def test_config_lives_under_xdg_config_home_without_a_profile(tmp_path: Path) ->
     assert 'url = "https://vms.example.com"' in path.read_text()
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert not (tmp_path / "unused").exists()
+
+
+# --- managed servers (the administrator's file) -------------------------------------------------
+
+MANAGED = """schema_version = 1
+[[connections]]
+name = "Plant"
+url = "https://plant.example.com"
+login = "operator"
+default = true
+"""
+
+
+def system_servers(profile: Path, text: str = MANAGED) -> Path:
+    path = profile / "system" / "servers.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_managed_servers_are_listed_and_cannot_be_changed(isolated_profile: Path) -> None:
+    path = system_servers(isolated_profile)
+    ok(isolated_profile, "servers", "add", "Mine", "mine.example.com", "--login", "me")
+    rows = {r["name"]: r for r in listed(isolated_profile)}
+    assert rows["Plant"]["managed"] is True and rows["Plant"]["managed_by"] == str(path)
+    assert rows["Mine"]["managed"] is False and rows["Mine"]["default"] is True
+    text = ok(isolated_profile, "servers", "list")
+    assert "M = managed by the administrator" in text
+    for args in (
+        ("edit", "Plant", "--login", "x"),
+        ("edit", "Plant", "--name", "X"),
+        ("remove", "Plant"),
+        ("default", "Plant"),
+    ):
+        err = fails(isolated_profile, "servers", *args)
+        assert "managed by the administrator" in err and str(path) in err
+    err = fails(isolated_profile, "servers", "add", "plant", "p.example.com", "--login", "me")
+    assert str(path) in err
+    assert "Plant" not in config_file(isolated_profile).read_text()
+    ok(isolated_profile, "servers", "remove", "Mine")  # the user's own default can go
+    assert [r["name"] for r in listed(isolated_profile)] == ["Plant"]
+
+
+def test_a_managed_namesake_wins_and_the_listing_says_so(isolated_profile: Path) -> None:
+    ok(isolated_profile, "servers", "add", "plant", "mine.example.com", "--login", "me")
+    system_servers(isolated_profile)
+    out = run(isolated_profile, "servers", "list", "--json")
+    assert out.returncode == 0
+    assert [(r["name"], r["url"]) for r in json.loads(out.stdout)] == [
+        ("Plant", "https://plant.example.com")
+    ]
+    assert out.stderr.count("\n") == 1 and "hidden by the administrator" in out.stderr
+
+
+def test_a_malformed_system_file_is_one_line_and_ignored(isolated_profile: Path) -> None:
+    ok(isolated_profile, "servers", "add", "Mine", "mine.example.com", "--login", "me")
+    path = system_servers(isolated_profile, "schema_version = [")
+    out = run(isolated_profile, "servers", "list", "--json")
+    assert out.returncode == 0
+    assert [r["name"] for r in json.loads(out.stdout)] == ["Mine"]
+    assert out.stderr.count("\n") == 1 and str(path) in out.stderr
