@@ -10,6 +10,7 @@ from vms_tray.app.logs import REDACTOR
 from vms_tray.commands import CheckNow
 from vms_tray.connections.managed import visible
 from vms_tray.connections.model import Connection
+from vms_tray.connections.policy import load_policy
 from vms_tray.connections.rules import ConnectionList
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.credentials import DEVICE_SERVICE, SESSION_SERVICE, Credentials, open_credentials
@@ -73,6 +74,10 @@ class KeyringPasswords:
         return self.credentials.get(connection.name)
 
     def set(self, connection: Connection, password: str) -> None:
+        policy = load_policy()
+        if policy.forbid_remember_password:
+            log.info("not storing the password of %s: %s forbids it", connection.name, policy.path)
+            return
         self.credentials.set(connection.name, password)
 
 

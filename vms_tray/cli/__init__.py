@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from vms_tray import __version__, i18n
-from vms_tray.cli import autostart, connections, daemon, password, refserver
+from vms_tray.cli import autostart, connections, daemon, password, policy, refserver
 from vms_tray.errors import VmsTrayError
 from vms_tray.text import printable
 
 # Command modules, in the order they appear in --help. Each has register(subparsers).
-COMMAND_MODULES = (connections, password, daemon, refserver, autostart)
+COMMAND_MODULES = (connections, password, policy, daemon, refserver, autostart)
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from vms_tray import control
 from vms_tray.connections.managed import Merged, visible
 from vms_tray.connections.model import KNOWN_KINDS, Connection, Trust, normalize_fingerprint
+from vms_tray.connections.policy import load_policy
 from vms_tray.connections.rules import ConnectionList, ListChanges, ca_file_trust
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.errors import (
@@ -234,6 +235,12 @@ def _list(args: argparse.Namespace) -> int:
 
 def _add(args: argparse.Namespace) -> int:
     trust = ca_file_trust(args.ca_file) if args.ca_file else None
+    policy = load_policy()
+    if policy.lock_servers:
+        raise InvalidInput(
+            f"the administrator has locked the server list (lock_servers in {policy.path}): "
+            "no servers can be added"
+        )
     clash = _seen().list.find(args.name)
     if clash is not None and clash.managed_by is not None:
         raise DuplicateName(

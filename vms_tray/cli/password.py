@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from vms_tray.connections.managed import visible
+from vms_tray.connections.policy import load_policy
 from vms_tray.errors import InvalidInput
 
 MAX_PASSWORD = 4096  # a keyring entry, not a file: anything longer is a mistake (e.g. wrong pipe)
@@ -65,6 +66,12 @@ def _set(args: argparse.Namespace) -> int:
     # (a measured start-up cost, issue 13: `--help` and `status` never do).
     from vms_tray.credentials import Credentials, secure_backend
 
+    policy = load_policy()
+    if policy.forbid_remember_password:
+        raise InvalidInput(
+            "the administrator forbids storing passwords (forbid_remember_password in "
+            f"{policy.path})"
+        )
     connection = visible().list.get(args.name)
     # Before prompting: no point typing a password that cannot be kept.
     backend = secure_backend()

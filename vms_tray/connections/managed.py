@@ -8,7 +8,8 @@ The API other modules use (nothing else here is public)::
         .list -> ConnectionList              managed servers first, then the user's own
         .shadowed -> tuple[str, ...]         the user's servers hidden by a managed namesake
         .managed -> Managed
-    visible(store, system_path=None) -> Merged   the user's file and the administrator's, now
+    visible(store, system_path=None, policy=None) -> Merged   the user's file and the
+                                             administrator's, now; the policy's pins applied
 
 The file has the user's format (:mod:`vms_tray.connections.store`); its path is
 :func:`vms_tray.paths.system_servers_file` (``/etc/xdg/vms-tray/servers.toml``). A managed server
@@ -23,7 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vms_tray import paths
-from vms_tray.connections.model import Connection
+from vms_tray.connections.model import Connection, Trust
+from vms_tray.connections.policy import Policy, load_policy
 from vms_tray.connections.rules import ConnectionList, name_key
 from vms_tray.connections.store import ConnectionStore, read_list
 from vms_tray.errors import ConfigError
@@ -66,8 +68,25 @@ def merged(user: ConnectionList, managed: Managed) -> Merged:
     return Merged(ConnectionList(items, user.last_used), managed, shadowed)
 
 
-def visible(store: ConnectionStore | None = None, system_path: Path | None = None) -> Merged:
+def pinned(lst: ConnectionList, policy: Policy) -> ConnectionList:
+    """``lst`` with the policy's pins as the trust of the servers it names."""
+    if not policy.pins:
+        return lst
+    items = []
+    for c in lst:
+        pin = policy.pin_for(c.name)
+        items.append(c if pin is None else replace(c, trust=Trust(mode="pinned", pin_sha256=pin)))
+    return ConnectionList(items, lst.last_used)
+
+
+def visible(
+    store: ConnectionStore | None = None,
+    system_path: Path | None = None,
+    policy: Policy | None = None,
+) -> Merged:
     """The list the user sees: ConfigError only for the user's own file (the administrator's
     is reported in ``.managed.problem`` and left out)."""
     store = store or ConnectionStore()
-    return merged(store.load(), load_managed(system_path))
+    view = merged(store.load(), load_managed(system_path))
+    policy = policy if policy is not None else load_policy()
+    return replace(view, list=pinned(view.list, policy))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vms_tray import paths, safefs
+from vms_tray.connections.policy import Policy, load_policy
 from vms_tray.errors import ConfigError
 from vms_tray.session.policies import Timing
 
@@ -73,8 +74,15 @@ def _coerce(name: str, value: Any, where: str) -> float | int:
     return number
 
 
-def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> DaemonSettings:
+def load(
+    path: Path | None = None, env: Mapping[str, str] | None = None, policy: Policy | None = None
+) -> DaemonSettings:
+    """settings.toml, then the administrator's policy (its poll interval and warning margin
+    win), then the ``VMS_TRAY_*`` variables (tests, the demo)."""
     path = path or paths.settings_file()
+    policy = policy if policy is not None else load_policy()
+    if policy.problem:
+        log.warning("%s", policy.problem)
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     try:
@@ -96,6 +104,10 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Daem
                 log.warning("%s: unknown setting daemon.%s ignored", path, key)
                 continue
             values[key] = _coerce(key, value, "settings.toml")
+        if policy.poll_interval is not None:
+            values["poll_interval"] = policy.poll_interval
+        if policy.warn_margin is not None:
+            values["warn_margin"] = policy.warn_margin
         for name in names:
             raw = env.get(f"VMS_TRAY_{name.upper()}")
             if raw:
