@@ -36,6 +36,11 @@ DB_NAME = "server.sqlite3"
 # first byte. uvicorn has no such limit: its keep-alive timer stops at the first byte, so a
 # client trickling a header (slowloris) held a connection for ever.
 HEADER_TIMEOUT = 10.0
+# Seconds an idle kept-alive connection stays open: longer than the daemon's poll interval
+# (60 s by default, no jitter), so a signed-in client's one connection and TLS session serve
+# every poll. At 30 s each poll opened a new TCP connection and TLS handshake (issue 13, seen in
+# a real daemon's --debug log). The client keeps its connections for 600 s (net/http.py).
+KEEPALIVE_TIMEOUT = 120.0
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 
@@ -137,9 +142,8 @@ def serve_app(
         access_log=opts.access_log,
         # Requests take milliseconds; idle keep-alive TLS peers must not hold up a stop.
         timeout_graceful_shutdown=2,
-        # Longer than uvicorn's 5 s, so a client's pooled connection is rarely closed just
-        # as it is reused (httpx does not retry that).
-        timeout_keep_alive=30,
+        # Longer than a poll interval (uvicorn's default is 5 s): see KEEPALIVE_TIMEOUT.
+        timeout_keep_alive=int(KEEPALIVE_TIMEOUT),
         server_header=False,
         proxy_headers=False,
         # A request head (line and headers) larger than this is refused (h11's default,

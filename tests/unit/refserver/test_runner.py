@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 
 from vms_tray.refserver.config import ServerConfig
-from vms_tray.refserver.runner import ServerHandle, bind
+from vms_tray.refserver.runner import KEEPALIVE_TIMEOUT, ServerHandle, bind
+from vms_tray.session.policies import Timing
 from vms_tray.testing.clock import FakeServerClock
 
 
@@ -38,3 +39,10 @@ def test_handle_serves_tls_with_an_injected_clock(tmp_path: Path) -> None:
             clock.advance(60)
             assert http.get("/api/v1/server").json()["server_time"] == "2027-01-15T08:01:00Z"
     assert not handle.running
+
+
+def test_an_idle_connection_outlives_a_poll_interval(tmp_path: Path) -> None:
+    # At 30 s every 60 s poll of a signed-in daemon opened a new TCP connection and TLS handshake.
+    assert Timing().poll_interval * 1.5 < KEEPALIVE_TIMEOUT
+    with ServerHandle.start(tmp_path, config=ServerConfig(name="x")) as handle:
+        assert handle._server.config.timeout_keep_alive == KEEPALIVE_TIMEOUT
