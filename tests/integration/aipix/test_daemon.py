@@ -10,21 +10,20 @@ import contextlib
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.integration.daemon.test_daemon_live import FAST, PASSWORD, DaemonProcess
 from tests.support.components import wait_until
 from tests.support.refserver import RefServer
 from vms_tray import control, paths
 from vms_tray.connections.model import Trust
 from vms_tray.connections.rules import ConnectionList
 from vms_tray.connections.store import ConnectionStore
-from vms_tray.errors import ControlError, SessionEnded
+from vms_tray.errors import SessionEnded
 from vms_tray.kinds.aipix import AipixServer
 from vms_tray.kinds.base import ClientInfo
 from vms_tray.session.records import CaptchaAnswer, CaptchaChallenge, SignedIn, Tokens
@@ -33,90 +32,24 @@ from .helpers import aipix_for, simulator
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "correct horse battery 42"
-FAST = {
-    "VMS_TRAY_POLL_INTERVAL": "0.5",
-    "VMS_TRAY_HEARTBEAT_INTERVAL": "0.5",
-    "VMS_TRAY_BACKOFF_INITIAL": "0.2",
-    "VMS_TRAY_BACKOFF_CAP": "1",
-    "VMS_TRAY_SEAT_RETRY_INTERVAL": "0.5",
-    "VMS_TRAY_REQUEST_TIMEOUT": "3",
-}
 
+class Daemon(DaemonProcess):
+    """The live-daemon tests' real process (tests/integration/daemon/test_daemon_live.py), in the
+    test's profile without a display; its secrets check leaves out the reference server's token
+    shape, which AIPIX tokens do not share."""
 
-class Daemon:
     def __init__(self, workdir: Path) -> None:
-        self.env = {**os.environ, **FAST}
-        self.workdir = workdir
-        self.env.pop("DISPLAY", None)
-        self.stderr_path = workdir / "daemon.stderr"
-        self.proc: subprocess.Popen[bytes] | None = None
+        env = {**os.environ, **FAST}
+        env.pop("DISPLAY", None)
+        super().__init__(workdir, env)
 
-    def start(self) -> Daemon:
-        with self.stderr_path.open("ab") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "vms_tray", "--debug", "run", "--headless"],
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
-        wait_until(self._answers, 20, "the daemon's control socket")
+    def start(self, *args: str, headless: bool = True) -> Daemon:
+        super().start(*args, headless=headless)
         return self
-
-    def _answers(self) -> bool:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise AssertionError(f"daemon exited {self.proc.returncode}:\n{self.stderr()}")
-        try:
-            control.request("ping", timeout=2)
-        except (ControlError, OSError):
-            return False
-        return True
-
-    def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "vms_tray", *args],
-            env=self.env,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    def ok(self, *args: str, input: str | None = None) -> str:
-        r = self.cli(*args, input=input)
-        assert r.returncode == 0, (args, r.stdout, r.stderr)
-        return r.stdout
-
-    def status(self) -> dict[str, Any]:
-        result: dict[str, Any] = control.request("status")
-        return result
-
-    def wait_state(self, state: str, timeout: float = 20) -> dict[str, Any]:
-        wait_until(lambda: self.status()["state"] == state, timeout, f"state {state}")
-        return self.status()
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
-
-    def log(self) -> str:
-        return (paths.log_dir() / "vms-tray.log").read_text(encoding="utf-8", errors="replace")
-
-    def notices(self, text: str) -> int:
-        return sum(
-            1 for ln in self.stderr().splitlines() if ln.startswith("vms-tray: ") and text in ln
-        )
 
     def quit(self) -> None:
         self.ok("quit")
-        assert self.proc is not None and self.proc.wait(10) == 0
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        assert self.wait_exit() == 0
 
     def assert_no_secrets(self, *secrets: str) -> None:
         for text in (self.log(), self.stderr()):
