@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import h11
 import uvicorn
@@ -176,7 +177,40 @@ def serve_app(
     return server, thread, port
 
 
-class ServerHandle:
+class Serving:
+    """A server on a background thread (the reference server, the AIPIX simulator): whether it
+    runs, ``stop()`` (graceful, then forced) and a context that stops it. Subclasses set
+    ``_server``, ``_thread`` and ``_store`` when they start."""
+
+    _server: uvicorn.Server
+    _thread: threading.Thread
+    _store: Store
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(STOP_TIMEOUT)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(STOP_TIMEOUT)
+        self._store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ServerHandle(Serving):
     """A reference server serving HTTPS from a background thread until ``stop()``."""
 
     def __init__(
@@ -192,6 +226,7 @@ class ServerHandle:
         self.service = service
         self._server = server
         self._thread = thread
+        self._store = service.store
         self.url = url
         self.port = port
         self.cert_pem_path = cert_pem_path
@@ -229,26 +264,3 @@ class ServerHandle:
         )
         server, thread, port = serve_app(app, opts, cert_path, key_path)
         return cls(service, server, thread, url_for(opts.host, port), port, cert_path, data_dir)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(STOP_TIMEOUT)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(STOP_TIMEOUT)
-        self.service.store.close()
-
-    def __enter__(self) -> ServerHandle:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from types import TracebackType
 
 from vms_tray.refserver.clock import ServerClock, SystemServerClock
 from vms_tray.refserver.runner import (
     DB_NAME,
-    STOP_TIMEOUT,
     ServerOptions,
+    Serving,
     serve_app,
     url_for,
 )
@@ -31,7 +30,7 @@ def open_aipix_store(data_dir: Path) -> AipixStore:
     return AipixStore(data_dir / DB_NAME)
 
 
-class AipixHandle:
+class AipixHandle(Serving):
     """An AIPIX simulator serving HTTPS from a background thread until ``stop()``; the same
     attributes as the reference server's ``ServerHandle``."""
 
@@ -55,6 +54,7 @@ class AipixHandle:
         app = build_aipix_app(self.service, maintenance_file=opts.maintenance_file)
         try:
             self._server, self._thread, self.port = serve_app(app, opts, cert_path, key_path)
+            self._store = store
         except BaseException:
             store.close()
             raise
@@ -63,26 +63,3 @@ class AipixHandle:
         self.cert_pem = cert_path.read_bytes()
         self.fingerprint = fingerprint_pem(self.cert_pem)
         self.data_dir = data_dir
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(STOP_TIMEOUT)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(STOP_TIMEOUT)
-        self.service.store.close()
-
-    def __enter__(self) -> AipixHandle:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
