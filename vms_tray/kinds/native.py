@@ -27,6 +27,7 @@ from vms_tray.session.records import (
     Captcha,
     CaptchaAnswer,
     CaptchaChallenge,
+    Handover,
     Limit,
     LimitConflict,
     ServerInfo,
@@ -48,6 +49,14 @@ _CAPTCHA_REASONS = {
     "captcha-expired": "expired",
 }
 _SIGN_IN_OUTCOMES = (*_CAPTCHA_REASONS, "session-limit")
+
+
+def _features(value: Any) -> frozenset[str]:
+    """Protocol v1.1's ``features`` (a v1 server has none; names we do not know are kept and
+    ignored)."""
+    if not isinstance(value, list):
+        return frozenset()
+    return frozenset(v for v in value if isinstance(v, str))
 
 
 class _Shape:
@@ -102,6 +111,10 @@ class _Shape:
         if not isinstance(value, bool):
             raise self.fail(key, "is missing or not true/false")
         return value
+
+    def opt_time(self, key: str) -> datetime | None:
+        """An optional time (protocol v1.1's members are absent from v1 servers)."""
+        return None if self.data.get(key) is None else self.time(key)
 
     def time(self, key: str) -> datetime:
         value = self.text(key)
@@ -176,6 +189,19 @@ class NativeServer(ServerKind):
             scope=s.opt_text("scope", "account"),
             max=None if mx is None else int(mx),
             active=int(s.number("active")),
+            next_free_at=s.opt_time("next_free_at"),
+            held=int(s.opt_number("held") or 0),
+        )
+
+    def _handover(self, s: _Shape) -> Handover | None:
+        if s.data.get("handover") is None:
+            return None
+        h = s.obj("handover", "handover")
+        by = h.data.get("requested_by")
+        device = by.get("device") if isinstance(by, Mapping) else None
+        return Handover(
+            deadline=h.time("deadline"),
+            requested_by=printable(device) if isinstance(device, str) and device else "",
         )
 
     def _entry(self, s: _Shape) -> SessionEntry:
@@ -191,6 +217,8 @@ class NativeServer(ServerKind):
             last_activity=s.time("last_activity"),
             idle=s.flag("idle"),
             current=s.flag("current"),
+            ends_by_itself_at=s.opt_time("ends_by_itself_at"),
+            handover=self._handover(s),
         )
 
     def _entries(self, s: _Shape, key: str = "sessions") -> tuple[SessionEntry, ...]:
@@ -261,6 +289,7 @@ class NativeServer(ServerKind):
             captcha=s.opt_text("captcha", "never"),
             idle_timeout=s.opt_number("idle_timeout"),
             server_time=s.time("server_time") if s.data.get("server_time") else None,
+            features=_features(s.data.get("features")),
         )
         if info.api_version.split(".", 1)[0] != SUPPORTED_API_MAJOR:
             log.warning("%s speaks API %s, this client speaks 1.x", self.label, info.api_version)

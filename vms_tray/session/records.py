@@ -21,6 +21,9 @@ class ServerInfo:
     captcha: str = "never"  # never | always | after-failures
     idle_timeout: float | None = None
     server_time: datetime | None = None
+    # Protocol v1.1's optional features (docs/protocol.md "Discovery"): "events",
+    # "seat-estimates", "queue", "handover". Empty for v1 servers and the other kinds.
+    features: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,22 @@ class Limit:
     # When ``max`` was last seen, where the server did not just say it (AIPIX states its limit
     # only in a 419): it may be stale, and is shown with its date.
     as_of: datetime | None = None
+    # The soonest a seat is expected to free itself while all are taken (protocol v1.1
+    # ``next_free_at``): an estimate, activity pushes it back. None: a seat is free, or unknown.
+    next_free_at: datetime | None = None
+    held: int = 0  # seats the server holds for the head of its queue (protocol v1.1)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """Someone at the limit asked this session's holder to hand its seat over (protocol v1.1):
+    the server ends it at ``deadline`` unless it is released sooner."""
+
+    deadline: datetime
+    requested_by: str  # the requester's device, as shown
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deadline": _iso(self.deadline), "requested_by": {"device": self.requested_by}}
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,10 @@ class SessionEntry:
     last_activity: datetime | None
     idle: bool
     current: bool
+    # When the server ends it by itself unless it is used (protocol v1.1), and a handover
+    # asked of it; None where the server does not say.
+    ends_by_itself_at: datetime | None = None
+    handover: Handover | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The protocol's JSON shape of one session (control socket, dialogs)."""
@@ -59,6 +82,8 @@ class SessionEntry:
             "last_activity": _iso(self.last_activity) if self.last_activity else None,
             "idle": self.idle,
             "current": self.current,
+            "ends_by_itself_at": _iso(self.ends_by_itself_at) if self.ends_by_itself_at else None,
+            "handover": self.handover.to_json() if self.handover else None,
         }
 
 
@@ -77,6 +102,10 @@ class SessionList:
         limit: dict[str, Any] = {"scope": lim.scope, "max": lim.max, "active": lim.active}
         if lim.as_of is not None:
             limit["as_of"] = _iso(lim.as_of)
+        if lim.next_free_at is not None:
+            limit["next_free_at"] = _iso(lim.next_free_at)
+        if lim.held:
+            limit["held"] = lim.held
         return {"limit": limit, "sessions": [s.to_json() for s in self.sessions]}
 
 

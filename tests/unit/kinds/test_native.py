@@ -282,3 +282,36 @@ def test_repr_has_no_secrets_and_no_handshakes_with_mock_transport() -> None:
     with native(FakeV1().transport()) as server:
         assert repr(server) == "NativeServer('office', 'https://vms.example.com')"
         assert server.tls_handshakes is None
+
+
+def test_protocol_v1_1_features_estimates_and_handover_are_read() -> None:
+    info = {"name": "hq", "api_version": "1.1", "features": ["events", "handover", 7]}
+    held = {
+        **entry("sid-1", current=True),
+        "ends_by_itself_at": "2026-12-02T10:15:00Z",
+        "handover": {
+            "deadline": "2026-12-02T10:01:00Z",
+            "requested_by": {"device": "OPS-PC-13\x1b[2J", "software": "vms-tray"},
+        },
+    }
+    limit = {"scope": "account", "max": 1, "active": 1, "next_free_at": "2026-12-02T10:15:00Z"}
+    canned = Canned(ok(200, info), ok(200, {"limit": {**limit, "held": 1}, "sessions": [held]}))
+    with native(canned.transport()) as server:
+        assert server.server_info().features == frozenset({"events", "handover"})
+        listed = server.list_sessions("tok-1234")
+    (me,) = listed.sessions
+    assert me.ends_by_itself_at is not None and me.ends_by_itself_at.minute == 15
+    assert me.handover is not None and me.handover.deadline.minute == 1
+    assert me.handover.requested_by == "OPS-PC-13\\x1b[2J"  # printable, as every server string
+    assert listed.limit.next_free_at is not None and listed.limit.held == 1
+    assert listed.to_json()["sessions"][0]["handover"]["requested_by"]["device"].startswith("OPS")
+
+
+def test_a_v1_server_has_no_features_estimates_or_handover() -> None:
+    listing = {"limit": {"scope": "account", "max": 3, "active": 1}, "sessions": [entry("s1")]}
+    canned = Canned(ok(200, {"name": "hq", "api_version": "1.0"}), ok(200, listing))
+    with native(canned.transport()) as server:
+        assert server.server_info().features == frozenset()
+        listed = server.list_sessions("tok-1234")
+    assert listed.sessions[0].ends_by_itself_at is None and listed.sessions[0].handover is None
+    assert listed.limit.next_free_at is None and listed.limit.held == 0

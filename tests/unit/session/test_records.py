@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from vms_tray.session.records import Limit, SessionEntry, SessionList, Tokens
+from vms_tray.session.records import Handover, Limit, SessionEntry, SessionList, Tokens
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -36,7 +36,21 @@ def test_a_session_in_the_protocols_json_shape() -> None:
         "last_activity": "2026-03-01T09:35:00Z",
         "idle": False,
         "current": True,
+        "ends_by_itself_at": None,
+        "handover": None,
     }
+
+
+def test_protocol_v1_1_estimates_and_handover_in_the_json_shape() -> None:
+    shown = entry(ends_by_itself_at=AT, handover=Handover(AT, "OPS-PC-13")).to_json()
+    assert shown["ends_by_itself_at"] == "2026-03-01T09:30:00Z"
+    assert shown["handover"] == {
+        "deadline": "2026-03-01T09:30:00Z",
+        "requested_by": {"device": "OPS-PC-13"},
+    }
+    listing = SessionList(Limit("account", 1, 1, next_free_at=AT, held=1), ()).to_json()
+    assert listing["limit"]["next_free_at"] == "2026-03-01T09:30:00Z"
+    assert listing["limit"]["held"] == 1
 
 
 def test_times_are_written_in_utc_whatever_zone_they_came_in() -> None:
