@@ -94,6 +94,12 @@ class ServerKind(abc.ABC):
         logout push): the daemon then checks the session at once. Most kinds hear nothing."""
         return None  # nothing pushes to this kind: the poll is how it learns
 
+    def on_live(self, callback: Callable[[bool], None]) -> None:
+        """``callback(True)`` while the server's pushes are known to arrive (protocol v1.1's
+        events stream is up), ``callback(False)`` when they stop: the daemon then polls only as
+        a slow safety net. Kinds without a stream never call it."""
+        return None
+
     @abc.abstractmethod
     def sign_out(self, tokens: Tokens) -> None:
         """Idempotent; frees the seat where the kind can."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -21,6 +21,7 @@ import httpx
 from vms_tray.connections.model import Connection
 from vms_tray.errors import AuthError, BadResponse, SessionNotFound, TokenExpired
 from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
+from vms_tray.kinds.native_events import EventFollower
 from vms_tray.kinds.problems import ProblemFormat, problem_of
 from vms_tray.net.http import DEFAULT_TIMEOUT, HttpAdapter, Reply
 from vms_tray.session.records import (
@@ -169,6 +170,8 @@ class NativeServer(ServerKind):
             error_format=ProblemFormat(),
         )
         self.label = self.http.label
+        self._features: frozenset[str] | None = None
+        self._events = EventFollower(self.http, features=self.features, label=self.label)
 
     def __repr__(self) -> str:
         return f"NativeServer({self.connection.name!r}, {self.connection.url!r})"
@@ -177,6 +180,12 @@ class NativeServer(ServerKind):
     def tls_handshakes(self) -> int | None:
         """TLS handshakes so far: stays at 1 while the connection is reused."""
         return self.http.tls_handshakes
+
+    def features(self) -> frozenset[str]:
+        """Protocol v1.1's features of the server (asked once, then remembered)."""
+        if self._features is None:
+            self._features = self.server_info().features
+        return self._features
 
     # --- parsing -------------------------------------------------------------------------------
 
@@ -258,8 +267,10 @@ class NativeServer(ServerKind):
         if problem is None:
             s = self._shape(reply.data, "sign-in answer")
             limit = s.data.get("limit")
+            tokens = self._tokens(s)
+            self._events.follow(tokens.access_token)
             return SignedIn(
-                tokens=self._tokens(s),
+                tokens=tokens,
                 limit=self._limit(self._shape(limit, "limit")) if limit is not None else None,
                 idle_timeout=s.opt_number("idle_timeout"),
                 device_token=self._device_token(s.data),
@@ -291,6 +302,7 @@ class NativeServer(ServerKind):
             server_time=s.time("server_time") if s.data.get("server_time") else None,
             features=_features(s.data.get("features")),
         )
+        self._features = info.features
         if info.api_version.split(".", 1)[0] != SUPPORTED_API_MAJOR:
             log.warning("%s speaks API %s, this client speaks 1.x", self.label, info.api_version)
         return info
@@ -341,7 +353,9 @@ class NativeServer(ServerKind):
             json_body={"refresh_token": tokens.refresh_token},
             secrets=[tokens.refresh_token, tokens.access_token],
         )
-        return self._tokens(self._shape(reply.data, "refresh answer"), tokens.session_id)
+        renewed = self._tokens(self._shape(reply.data, "refresh answer"), tokens.session_id)
+        self._events.follow(renewed.access_token)  # the stream goes on with the new token
+        return renewed
 
     def check(self, tokens: Tokens) -> None:
         self.current_session(tokens.access_token)
@@ -373,6 +387,7 @@ class NativeServer(ServerKind):
 
     def sign_out(self, tokens: Tokens) -> None:
         """Free the seat. Idempotent: a session that is already over counts as signed out."""
+        self._events.stop()
         bearers = [tokens.access_token]
         if tokens.refresh_token:
             # With the access token expired the refresh token still names the session.
@@ -387,5 +402,14 @@ class NativeServer(ServerKind):
                 return
         log.info("sign-out on %s: the server no longer knows the session", self.label)
 
+    def on_pushed(self, callback: Callable[[], None]) -> None:
+        # Protocol v1.1's events stream (native_events): what it hears makes the daemon check.
+        self._events.on_change = callback
+        self._events.wanted = True
+
+    def on_live(self, callback: Callable[[bool], None]) -> None:
+        self._events.on_live = callback
+
     def close(self) -> None:
+        self._events.stop()
         self.http.close()

@@ -16,7 +16,8 @@ import functools
 import json
 import logging
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -285,6 +286,45 @@ class HttpAdapter:
                 raise self._transport_error(exc) from None
         log.debug("%s %s -> %s", method, path, response.status_code)
         return self._reply(response, scrub, outcomes, accept)
+
+    @contextmanager
+    def stream(
+        self,
+        path: str,
+        *,
+        bearer: str,
+        headers: Mapping[str, str] | None = None,
+        read_timeout: float,
+        media: str = "text/event-stream",
+    ) -> Iterator[Iterator[str]]:
+        """A long-lived GET whose answer is read line by line (protocol v1.1's events). An
+        error answer raises as ``request`` would; so does a transport failure while reading.
+        ``read_timeout`` bounds the silence between lines (the server's heartbeats)."""
+        if self._closed.is_set():
+            raise ServerUnreachable(f"the connection to {self.label} was closed: reconnect")
+        scrub = Scrubber([bearer])
+        sent = {
+            "Accept": f"{media}, application/problem+json",
+            "Authorization": f"Bearer {bearer}",
+            **(headers or {}),
+        }
+        timeout = self._client.timeout
+        limits = httpx.Timeout(
+            connect=timeout.connect, read=read_timeout, write=timeout.write, pool=timeout.pool
+        )
+        try:
+            with self._client.stream("GET", path, headers=sent, timeout=limits) as response:
+                if not 200 <= response.status_code < 300:
+                    response.read()
+                    self._reply(response, scrub, (), ())  # raises: the answer is an error
+                if media_type(response) != media:
+                    raise BadResponse(
+                        f"{self.label} answered {path} with {media_type(response) or 'an untyped'}"
+                        f" body, not {media}: update the server, or vms-tray keeps polling"
+                    )
+                yield response.iter_lines()
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._transport_error(exc) from None
 
     def _retry_after(self, response: httpx.Response) -> float | None:
         return parse_retry_after(response.headers.get("retry-after"), self._now())

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.unit.kinds.fakes import Canned, ok
 from tests.unit.net.helpers import NOW, adapter, fail
-from vms_tray.errors import BadResponse, ServerBusy, ServerUnreachable
+from vms_tray.errors import BadResponse, NetworkError, ServerBusy, ServerUnreachable
 from vms_tray.net.http import HttpAdapter, parse_retry_after
 
 # --- responses that are not the protocol ---------------------------------------------------------
@@ -157,3 +158,56 @@ def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
 def test_server_label(url: str, label: str) -> None:
     with HttpAdapter(url, transport=Canned(ok(200, {})).transport()) as a:
         assert a.label == label
+
+
+# --- streams (protocol v1.1's events) -------------------------------------------------------------
+
+
+def test_a_stream_is_read_line_by_line_with_the_bearer_and_the_event_media_type() -> None:
+    body = b"retry: 3000\n\nevent: sessions\ndata: {}\n\n"
+    canned = Canned(
+        httpx.Response(200, headers={"Content-Type": "text/event-stream"}, content=body)
+    )
+    with adapter(canned) as a, a.stream("/events", bearer="tok-1", read_timeout=45) as lines:
+        got = list(lines)
+    assert got == ["retry: 3000", "", "event: sessions", "data: {}", ""]
+    sent = canned.requests[0].headers
+    assert sent["authorization"] == "Bearer tok-1" and sent["accept"].startswith("text/event")
+
+
+def test_a_stream_answered_with_an_error_raises_as_a_request_would() -> None:
+    canned = Canned(httpx.Response(503, headers={"Retry-After": "7"}, content=b"down"))
+    with (
+        adapter(canned) as a,
+        pytest.raises(ServerBusy) as err,
+        a.stream("/events", bearer="tok-1", read_timeout=45),
+    ):
+        pass
+    assert err.value.retry_after == 7.0
+
+
+def test_a_stream_of_another_media_type_is_a_bad_response() -> None:
+    canned = Canned(ok(200, {"sessions": []}))
+    with (
+        adapter(canned) as a,
+        pytest.raises(BadResponse, match="keeps polling"),
+        a.stream("/events", bearer="tok-1", read_timeout=45),
+    ):
+        pass
+
+
+def test_a_stream_cut_while_reading_is_a_network_error() -> None:
+    def cut() -> httpx.Response:
+        def lines() -> Iterator[bytes]:
+            yield b"data: one\n\n"
+            raise httpx.ReadTimeout("silence")
+
+        return httpx.Response(200, headers={"Content-Type": "text/event-stream"}, content=lines())
+
+    with (
+        adapter(Canned(cut)) as a,
+        pytest.raises(NetworkError),
+        a.stream("/events", bearer="tok-1", read_timeout=45) as lines,
+    ):
+        assert next(lines) == "data: one"
+        list(lines)
