@@ -3,24 +3,25 @@
 Each command group lives in its own module with ``register(subparsers)``; a handler takes the
 parsed ``argparse.Namespace`` and returns an exit code. Exit codes: 0 success, 1 failure (one line
 on stderr, no traceback unless ``--debug``), 2 usage error (argparse's own).
+
+Start-up (issue 13: every command within 3x a bare ``python -c pass``): ``--help`` builds every
+command's parser, so the command modules import at their top only what registering needs; what
+a command runs is imported inside it. A parser whose arguments need a module that is slow to
+import (the autostart methods, the server kinds) is filled by ``CommandParser.fill`` only when
+its command is chosen.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from vms_tray import __version__, i18n
+from vms_tray import __version__
 from vms_tray.cli import autostart, connections, daemon, password, policy, refserver
-from vms_tray.errors import VmsTrayError
-from vms_tray.text import printable
 
 # Command modules, in the order they appear in --help. Each has register(subparsers).
 COMMAND_MODULES = (connections, password, policy, daemon, refserver, autostart)
-
-log = logging.getLogger(__name__)
 
 EPILOG = """\
 environment:
@@ -34,6 +35,22 @@ exit codes: 0 success, 1 failure (one line on stderr; --debug for details), 2 us
 """
 
 
+class CommandParser(argparse.ArgumentParser):
+    """A command's parser. ``fill``, when a command sets it, adds the command's arguments the
+    first time the command is parsed, so ``vms-tray --help`` and the other commands do not
+    import what only that command's arguments need."""
+
+    fill: Callable[[argparse.ArgumentParser], None] | None = None
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        fill, self.fill = self.fill, None
+        if fill is not None:
+            fill(self)
+        return super().parse_known_args(args, namespace)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vms-tray",
@@ -45,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="verbose logging and tracebacks on errors"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     sub.required = True
     for module in COMMAND_MODULES:
         module.register(sub)
@@ -55,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Imported once the arguments are parsed: --help and --version exit before (start-up).
+    import logging
+
+    from vms_tray import i18n
+    from vms_tray.errors import VmsTrayError
+    from vms_tray.text import printable
+
+    log = logging.getLogger(__name__)
     if args.debug:
         # Imported only here: app.logs costs ~30 ms of start-up (logging.handlers, platformdirs)
         # that a command without --debug does not need. Redacted like the log file; 'run' swaps

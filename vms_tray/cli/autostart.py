@@ -1,4 +1,9 @@
-"""``vms-tray autostart enable|disable|status|show`` and ``vms-tray shortcut ...``."""
+"""``vms-tray autostart enable|disable|status|show`` and ``vms-tray shortcut ...``.
+
+:mod:`vms_tray.autostart` (every method's backend: subprocess, tempfile, the launch command) is
+imported by these commands only, and the autostart parser is filled when it is chosen (its
+``--method`` choices are the backends' names): CLI start-up, issue 13.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,24 @@ import argparse
 import json
 import shlex
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vms_tray import autostart
-from vms_tray.autostart.base import AutostartBackend, AutostartStatus, System
-from vms_tray.autostart.shortcut import launcher_for
-from vms_tray.text import command_line
+if TYPE_CHECKING:
+    from vms_tray.autostart.base import AutostartBackend, AutostartStatus
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "autostart",
-        help="start vms-tray at login",
-        description=(
-            "Start vms-tray when you log in. Default method: xdg on Linux, launchd on macOS, "
-            f"registry on Windows (environment variable {autostart.ENV_METHOD} overrides)."
-        ),
+    p = subparsers.add_parser("autostart", help="start vms-tray at login")
+    p.fill = _fill_autostart
+    _register_shortcut(subparsers)
+
+
+def _fill_autostart(p: argparse.ArgumentParser) -> None:
+    from vms_tray import autostart
+
+    p.description = (
+        "Start vms-tray when you log in. Default method: xdg on Linux, launchd on macOS, "
+        f"registry on Windows (environment variable {autostart.ENV_METHOD} overrides)."
     )
     sub = p.add_subparsers(dest="autostart_command", metavar="ACTION")
     sub.required = True
@@ -45,6 +52,8 @@ def register(subparsers: Any) -> None:
             cmd.add_argument("--json", action="store_true", help="machine-readable output")
         cmd.set_defaults(func=func)
 
+
+def _register_shortcut(subparsers: Any) -> None:
     s = subparsers.add_parser(
         "shortcut",
         help="add or remove the application-menu launcher",
@@ -77,13 +86,19 @@ def register(subparsers: Any) -> None:
         cmd.set_defaults(func=func)
 
 
-def _backend(args: argparse.Namespace, system: System, check: bool = True) -> AutostartBackend:
+def _backend(args: argparse.Namespace, check: bool = True) -> AutostartBackend:
+    from vms_tray import autostart
+    from vms_tray.autostart.base import System
+
+    system = System.current()
     if args.method:
         return autostart.get_backend(args.method, system, check=check)
     return autostart.default_backend(system)
 
 
 def _others_installed(backend: AutostartBackend) -> list[AutostartStatus]:
+    from vms_tray import autostart
+
     others = [b for b in autostart.all_backends(backend.system) if b.name != backend.name]
     return [s for s in (b.status() for b in others if b.viable) if s.installed]
 
@@ -115,6 +130,8 @@ def _print(status: AutostartStatus, as_json: bool, extra: dict[str, Any] | None 
 
 
 def _warn_duplicates(backend: AutostartBackend) -> None:
+    from vms_tray.text import command_line
+
     for other in _others_installed(backend):
         print(
             f"vms-tray: warning: autostart is also enabled with {other.method} "
@@ -125,7 +142,7 @@ def _warn_duplicates(backend: AutostartBackend) -> None:
 
 
 def _enable(args: argparse.Namespace) -> int:
-    backend = _backend(args, System.current())
+    backend = _backend(args)
     status = backend.enable()
     _print(status, args.json)
     _warn_duplicates(backend)
@@ -133,7 +150,7 @@ def _enable(args: argparse.Namespace) -> int:
 
 
 def _disable(args: argparse.Namespace) -> int:
-    backend = _backend(args, System.current())
+    backend = _backend(args)
     removed = backend.disable()
     if args.json:
         print(
@@ -147,8 +164,7 @@ def _disable(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    system = System.current()
-    backend = _backend(args, system)
+    backend = _backend(args)
     statuses = [backend.status()]
     if not args.method:
         statuses += _others_installed(backend)
@@ -162,13 +178,15 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    backend = _backend(args, System.current(), check=False)
+    backend = _backend(args, check=False)
     print(f"# {backend.location}", file=sys.stderr)
     sys.stdout.write(backend.render())
     return 0
 
 
 def _shortcut_install(args: argparse.Namespace) -> int:
+    from vms_tray.autostart.shortcut import launcher_for
+
     launcher = launcher_for()
     written = launcher.install(desktop=args.desktop)
     if args.json:
@@ -180,6 +198,8 @@ def _shortcut_install(args: argparse.Namespace) -> int:
 
 
 def _shortcut_remove(args: argparse.Namespace) -> int:
+    from vms_tray.autostart.shortcut import launcher_for
+
     launcher = launcher_for()
     removed = launcher.remove(desktop=args.desktop)
     if args.json:
@@ -193,6 +213,8 @@ def _shortcut_remove(args: argparse.Namespace) -> int:
 
 
 def _shortcut_status(args: argparse.Namespace) -> int:
+    from vms_tray.autostart.shortcut import launcher_for
+
     launcher = launcher_for()
     present = launcher.installed()
     if args.json:

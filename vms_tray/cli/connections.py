@@ -2,6 +2,11 @@
 
 Wiring only: the rules live in :mod:`vms_tray.connections`, passwords in
 :mod:`vms_tray.credentials`, certificates in :mod:`vms_tray.net.tls`.
+
+What a command reads and writes with (the server list's rules and store, its URLs' IDNA, the
+control socket, the keyring) is imported inside the command, and the ``servers`` parser is
+filled when it is chosen: ``--help`` and every other command import this module, and ``status``
+needs none of it (CLI start-up, issue 13).
 """
 
 from __future__ import annotations
@@ -12,24 +17,11 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from vms_tray import control
-from vms_tray.connections.managed import Merged, visible
-from vms_tray.connections.model import KNOWN_KINDS, Connection, Trust, normalize_fingerprint
-from vms_tray.connections.policy import load_policy
-from vms_tray.connections.rules import ConnectionList, ListChanges, ca_file_trust
-from vms_tray.connections.store import ConnectionStore
-from vms_tray.errors import (
-    CredentialError,
-    DuplicateName,
-    InvalidInput,
-    ManagedConnection,
-    NoSecureKeyring,
-    VmsTrayError,
-)
-from vms_tray.text import command_line, printable
-from vms_tray.urls import display_url
-
 if TYPE_CHECKING:
+    from vms_tray.connections.managed import Merged
+    from vms_tray.connections.model import Connection, Trust
+    from vms_tray.connections.rules import ConnectionList
+    from vms_tray.connections.store import ConnectionStore
     from vms_tray.net.tls import PeerCertificate
 
 FETCH_TIMEOUT = 10.0
@@ -39,6 +31,9 @@ RELOAD_TIMEOUT = 2.0
 def _reload_daemon() -> None:
     """A running vms-tray shows the changed list now, not at its next poll. Best effort and
     silent: with no daemon (or a busy one) the next start or poll reads the file anyway."""
+    from vms_tray import control
+    from vms_tray.errors import VmsTrayError
+
     with contextlib.suppress(VmsTrayError, OSError):
         control.request("reload", timeout=RELOAD_TIMEOUT)
 
@@ -53,6 +48,12 @@ def register(subparsers: Any) -> None:
         help="list, add, change and remove server connections",
         description="The VMS servers vms-tray can sign in to. Exactly one is the default.",
     )
+    p.fill = _fill
+
+
+def _fill(p: argparse.ArgumentParser) -> None:
+    from vms_tray.connections.model import KNOWN_KINDS
+
     sub = p.add_subparsers(dest="servers_command", metavar="ACTION")
     sub.required = True
 
@@ -130,6 +131,7 @@ def _password_status(lst: ConnectionList) -> dict[str, bool | None]:
     # Imported here: keyring and its backend load only in the commands that use the keyring
     # (a measured start-up cost, issue 13: `vms-tray --help` and `status` never do).
     from vms_tray.credentials import Credentials, secure_backend
+    from vms_tray.errors import CredentialError, NoSecureKeyring
 
     try:
         creds = Credentials(secure_backend())
@@ -162,6 +164,8 @@ def _yes_no(value: bool | None) -> str:
 def _seen(store: ConnectionStore | None = None) -> Merged:
     """The list the user sees (theirs and the administrator's); a bad system file is one line
     on stderr and left out."""
+    from vms_tray.connections.managed import visible
+
     view = visible(store)
     if view.managed.problem:
         print(f"vms-tray: warning: {view.managed.problem}", file=sys.stderr)
@@ -170,6 +174,8 @@ def _seen(store: ConnectionStore | None = None) -> Merged:
 
 def _own(view: Merged, name: str) -> Connection:
     """The named server, refused when the administrator manages it."""
+    from vms_tray.errors import ManagedConnection
+
     c = view.list.get(name)
     if c.managed_by is not None:
         raise ManagedConnection(c.name, c.managed_by)
@@ -177,6 +183,8 @@ def _own(view: Merged, name: str) -> Connection:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from vms_tray.urls import display_url
+
     view = _seen()
     lst = view.list
     stored = _password_status(lst)
@@ -234,6 +242,12 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
+    from vms_tray.connections.policy import load_policy
+    from vms_tray.connections.rules import ca_file_trust
+    from vms_tray.connections.store import ConnectionStore
+    from vms_tray.errors import DuplicateName, InvalidInput
+    from vms_tray.urls import display_url
+
     trust = ca_file_trust(args.ca_file) if args.ca_file else None
     policy = load_policy()
     if policy.lock_servers:
@@ -269,6 +283,12 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _edit(args: argparse.Namespace) -> int:
+    from vms_tray.connections.model import Trust
+    from vms_tray.connections.rules import ListChanges, ca_file_trust
+    from vms_tray.connections.store import ConnectionStore
+    from vms_tray.errors import InvalidInput
+    from vms_tray.text import command_line
+
     trust: Trust | None = None
     if args.ca_file:
         trust = ca_file_trust(args.ca_file)
@@ -314,6 +334,9 @@ def _edit(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
+    from vms_tray.connections.rules import ListChanges
+    from vms_tray.connections.store import ConnectionStore
+
     store = ConnectionStore()
     _own(_seen(store), args.name)
     current = store.load()
@@ -329,6 +352,8 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _default(args: argparse.Namespace) -> int:
+    from vms_tray.connections.store import ConnectionStore
+
     _own(_seen(), args.name)
     lst = ConnectionStore().update(lambda lst: lst.set_default(args.name))
     _reload_daemon()
@@ -337,6 +362,8 @@ def _default(args: argparse.Namespace) -> int:
 
 
 def _reset(args: argparse.Namespace) -> int:
+    from vms_tray.connections.store import ConnectionStore
+
     store = ConnectionStore()
     backup = store.reset()
     _reload_daemon()
@@ -351,6 +378,9 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def _show_certificate(c: Connection, cert: PeerCertificate) -> None:
+    from vms_tray.text import printable
+    from vms_tray.urls import display_url
+
     # Subject, issuer and names are the server's words: made printable.
     print(f"Server:       {c.name} ({display_url(c.url)})")
     print(f"Subject:      {printable(cert.subject)}")
@@ -372,6 +402,9 @@ def _confirm(prompt: str) -> bool:
 
 
 def _trust(args: argparse.Namespace) -> int:
+    from vms_tray.connections.model import Trust, normalize_fingerprint
+    from vms_tray.connections.store import ConnectionStore
+    from vms_tray.errors import InvalidInput
     from vms_tray.net.proxy import proxy_for
     from vms_tray.net.tls import fetch_peer_certificate
 

@@ -2,23 +2,18 @@
 
 The daemon, the tray and the demo are imported inside the commands that start them: they load
 httpx, APScheduler and GTK, which ``status`` and the other commands never need (CLI start-up).
+So are the control socket, the translations and the wording each command uses: ``--help`` and
+every other command import this module (issue 13).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import getpass
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any, NoReturn
-
-from vms_tray import control, safefs
-from vms_tray.errors import ControlError, InvalidInput
-from vms_tray.i18n import _
-from vms_tray.text import limit_as_of, printable
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -154,6 +149,13 @@ def _debug_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _request(cmd: str, **params: Any) -> Any:
+    """One request to the running daemon (:func:`vms_tray.control.request`)."""
+    from vms_tray import control
+
+    return control.request(cmd, **params)
+
+
 # --- run ---------------------------------------------------------------------------------------
 
 
@@ -183,6 +185,7 @@ def _duration(seconds: float) -> str:
 
 def describe(status: dict[str, Any]) -> list[str]:
     from vms_tray.daemon.notices import seats
+    from vms_tray.text import limit_as_of, printable
 
     lines = [f"state: {status['state']}"]
     if status.get("server"):
@@ -206,7 +209,7 @@ def describe(status: dict[str, Any]) -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    status = control.request("status")
+    status = _request("status")
     if args.json:
         print(json.dumps(status, indent=2))
     else:
@@ -226,8 +229,8 @@ def signed_out_text(status: dict[str, Any]) -> str:
 
 
 def cmd_signout(args: argparse.Namespace) -> int:
-    before = control.request("status")
-    control.request("signout")
+    before = _request("status")
+    _request("signout")
     if before.get("state") in ("signed_out", "ended", "error"):
         print("Not signed in: nothing to sign out of.")
     else:
@@ -236,12 +239,14 @@ def cmd_signout(args: argparse.Namespace) -> int:
 
 
 def cmd_quit(args: argparse.Namespace) -> int:
-    control.request("quit")
+    from vms_tray.errors import ControlError
+
+    _request("quit")
     # Follow until it is gone, so a script can rely on the seat being free afterwards.
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:
-            control.request("ping", timeout=1)
+            _request("ping", timeout=1)
         except (ControlError, OSError):
             print("vms-tray signed out and stopped.")
             return 0
@@ -254,6 +259,10 @@ def cmd_quit(args: argparse.Namespace) -> int:
 
 
 def _read_secret(prompt: str) -> str:
+    import getpass
+
+    from vms_tray.errors import InvalidInput
+
     # A script pipes it in on stdin: never from argv.
     tty = sys.stdin.isatty()
     value = getpass.getpass(prompt) if tty else sys.stdin.readline().rstrip("\r\n")
@@ -264,6 +273,9 @@ def _read_secret(prompt: str) -> str:
 
 def _outcome(status: dict[str, Any]) -> int:
     """Say how a sign-in ended, with the next step; exit code 1 only for errors."""
+    from vms_tray.errors import ControlError
+    from vms_tray.text import printable
+
     state = status["state"]
     server = status.get("server") or "the server"
     if state == "signed_in":
@@ -300,31 +312,33 @@ def _outcome(status: dict[str, Any]) -> int:
 def cmd_signin(args: argparse.Namespace) -> int:
     reply: dict[str, Any] = {"password_required": True}
     if not args.ask_password:
-        reply = control.request("signin", server=args.server, timeout=70)
+        reply = _request("signin", server=args.server, timeout=70)
     if reply.get("password_required"):
-        status = control.request("status")
+        status = _request("status")
         name = args.server or status.get("server") or "the server"
         password = _read_secret(f"Password for {name}: ")
-        control.request(
+        _request(
             "signin", server=args.server, password=password, remember=args.remember, timeout=70
         )
-    return _outcome(control.request("status"))
+    return _outcome(_request("status"))
 
 
 def cmd_switch(args: argparse.Namespace) -> int:
     # The daemon keeps the current session until the new sign-in can start: with no stored
     # password it answers "password_required" and changes nothing; then we ask here.
-    reply = control.request("switch", name=args.name, timeout=70)
+    reply = _request("switch", name=args.name, timeout=70)
     if reply and reply.get("password_required"):
         password = _read_secret(f"Password for {args.name}: ")
-        control.request("switch", name=args.name, password=password, timeout=70)
-    return _outcome(control.request("status"))
+        _request("switch", name=args.name, password=password, timeout=70)
+    return _outcome(_request("status"))
 
 
 # --- sessions ----------------------------------------------------------------------------------
 
 
 def _when(iso: str | None) -> str:
+    from vms_tray.i18n import _
+
     if not iso:
         return _("unknown")  # the server does not say (AIPIX has no start time)
     return iso.replace("T", " ")[:16]
@@ -339,6 +353,9 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 
 def session_rows(sessions: list[dict[str, Any]]) -> list[str]:
     """The session list as a table with column headers; every server string made printable."""
+    from vms_tray.i18n import _
+    from vms_tray.text import printable
+
     header = (_("ID"), _("DEVICE"), _("SOFTWARE"), _("ADDRESS"), _("SINCE"), _("NOTE"))
     rows: list[tuple[str, ...]] = [header]
     for s in sessions:
@@ -350,12 +367,13 @@ def session_rows(sessions: list[dict[str, Any]]) -> list[str]:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    listing = control.request("sessions", timeout=30)
+    listing = _request("sessions", timeout=30)
     if args.json:
         # ensure_ascii (the default) writes control and bidi characters as \u escapes.
         print(json.dumps(listing, indent=2))
         return 0
     from vms_tray.daemon.notices import seats
+    from vms_tray.text import limit_as_of
 
     lim = listing["limit"]
     if lim.get("as_of") and lim["max"] is not None:
@@ -370,6 +388,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
 def _whose(entry: dict[str, Any]) -> str:
     """ "OPS-PC-12's session (id X)", or "session X" when the server names no device."""
+    from vms_tray.i18n import _
+    from vms_tray.text import printable
+
     ids = {"device": printable(entry["device"]), "id": printable(entry["id"])}
     if entry["device"]:
         return _("%(device)s's session (id %(id)s)") % ids
@@ -378,10 +399,14 @@ def _whose(entry: dict[str, Any]) -> str:
 
 def _session_to_end(session_id: str) -> dict[str, Any]:
     """The listed session ``session_id`` names; refuses an unknown id and one's own session."""
+    from vms_tray.errors import InvalidInput
+    from vms_tray.i18n import _
+    from vms_tray.text import printable
+
     if session_id == "current":
         # The protocol's name for the caller's own session: ending it is signing out.
         raise InvalidInput(_("'current' is this session: use 'vms-tray signout' to end it"))
-    listing = control.request("sessions", timeout=30)
+    listing = _request("sessions", timeout=30)
     entry: dict[str, Any] | None = next(
         (s for s in listing["sessions"] if s["id"] == session_id), None
     )
@@ -396,6 +421,8 @@ def _session_to_end(session_id: str) -> dict[str, Any]:
 
 
 def cmd_sessions_end(args: argparse.Namespace) -> int:
+    from vms_tray.i18n import _
+
     entry = _session_to_end(args.id)
     if not args.yes:
         print(
@@ -410,22 +437,22 @@ def cmd_sessions_end(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print(_("Nothing was ended."))
             return 1
-    before = control.request("status")
-    control.request("end-session", id=args.id, timeout=60)
+    before = _request("status")
+    _request("end-session", id=args.id, timeout=60)
     if before["state"] == "limit_reached":
-        return _outcome(control.request("status"))
+        return _outcome(_request("status"))
     print(_("Ended %(whose)s.") % {"whose": _whose(entry)})
     return 0
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
-    control.request("wait")
+    _request("wait")
     if args.timeout <= 0:
         print("Waiting for a free seat: vms-tray signs in as soon as one frees up.")
         return 0
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
-        status = control.request("status")
+        status = _request("status")
         if status["state"] != "limit_reached" and status["state"] != "signing_in":
             return _outcome(status)
         time.sleep(0.5)
@@ -437,7 +464,12 @@ def cmd_wait(args: argparse.Namespace) -> int:
 
 
 def cmd_captcha_save(args: argparse.Namespace) -> int:
-    captcha = control.request("captcha")
+    import base64
+
+    from vms_tray import safefs
+    from vms_tray.errors import InvalidInput
+
+    captcha = _request("captcha")
     data = base64.b64decode(captcha["png"])
     target: Path = args.file
     try:
@@ -453,12 +485,12 @@ def cmd_captcha_save(args: argparse.Namespace) -> int:
 
 
 def cmd_captcha_refresh(args: argparse.Namespace) -> int:
-    control.request("captcha-refresh", timeout=30)
+    _request("captcha-refresh", timeout=30)
     print("New captcha ready: 'vms-tray captcha save FILE' to see it.")
     return 0
 
 
 def cmd_captcha_answer(args: argparse.Namespace) -> int:
     code = _read_secret("Captcha: ") if args.code == "-" else args.code
-    control.request("captcha-answer", code=code, timeout=70)
-    return _outcome(control.request("status"))
+    _request("captcha-answer", code=code, timeout=70)
+    return _outcome(_request("status"))

@@ -3,6 +3,9 @@
 A password never comes from the command line (it would show in ``ps`` and shell history): it is
 read from stdin when stdin is not a terminal (one trailing newline is dropped), otherwise typed
 twice without echo.
+
+The server list, the policy and the keyring are imported by the commands that read them, not at
+the top: ``--help`` and every other command import this module (CLI start-up, issue 13).
 """
 
 from __future__ import annotations
@@ -11,10 +14,6 @@ import argparse
 import getpass
 import sys
 from typing import Any
-
-from vms_tray.connections.managed import visible
-from vms_tray.connections.policy import load_policy
-from vms_tray.errors import InvalidInput
 
 MAX_PASSWORD = 4096  # a keyring entry, not a file: anything longer is a mistake (e.g. wrong pipe)
 
@@ -44,6 +43,8 @@ def register(subparsers: Any) -> None:
 
 def read_password(prompt: str) -> str:
     """The password from piped stdin, or typed twice on the terminal; never empty."""
+    from vms_tray.errors import InvalidInput
+
     if not sys.stdin.isatty():
         text = sys.stdin.read(MAX_PASSWORD + 2)
         if text.endswith("\r\n"):
@@ -64,7 +65,10 @@ def read_password(prompt: str) -> str:
 def _set(args: argparse.Namespace) -> int:
     # Imported here: keyring and its backend load only in the commands that use the keyring
     # (a measured start-up cost, issue 13: `--help` and `status` never do).
+    from vms_tray.connections.managed import visible
+    from vms_tray.connections.policy import load_policy
     from vms_tray.credentials import Credentials, secure_backend
+    from vms_tray.errors import InvalidInput
 
     policy = load_policy()
     if policy.forbid_remember_password:
@@ -82,6 +86,8 @@ def _set(args: argparse.Namespace) -> int:
 
 
 def _forget(args: argparse.Namespace) -> int:
+    from vms_tray.connections.managed import visible
+
     # Works for names no longer in the list too: cleans up an entry left behind.
     known = visible().list.find(args.name)
     name = known.name if known else args.name.strip()

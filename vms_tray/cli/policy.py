@@ -1,6 +1,9 @@
 """``vms-tray policy show``: what the administrator's policy sets, and where each value comes from.
 
-Wiring only: the policy is read by :mod:`vms_tray.connections.policy`.
+Wiring only: the policy is read by :mod:`vms_tray.connections.policy`. Both it and the daemon's
+settings are imported by the command, not at the top: importing ``vms_tray.daemon.settings``
+imports the daemon package, its worker and APScheduler (about 150 ms), which every other
+command, ``--help`` among them, paid when they were (CLI start-up, issue 13).
 """
 
 from __future__ import annotations
@@ -8,12 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vms_tray import paths
-from vms_tray.connections.policy import Policy, load_policy
-from vms_tray.daemon import settings as settings_mod
+if TYPE_CHECKING:
+    from vms_tray.connections.policy import Policy
 
 
 def register(subparsers: Any) -> None:
@@ -30,6 +31,11 @@ def register(subparsers: Any) -> None:
 
 
 def _rows(policy: Policy) -> list[tuple[str, Any, str]]:
+    from dataclasses import replace
+
+    from vms_tray import paths
+    from vms_tray.daemon import settings as settings_mod
+
     source = str(policy.path)
     user = f"default (or {paths.settings_file()})"
     # The problem is printed once, by _show (a bad policy sets nothing).
@@ -53,6 +59,8 @@ def _rows(policy: Policy) -> list[tuple[str, Any, str]]:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from vms_tray.connections.policy import load_policy
+
     policy = load_policy()
     if policy.problem:
         print(f"vms-tray: warning: {policy.problem}", file=sys.stderr)

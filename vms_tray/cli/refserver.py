@@ -1,15 +1,14 @@
 """``vms-tray server``: run the reference server of protocol v1 and manage its accounts.
 
 The reference server (Starlette, uvicorn, cryptography) is imported inside its own commands, so
-no other command pays for it at start-up.
+no other command pays for it at start-up; so are logging and our errors (about 20 ms that
+``--help`` and every other command paid when they were at the top: issue 13).
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import logging
 import signal
 import sys
 import threading
@@ -18,9 +17,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from vms_tray.errors import InvalidInput, VmsTrayError
-
 if TYPE_CHECKING:
+    from vms_tray.errors import InvalidInput, VmsTrayError
     from vms_tray.refserver.aipix.runner import AipixHandle
     from vms_tray.refserver.clock import ServerClock
     from vms_tray.refserver.runner import ServerHandle, ServerOptions
@@ -193,6 +191,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def read_password(prompt: str = "Password: ") -> str:
     """From the terminal (asked twice) or, when piped, the first line of stdin."""
+    import getpass
+
+    from vms_tray.errors import InvalidInput
+
     if sys.stdin.isatty():
         first = getpass.getpass(prompt)
         if getpass.getpass("Again: ") != first:
@@ -208,12 +210,15 @@ def read_password(prompt: str = "Password: ") -> str:
 
 
 def _valid_login(login: str) -> str:
+    from vms_tray.errors import InvalidInput
+
     if not 1 <= len(login) <= 128 or any(ch.isspace() or not ch.isprintable() for ch in login):
         raise InvalidInput("a login is 1 to 128 printable characters without spaces")
     return login
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
+    from vms_tray.errors import InvalidInput
     from vms_tray.refserver.runner import open_store
     from vms_tray.refserver.tokens import hash_password
 
@@ -255,6 +260,8 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 
 def _unknown(login: str) -> VmsTrayError:
+    from vms_tray.errors import InvalidInput
+
     return InvalidInput(f"no user {login!r} (see 'vms-tray server user list --data DIR')")
 
 
@@ -302,6 +309,9 @@ def cmd_user_limit(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import logging
+
+    from vms_tray.errors import InvalidInput
     from vms_tray.refserver.clock import FileOffsetClock, SystemServerClock
     from vms_tray.refserver.config import ServerConfig
     from vms_tray.refserver.runner import ServerHandle, ServerOptions
@@ -364,6 +374,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cannot_listen(args: argparse.Namespace, exc: OSError) -> InvalidInput:
+    from vms_tray.errors import InvalidInput
+
     return InvalidInput(
         f"cannot listen on {args.host} port {args.port}: {exc.strerror or exc} "
         "(choose another --host or --port)"
@@ -376,6 +388,8 @@ def _serve_until_stopped(handle: ServerHandle | AipixHandle, stop: threading.Eve
     try:
         while not stop.wait(0.5):
             if not handle.running:
+                from vms_tray.errors import VmsTrayError
+
                 raise VmsTrayError("the server stopped unexpectedly (see the log above)")
     finally:
         handle.stop()
