@@ -18,10 +18,10 @@ import sys
 from collections.abc import Callable, Sequence
 
 from vms_tray import __version__
-from vms_tray.cli import autostart, connections, daemon, password, policy, refserver
+from vms_tray.cli import autostart, connections, daemon, launcher, password, policy, refserver
 
 # Command modules, in the order they appear in --help. Each has register(subparsers).
-COMMAND_MODULES = (connections, password, policy, daemon, refserver, autostart)
+COMMAND_MODULES = (connections, password, policy, daemon, refserver, autostart, launcher)
 
 EPILOG = """\
 environment:

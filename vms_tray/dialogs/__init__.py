@@ -5,4 +5,4 @@ tray's GUI loop. :mod:`vms_tray.dialogs.launcher` starts them without blocking t
 
 from __future__ import annotations
 
-NAMES = ("login", "captcha", "connections", "sessions", "about", "menu")
+NAMES = ("login", "captcha", "connections", "sessions", "about", "menu", "desktop_offer")

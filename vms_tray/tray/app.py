@@ -24,6 +24,7 @@ from vms_tray.credentials import Credentials
 from vms_tray.dialogs.launcher import DialogLauncher
 from vms_tray.session.snapshot import Snapshot, State
 from vms_tray.tray.connections_dialog import ConnectionsDialog
+from vms_tray.tray.desktop_offer import DesktopOffer
 from vms_tray.tray.dialog_flows import DialogFlows
 from vms_tray.tray.dialog_host import DialogHost
 from vms_tray.tray.jobs import Jobs
@@ -102,6 +103,7 @@ class TrayApp:
         open_folder: Callable[[str], None] = _open_folder,
         credentials: Credentials | None = None,
         icon_notices: IconNotices | None = None,
+        desktop_offer: bool = False,
     ) -> None:
         """``credentials``: where server passwords follow renames and removals (default: the
         secure keyring, as for the CLI). ``icon_notices``: given the icon's ``notify``, shows
@@ -119,6 +121,8 @@ class TrayApp:
         self.flows = DialogFlows(daemon, self.dialogs, self.servers, self.jobs, lambda: self._snap)
         self.icon = icon_factory(self.on_intent, self.on_popup)
         self.view: TrayView | None = None
+        # The first start's "put a launcher on the desktop?" (run_tray only: tests opt in).
+        self.desktop_offer = DesktopOffer(self.dialogs) if desktop_offer else None
 
     # --- state -> view --------------------------------------------------------------------------
 
@@ -277,6 +281,8 @@ class TrayApp:
         self.daemon.on_stop(self.on_daemon_stopped)
         if self.daemon.stopped:
             self.on_daemon_stopped()  # it stopped before the icon was up
+        elif self.desktop_offer is not None:
+            self.jobs.submit(self.desktop_offer.run)
 
     def on_daemon_stopped(self) -> None:
         """Called on the daemon's thread as it stops: quit from a thread of our own, since
@@ -312,6 +318,6 @@ def run_tray(daemon: DaemonPort, icon_notices: IconNotices | None = None) -> Non
 
     ``icon_notices``: the notifier shows notices through the icon (see :class:`TrayApp`)."""
     i18n.install()
-    app = TrayApp(daemon, icon_notices=icon_notices)
+    app = TrayApp(daemon, icon_notices=icon_notices, desktop_offer=True)
     log.info("tray started (language %s)", i18n.current_language())
     app.run()
