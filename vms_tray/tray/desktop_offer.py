@@ -119,7 +119,9 @@ class DesktopOffer:
         env = os.environ if self.env is None else self.env
         if env.get(ENV_DIR, "").strip():
             return False
-        if self.offers.answer(KEY) is not None:
+        answer = self.offers.answer(KEY)
+        if answer is not None:
+            log.info("desktop launcher: offered before (%s)", answer)
             return False
         launcher = self.make_launcher()
         if launcher is None:
