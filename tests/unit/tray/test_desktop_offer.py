@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.tray.fakes import FakeLauncher
+from tests.unit.tray.fakes import SIGNED_IN, FakeDaemon, FakeLauncher, RecordingIcon
 from vms_tray.autostart import AutostartError
+from vms_tray.tray.app import TrayApp
 from vms_tray.tray.desktop_offer import ADDED, DECLINED, DIALOG, KEY, DesktopOffer, Offers
 from vms_tray.tray.dialog_host import DialogHost
 
@@ -136,3 +137,31 @@ def test_the_offer_never_raises(tmp_path: Path) -> None:
         DialogHost(FakeLauncher()), launcher=broken, offers=Offers(tmp_path / "o.json"), env={}
     )
     assert offer.maybe_offer() is False
+
+
+def test_the_tray_makes_the_offer_on_its_first_start_only_when_asked_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    (home / "Desktop").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local/share"))
+    monkeypatch.delenv("VMS_TRAY_AUTOSTART_DIR", raising=False)
+    opened: dict[bool, list[str]] = {}
+    for offer in (False, True):
+        dialogs = FakeLauncher()
+        app = TrayApp(
+            FakeDaemon(SIGNED_IN),
+            icon_factory=lambda _i, _p: RecordingIcon(),
+            launcher=dialogs,
+            autostart=None,
+            desktop_offer=offer,
+        )
+        app.start()
+        assert app.drain()
+        app.jobs.shutdown()
+        opened[offer] = [name for name, *_ in dialogs.opened]
+    assert opened == {False: [], True: [DIALOG]}
+    request, _answer, _event = dialogs.last(DIALOG)
+    assert request["folder"] == str(home / "Desktop")
