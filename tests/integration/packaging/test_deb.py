@@ -5,7 +5,8 @@ on the same machine; measured: about 35 s to make, so the cache saves that per r
 works on an overlay of it that is thrown away, and the downloaded .debs are kept beside it so
 GTK and friends are fetched once. In the root, as an operator would: ``apt-get install
 ./vms-tray_*.deb`` pulls the dependencies, ``vms-tray --version``, ``vms-tray demo --headless``
-meets the demo's session limit, ends a seat and signs in; the menu entry validates; ``apt-get
+meets the demo's session limit, ends a seat and signs in; ``vms-tray desktop-launcher add`` puts
+the menu entry's twin (``Exec=vms-tray run``) on the desktop; the menu entry validates; ``apt-get
 remove`` leaves none of the package's files (the user's data stays). lintian has no errors.
 
 Needs root (chroot, mounts) and debootstrap, dpkg-deb, help2man, desktop-file-validate, lintian
@@ -57,6 +58,16 @@ apt-get remove -y -qq vms-tray >/dev/null
 DEMO = r"""
 set -eu
 mkdir -m 0700 -p "$XDG_RUNTIME_DIR"
+# The desktop launcher is the package's menu entry's twin: Exec=vms-tray run, no second entry.
+mkdir "$HOME/Desktop"
+vms-tray desktop-launcher add
+launcher="$HOME/Desktop/vms-tray.desktop"
+grep -qx 'Exec=vms-tray run' "$launcher" && grep -qx 'Icon=vms-tray' "$launcher" \
+    || { cat "$launcher"; exit 1; }
+test -x "$launcher"
+test ! -e "$HOME/.local/share/applications/vms-tray.desktop" \
+    || { echo "a second menu entry"; exit 1; }
+echo "desktop launcher: the menu entry's"
 vms-tray demo --headless 2>demo.err &
 demo=$!
 n=0
@@ -181,6 +192,7 @@ def test_the_deb_installs_runs_and_removes_cleanly_on_a_fresh_debian_12(
         assert f"vms-tray {__version__}" in out
         assert re.search(r"gi from /usr/lib/python3/dist-packages/gi/", out), out
         assert "demo: signed in" in out
+        assert "desktop launcher: the menu entry's" in out
         files = [Path(f) for f in (pkg / "files.txt").read_text().split()]
         # Removed: every file the package shipped, the virtualenv its postinst made.
         left = [f for f in files if (root / f.relative_to("/")).is_file()]
