@@ -1,15 +1,19 @@
 """``vms-tray desktop-launcher add|remove|status``: the launcher on the desktop, for a user who
-said "Not now" to the first start's offer (or changed their mind the other way)."""
+said "Not now" to the first start's offer (or changed their mind the other way).
+
+What the commands run (:mod:`vms_tray.autostart`, every method's backend, and the tray's offer
+memory) is imported inside them: ``--help`` and the other commands do not pay for it (CLI
+start-up, issue 13).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vms_tray.autostart.base import System
-from vms_tray.autostart.desktop_launcher import DesktopLauncher
-from vms_tray.tray.desktop_offer import ADDED, DECLINED, KEY, Offers
+if TYPE_CHECKING:
+    from vms_tray.autostart.desktop_launcher import DesktopLauncher
 
 
 def register(subparsers: Any) -> None:
@@ -33,9 +37,24 @@ def register(subparsers: Any) -> None:
         cmd.set_defaults(func=func)
 
 
+def _launcher() -> DesktopLauncher:
+    from vms_tray.autostart.base import System
+    from vms_tray.autostart.desktop_launcher import DesktopLauncher
+
+    return DesktopLauncher(System.current())
+
+
+def _remember(answer: str) -> None:
+    from vms_tray.tray.desktop_offer import KEY, Offers
+
+    Offers().remember(KEY, answer)
+
+
 def _add(args: argparse.Namespace) -> int:
-    written = DesktopLauncher(System.current()).add()
-    Offers().remember(KEY, ADDED)  # the tray need not ask any more
+    from vms_tray.tray.desktop_offer import ADDED
+
+    written = _launcher().add()
+    _remember(ADDED)  # the tray need not ask any more
     if args.json:
         print(json.dumps({"installed": [str(p) for p in written]}))
     else:
@@ -45,8 +64,10 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    removed = DesktopLauncher(System.current()).remove()
-    Offers().remember(KEY, DECLINED)  # removed on purpose: never offered again
+    from vms_tray.tray.desktop_offer import DECLINED
+
+    removed = _launcher().remove()
+    _remember(DECLINED)  # removed on purpose: never offered again
     if args.json:
         print(json.dumps({"removed": [str(p) for p in removed]}))
     elif removed:
@@ -58,7 +79,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    launcher = DesktopLauncher(System.current())
+    launcher = _launcher()
     path, present = launcher.path, launcher.present()
     if args.json:
         print(json.dumps({"path": str(path) if path else None, "present": present}))
