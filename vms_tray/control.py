@@ -21,8 +21,6 @@ that very directory's descriptor, and checks the listener's uid (SO_PEERCRED).
 from __future__ import annotations
 
 import contextlib
-import getpass
-import hashlib
 import json
 import logging
 import os
@@ -94,6 +92,8 @@ def socket_path() -> Path:
         return candidate
     tmp = _private_tmp()
     if tmp is not None:
+        import hashlib  # here: a fallback off Linux; every CLI command imports this module
+
         digest = hashlib.sha256(os.fsencode(run)).hexdigest()[:16]
         short = tmp / f"vms-tray-{digest}" / "control.sock"
         if len(os.fsencode(short)) <= _MAX_SOCKET_PATH:
@@ -139,6 +139,9 @@ def _client_dir(directory: Path) -> int:
 
 
 def pipe_name() -> str:
+    import getpass  # here, and hashlib: Windows only; every CLI command imports this module
+    import hashlib
+
     digest = hashlib.sha256(os.fsencode(paths.runtime_dir())).hexdigest()[:16]
     return rf"\\.\pipe\vms-tray-{getpass.getuser()}-{digest}"
 

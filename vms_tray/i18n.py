@@ -14,17 +14,14 @@ untranslated, removed ones are dropped.
 
 from __future__ import annotations
 
-import ast
 import gettext
 import locale
 import logging
 import os
 import re
-import struct
 import subprocess
 import sys
 import threading
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,7 +38,10 @@ _current_lang: str = "en"
 
 
 def _settings_language() -> str | None:
-    # Imported lazily so i18n stays importable where paths/platformdirs are not wanted.
+    # Imported lazily so i18n stays importable where paths/platformdirs are not wanted, and
+    # tomllib (~4 ms) only where a language is not given (the CLI gives "en": start-up).
+    import tomllib
+
     from vms_tray import paths
 
     try:
@@ -134,6 +134,8 @@ def N_(message: str) -> str:
 
 
 def _unquote(lines: list[str]) -> str:
+    import ast  # the catalog tools' imports are theirs: every process translates (start-up)
+
     return "".join(ast.literal_eval(line) for line in lines)
 
 
@@ -208,6 +210,8 @@ def make_mo(catalog: Mapping[str, str]) -> bytes:
     for o1, l1, o2, l2 in offsets:
         koffsets += [l1, o1 + keystart]
         voffsets += [l2, o2 + valuestart]
+    import struct
+
     header = struct.pack("Iiiiiii", 0x950412DE, 0, n, 7 * 4, 7 * 4 + n * 8, 0, 0)
     return (
         header
