@@ -5,6 +5,10 @@ parameters), then drives it from this process with N concurrent clients (asyncio
 phase at a time for a bounded duration:
 
 * baseline  GET /api/v1/server            (no auth, no storage: the cost of HTTP + TLS + JSON)
+* poll      GET /api/v1/sessions          (what a signed-in daemon polls: each client with its
+                                           own bearer over its kept-alive connection), once
+                                           with 1 client and once with N: the 1-client run is
+                                           the latency a lone daemon sees, measured in this run
 * refresh   POST /api/v1/sessions/refresh (each client rotates its own session's tokens)
 * sign-in   POST /api/v1/sessions         (scrypt + a seat check + two token inserts)
 
@@ -124,6 +128,13 @@ async def bench(url: str, pem: str, clients: int, duration: float) -> list[Phase
 
         first = await asyncio.gather(*(sign_in(i) for i in range(clients)))
         refresh_tokens = [r.json()["refresh_token"] for r in first]
+        bearers = [{"Authorization": f"Bearer {r.json()['access_token']}"} for r in first]
+
+        def poller(i: int) -> Callable[[], Awaitable[httpx.Response]]:
+            return lambda: https[i].get("/api/v1/sessions", headers=bearers[i])
+
+        poll_one = await run_phase("poll, 1 client", 1, duration, poller)
+        poll = await run_phase(f"poll, {clients} clients", clients, duration, poller)
 
         def refresher(i: int) -> Callable[[], Awaitable[httpx.Response]]:
             async def step() -> httpx.Response:
@@ -140,7 +151,7 @@ async def bench(url: str, pem: str, clients: int, duration: float) -> list[Phase
         signin = await run_phase("sign-in", clients, duration, lambda i: lambda: sign_in(i))
     finally:
         await asyncio.gather(*(h.aclose() for h in https))
-    return [baseline, refresh, signin]
+    return [baseline, poll_one, poll, refresh, signin]
 
 
 def main() -> int:
@@ -178,7 +189,14 @@ def main() -> int:
             f"{p.name:22} {len(p.latencies):9d} {p.rate:9.1f} {p.pct(0.5):9.1f} {p.pct(0.99):9.1f} "
             f"{p.pct(0.5) / base.pct(0.5):11.2f} {p.rate / base.rate:13.3f}  {statuses}"
         )
-    mean = statistics.fmean(phases[2].latencies) * 1000 if phases[2].latencies else float("nan")
+    one, many = phases[1], phases[2]
+    print(
+        f"poll under load: p50 {many.pct(0.5) / one.pct(0.5):.1f}x and p99 "
+        f"{many.pct(0.99) / one.pct(0.99):.1f}x the 1-client figures "
+        f"({one.pct(0.5):.1f} / {one.pct(0.99):.1f} ms)"
+    )
+    signin = phases[4]
+    mean = statistics.fmean(signin.latencies) * 1000 if signin.latencies else float("nan")
     print(f"sign-in mean latency {mean:.1f} ms (scrypt N=2**14, r=8, p=1 per attempt)")
     return 0
 
