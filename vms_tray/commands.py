@@ -64,6 +64,13 @@ class CheckNow:
 
 
 @dataclass(frozen=True)
+class StreamChanged:
+    """The server's events stream came up or went down (the kind's own thread says so)."""
+
+    live: bool
+
+
+@dataclass(frozen=True)
 class ReloadConfig:
     """The connection list changed on disk (Manage servers dialog, CLI)."""
 
@@ -88,6 +95,7 @@ Command = (
     | AnswerCaptcha
     | RefreshCaptcha
     | CheckNow
+    | StreamChanged
     | ReloadConfig
     | ShowWindow
     | Quit

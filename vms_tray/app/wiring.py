@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 
 from vms_tray.app.logs import REDACTOR
-from vms_tray.commands import CheckNow
+from vms_tray.commands import CheckNow, StreamChanged
 from vms_tray.connections.managed import visible
 from vms_tray.connections.model import Connection
 from vms_tray.connections.policy import load_policy
@@ -140,6 +140,8 @@ def build_daemon(
         # A server that pushes "your session was logged out" (AIPIX) makes the daemon check at
         # once; the check's answer ends the session with its notice, as a poll's would.
         server.on_pushed(lambda: daemon.post(CheckNow()))
+        # While the server's events stream is up (protocol v1.1), polls are a safety net.
+        server.on_live(lambda live: daemon.post(StreamChanged(live)))
         return server
 
     daemon = Daemon(

@@ -41,6 +41,7 @@ from vms_tray.session.records import (
     Captcha,
     CaptchaAnswer,
     CaptchaChallenge,
+    Handover,
     LimitConflict,
     SessionList,
     SignedIn,
@@ -153,6 +154,10 @@ class Link:
     def limit_as_of(self) -> datetime | None:
         """When the last poll's limit was stated, if the server states it only now and then."""
         return self._listing.limit.as_of if self._listing is not None else None
+
+    def handover(self) -> Handover | None:
+        """The handover asked of our session, as the last poll saw it."""
+        return results.handover_of(self._listing)
 
     def conflict_sessions(self) -> SessionList | None:
         with self._lock:
@@ -421,7 +426,7 @@ class Link:
                 server.check(tokens)
         except Exception as exc:
             return results.poll_failed(exc, self._listing, self.server_name())
-        return results.polled(listing, probe)
+        return results.polled(listing, probe, self._clock.wall())
 
     def drop_session(self) -> None:
         self._listing = None

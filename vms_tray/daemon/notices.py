@@ -16,6 +16,7 @@ offering buttons.
 from __future__ import annotations
 
 from vms_tray.assets import IconName
+from vms_tray.commands import Command, SignOut, WaitForSeat
 from vms_tray.i18n import _, ngettext
 from vms_tray.notify.base import Action, Notice, NoticeKind, Urgency
 from vms_tray.session.engine import Notify, Subject, Topic
@@ -24,6 +25,9 @@ SHOW_SESSIONS = "show_sessions"
 SIGN_IN = "sign_in"
 SHOW_CAPTCHA = "show_captcha"
 WAIT_FOR_SEAT = "wait_for_seat"
+RELEASE_SEAT = "release_seat"
+# Buttons that are one command each (a handover's "Release now" signs out: the seat is theirs).
+COMMANDS: dict[str, Command] = {WAIT_FOR_SEAT: WaitForSeat(), RELEASE_SEAT: SignOut()}
 
 # Seconds on screen. Critical notices stay until dismissed or withdrawn.
 INFO_EXPIRES = 8.0  # back online
@@ -46,6 +50,8 @@ ICONS: dict[Topic, IconName] = {
     Topic.PASSWORD_REJECTED: IconName.ERROR,
     Topic.SIGN_IN_FAILED: IconName.ERROR,
     Topic.FAILED: IconName.ERROR,
+    Topic.HANDOVER_ASKED: IconName.NEAR_LIMIT,
+    Topic.HANDED_OVER: IconName.SIGNED_OUT,
 }
 
 
@@ -247,11 +253,49 @@ def render(effect: Notify, server: str, cli: bool = False) -> Notice:
         )
     if t is Topic.SIGN_IN_FAILED:
         return sign_in_failed(server, d or _("The server refused the sign-in"))
+    if t is Topic.HANDOVER_ASKED:
+        return _handover_asked(effect, server, cli)
+    if t is Topic.HANDED_OVER:
+        who = d or _("another device")
+        body = _("Your session ended: its seat went to %(device)s, who asked for it") % {
+            "device": who
+        }
+        if cli:
+            body = _("%(body)s; run 'vms-tray signin' to sign in again") % {"body": body}
+        return _notice(
+            effect,
+            NoticeKind.ENDED_ELSEWHERE,
+            _("%(server)s: session handed over") % s,
+            body,
+            () if cli else (_sign_in(),),
+        )
     return _notice(
         effect,
         NoticeKind.NEEDS_ATTENTION,
         _("%(server)s: stopped") % s,
         d or _("An error stopped the session"),
+    )
+
+
+def _handover_asked(effect: Notify, server: str, cli: bool) -> Notice:
+    """The seed's warning before data is lost: who needs the seat, how long is left, and the
+    way to give it at once."""
+    who = effect.detail or _("Another device")
+    secs = max(0, round(effect.seconds or 0))
+    body = ngettext(
+        "%(device)s needs this seat. This session ends in %(n)d second — save your work.",
+        "%(device)s needs this seat. This session ends in %(n)d seconds — save your work.",
+        secs,
+    ) % {"device": who, "n": secs}
+    if cli:
+        body = _("%(body)s 'vms-tray signout' releases it now.") % {"body": body}
+    return _notice(
+        effect,
+        NoticeKind.NEEDS_ATTENTION,
+        _("%(server)s: your seat is needed") % {"server": server},
+        body,
+        () if cli else (Action(RELEASE_SEAT, _("Release now")),),
+        urgency=Urgency.CRITICAL,  # unsaved work is at stake: it stays until the session ends
     )
 
 

@@ -24,7 +24,14 @@ from vms_tray.errors import (
 )
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure, FailureKind, failure_of
-from vms_tray.session.records import CaptchaChallenge, SessionList, SignedIn, SignInOutcome, Tokens
+from vms_tray.session.records import (
+    CaptchaChallenge,
+    Handover,
+    SessionList,
+    SignedIn,
+    SignInOutcome,
+    Tokens,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +73,26 @@ def refreshed(tokens: Tokens) -> E.Event:
     return E.Refreshed(tokens.expires_in)
 
 
-def polled(listing: SessionList | None, probe: bool) -> E.Event:
-    """A poll's answer (``listing`` None: a kind that only checks the token)."""
+def polled(listing: SessionList | None, probe: bool, wall: float = 0.0) -> E.Event:
+    """A poll's answer (``listing`` None: a kind that only checks the token); ``wall``: the
+    time now (epoch seconds), to turn a handover's deadline into seconds left."""
     in_use = listing.limit.active if listing else None
     maximum = listing.limit.max if listing else None
     if probe:
         return E.ServerAnswered(in_use, maximum)
-    return E.Polled(in_use, maximum)
+    handover = handover_of(listing)
+    if handover is None:
+        return E.Polled(in_use, maximum)
+    left = handover.deadline.timestamp() - wall
+    return E.Polled(in_use, maximum, handover_in=left, handover_by=handover.requested_by)
+
+
+def handover_of(listing: SessionList | None) -> Handover | None:
+    """The handover asked of our own session in ``listing``, if any."""
+    for entry in listing.sessions if listing else ():
+        if entry.current and entry.handover is not None:
+            return entry.handover
+    return None
 
 
 # --- failures ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ def picture(
     conn = link.current()
     caps = link.capabilities()
     captcha_id, reason = link.captcha_offer()
+    handover = link.handover() if view.handover_in is not None else None
     return Snapshot(
         state=view.state,
         server=conn.name if conn else None,
@@ -38,4 +39,6 @@ def picture(
         captcha_id=captcha_id,
         captcha_reason=reason,
         limit_as_of=link.limit_as_of(),
+        handover_deadline=handover.deadline if handover else None,
+        handover_by=view.handover_by if handover else "",
     )

@@ -308,10 +308,8 @@ class Daemon:
             self._sign_in(C.SignIn(target.name, cmd.login, cmd.password, cmd.remember))
         elif isinstance(cmd, C.EndSession):
             self._end_session(cmd.session_id)
-        elif isinstance(cmd, C.WaitForSeat):
-            self._feed(E.WaitChosen())
-        elif isinstance(cmd, C.CancelWait):
-            self._feed(E.WaitCancelled())
+        elif isinstance(cmd, C.WaitForSeat | C.CancelWait):
+            self._feed(E.WaitChosen() if isinstance(cmd, C.WaitForSeat) else E.WaitCancelled())
         elif isinstance(cmd, C.AnswerCaptcha):
             self._link.answer_captcha(cmd.answer)
             self._feed(E.CaptchaAnswered())
@@ -320,6 +318,8 @@ class Daemon:
             self._feed(E.CaptchaNeeded("required"))
         elif isinstance(cmd, C.CheckNow):
             self._feed(E.CheckNowRequested(), quiet=True)
+        elif isinstance(cmd, C.StreamChanged):
+            self._feed(E.StreamChanged(cmd.live), quiet=True)
         elif isinstance(cmd, C.ReloadConfig):
             self._load_servers()
         elif isinstance(cmd, C.ShowWindow):
@@ -481,8 +481,8 @@ class Daemon:
     def _act(self, action_id: str) -> None:
         if action_id == notices.SIGN_IN and self._has_password(None):
             self.post(C.SignIn())
-        elif action_id == notices.WAIT_FOR_SEAT:
-            self.post(C.WaitForSeat())
+        elif action_id in notices.COMMANDS:
+            self.post(notices.COMMANDS[action_id])
         else:
             self._listeners.show(action_id)
 

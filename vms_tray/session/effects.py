@@ -31,6 +31,8 @@ class Topic(StrEnum):
     PASSWORD_REJECTED = "password_rejected"  # noqa: S105 - a topic name, not a secret
     SIGN_IN_FAILED = "sign_in_failed"
     FAILED = "failed"
+    HANDOVER_ASKED = "handover_asked"  # someone needs this seat: it ends at a deadline
+    HANDED_OVER = "handed_over"  # the handover's deadline came: the seat went to them
 
 
 class Subject(StrEnum):
@@ -58,6 +60,9 @@ SUBJECT_OF: Mapping[Topic, Subject] = {
     Topic.ENDED_ELSEWHERE: Subject.SESSION,
     Topic.SESSION_EXPIRED: Subject.SESSION,
     Topic.FAILED: Subject.SESSION,
+    # The notice that this session ends soon; "ended" replaces it when it does.
+    Topic.HANDOVER_ASKED: Subject.SESSION,
+    Topic.HANDED_OVER: Subject.SESSION,
 }
 
 
@@ -120,6 +125,7 @@ class Notify:
     in_use: int | None = None
     max_sessions: int | None = None
     detail: str | None = None
+    seconds: float | None = None  # a countdown the notice states (a handover's grace)
 
     @property
     def subject(self) -> Subject:

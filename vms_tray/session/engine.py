@@ -64,6 +64,7 @@ from vms_tray.session.events import (
     SignInRequested,
     SignInSucceeded,
     SignOutRequested,
+    StreamChanged,
     TrustFailed,
     WaitCancelled,
     WaitChosen,
@@ -116,6 +117,7 @@ __all__ = [
     "SignOutRemote",
     "SignOutRequested",
     "StartSignIn",
+    "StreamChanged",
     "Subject",
     "Timer",
     "Topic",
@@ -135,6 +137,7 @@ S = State
 TRANSITIONS: Mapping[State, Mapping[type[Event], tuple[State, ...]]] = {
     S.SIGNED_OUT: {
         SignInRequested: (S.SIGNING_IN,),
+        StreamChanged: (S.SIGNED_OUT,),  # recorded; SIGNED_IN reschedules its poll
         SignOutRequested: (S.SIGNED_OUT,),
     },
     S.SIGNING_IN: {
@@ -144,12 +147,14 @@ TRANSITIONS: Mapping[State, Mapping[type[Event], tuple[State, ...]]] = {
         SignInRejected: (S.ERROR,),
         NetworkFailed: (S.RECONNECTING,),
         Failed: (S.ERROR,),
+        StreamChanged: (S.SIGNING_IN,),  # recorded; SIGNED_IN reschedules its poll
         SignOutRequested: (S.SIGNED_OUT,),
     },
     S.CAPTCHA_REQUIRED: {
         CaptchaAnswered: (S.SIGNING_IN,),
         CaptchaNeeded: (S.CAPTCHA_REQUIRED,),  # a new image replaced an expired one
         SignInRequested: (S.SIGNING_IN,),
+        StreamChanged: (S.CAPTCHA_REQUIRED,),  # recorded; SIGNED_IN reschedules its poll
         SignOutRequested: (S.SIGNED_OUT,),
     },
     S.LIMIT_REACHED: {
@@ -159,6 +164,7 @@ TRANSITIONS: Mapping[State, Mapping[type[Event], tuple[State, ...]]] = {
         SeatRetryDue: (S.SIGNING_IN,),
         CheckNowRequested: (S.LIMIT_REACHED,),
         SignInRequested: (S.SIGNING_IN,),
+        StreamChanged: (S.LIMIT_REACHED,),  # recorded; SIGNED_IN reschedules its poll
         SignOutRequested: (S.SIGNED_OUT,),
     },
     S.SIGNED_IN: {
@@ -173,6 +179,7 @@ TRANSITIONS: Mapping[State, Mapping[type[Event], tuple[State, ...]]] = {
         RefreshExpired: (S.ENDED, S.SIGNING_IN),  # SIGNING_IN: silent re-auth kinds
         AccessExpired: (S.SIGNED_IN, S.ENDED, S.SIGNING_IN),  # refresh; twice: as RefreshExpired
         Failed: (S.ERROR,),
+        StreamChanged: (S.SIGNED_IN,),  # recorded; SIGNED_IN reschedules its poll
         SignOutRequested: (S.SIGNED_OUT,),
     },
     S.RECONNECTING: {
@@ -186,14 +193,17 @@ TRANSITIONS: Mapping[State, Mapping[type[Event], tuple[State, ...]]] = {
         RefreshExpired: (S.ENDED, S.SIGNING_IN),
         AccessExpired: (S.RECONNECTING, S.ENDED, S.SIGNING_IN),
         Failed: (S.ERROR,),
+        StreamChanged: (S.RECONNECTING,),  # recorded; SIGNED_IN reschedules its poll
         SignOutRequested: (S.SIGNED_OUT,),
     },
     S.ENDED: {
         SignInRequested: (S.SIGNING_IN,),
+        StreamChanged: (S.ENDED,),  # recorded; SIGNED_IN reschedules its poll
         SignOutRequested: (S.SIGNED_OUT,),
     },
     S.ERROR: {
         SignInRequested: (S.SIGNING_IN,),
+        StreamChanged: (S.ERROR,),  # recorded; SIGNED_IN reschedules its poll
         SignOutRequested: (S.SIGNED_OUT,),
     },
 }
@@ -254,6 +264,9 @@ class View:
     failure: Failure | None
     ended_by: str | None
     waiting_for_seat: bool
+    # A handover asked of this session: seconds until the server ends it, and for whom.
+    handover_in: float | None = None
+    handover_by: str = ""
 
 
 _WORKING = (S.SIGNED_IN, S.RECONNECTING)
@@ -287,6 +300,9 @@ class Engine:
         if not isinstance(event, AccessExpired | Refreshed):
             # A renewal is owed only to the refresh and the poll it asked for.
             ctx = replace(ctx, renewal=None)
+        if target not in _WORKING:
+            # A handover is asked of a live session; once it is gone, so is the countdown.
+            ctx = replace(ctx, handover_at=None, handover_by="")
         self._state, self._ctx = target, ctx
         return effects
 
@@ -303,6 +319,8 @@ class Engine:
             failure=c.failure,
             ended_by=c.ended_by,
             waiting_for_seat=c.waiting,
+            handover_in=None if c.handover_at is None else max(0.0, c.handover_at - now),
+            handover_by=c.handover_by,
         )
 
     # --- questions the daemon asks before it acts ---

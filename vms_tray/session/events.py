@@ -113,6 +113,18 @@ class PollDue:
 class Polled:
     in_use: int | None = None
     max_sessions: int | None = None
+    # Someone at the limit asked for this session's seat (protocol v1.1 handover): the server
+    # ends it in ``handover_in`` seconds unless it is released sooner.
+    handover_in: float | None = None
+    handover_by: str = ""
+
+
+@dataclass(frozen=True)
+class StreamChanged:
+    """The server's events stream came up (its news arrives at once) or went down: while it
+    is up, polling is only a slow safety net."""
+
+    live: bool
 
 
 @dataclass(frozen=True)
@@ -174,6 +186,7 @@ Event = (
     | RefreshExpired
     | AccessExpired
     | CheckNowRequested
+    | StreamChanged
     | SignOutRequested
     | Failed
 )
@@ -201,6 +214,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     RefreshExpired,
     AccessExpired,
     CheckNowRequested,
+    StreamChanged,
     SignOutRequested,
     Failed,
 )

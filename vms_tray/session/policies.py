@@ -38,6 +38,9 @@ class Timing:
     # A Retry-After beyond this is treated as a misconfigured server, not an instruction.
     retry_after_cap: float = 3600.0
     seat_retry_interval: float = 30.0
+    # While the server's events stream is up its news arrives at once: a poll is then only a
+    # safety net against a stream that is silently stuck.
+    live_poll_interval: float = 600.0
 
 
 class Policy:
@@ -71,8 +74,9 @@ class Policy:
             delay = max(delay, min(retry_after, self.timing.retry_after_cap))
         return delay
 
-    def poll_delay(self) -> float:
-        return self.timing.poll_interval
+    def poll_delay(self, live: bool = False) -> float:
+        t = self.timing
+        return max(t.poll_interval, t.live_poll_interval) if live else t.poll_interval
 
     def level(self, in_use: int | None, maximum: int | None) -> Level:
         if in_use is None or maximum is None:

@@ -51,6 +51,7 @@ from vms_tray.session.events import (
     SignInRequested,
     SignInSucceeded,
     SignOutRequested,
+    StreamChanged,
     TrustFailed,
     WaitCancelled,
     WaitChosen,
@@ -83,6 +84,10 @@ class Context:
     # An expired access token met by a poll: "refresh" asked for a refresh, "repoll" asked the
     # poll again after it; a second expiry then means the refresh material is spent too.
     renewal: Literal["refresh", "repoll"] | None = None
+    live: bool = False  # the server's events stream is up (the kind says so)
+    # A handover asked of this session (protocol v1.1): when it ends (engine clock), for whom.
+    handover_at: float | None = None
+    handover_by: str = ""
 
 
 Step = tuple[State, Context, list[Effect]]
@@ -173,7 +178,7 @@ def _back_online(
         refresh_at = now + p.refresh_delay(ctx.expires_at - now)
     effects += [
         Schedule(Timer.REFRESH, refresh_at),
-        Schedule(Timer.POLL, now + p.poll_delay()),
+        Schedule(Timer.POLL, now + p.poll_delay(ctx.live)),
     ]
     return ctx, effects + notes
 
@@ -183,7 +188,8 @@ def _back_online(
 
 def _sign_in_requested(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, SignInRequested)
-    ctx = Context(silent_reauth=ev.silent_reauth)
+    # The stream belongs to the kind, not to a sign-in: it says itself when it goes down.
+    ctx = Context(silent_reauth=ev.silent_reauth, live=c.live)
     return S.SIGNING_IN, ctx, [*_cancel(*_ALL_TIMERS), StartSignIn()]
 
 
@@ -210,7 +216,7 @@ def _sign_in_succeeded(p: Policy, s: State, c: Context, ev: Event, now: float) -
     )
     ctx, refresh = _keepalive(p, ctx, now, ev.expires_in)
     ctx, notes = _limit(p, ctx, ev.in_use, ev.max_sessions)
-    effects += [refresh, Schedule(Timer.POLL, now + p.poll_delay()), *notes]
+    effects += [refresh, Schedule(Timer.POLL, now + p.poll_delay(ctx.live)), *notes]
     return S.SIGNED_IN, ctx, effects
 
 
@@ -328,7 +334,31 @@ def _poll_due(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
 def _polled(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, Polled)
     ctx, notes = _limit(p, c, ev.in_use, ev.max_sessions)
-    return S.SIGNED_IN, ctx, [Schedule(Timer.POLL, now + p.poll_delay()), *notes]
+    ctx, asked = _handover(ctx, ev, now)
+    return S.SIGNED_IN, ctx, [Schedule(Timer.POLL, now + p.poll_delay(ctx.live)), *notes, *asked]
+
+
+def _handover(c: Context, ev: Polled, now: float) -> tuple[Context, list[Effect]]:
+    """Tell the user once when a handover is asked of this session (and again only for a new
+    deadline); a handover that went away (the server forgot it) is quietly forgotten too."""
+    if ev.handover_in is None:
+        return replace(c, handover_at=None, handover_by=""), []
+    at = now + max(0.0, ev.handover_in)
+    known = c.handover_at is not None and abs(c.handover_at - at) < 5.0
+    ctx = replace(c, handover_at=c.handover_at if known else at, handover_by=ev.handover_by)
+    if known:
+        return ctx, []
+    return ctx, [Notify(Topic.HANDOVER_ASKED, detail=ev.handover_by, seconds=ev.handover_in)]
+
+
+def _stream_changed(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+    assert isinstance(ev, StreamChanged)
+    ctx = replace(c, live=ev.live)
+    if s is not S.SIGNED_IN or ev.live == c.live:
+        return s, ctx, []
+    # Up: the next poll is the safety net's. Down: polls come at the usual pace again (the
+    # stream's resume replays what it missed, so no poll is owed at once).
+    return s, ctx, [Schedule(Timer.POLL, now + p.poll_delay(ev.live))]
 
 
 def _session_lost(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
@@ -342,7 +372,9 @@ def _session_lost(p: Policy, s: State, c: Context, ev: Event, now: float) -> Ste
         level=Level.UNKNOWN,
         in_use=None,
     )
-    note = Notify(Topic.ENDED_ELSEWHERE, detail=ev.ended_by or ev.reason)
+    handed = ev.reason == "handed_over"  # protocol v1.1: the grace of a handover ran out
+    topic = Topic.HANDED_OVER if handed else Topic.ENDED_ELSEWHERE
+    note = Notify(topic, detail=ev.ended_by or (None if handed else ev.reason))
     gone = _withdraw(*_SESSION_NOTICES)
     return S.ENDED, ctx, [*_cancel(*_ALL_TIMERS), DropSession(), *gone, note]
 
@@ -383,7 +415,7 @@ def _sign_out_requested(p: Policy, s: State, c: Context, ev: Event, now: float) 
     effects.append(DropSession())
     # The user chose to be signed out (or to quit): no notice on screen is news any more.
     effects += _withdraw(*Subject)
-    ctx = Context(silent_reauth=c.silent_reauth)
+    ctx = Context(silent_reauth=c.silent_reauth, live=c.live)
     return S.SIGNED_OUT, ctx, effects
 
 
@@ -420,6 +452,7 @@ HANDLERS: Mapping[type[Event], Handler] = {
     RefreshExpired: _refresh_expired,
     AccessExpired: _access_expired,
     CheckNowRequested: _check_now,
+    StreamChanged: _stream_changed,
     SignOutRequested: _sign_out_requested,
     Failed: _failed,
 }

@@ -54,6 +54,10 @@ class Snapshot:
     # When the limit was last stated, where the server states it only now and then (AIPIX: in a
     # 419); None where every poll reports it. Views then say "limit 4, as of 2026-05-12".
     limit_as_of: datetime | None = None
+    # Someone at the limit asked for this session's seat (protocol v1.1): the server ends it at
+    # ``handover_deadline`` unless the user releases it sooner; ``handover_by`` is their device.
+    handover_deadline: datetime | None = None
+    handover_by: str = ""
 
     @property
     def near_limit(self) -> bool:

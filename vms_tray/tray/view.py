@@ -87,7 +87,7 @@ _BUSY_STATES = (State.SIGNING_IN, State.CAPTCHA_REQUIRED, State.LIMIT_REACHED)
 
 def icon_for(snap: Snapshot) -> IconName:
     if snap.state is State.SIGNED_IN:
-        if snap.full:
+        if snap.full or snap.handover_deadline is not None:
             return IconName.SIGNED_IN_FULL
         if snap.near_limit:
             return IconName.NEAR_LIMIT
@@ -122,6 +122,11 @@ def status_text(snap: Snapshot) -> str:
     login = snap.login or ""
     s = snap.state
     if s is State.SIGNED_IN:
+        if snap.handover_deadline is not None:
+            return _("%(device)s needs this seat: it ends at %(time)s") % {
+                "device": snap.handover_by or _("another device"),
+                "time": snap.handover_deadline.astimezone().strftime("%H:%M:%S"),
+            }
         if snap.full:
             return _("Signed in to %(server)s — all seats in use") % {"server": server}
         return _("Signed in to %(server)s as %(login)s") % {"server": server, "login": login}
@@ -158,7 +163,7 @@ def tooltip_text(snap: Snapshot) -> str:
         sessions = limit_as_of(snap.sessions_in_use or 0, snap.max_sessions, snap.limit_as_of)
     if sessions and snap.state in (*_SIGNED_IN_STATES, State.LIMIT_REACHED):
         lines.append(sessions)
-    if snap.state is not State.SIGNED_IN or len(lines) == 1:
+    if snap.state is not State.SIGNED_IN or len(lines) == 1 or snap.handover_deadline:
         lines.append(status_text(snap))
     text = "\n".join(lines)
     if len(text) > TOOLTIP_MAX:
@@ -175,6 +180,9 @@ def _sign_entry(snap: Snapshot) -> MenuEntry:
             return MenuEntry(_("Stop waiting"), Intent.CANCEL_WAIT)
         return MenuEntry(_("Free a session…"), Intent.RESOLVE_LIMIT)
     if s in (*_SIGNED_IN_STATES, State.SIGNING_IN):
+        if snap.handover_deadline is not None:
+            # Someone waits for this seat: giving it now is signing out (their sign-in follows).
+            return MenuEntry(_("Release this seat now"), Intent.SIGN_OUT)
         if not snap.sign_out_frees_seat:
             # ZoneMinder: its logout frees nothing; say so where the user decides.
             return MenuEntry(

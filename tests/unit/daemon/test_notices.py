@@ -44,6 +44,8 @@ EFFECTS: dict[Topic, Notify] = {
     Topic.PASSWORD_REJECTED: Notify(Topic.PASSWORD_REJECTED),
     Topic.SIGN_IN_FAILED: Notify(Topic.SIGN_IN_FAILED),
     Topic.FAILED: Notify(Topic.FAILED, detail="the certificate of HQ changed"),
+    Topic.HANDOVER_ASKED: Notify(Topic.HANDOVER_ASKED, detail="OPS-PC-13", seconds=59.6),
+    Topic.HANDED_OVER: Notify(Topic.HANDED_OVER, detail="OPS-PC-13 (vms-tray 1.0)"),
 }
 
 
@@ -64,9 +66,9 @@ def test_every_topic_is_covered() -> None:
     assert set(EFFECTS) == set(Topic)
 
 
-def test_critical_only_for_a_taken_session_and_the_limit_at_sign_in() -> None:
+def test_critical_only_for_a_taken_session_the_limit_at_sign_in_and_a_handover() -> None:
     critical = [n.title for n in all_notices() if n.urgency is Urgency.CRITICAL]
-    assert critical == ["HQ: signed out", "HQ: no free session"]
+    assert critical == ["HQ: signed out", "HQ: no free session", "HQ: your seat is needed"]
     ended_by_server = notices.render(Notify(Topic.ENDED_ELSEWHERE, detail="revoked"), "HQ")
     assert ended_by_server.urgency is Urgency.NORMAL
 
@@ -236,3 +238,13 @@ def test_notices_are_translated_with_russian_plurals() -> None:
         assert ended.actions[0].label == "Войти"
     finally:
         i18n.install("en")
+
+
+def test_a_handover_says_who_needs_the_seat_how_long_is_left_and_offers_release() -> None:
+    n = notices.render(EFFECTS[Topic.HANDOVER_ASKED], "HQ")
+    assert n.body == "OPS-PC-13 needs this seat. This session ends in 60 seconds — save your work."
+    assert [a.id for a in n.actions] == [notices.RELEASE_SEAT] and n.topic == "session"
+    cli = notices.render(EFFECTS[Topic.HANDOVER_ASKED], "HQ", cli=True)
+    assert cli.actions == () and "'vms-tray signout'" in cli.body
+    done = notices.render(EFFECTS[Topic.HANDED_OVER], "HQ")
+    assert "went to OPS-PC-13 (vms-tray 1.0)" in done.body and done.topic == "session"

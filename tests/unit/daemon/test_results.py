@@ -4,6 +4,7 @@ tests/unit/session/test_failures.py)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -25,7 +26,7 @@ from vms_tray.errors import (
 )
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure, FailureKind
-from vms_tray.session.records import Limit, SessionEntry, SessionList
+from vms_tray.session.records import Handover, Limit, SessionEntry, SessionList
 
 FP = ":".join(["AB", "01"] * 16)
 
@@ -75,6 +76,19 @@ def test_answers() -> None:
     assert results.polled(listing, probe=False) == E.Polled(2, 3)
     assert results.polled(listing, probe=True) == E.ServerAnswered(2, 3)
     assert results.polled(None, probe=False) == E.Polled(None, None)
+
+
+def test_a_handover_asked_of_our_session_becomes_seconds_left() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    asked = Handover(datetime(2026, 1, 1, 0, 1, tzinfo=UTC), "OPS-PC-13")
+    mine = SessionEntry("s1", "me", "vms-tray", "1.0", "", at, at, False, True, handover=asked)
+    theirs = replace(mine, id="s2", current=False)
+    listing = SessionList(Limit("account", 1, 1), (mine,))
+    event = results.polled(listing, probe=False, wall=at.timestamp() + 15)
+    assert event == E.Polled(1, 1, handover_in=45.0, handover_by="OPS-PC-13")
+    # Another session's handover is not ours to announce.
+    other = SessionList(Limit("account", 2, 2), (replace(mine, handover=None), theirs))
+    assert results.polled(other, probe=False, wall=at.timestamp()) == E.Polled(2, 2)
 
 
 def test_a_trust_failure_keeps_a_held_session_but_stops_a_sign_in() -> None:

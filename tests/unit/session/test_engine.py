@@ -40,6 +40,7 @@ SAMPLES: dict[type[E.Event], E.Event] = {
     E.RefreshExpired: E.RefreshExpired(),
     E.AccessExpired: E.AccessExpired(),
     E.CheckNowRequested: E.CheckNowRequested(),
+    E.StreamChanged: E.StreamChanged(live=True),
     E.SignOutRequested: E.SignOutRequested(),
     E.Failed: E.Failed(other("certificate changed")),
 }

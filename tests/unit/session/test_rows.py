@@ -379,3 +379,59 @@ def test_a_changed_certificate_keeps_the_session_and_resumes_it() -> None:
     assert engine.view(second).failure is None
     assert notes(back) == [E.Topic.BACK_ONLINE]
     assert E.StartSignIn not in kinds(probe + back)  # no new sign-in, no second seat
+
+
+# --- protocol v1.1: the events stream and handovers ----------------------------------------------
+
+
+def test_a_live_stream_stretches_polling_to_the_safety_net_and_back() -> None:
+    engine = make(S.SIGNED_IN)
+    assert scheduled(engine.handle(E.StreamChanged(live=True), NOW), E.Timer.POLL) == NOW + 600
+    # Polls while live keep the slow pace; a check the stream asked for is answered at once.
+    assert scheduled(engine.handle(E.Polled(1, 3), NOW), E.Timer.POLL) == NOW + 600
+    assert E.Poll() in engine.handle(E.CheckNowRequested(), NOW)
+    assert scheduled(engine.handle(E.StreamChanged(live=False), NOW), E.Timer.POLL) == NOW + 60
+    assert scheduled(engine.handle(E.Polled(1, 3), NOW), E.Timer.POLL) == NOW + 60
+
+
+def test_the_stream_outlives_a_sign_in_but_not_its_own_report() -> None:
+    engine = make(S.SIGNED_OUT)
+    assert engine.handle(E.StreamChanged(live=True), NOW) == []
+    engine.handle(E.SignInRequested(), NOW)
+    effects = engine.handle(E.SignInSucceeded(expires_in=900), NOW)
+    assert scheduled(effects, E.Timer.POLL) == NOW + 600
+    assert engine.handle(E.StreamChanged(live=True), NOW) == []  # no news: nothing to do
+
+
+def test_a_handover_is_announced_once_with_its_countdown_and_shown_in_the_view() -> None:
+    engine = make(S.SIGNED_IN)
+    effects = engine.handle(E.Polled(1, 1, handover_in=60, handover_by="OPS-PC-13"), NOW)
+    (note,) = [e for e in effects if isinstance(e, E.Notify) and e.topic is E.Topic.HANDOVER_ASKED]
+    assert (note.topic, note.detail, note.seconds) == (E.Topic.HANDOVER_ASKED, "OPS-PC-13", 60)
+    assert note.subject is E.Subject.SESSION
+    # The same handover polled again (its deadline nearer): no second notice.
+    assert (
+        notes(engine.handle(E.Polled(1, 1, handover_in=45, handover_by="OPS-PC-13"), NOW + 15))
+        == []
+    )
+    view = engine.view(NOW + 20)
+    assert (view.handover_in, view.handover_by) == (40, "OPS-PC-13")
+
+
+def test_a_new_handover_deadline_is_announced_and_a_gone_one_forgotten() -> None:
+    engine = make(S.SIGNED_IN)
+    engine.handle(E.Polled(1, 1), NOW)  # full: its own notice, once
+    engine.handle(E.Polled(1, 1, handover_in=60, handover_by="A"), NOW)
+    assert notes(engine.handle(E.Polled(1, 1, handover_in=60, handover_by="B"), NOW + 300)) == [
+        E.Topic.HANDOVER_ASKED
+    ]
+    engine.handle(E.Polled(1, 1), NOW + 310)
+    assert engine.view(NOW + 310).handover_in is None
+
+
+def test_the_end_of_a_handed_over_session_clears_its_countdown() -> None:
+    engine = make(S.SIGNED_IN)
+    engine.handle(E.Polled(1, 1, handover_in=60, handover_by="OPS-PC-13"), NOW)
+    engine.handle(E.SessionLost("handed over", "OPS-PC-13 (vms-tray 1.0)"), NOW + 60)
+    view = engine.view(NOW + 60)
+    assert view.state is S.ENDED and view.handover_in is None and view.handover_by == ""

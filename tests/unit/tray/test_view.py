@@ -14,6 +14,7 @@ from vms_tray.session.snapshot import Failure, FailureKind, ServerChoice, Snapsh
 from vms_tray.tray.view import (
     TOOLTIP_MAX,
     Intent,
+    MenuEntry,
     build_view,
     icon_for,
     status_intent,
@@ -238,3 +239,14 @@ def test_a_learnt_limit_says_since_when_in_the_tooltip() -> None:
     assert "3 sessions in use (limit 4, as of 2026-05-12)" in tooltip_text(snap)
     fresh = Snapshot(state=State.SIGNED_IN, server="HQ", sessions_in_use=3, max_sessions=4)
     assert "as of" not in tooltip_text(fresh)
+
+
+def test_a_handover_asked_of_this_session_shows_who_when_and_the_release() -> None:
+    deadline = datetime(2026, 12, 2, 10, 1, 0, tzinfo=UTC)
+    s = snap(handover_deadline=deadline, handover_by="OPS-PC-13")
+    view = build_view(s)
+    shown = deadline.astimezone().strftime("%H:%M:%S")
+    assert view.status == f"OPS-PC-13 needs this seat: it ends at {shown}"
+    assert view.status in view.tooltip
+    assert view.find("sign_out") == MenuEntry("Release this seat now", Intent.SIGN_OUT)
+    assert view.icon is IconName.SIGNED_IN_FULL
