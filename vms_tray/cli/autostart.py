@@ -149,8 +149,25 @@ def _enable(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_if_forced(backend: AutostartBackend) -> None:
+    """The administrator's force_autostart: start at login stays on (only a duplicate entry of
+    another method may go)."""
+    from vms_tray import autostart
+    from vms_tray.autostart.forced import disable_refused, refusal
+    from vms_tray.connections.policy import load_policy
+
+    policy = load_policy()
+    if policy.problem:
+        print(f"vms-tray: warning: {policy.problem}", file=sys.stderr)
+    if not policy.force_autostart:
+        return
+    if disable_refused(backend, autostart.default_backend(backend.system)):
+        raise autostart.AutostartError(refusal(str(policy.path)))
+
+
 def _disable(args: argparse.Namespace) -> int:
     backend = _backend(args)
+    _refuse_if_forced(backend)
     removed = backend.disable()
     if args.json:
         print(

@@ -133,3 +133,24 @@ def test_two_methods_enabled_is_warned_about(
     run(capsys, "autostart", "disable", "--method", "systemd")
     run(capsys, "autostart", "disable")
     assert not any(p.is_file() or p.is_symlink() for p in home.rglob("*"))
+
+
+def test_disable_is_refused_when_the_policy_forces_start_at_login(
+    home: Path, isolated_profile: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = isolated_profile / "system" / "policy.toml"
+    policy.parent.mkdir(parents=True)
+    policy.write_text("force_autostart = true\n", encoding="utf-8")
+    entry = home / ".config/autostart/vms-tray.desktop"
+    run(capsys, "autostart", "enable")
+    code, out, err = run(capsys, "autostart", "disable")
+    assert code == 1 and out == ""
+    assert err == (
+        "vms-tray: start at login is required by your administrator "
+        f"(force_autostart in {policy}) and cannot be turned off\n"
+    )
+    assert entry.is_file()
+    # A duplicate of another method may still go: the default entry stays.
+    code, _out, err = run(capsys, "autostart", "disable", "--method", "systemd")
+    assert code == 0, err
+    assert entry.is_file()
