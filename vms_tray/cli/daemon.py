@@ -3,7 +3,9 @@
 The daemon, the tray and the demo are imported inside the commands that start them: they load
 httpx, APScheduler and GTK, which ``status`` and the other commands never need (CLI start-up).
 So are the control socket, the translations and the wording each command uses: ``--help`` and
-every other command import this module (issue 13).
+every other command import this module (issue 13). Longer than 500 lines because every command
+that talks to the running daemon is here, each a short function over one control request; the
+sessions commands (list, end, handover, wait) are the next to move to a module of their own.
 """
 
 from __future__ import annotations
@@ -74,6 +76,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     end.add_argument("id", metavar="ID", help="a session id from 'vms-tray sessions'")
     end.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     end.set_defaults(func=cmd_sessions_end)
+    ask = ssub.add_parser(
+        "handover",
+        help="at the session limit: ask a session to hand its seat over to you",
+        description=(
+            "Asks the holder of session ID to hand its seat over (servers of vms-tray protocol "
+            "v1.1): their vms-tray warns them and the server ends that session after a grace "
+            "period unless they release it sooner; then vms-tray signs you in by itself."
+        ),
+    )
+    ask.add_argument("id", metavar="ID", help="a session id from 'vms-tray sessions'")
+    ask.set_defaults(func=cmd_sessions_handover)
 
     p = subparsers.add_parser("wait", help="at the session limit: sign in when a seat frees")
     p.add_argument(
@@ -199,7 +212,15 @@ def describe(status: dict[str, Any]) -> list[str]:
     if status.get("expires_in") is not None:
         lines.append(f"token renews before it expires in {_duration(status['expires_in'])}")
     if status.get("waiting_for_seat"):
-        lines.append("waiting for a free seat (signs in by itself when one frees)")
+        place = status.get("queue_position")
+        where = f", number {place} in the server's queue" if isinstance(place, int) else ""
+        lines.append(f"waiting for a free seat{where} (signs in by itself when one frees)")
+    if status.get("handover_deadline"):
+        who = status.get("handover_by") or "another device"
+        lines.append(
+            f"{who} needs this seat: the server ends this session at "
+            f"{status['handover_deadline']} ('vms-tray signout' releases it now)"
+        )
     if status.get("ended_by"):
         lines.append(f"ended from: {status['ended_by']}")
     if status.get("last_error"):
@@ -442,6 +463,18 @@ def cmd_sessions_end(args: argparse.Namespace) -> int:
     if before["state"] == "limit_reached":
         return _outcome(_request("status"))
     print(_("Ended %(whose)s.") % {"whose": _whose(entry)})
+    return 0
+
+
+def cmd_sessions_handover(args: argparse.Namespace) -> int:
+    from vms_tray.text import printable
+
+    answer = _request("handover", id=args.id, timeout=60)
+    print(
+        f"Asked session {printable(args.id)} to hand over its seat; the server ends it by "
+        f"{answer['deadline']} at the latest. vms-tray signs you in when the seat is yours "
+        "('vms-tray status' shows it)."
+    )
     return 0
 
 

@@ -57,6 +57,9 @@ class ControlHandler:
             "error_kind": s.error.kind.value if s.error else None,
             "ended_by": s.ended_by,
             "waiting_for_seat": s.waiting_for_seat,
+            "queue_position": s.queue_position,
+            "handover_deadline": s.handover_deadline.isoformat() if s.handover_deadline else None,
+            "handover_by": s.handover_by or None,
             "can_list_sessions": s.can_list_sessions,
             "sign_out_frees_seat": s.sign_out_frees_seat,
             "servers": [c.name for c in s.servers],
@@ -123,6 +126,11 @@ class ControlHandler:
         session_id = _text(req, "id")
         assert session_id is not None
         self.daemon.end_session(session_id)
+
+    def do_handover(self, req: Request) -> Any:
+        session_id = _text(req, "id")
+        assert session_id is not None
+        return {"deadline": self.daemon.request_handover(session_id).isoformat()}
 
     def do_captcha(self, req: Request) -> Any:
         captcha = self.daemon.captcha()

@@ -4,6 +4,8 @@
 Its methods perform the engine's I/O effects and return what happened as an engine event
 (``results``); they never decide what happens next. The worker thread calls every method but the
 few marked thread-safe, which read under the lock what other threads may see.
+Longer than 500 lines because it holds the whole server session; the sign-in's part (pending,
+captcha, conflict, queue, handover) is the next to move out, beside keep-alive and sign-out.
 """
 
 from __future__ import annotations
@@ -255,7 +257,7 @@ class Link:
     def forget_pending(self) -> None:
         self._pending = None
 
-    def start_sign_in(self) -> E.Event:
+    def start_sign_in(self, waiting: bool = False) -> E.Event:
         p = self._pending
         conn = self.current()
         if p is None and conn is not None:  # silent re-auth: the stored password
@@ -266,6 +268,19 @@ class Link:
             return E.SignInRejected(results.NO_PASSWORD)
         if p.login == p.connection.login and (resumed := self._resume(p.connection)):
             return resumed
+        with self._lock:
+            conflict = self._conflict
+        if waiting and conflict is not None and self.server().queues():
+            # Waiting in the server's queue: the conflict token keeps our place (protocol v1.1);
+            # a password sign-in would join at the back. Spent or expired: sign in again.
+            try:
+                return self._outcome(
+                    self.server().finish_sign_in(conflict.conflict_token, self._client)
+                )
+            except AuthError:
+                log.info("the conflict expired; signing in again")
+            except Exception as exc:
+                return results.sign_in_failed(exc, self.server_name())
         answer, p.captcha = p.captcha, None
         client = self._client
         if p.login == p.connection.login and (device := self._memory.device_token(p.connection)):
@@ -450,6 +465,16 @@ class Link:
         if tokens is None or hold not in (E.Hold.SESSION, E.Hold.UNCONFIRMED):
             raise EngineError(NOT_SIGNED_IN)
         return server.list_sessions(tokens.access_token)
+
+    def request_handover(self, session_id: str) -> datetime:
+        """At the limit: ask the holder of ``session_id`` to hand its seat over to us."""
+        with self._lock:
+            conflict = self._conflict
+        if conflict is None:
+            raise EngineError("no sign-in waits for a seat: a handover is asked at the limit")
+        deadline = self.server().request_handover(conflict.conflict_token, session_id)
+        log.info("asked a session to hand over its seat by %s", deadline.isoformat())
+        return deadline
 
     def end_other_session(self, session_id: str) -> None:
         """Signed in: end someone else's session to free a seat for them."""

@@ -66,7 +66,9 @@ def signed_in(outcome: SignInOutcome) -> E.Event:
         )
     if isinstance(outcome, CaptchaChallenge):
         return E.CaptchaNeeded(outcome.reason)
-    return E.LimitHit(outcome.limit.active, outcome.limit.max)
+    return E.LimitHit(
+        outcome.limit.active, outcome.limit.max, queue_position=outcome.queue_position
+    )
 
 
 def refreshed(tokens: Tokens) -> E.Event:

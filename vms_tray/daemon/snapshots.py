@@ -33,6 +33,7 @@ def picture(
         error=view.failure or note,
         ended_by=view.ended_by,
         waiting_for_seat=view.waiting_for_seat,
+        queue_position=view.queue_position,
         can_list_sessions=caps.list_sessions if caps else True,
         sign_out_frees_seat=caps.server_side_sign_out if caps else frees_seat(conn),
         servers=servers,

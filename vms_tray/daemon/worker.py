@@ -7,7 +7,9 @@ session in ``link``, timers, notices) and feeds their results back, then publish
 Snapshot to the ``listeners`` when it changed. The engine takes every decision about the state;
 the worker asks it (``plan_sign_in``, ``hold``, ``keeps``) where it must know before it acts.
 
-See ``vms_tray.daemon`` for the public, thread-safe API.
+See ``vms_tray.daemon`` for the public, thread-safe API. Longer than 500 lines because the
+public API and the worker it posts to are one class: each public call is a line or two beside
+the worker-side step it runs, and splitting them would put one decision in two rooms.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 from vms_tray import commands as C
@@ -169,6 +172,11 @@ class Daemon:
         """End another session: in ``limit_reached`` this finishes our sign-in (the engine's
         path); when signed in it frees a seat for someone else. Blocking."""
         self.call(lambda: self._end_session(session_id), timeout)
+
+    def request_handover(self, session_id: str, timeout: float = 15.0) -> datetime:
+        """At the limit: ask the holder of ``session_id`` to hand its seat over (protocol
+        v1.1), then wait for it; the time the server ends that session. Blocking."""
+        return self.call(lambda: self._request_handover(session_id), timeout)
 
     def execute(self, command: C.Command, timeout: float = 15.0) -> None:
         """Like ``post`` but waits until the worker handled it, raising what it raised."""
@@ -368,7 +376,7 @@ class Daemon:
         elif isinstance(effect, E.SignOutRemote):
             self._link.sign_out_remote(self._quitting)
         elif isinstance(effect, E.StartSignIn):
-            return self._link.start_sign_in()
+            return self._link.start_sign_in(effect.waiting)
         elif isinstance(effect, E.FinishSignIn):
             return self._link.finish_sign_in(effect.end_session_id)
         elif isinstance(effect, E.Refresh):
@@ -443,6 +451,13 @@ class Daemon:
             self._feed(E.PollDue(), quiet=True)
         else:
             raise EngineError(NOT_SIGNED_IN)
+
+    def _request_handover(self, session_id: str) -> datetime:
+        if self.engine.hold() is not E.Hold.CONFLICT:
+            raise EngineError("no sign-in waits for a seat: ask for a handover at the limit")
+        deadline = self._link.request_handover(session_id)
+        self._feed(E.WaitChosen())  # the seat is held for us once it is released
+        return deadline
 
     # --- stop --------------------------------------------------------------------------------
 

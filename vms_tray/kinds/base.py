@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import ClassVar, Self
 
 from vms_tray.errors import Unsupported
@@ -93,6 +94,16 @@ class ServerKind(abc.ABC):
         """``callback()`` when the server says, unasked, that our session changed (AIPIX's
         logout push): the daemon then checks the session at once. Most kinds hear nothing."""
         return None  # nothing pushes to this kind: the poll is how it learns
+
+    def queues(self) -> bool:
+        """Whether waiting for a seat keeps a place in a server-side queue (protocol v1.1):
+        the daemon then waits with the conflict token instead of signing in again."""
+        return False
+
+    def request_handover(self, bearer: str, session_id: str) -> datetime:
+        """Ask the holder of ``session_id`` to hand its seat over (protocol v1.1); the time the
+        server will end it. ``bearer``: the conflict token of a sign-in at the limit."""
+        raise Unsupported(f"{self.kind} servers cannot ask a session to hand over its seat")
 
     def on_live(self, callback: Callable[[bool], None]) -> None:
         """``callback(True)`` while the server's pushes are known to arrive (protocol v1.1's

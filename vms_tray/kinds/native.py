@@ -19,7 +19,14 @@ from urllib.parse import quote
 import httpx
 
 from vms_tray.connections.model import Connection
-from vms_tray.errors import AuthError, BadResponse, SessionNotFound, TokenExpired
+from vms_tray.errors import (
+    AuthError,
+    BadResponse,
+    ServerError,
+    SessionNotFound,
+    TokenExpired,
+    Unsupported,
+)
 from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
 from vms_tray.kinds.native_events import EventFollower
 from vms_tray.kinds.problems import ProblemFormat, problem_of
@@ -58,6 +65,11 @@ def _features(value: Any) -> frozenset[str]:
     if not isinstance(value, list):
         return frozenset()
     return frozenset(v for v in value if isinstance(v, str))
+
+
+def _position(queue: Any) -> int | None:
+    position = queue.get("position") if isinstance(queue, Mapping) else None
+    return position if isinstance(position, int) and not isinstance(position, bool) else None
 
 
 class _Shape:
@@ -277,12 +289,16 @@ class NativeServer(ServerKind):
             )
         ext = self._shape(problem.extensions, f"{problem.name} answer")
         if problem.name == "session-limit":
+            conflict_token = ext.text("conflict_token")
+            # A waiter hears "a seat is held for you" on its own stream (protocol v1.1).
+            self._events.follow(conflict_token)
             return LimitConflict(
                 limit=self._limit(ext.obj("limit")),
                 sessions=self._entries(ext),
-                conflict_token=ext.text("conflict_token"),
+                conflict_token=conflict_token,
                 expires_in=ext.number("conflict_expires_in"),
                 device_token=self._device_token(ext.data),
+                queue_position=_position(ext.data.get("queue")),
             )
         return CaptchaChallenge(
             captcha=self._captcha(ext.obj("captcha")), reason=_CAPTCHA_REASONS[problem.name]
@@ -331,12 +347,22 @@ class NativeServer(ServerKind):
         )
         return self._outcome(reply)
 
+    def queues(self) -> bool:
+        try:
+            return "queue" in self.features()
+        except ServerError:
+            return False  # unknown: wait as a v1 client does
+
     def finish_sign_in(self, conflict_token: str, client: ClientInfo) -> SignInOutcome:
-        # The server remembers the client details given with the password (protocol v1).
+        # The server remembers the client details given with the password (protocol v1). With
+        # its queue (v1.1) the finish also keeps our place in line while every seat is taken.
+        body: dict[str, Any] = {"conflict_token": conflict_token}
+        if self.queues():
+            body["wait"] = True
         reply = self.http.request(
             "POST",
             "/sessions",
-            json_body={"conflict_token": conflict_token},
+            json_body=body,
             secrets=[conflict_token],
             outcomes=("session-limit",),
         )
@@ -379,6 +405,18 @@ class NativeServer(ServerKind):
         if session_id in ("", ".", ".."):
             raise SessionNotFound(f"{session_id!r} is not a session id on {self.label}")
         self.http.request("DELETE", f"/sessions/{quote(session_id, safe='')}", bearer=bearer)
+
+    def request_handover(self, bearer: str, session_id: str) -> datetime:
+        if "handover" not in self.features():
+            raise Unsupported(
+                f"{self.label} cannot ask a session to hand over its seat (protocol v1.1): "
+                "end it, or wait for a free seat"
+            )
+        if session_id in ("", ".", "..", "current"):
+            raise SessionNotFound(f"{session_id!r} is not another session on {self.label}")
+        path = f"/sessions/{quote(session_id, safe='')}/handover"
+        reply = self.http.request("POST", path, bearer=bearer, json_body={})
+        return self._shape(reply.data, "handover answer").time("deadline")
 
     def new_captcha(self, replaces: str | None = None) -> Captcha:
         body = {"replaces": replaces} if replaces else {}

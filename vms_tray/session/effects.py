@@ -68,7 +68,10 @@ SUBJECT_OF: Mapping[Topic, Subject] = {
 
 @dataclass(frozen=True)
 class StartSignIn:
-    """Sign in with the pending login, password and captcha answer (if any)."""
+    """Sign in with the pending login, password and captcha answer (if any). ``waiting``: a
+    retry while waiting for a seat, which keeps our place where the server queues waiters."""
+
+    waiting: bool = False
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,7 @@ class View:
     # A handover asked of this session: seconds until the server ends it, and for whom.
     handover_in: float | None = None
     handover_by: str = ""
+    queue_position: int | None = None
 
 
 _WORKING = (S.SIGNED_IN, S.RECONNECTING)
@@ -321,6 +322,7 @@ class Engine:
             waiting_for_seat=c.waiting,
             handover_in=None if c.handover_at is None else max(0.0, c.handover_at - now),
             handover_by=c.handover_by,
+            queue_position=c.queue_position if self._state is S.LIMIT_REACHED else None,
         )
 
     # --- questions the daemon asks before it acts ---

@@ -34,6 +34,7 @@ class LimitHit:
     in_use: int
     max_sessions: int | None
     retry_after: float | None = None
+    queue_position: int | None = None  # our place in the server's queue (protocol v1.1)
 
 
 @dataclass(frozen=True)

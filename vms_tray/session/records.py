@@ -156,6 +156,7 @@ class LimitConflict:
     conflict_token: str = field(repr=False)
     expires_in: float
     device_token: str | None = field(default=None, repr=False)  # as in SignedIn
+    queue_position: int | None = None  # protocol v1.1's queue: 1 is the next to get a seat
 
 
 SignInOutcome = SignedIn | CaptchaChallenge | LimitConflict

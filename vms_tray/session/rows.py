@@ -88,6 +88,7 @@ class Context:
     # A handover asked of this session (protocol v1.1): when it ends (engine clock), for whom.
     handover_at: float | None = None
     handover_by: str = ""
+    queue_position: int | None = None  # waiting in the server's queue (protocol v1.1)
 
 
 Step = tuple[State, Context, list[Effect]]
@@ -239,7 +240,14 @@ def _limit_hit(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
     # The conflict told the user the account is full: the sign-in that follows (a session ended
     # for us, a seat that freed up) must not announce "limit reached" once more.
     level = p.level(ev.in_use, ev.max_sessions)
-    ctx = replace(c, in_use=ev.in_use, max_sessions=ev.max_sessions, level=level, reauthing=False)
+    ctx = replace(
+        c,
+        in_use=ev.in_use,
+        max_sessions=ev.max_sessions,
+        level=level,
+        reauthing=False,
+        queue_position=ev.queue_position,
+    )
     if c.waiting:
         # Still full: keep waiting quietly.
         at = now + p.seat_retry_delay(ev.retry_after)
@@ -266,7 +274,7 @@ def _wait_cancelled(p: Policy, s: State, c: Context, ev: Event, now: float) -> S
 
 
 def _seat_retry_due(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
-    return S.SIGNING_IN, c, [StartSignIn()]
+    return S.SIGNING_IN, c, [StartSignIn(waiting=True)]
 
 
 def _sign_in_rejected(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:

@@ -58,6 +58,7 @@ class Snapshot:
     # ``handover_deadline`` unless the user releases it sooner; ``handover_by`` is their device.
     handover_deadline: datetime | None = None
     handover_by: str = ""
+    queue_position: int | None = None  # waiting in the server's queue: 1 is next (v1.1)
 
     @property
     def near_limit(self) -> bool:

@@ -14,6 +14,7 @@ from vms_tray.errors import (
     SessionEnded,
     SessionNotFound,
     TokenExpired,
+    Unsupported,
 )
 from vms_tray.kinds.base import ClientInfo
 from vms_tray.kinds.native import NativeServer
@@ -315,3 +316,38 @@ def test_a_v1_server_has_no_features_estimates_or_handover() -> None:
         listed = server.list_sessions("tok-1234")
     assert listed.sessions[0].ends_by_itself_at is None and listed.sessions[0].handover is None
     assert listed.limit.next_free_at is None and listed.limit.held == 0
+
+
+def test_with_a_queue_the_finish_waits_in_line_and_reads_the_place() -> None:
+    info = {"name": "hq", "api_version": "1.1", "features": ["queue", "handover"]}
+    limit = {"scope": "account", "max": 1, "active": 1}
+    full = problem(
+        "session-limit",
+        409,
+        limit=limit,
+        sessions=[entry("s1")],
+        conflict_token="conf-2",
+        conflict_expires_in=120,
+        queue={"position": 2, "length": 3},
+    )
+    handover = ok(202, {"session_id": "s1", "deadline": "2026-12-02T10:01:00Z", "grace": 60})
+    canned = Canned(ok(200, info), full, handover)
+    with native(canned.transport()) as server:
+        assert server.queues()
+        outcome = server.finish_sign_in("conf-1", CLIENT)
+        assert isinstance(outcome, LimitConflict) and outcome.queue_position == 2
+        deadline = server.request_handover("conf-2", "s/1")
+    assert deadline.minute == 1
+    finish, ask = canned.requests[1:]
+    assert json.loads(finish.content) == {"conflict_token": "conf-1", "wait": True}
+    assert ask.method == "POST" and ask.url.raw_path == b"/api/v1/sessions/s%2F1/handover"
+    assert ask.headers["authorization"] == "Bearer conf-2"
+
+
+def test_a_v1_server_neither_queues_nor_hands_over() -> None:
+    canned = Canned(ok(200, {"name": "hq", "api_version": "1.0"}))
+    with native(canned.transport()) as server:
+        assert not server.queues()
+        with pytest.raises(Unsupported, match="end it, or wait"):
+            server.request_handover("conf-1", "s1")
+    assert len(canned.requests) == 1  # nothing was asked of the server

@@ -151,7 +151,7 @@ def test_limit_conflict_wait_retries_quietly_then_signs_in() -> None:
     assert E.Withdraw(E.Subject.SIGN_IN) in effects
     assert engine.view(NOW).waiting_for_seat
     for _ in range(3):
-        assert E.StartSignIn() in engine.handle(E.SeatRetryDue(), NOW)
+        assert E.StartSignIn(waiting=True) in engine.handle(E.SeatRetryDue(), NOW)
         effects = engine.handle(E.LimitHit(3, 3, retry_after=40), NOW)
         assert notes(effects) == [] and scheduled(effects, E.Timer.SEAT) == NOW + 40
     engine.handle(E.SeatRetryDue(), NOW)
