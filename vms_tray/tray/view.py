@@ -135,6 +135,12 @@ def status_text(snap: Snapshot) -> str:
     if s is State.CAPTCHA_REQUIRED:
         return _("%(server)s asks for a captcha") % {"server": server}
     if s is State.LIMIT_REACHED:
+        if snap.waiting_for_seat and snap.queue_position is not None:
+            # The server's queue (protocol v1.1): a place in line, 1 being the next seat.
+            return _("Waiting for a free session on %(server)s: number %(n)d in line…") % {
+                "server": server,
+                "n": snap.queue_position,
+            }
         if snap.waiting_for_seat:
             return _("Waiting for a free session on %(server)s…") % {"server": server}
         return _("Session limit reached on %(server)s") % {"server": server}

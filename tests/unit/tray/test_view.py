@@ -250,3 +250,8 @@ def test_a_handover_asked_of_this_session_shows_who_when_and_the_release() -> No
     assert view.status in view.tooltip
     assert view.find("sign_out") == MenuEntry("Release this seat now", Intent.SIGN_OUT)
     assert view.icon is IconName.SIGNED_IN_FULL
+
+
+def test_waiting_in_the_servers_queue_shows_the_place_in_line() -> None:
+    s = snap(State.LIMIT_REACHED, waiting_for_seat=True, queue_position=2)
+    assert status_text(s) == "Waiting for a free session on HQ: number 2 in line…"
