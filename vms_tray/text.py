@@ -21,7 +21,7 @@ import re
 import shlex
 from datetime import datetime
 
-from vms_tray.i18n import ngettext
+from vms_tray.i18n import _, ngettext
 
 __all__ = ["PROGRAM", "command_line", "limit_as_of", "printable"]
 
@@ -64,3 +64,38 @@ def limit_as_of(in_use: int, maximum: int, seen: datetime | str) -> str:
         "%(n)d sessions in use (limit %(max)d, as of %(day)s)",
         in_use,
     ) % {"n": in_use, "max": maximum, "day": day}
+
+
+# Seat counts in words, shared by notices, the CLI and the tray: here, so that 'vms-tray status'
+# words them without importing the daemon (CLI start-up, issue 13).
+
+
+def used(in_use: int | None, maximum: int | None) -> str:
+    """ "2 of 3 sessions in use"."""
+    if in_use is None:
+        return _("sessions in use unknown")
+    if maximum is None:
+        return ngettext(
+            "%(n)d session in use (no limit)", "%(n)d sessions in use (no limit)", in_use
+        ) % {"n": in_use}
+    # The noun follows the limit ("of 3 sessions"); the count in use needs no agreement.
+    return ngettext(
+        "%(n)d of %(max)d session in use", "%(n)d of %(max)d sessions in use", maximum
+    ) % {"n": in_use, "max": maximum}
+
+
+def seats_left(left: int) -> str:
+    """ "1 seat left" / "no seats left"."""
+    if left <= 0:
+        return _("no seats left")
+    return ngettext("%(n)d seat left", "%(n)d seats left", left) % {"n": left}
+
+
+def seats(in_use: int | None, maximum: int | None) -> str:
+    """ "2 of 3 sessions in use — 1 seat left"."""
+    if in_use is None or maximum is None:
+        return used(in_use, maximum)
+    return _("%(in_use)s — %(left)s") % {
+        "in_use": used(in_use, maximum),
+        "left": seats_left(maximum - in_use),
+    }

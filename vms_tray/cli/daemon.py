@@ -197,8 +197,7 @@ def _duration(seconds: float) -> str:
 
 
 def describe(status: dict[str, Any]) -> list[str]:
-    from vms_tray.daemon.notices import seats
-    from vms_tray.text import limit_as_of, printable
+    from vms_tray.text import limit_as_of, printable, seats
 
     lines = [f"state: {status['state']}"]
     if status.get("server"):
@@ -300,7 +299,7 @@ def _outcome(status: dict[str, Any]) -> int:
     state = status["state"]
     server = status.get("server") or "the server"
     if state == "signed_in":
-        from vms_tray.daemon.notices import seats
+        from vms_tray.text import seats
 
         extra = ""
         if status.get("sessions_in_use") is not None:
@@ -393,8 +392,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         # ensure_ascii (the default) writes control and bidi characters as \u escapes.
         print(json.dumps(listing, indent=2))
         return 0
-    from vms_tray.daemon.notices import seats
-    from vms_tray.text import limit_as_of
+    from vms_tray.text import limit_as_of, seats
 
     lim = listing["limit"]
     if lim.get("as_of") and lim["max"] is not None:

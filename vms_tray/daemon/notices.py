@@ -20,6 +20,7 @@ from vms_tray.commands import Command, SignOut, WaitForSeat
 from vms_tray.i18n import _, ngettext
 from vms_tray.notify.base import Action, Notice, NoticeKind, Urgency
 from vms_tray.session.engine import Notify, Subject, Topic
+from vms_tray.text import seats, seats_left, used
 
 SHOW_SESSIONS = "show_sessions"
 SIGN_IN = "sign_in"
@@ -61,37 +62,6 @@ def _show_sessions() -> Action:
 
 def _sign_in() -> Action:
     return Action(SIGN_IN, _("Sign in"))
-
-
-def used(in_use: int | None, maximum: int | None) -> str:
-    """ "2 of 3 sessions in use"."""
-    if in_use is None:
-        return _("sessions in use unknown")
-    if maximum is None:
-        return ngettext(
-            "%(n)d session in use (no limit)", "%(n)d sessions in use (no limit)", in_use
-        ) % {"n": in_use}
-    # The noun follows the limit ("of 3 sessions"); the count in use needs no agreement.
-    return ngettext(
-        "%(n)d of %(max)d session in use", "%(n)d of %(max)d sessions in use", maximum
-    ) % {"n": in_use, "max": maximum}
-
-
-def seats_left(left: int) -> str:
-    """ "1 seat left" / "no seats left"."""
-    if left <= 0:
-        return _("no seats left")
-    return ngettext("%(n)d seat left", "%(n)d seats left", left) % {"n": left}
-
-
-def seats(in_use: int | None, maximum: int | None) -> str:
-    """ "2 of 3 sessions in use — 1 seat left"."""
-    if in_use is None or maximum is None:
-        return used(in_use, maximum)
-    return _("%(in_use)s — %(left)s") % {
-        "in_use": used(in_use, maximum),
-        "left": seats_left(maximum - in_use),
-    }
 
 
 def _notice(
