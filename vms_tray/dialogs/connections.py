@@ -5,7 +5,10 @@ one default, the default cannot be deleted): the dialog applies each change to a
 and shows the rule it broke inline. Nothing is written here: the answer goes back to the tray,
 which stores it.
 
-Request: ``{"connections": [connection_to_json(c), ...], "kinds": ["native", "zoneminder"]}``.
+Request: ``{"connections": [connection_to_json(c), ...], "kinds": ["native", "zoneminder"]}``,
+optionally ``"locked": "<policy file>"`` (the administrator's lock_servers: no add, update or
+delete) and ``"error": "..."`` (the tray refused the last save). A connection with
+``managed_by`` is the administrator's: shown as managed, never updated or deleted here.
 Answers: ``{"action": "save", "connections": [...]}`` or ``{"action": "cancel"}``. Each saved
 connection carries ``"original"``: the name it had in the request (None for one added here), so
 the tray can tell a rename (its password moves) from a removal and an addition.
@@ -15,11 +18,13 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from dataclasses import replace
 from tkinter import ttk
 from typing import Any
 
 from vms_tray.connections.model import (
     KNOWN_KINDS,
+    Connection,
     connection_from_json,
     connection_to_json,
 )
@@ -31,6 +36,7 @@ from vms_tray.errors import (
     InvalidInput,
     InvalidName,
     InvalidURL,
+    ManagedConnection,
     UnknownConnection,
 )
 
@@ -45,9 +51,39 @@ def explain(exc: Exception) -> str:
         return T("The address is not valid: %(why)s") % {"why": str(exc)}
     if isinstance(exc, InvalidName):
         return T("Enter a name for the server.") + f" ({exc})"
+    if isinstance(exc, ManagedConnection):
+        return managed_text(exc.name, exc.path)
     if isinstance(exc, UnknownConnection):
         return T("Select a server in the table first.")
     return str(exc)
+
+
+def managed_text(name: str, path: str) -> str:
+    return T(
+        "%(name)s is managed by your administrator (%(path)s): it cannot be changed or deleted."
+    ) % {"name": name, "path": path}
+
+
+def locked_text(path: str) -> str:
+    return T(
+        "Your administrator has locked the server list (%(path)s): servers cannot be added, "
+        "changed or deleted."
+    ) % {"path": path}
+
+
+def refusal(c: Connection | None, locked: str | None) -> str | None:
+    """Why Update and Delete are off for ``c`` (the selected server), or None."""
+    if c is not None and c.managed_by:
+        return managed_text(c.name, c.managed_by)
+    if locked:
+        return locked_text(locked)
+    return None
+
+
+def from_request(d: Json) -> Connection:
+    """connection_from_json keeps no managed_by (a user's row never sets it): the dialog must."""
+    managed_by = d.get("managed_by")
+    return replace(connection_from_json(d), managed_by=str(managed_by) if managed_by else None)
 
 
 def _breaking(cmd: Callable[[], None]) -> Callable[[Any], str]:
@@ -63,19 +99,21 @@ def run(request: Json, dlg: Dialog) -> None:
     px = dlg.px
     dlg.root.title(T("Video surveillance servers — vms-tray"))
     state: dict[str, Any] = {
-        "list": ConnectionList(connection_from_json(d) for d in request.get("connections") or [])
+        "list": ConnectionList(from_request(d) for d in request.get("connections") or [])
     }
+    locked = str(request.get("locked") or "") or None
     # name_key(current name) -> the name in the request (None: added here).
     origin: dict[str, str | None] = {name_key(c.name): c.name for c in state["list"]}
     kinds = [str(k) for k in request.get("kinds") or KNOWN_KINDS]
 
-    columns = ("name", "url", "login", "default")
+    columns = ("name", "url", "login", "default", "managed")
     tree = ttk.Treeview(f, columns=columns, show="headings", selectmode="browse", height=6)
     for col, text, width in (
         ("name", T("Name"), 130),
         ("url", T("Address"), 240),
         ("login", T("Login"), 110),
         ("default", T("Default"), 70),
+        ("managed", T("Managed"), 150),
     ):
         tree.heading(col, text=text, anchor="w")
         tree.column(col, width=px(width), anchor="w", stretch=col == "url")
@@ -110,6 +148,25 @@ def run(request: Json, dlg: Dialog) -> None:
     actions.grid(row=2, column=0, columnspan=4, sticky="w", pady=(px(6), 0))
     message = ttk.Label(f, text="", style="Error.TLabel", wraplength=px(560))
     message.grid(row=3, column=0, columnspan=4, sticky="w", pady=(px(4), 0))
+    # Why the selected server (or the whole list) cannot be changed: always said, not only
+    # after a click on a greyed-out button.
+    why = ttk.Label(f, text="", style="Hint.TLabel", wraplength=px(560))
+    why.grid(row=4, column=0, columnspan=4, sticky="w", pady=(px(2), 0))
+    buttons: dict[str, ttk.Button] = {}
+
+    def update_state() -> None:
+        name = selected()
+        c = state["list"].find(name) if name else None
+        reason = refusal(c, locked)
+        why.configure(text=reason or "")
+        for key in ("update", "delete"):
+            if key in buttons:
+                buttons[key].state(["disabled"] if reason else ["!disabled"])
+        for key in ("clear", "add"):
+            if key in buttons:
+                buttons[key].state(["disabled"] if locked else ["!disabled"])
+        for e in entries.values():
+            e.state(["readonly"] if reason else ["!readonly"])
 
     def refill(select: str | None = None) -> None:
         lst: ConnectionList = state["list"]
@@ -119,13 +176,20 @@ def run(request: Json, dlg: Dialog) -> None:
                 "",
                 "end",
                 iid=c.name,
-                values=(c.name, c.url, c.login, T("yes") if c.default else ""),
+                values=(
+                    c.name,
+                    c.url,
+                    c.login,
+                    T("yes") if c.default else "",
+                    T("by administrator") if c.managed_by else "",
+                ),
             )
         if select and lst.find(select):
             name = lst.get(select).name
             tree.selection_set(name)
             tree.focus(name)
             tree.see(name)
+        update_state()
 
     def selected() -> str | None:
         sel = tree.selection()
@@ -133,6 +197,7 @@ def run(request: Json, dlg: Dialog) -> None:
 
     def on_select(_e: Any = None) -> None:
         name = selected()
+        update_state()
         if not name:
             return
         c = state["list"].find(name)
@@ -157,14 +222,27 @@ def run(request: Json, dlg: Dialog) -> None:
         refill(select)
         return True
 
+    def refused(c: Connection | None) -> bool:
+        """The code path refuses what the greyed-out buttons say (Enter, the Delete key)."""
+        reason = refusal(c, locked)
+        if reason:
+            message.configure(text=reason, style="Error.TLabel")
+        return reason is not None
+
     def new() -> None:
+        if locked:
+            return
         tree.selection_remove(*tree.selection())
+        update_state()
         for var in (name_var, url_var, login_var):
             var.set("")
         message.configure(text="")
         entries["name"].focus_set()
 
     def add() -> None:
+        if locked:
+            refused(None)
+            return
         before = len(state["list"])
         added = apply(
             lambda: state["list"].add(
@@ -182,6 +260,8 @@ def run(request: Json, dlg: Dialog) -> None:
         name = selected()
         if name is None:
             message.configure(text=T("Select a server in the table first."))
+            return
+        if refused(state["list"].find(name)):
             return
         new_name = name_var.get()
         edited = apply(
@@ -202,6 +282,8 @@ def run(request: Json, dlg: Dialog) -> None:
         if name is None:
             message.configure(text=T("Select a server in the table first."))
             return
+        if refused(state["list"].find(name)):
+            return
         if apply(lambda: state["list"].remove(name), None):
             origin.pop(name_key(name), None)
 
@@ -212,16 +294,17 @@ def run(request: Json, dlg: Dialog) -> None:
             return
         apply(lambda: state["list"].set_default(name), name)
 
-    for i, (text, cmd) in enumerate(
+    for i, (key, text, cmd) in enumerate(
         (
-            (T("Clear form"), new),
-            (T("Add"), add),
-            (T("Update"), edit),
-            (T("Delete"), delete),
-            (T("Set as default"), make_default),
+            ("clear", T("Clear form"), new),
+            ("add", T("Add"), add),
+            ("update", T("Update"), edit),
+            ("delete", T("Delete"), delete),
+            ("default", T("Set as default"), make_default),
         )
     ):
         b = ttk.Button(actions, text=text, command=cmd)
+        buttons[key] = b
         b.grid(row=0, column=i, padx=(0, px(6)))
         b.bind("<Return>", _breaking(cmd))
 
@@ -233,7 +316,7 @@ def run(request: Json, dlg: Dialog) -> None:
         ]
         dlg.finish({"action": "save", "connections": rows})
 
-    dlg.buttons(4, [(T("Cancel"), dlg.cancel, False), (T("Save"), save, True)])
+    dlg.buttons(5, [(T("Cancel"), dlg.cancel, False), (T("Save"), save, True)])
     tree.bind("<<TreeviewSelect>>", on_select)
     tree.bind("<Delete>", lambda _e: delete())
     # Enter in the form adds (or updates the selected server); Ctrl+S saves the list.
@@ -243,9 +326,12 @@ def run(request: Json, dlg: Dialog) -> None:
     f.columnconfigure(0, weight=1)
     f.rowconfigure(0, weight=1)
     refill()
+    update_state()
     first = next(iter(state["list"].names()), None)
     if first:
         tree.selection_set(first)
         tree.focus(first)
         on_select()
+    if request.get("error"):
+        message.configure(text=str(request["error"]), style="Error.TLabel")
     dlg.show(focus=entries["name"] if not first else tree)

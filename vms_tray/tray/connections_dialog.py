@@ -19,9 +19,11 @@ from vms_tray.connections.model import (
     connection_from_json,
     connection_to_json,
 )
+from vms_tray.connections.policy import load_policy
 from vms_tray.connections.rules import ConnectionList, ListChanges, name_key
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.credentials import Credentials, follow_changes
+from vms_tray.errors import InvalidInput, ManagedConnection
 from vms_tray.tray.dialog_host import DialogHost
 from vms_tray.tray.ports import DaemonPort, Json
 
@@ -33,6 +35,36 @@ def _original(row: Json) -> str | None:
     connection keeps its name."""
     value = row["original"] if "original" in row else row.get("name")
     return str(value) if value else None
+
+
+def _same(a: Connection, b: Connection) -> bool:
+    """What the dialog can change of a server (its name, address, login and kind)."""
+    return (a.name, a.url, a.login, a.kind) == (b.name, b.url, b.login, b.kind)
+
+
+def check_save(
+    shown: ConnectionList, rows: list[tuple[str | None, Connection]], locked: str | None
+) -> None:
+    """Refuse a saved table that changes or drops an administrator's server, or under
+    lock_servers (``locked``: the policy file) adds, changes or drops one of the user's own;
+    the default may still move. The dialog greys these out; this is the rule (an older or
+    misbehaving dialog, a race with the administrator's file)."""
+    by_original = {name_key(o): c for o, c in rows if o is not None}
+    for old in shown:
+        new = by_original.get(name_key(old.name))
+        if old.managed_by is not None and (new is None or not _same(old, new)):
+            raise ManagedConnection(old.name, old.managed_by)
+        if locked and (new is None or not _same(old, new)):
+            raise InvalidInput(_locked(locked))
+    if locked and any(o is None or shown.find(o) is None for o, _c in rows):
+        raise InvalidInput(_locked(locked))
+
+
+def _locked(path: str) -> str:
+    return (
+        f"the administrator has locked the server list (lock_servers in {path}): servers "
+        "cannot be added, changed or deleted"
+    )
 
 
 class ConnectionsDialog:
@@ -66,21 +98,43 @@ class ConnectionsDialog:
         log.info("pinned the certificate of %s", server)
         self.daemon.post(commands.ReloadConfig())
 
-    def open(self) -> None:
+    @staticmethod
+    def _locked() -> str | None:
+        """The policy file while it locks the server list, else None."""
+        policy = load_policy()
+        if policy.problem:
+            log.warning("%s", policy.problem)
+        return str(policy.path) if policy.lock_servers else None
+
+    def open(self, error: str | None = None) -> None:
+        """``error``: why the last save was refused (shown in the dialog)."""
         data = {
             "connections": [connection_to_json(c) for c in self.connections()],
             "kinds": list(KNOWN_KINDS),
+            "locked": self._locked(),
+            "error": error,
         }
         self.dialogs.open("connections", data, self.answered)
 
     def answered(self, ans: Json) -> None:
         if ans.get("action") != "save":
             return
+        answered_rows = ans.get("connections") or []
+        try:
+            check_save(
+                ConnectionList(self.connections()),
+                [(_original(d), connection_from_json(d)) for d in answered_rows],
+                self._locked(),
+            )
+        except InvalidInput as exc:
+            # Nothing is saved; the dialog comes back with the list as it is and the reason.
+            log.warning("not saving the server list: %s", exc)
+            self.open(error=str(exc))
+            return
 
         # The administrator's servers are shown, never saved into the user's file; the user's
         # servers they hide stay as they are.
-        answered_rows = ans.get("connections") or []
-        managed = {name_key(str(d["name"])) for d in answered_rows if d.get("managed_by")}
+        managed = {name_key(c.name) for c in self.connections() if c.managed_by}
         rows = [(_original(d), connection_from_json(d)) for d in answered_rows]
         rows = [(o, c) for o, c in rows if name_key(c.name) not in managed]
         changes = ListChanges({})

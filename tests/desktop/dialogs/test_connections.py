@@ -67,3 +67,44 @@ def test_servers_rename_carries_the_original_name(dialogs: DialogDriver) -> None
     answer = handle.wait(15)
     assert answer is not None and answer["action"] == "save"
     assert [(c["name"], c["original"]) for c in answer["connections"]] == [("Head office", "HQ")]
+
+
+def test_servers_a_managed_one_stays_as_it_was(dialogs: DialogDriver) -> None:
+    path = "/etc/xdg/vms-tray/servers.toml"
+    conns = [
+        {
+            "name": "Plant",
+            "url": "https://p.example.com",
+            "login": "g",
+            "default": True,
+            "managed_by": path,
+        },
+        {"name": "HQ", "url": "https://hq.example.com", "login": "op", "default": False},
+    ]
+    handle, wid = dialogs.open("connections", {"connections": conns}, "Video surveillance servers")
+    dialogs.focus(wid)
+    dialogs.shot(wid, "dialog-servers-managed.png")
+    dialogs.key("Delete")  # Plant, managed, is selected: refused inline
+    dialogs.key("Tab")
+    dialogs.type("Renamed")  # its form is read-only
+    dialogs.key("Return")
+    dialogs.key("ctrl+s")
+    answer = handle.wait(15)
+    assert answer is not None and answer["action"] == "save"
+    assert [(c["name"], c["url"], c["managed_by"]) for c in answer["connections"]] == [
+        ("Plant", "https://p.example.com", path),
+        ("HQ", "https://hq.example.com", None),
+    ]
+
+
+def test_servers_a_locked_list_adds_nothing(dialogs: DialogDriver) -> None:
+    conns = [{"name": "HQ", "url": "https://hq.example.com", "login": "op", "default": True}]
+    request = {"connections": conns, "locked": "/etc/xdg/vms-tray/policy.toml"}
+    handle, wid = dialogs.open("connections", request, "Video surveillance servers")
+    dialogs.focus(wid)
+    dialogs.shot(wid, "dialog-servers-locked.png")
+    dialogs.key("Delete")
+    dialogs.key("ctrl+s")
+    answer = handle.wait(15)
+    assert answer is not None
+    assert [c["name"] for c in answer["connections"]] == ["HQ"]

@@ -18,3 +18,23 @@ def test_rule_messages_are_phrased_for_the_dialog() -> None:
     assert "cannot be deleted" in explain(DefaultProtected("x"))
     assert "already exists" in explain(DuplicateName("x"))
     assert explain(InvalidURL("uses http://")) == "The address is not valid: uses http://"
+
+
+def test_managed_and_locked_servers_say_why_they_cannot_be_changed() -> None:
+    from vms_tray.connections.model import Connection
+    from vms_tray.dialogs.connections import from_request, refusal
+    from vms_tray.errors import ManagedConnection
+
+    path = "/etc/xdg/vms-tray/servers.toml"
+    row = {"name": "Plant", "url": "https://p", "login": "g", "managed_by": path}
+    plant = from_request(row)
+    assert plant.managed_by == path  # connection_from_json alone drops the mark
+    mine = Connection("HQ", "https://hq", "op")
+    assert refusal(plant, None) == (
+        f"Plant is managed by your administrator ({path}): it cannot be changed or deleted."
+    )
+    assert explain(ManagedConnection("Plant", path)) == refusal(plant, None)
+    assert refusal(mine, None) is None
+    locked = refusal(mine, "/etc/xdg/vms-tray/policy.toml")
+    assert locked is not None and "locked the server list" in locked
+    assert refusal(None, "/etc/xdg/vms-tray/policy.toml") == locked

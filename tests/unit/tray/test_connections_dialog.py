@@ -91,3 +91,72 @@ def test_pinning_a_certificate_writes_it_and_reloads(isolated_profile: Path) -> 
     conn = ConnectionStore().load().get("HQ")
     assert conn.trust.mode == "pinned" and conn.trust.pin_sha256 == fp
     assert daemon.posted == [commands.ReloadConfig()]
+
+
+def _system(isolated_profile: Path, servers: str = "", policy: str = "") -> Path:
+    """The administrator's files, in the system folder the profile uses."""
+    folder = isolated_profile / "system"
+    folder.mkdir(parents=True, exist_ok=True)
+    if servers:
+        (folder / "servers.toml").write_text(servers, encoding="utf-8")
+    if policy:
+        (folder / "policy.toml").write_text(policy, encoding="utf-8")
+    return folder
+
+
+PLANT = """schema_version = 1
+[[connections]]
+name = "Plant"
+url = "https://plant.example.com"
+login = "guard"
+default = true
+"""
+
+
+def test_a_managed_server_is_sent_as_managed_and_edits_of_it_are_refused(
+    isolated_profile: Path,
+) -> None:
+    folder = _system(isolated_profile, servers=PLANT)
+    ConnectionStore().update(lambda lst: lst.add("HQ", "hq.example.com", "op"))
+    servers, daemon, launcher = _dialog()
+    servers.open()
+    request, on_answer, _e = launcher.last("connections")
+    plant, hq = request["connections"]
+    assert plant["managed_by"] == str(folder / "servers.toml") and hq["managed_by"] is None
+    assert request["locked"] is None
+    # An edited managed row without its mark (an older dialog): refused, nothing written.
+    edited = {**plant, "url": "https://evil.example.com", "managed_by": None, "original": "Plant"}
+    on_answer({"action": "save", "connections": [edited, {**hq, "original": "HQ"}]})
+    assert ConnectionStore().load().names() == ("HQ",)
+    assert daemon.posted == []
+    again, _a, _e = launcher.last("connections")
+    assert again["error"] == (
+        f"'Plant' is managed by the administrator (in {folder / 'servers.toml'}) and cannot be "
+        "changed here"
+    )
+    # Dropped from the table: refused the same way.
+    on_answer({"action": "save", "connections": [{**hq, "original": "HQ"}]})
+    assert "'Plant' is managed" in launcher.last("connections")[0]["error"]
+    assert daemon.posted == []
+
+
+def test_a_locked_list_refuses_adds_and_edits_but_the_default_may_move(
+    isolated_profile: Path,
+) -> None:
+    folder = _system(isolated_profile, servers=PLANT, policy="lock_servers = true\n")
+    ConnectionStore().update(lambda lst: lst.add("HQ", "hq.example.com", "op"))
+    servers, daemon, launcher = _dialog()
+    servers.open()
+    request, on_answer, _e = launcher.last("connections")
+    assert request["locked"] == str(folder / "policy.toml")
+    plant, hq = ({**c, "original": c["name"]} for c in request["connections"])
+    new = {"name": "Mine", "url": "https://m.example.com", "login": "me", "original": None}
+    on_answer({"action": "save", "connections": [plant, hq, new]})
+    assert ConnectionStore().load().names() == ("HQ",)
+    assert "locked the server list (lock_servers in" in launcher.last("connections")[0]["error"]
+    on_answer({"action": "save", "connections": [plant, {**hq, "login": "other"}]})
+    assert ConnectionStore().load().get("HQ").login == "op"
+    assert daemon.posted == []
+    plant["default"], hq["default"] = False, True
+    on_answer({"action": "save", "connections": [plant, hq]})
+    assert daemon.posted == [commands.ReloadConfig()]
