@@ -14,6 +14,8 @@ Answers: ``{"action": "login", "server", "login", "password", "remember", "trust
 (``password`` is null when the server has a saved password and the field was left empty;
 ``trust_fingerprint`` is set when the user ticked "Trust this certificate"),
 ``{"action": "manage_servers"}``, ``{"action": "cancel"}``.
+``"remember_forbidden": "<policy file>"`` (the administrator's forbid_remember_password): the
+"Remember password" box is off, greyed out, with the reason; the answer's ``remember`` is false.
 ``"switching_from": "HQ"`` (a switch from the menu) adds a line saying that signing in to another
 server ends the session on HQ.
 
@@ -100,10 +102,24 @@ def run(request: Json, dlg: Dialog) -> None:
     password_entry = ttk.Entry(f, textvariable=password_var, show="•", width=30)
     password_entry.grid(row=3, column=1, columnspan=2, sticky="ew", pady=px(3))
 
-    remember_var = tk.BooleanVar(value=bool(request.get("remember")))
-    ttk.Checkbutton(
-        f, text=T("Remember password (in the system keyring)"), variable=remember_var
-    ).grid(row=4, column=1, columnspan=2, sticky="w", pady=px(3))
+    forbidden = str(request.get("remember_forbidden") or "")
+    remember_var = tk.BooleanVar(value=bool(request.get("remember")) and not forbidden)
+    # The box and, when the policy forbids it, the reason under it: one grid row.
+    remember_row = ttk.Frame(f)
+    remember_row.grid(row=4, column=1, columnspan=2, sticky="w", pady=px(3))
+    remember_box = ttk.Checkbutton(
+        remember_row, text=T("Remember password (in the system keyring)"), variable=remember_var
+    )
+    remember_box.pack(anchor="w")
+    if forbidden:
+        remember_box.state(["disabled"])
+        ttk.Label(
+            remember_row,
+            text=T("Your administrator does not allow saving passwords (%(path)s).")
+            % {"path": forbidden},
+            style="Hint.TLabel",
+            wraplength=px(360),
+        ).pack(anchor="w")
 
     # Always in the grid (an empty label keeps its line): choosing another server never
     # makes the dialog jump.
@@ -201,7 +217,7 @@ def run(request: Json, dlg: Dialog) -> None:
             "server": server_var.get(),
             "login": login,
             "password": password or None,
-            "remember": remember_var.get(),
+            "remember": remember_var.get() and not forbidden,
             "trust_fingerprint": fingerprint if trust_var.get() else None,
         }
         if not live:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from vms_tray import commands
+from vms_tray.connections.policy import load_policy
 from vms_tray.errors import VmsTrayError
 from vms_tray.session.records import Captcha, SessionList
 from vms_tray.session.snapshot import Snapshot, State
@@ -36,6 +37,12 @@ log = logging.getLogger(__name__)
 
 # The notices' topic for what a sign-in waits for (vms_tray.session.effects.Subject.SIGN_IN).
 SIGN_IN_NOTICE = "sign_in"
+
+
+def _remember_forbidden() -> str | None:
+    """The policy file while it forbids keeping passwords (forbid_remember_password)."""
+    policy = load_policy()
+    return str(policy.path) if policy.forbid_remember_password else None
 
 
 def _iso(dt: datetime) -> str:
@@ -115,6 +122,7 @@ class DialogFlows:
         working = snap.state in (State.SIGNED_IN, State.RECONNECTING)
         data = {
             "servers": servers,
+            "remember_forbidden": _remember_forbidden(),
             "server": chosen,
             "login": login,
             "error": error,
@@ -143,7 +151,8 @@ class DialogFlows:
             server=server,
             login=str(ev.get("login") or "") or None,
             password=str(password) if password else None,
-            remember=bool(ev.get("remember")),
+            # The policy, not the dialog, has the last word (read again: it may have changed).
+            remember=bool(ev.get("remember")) and _remember_forbidden() is None,
         )
         self._after(self._run(command, SIGN_IN_TIMEOUT), "login")
 
@@ -265,18 +274,20 @@ class DialogFlows:
             log.warning("could not list the sessions: %s", exc)
             return None
 
-    def open_sessions(self) -> None:
+    def open_sessions(self, error: str | None = None) -> None:
         snap = self._shown()
         listing = self._session_list()
         limit = listing.limit if listing is not None else None
         data = {
             "server": snap.server or "",
             "conflict": snap.state is State.LIMIT_REACHED,
+            "handover": snap.can_hand_over,
             "max": limit.max if limit is not None else snap.max_sessions,
             "active": limit.active if limit is not None else snap.sessions_in_use,
             "max_as_of": _iso(limit.as_of) if limit is not None and limit.as_of else None,
             "now": _iso(datetime.now(UTC)),
             "sessions": [s.to_json() for s in listing.sessions] if listing is not None else [],
+            "error": error,
         }
 
         def answered(ans: Json) -> None:
@@ -284,5 +295,15 @@ class DialogFlows:
                 self.daemon.post(commands.EndSession(str(ans["session_id"])))
             elif ans.get("action") == "wait":
                 self.daemon.post(commands.WaitForSeat())
+            elif ans.get("action") == "handover" and ans.get("session_id"):
+                self._ask_handover(str(ans["session_id"]))
 
         self.dialogs.open("sessions", data, answered)
+
+    def _ask_handover(self, session_id: str) -> None:
+        try:
+            self.daemon.execute(commands.RequestHandover(session_id))
+        except VmsTrayError as exc:
+            # Nothing changed: the sign-in still waits at the limit; the window says why.
+            log.warning("could not ask for a handover: %s", exc)
+            self.open_sessions(error=str(exc))

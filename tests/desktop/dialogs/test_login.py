@@ -92,3 +92,18 @@ def test_login_shows_untrusted_certificate_and_trust_choice(dialogs: DialogDrive
     # Branch has a saved password: an empty field means "use it".
     assert answer["password"] is None
     assert answer["trust_fingerprint"] == fp
+
+
+def test_login_offers_no_remember_when_the_policy_forbids_it(dialogs: DialogDriver) -> None:
+    request = {
+        "servers": SERVERS,
+        "remember": True,
+        "remember_forbidden": "/etc/xdg/vms-tray/policy.toml",
+    }
+    handle, wid = dialogs.open("login", request, "Sign in")
+    dialogs.focus(wid)
+    dialogs.type("s3cret pass")
+    dialogs.shot(wid, "dialog-login-no-remember.png")
+    dialogs.key("Return")
+    answer = handle.wait(15)
+    assert answer is not None and answer["remember"] is False

@@ -5,6 +5,7 @@ dialog, or the error inline). Driven through the tray's intents, as the menu dri
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from tests.unit.tray.fakes import (
@@ -245,3 +246,24 @@ def test_limit_conflict_opens_sessions_and_end_or_wait_post_commands(world: Worl
     on_answer({"action": "end", "session_id": "b"})
     on_answer({"action": "wait"})
     assert daemon.posted[-2:] == [commands.EndSession("b"), commands.WaitForSeat()]
+
+
+def test_forbid_remember_password_greys_the_box_and_no_sign_in_remembers(
+    world: World, isolated_profile: Path
+) -> None:
+    app, daemon, _i, launcher, _a = world
+    policy = isolated_profile / "system" / "policy.toml"
+    policy.parent.mkdir(parents=True)
+    policy.write_text("forbid_remember_password = true\n", encoding="utf-8")
+    ConnectionStore().update(lambda lst: lst.add("HQ", "hq.example.com", "op"))
+    daemon.push(Snapshot(state=State.SIGNED_OUT, servers=SERVERS))
+    app.on_intent(Intent.SIGN_IN)
+    assert app.drain()
+    request, _ans, _ev = launcher.last("login")
+    assert request["remember_forbidden"] == str(policy)
+    daemon.results[commands.SignIn] = SIGNED_IN
+    _submit_login(launcher, remember=True)  # an older dialog that still offers the box
+    assert app.drain()
+    assert daemon.executed == [
+        commands.SignIn(server="HQ", login="op", password="pw", remember=False)
+    ]
