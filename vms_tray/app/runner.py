@@ -16,7 +16,7 @@ from vms_tray import control
 from vms_tray.app import logs
 from vms_tray.app.headless import HeadlessNotifier
 from vms_tray.app.instance import InstanceLock
-from vms_tray.app.wiring import build_daemon
+from vms_tray.app.wiring import apply_forced_autostart, build_daemon
 from vms_tray.daemon import settings as settings_mod
 from vms_tray.daemon.clock import Heartbeat, JumpDetector, SystemClock
 from vms_tray.daemon.handler import ControlHandler
@@ -105,6 +105,7 @@ def _run_locked(
 ) -> int:
     log_path = logs.setup(debug=debug, stream=debug)
     settings = settings_mod.load()
+    apply_forced_autostart()  # the administrator's force_autostart, at every start
     tray, notifier = _load_tray(headless)
     daemon = build_daemon(notifier, settings, passwords)
     server_socket = control.ControlServer(ControlHandler(daemon))

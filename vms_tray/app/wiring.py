@@ -7,6 +7,8 @@ import logging
 from collections.abc import Sequence
 
 from vms_tray.app.logs import REDACTOR
+from vms_tray.autostart import default_backend
+from vms_tray.autostart.forced import ensure_enabled
 from vms_tray.commands import CheckNow, StreamChanged
 from vms_tray.connections.managed import visible
 from vms_tray.connections.model import Connection
@@ -123,6 +125,22 @@ class KeyringMemory:
 
     def keep_device_token(self, connection: Connection, token: str) -> None:
         self._credentials.keep(DEVICE_SERVICE, self.key(connection), token)
+
+
+def apply_forced_autostart() -> bool:
+    """The administrator's force_autostart, at every start: start at login is turned on if it
+    is off (True then). Never raises: a backend that cannot is logged, and the app runs."""
+    policy = load_policy()
+    if not policy.force_autostart:
+        return False
+    try:
+        turned_on = ensure_enabled(default_backend())
+    except Exception as exc:
+        log.warning("cannot start at login as %s requires: %s", policy.path, exc)
+        return False
+    if turned_on:
+        log.info("start at login turned on: %s requires it (force_autostart)", policy.path)
+    return turned_on
 
 
 def build_daemon(

@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 from vms_tray import __version__, commands, i18n, paths
 from vms_tray.autostart import default_backend
+from vms_tray.autostart.forced import refusal
+from vms_tray.connections.policy import load_policy
 from vms_tray.credentials import Credentials
 from vms_tray.dialogs.launcher import DialogLauncher
 from vms_tray.session.snapshot import Snapshot, State
@@ -116,6 +118,7 @@ class TrayApp:
         self.jobs = Jobs()
         self._snap = Snapshot()
         self._autostart_on: bool | None = None
+        self._autostart_forced: str | None = None  # the policy file forcing it on
         self._stopping = threading.Event()
         self.servers = ConnectionsDialog(daemon, self.dialogs, credentials)
         self.flows = DialogFlows(daemon, self.dialogs, self.servers, self.jobs, lambda: self._snap)
@@ -131,6 +134,7 @@ class TrayApp:
             snap,
             autostart=self._autostart_on,
             autostart_available=self.autostart is not None,
+            autostart_forced=self._autostart_forced is not None,
         )
         self.view = view
         self.icon.show(view)
@@ -234,6 +238,8 @@ class TrayApp:
     # --- autostart ------------------------------------------------------------------------------
 
     def _read_autostart(self) -> None:
+        policy = load_policy()
+        self._autostart_forced = str(policy.path) if policy.force_autostart else None
         if self.autostart is None:
             return
         try:
@@ -246,7 +252,9 @@ class TrayApp:
             return
         self._read_autostart()
         try:
-            if self._autostart_on:
+            if self._autostart_on and self._autostart_forced is not None:
+                log.warning("%s", refusal(self._autostart_forced))
+            elif self._autostart_on:
                 self.autostart.disable()
             else:
                 self.autostart.enable()

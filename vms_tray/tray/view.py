@@ -220,12 +220,17 @@ def _servers_entry(snap: Snapshot) -> MenuEntry:
 
 
 def build_view(
-    snap: Snapshot, *, autostart: bool | None = None, autostart_available: bool = True
+    snap: Snapshot,
+    *,
+    autostart: bool | None = None,
+    autostart_available: bool = True,
+    autostart_forced: bool = False,
 ) -> TrayView:
     """Everything the tray shows for ``snap``.
 
     ``autostart`` overrides ``snap.autostart`` with what the autostart backend reports (the
-    tray reads it locally); ``autostart_available`` greys the item out where no backend exists.
+    tray reads it locally); ``autostart_available`` greys the item out where no backend exists;
+    ``autostart_forced`` (the administrator's force_autostart) shows it ticked and greyed out.
     """
     status = status_text(snap)
     sessions_ok = snap.can_list_sessions and snap.state in (
@@ -245,10 +250,14 @@ def build_view(
         MenuEntry(_("Sessions…"), Intent.SESSIONS, enabled=sessions_ok),
         SEPARATOR,
         MenuEntry(
-            _("Start at login"),
+            _("Start at login (required by your administrator)")
+            if autostart_forced
+            else _("Start at login"),
             Intent.TOGGLE_AUTOSTART,
-            checked=snap.autostart if autostart is None else autostart,
-            enabled=autostart_available,
+            checked=True
+            if autostart_forced
+            else (snap.autostart if autostart is None else autostart),
+            enabled=autostart_available and not autostart_forced,
         ),
         MenuEntry(_("Open log folder"), Intent.OPEN_LOG),
         MenuEntry(_("About"), Intent.ABOUT),

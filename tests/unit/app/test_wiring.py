@@ -71,3 +71,20 @@ def test_build_daemon_uses_the_given_notifier_and_settings() -> None:
     daemon = build_daemon(notifier, settings, passwords=KeyringPasswords(Credentials(None)))
     assert daemon.notifier is notifier
     assert daemon.settings is settings
+
+
+def test_force_autostart_turns_start_at_login_on_at_start(
+    tmp_path: Path, isolated_profile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vms_tray.app.wiring import apply_forced_autostart
+
+    folder = tmp_path / "autostart"
+    monkeypatch.setenv("VMS_TRAY_AUTOSTART_DIR", str(folder))
+    assert apply_forced_autostart() is False  # no policy: nothing written
+    assert not (folder / "vms-tray.desktop").exists()
+    policy = isolated_profile / "system" / "policy.toml"
+    policy.parent.mkdir(parents=True)
+    policy.write_text("force_autostart = true\n", encoding="utf-8")
+    assert apply_forced_autostart() is True
+    assert (folder / "vms-tray.desktop").is_file()
+    assert apply_forced_autostart() is False  # on already

@@ -194,3 +194,19 @@ def test_a_daemon_that_stopped_before_the_icon_was_up_stops_the_tray(
         assert daemon.posted == [commands.Quit()]
     finally:
         app.jobs.shutdown()
+
+
+def test_forced_start_at_login_is_ticked_greyed_and_not_turned_off(
+    world: World, isolated_profile: Path
+) -> None:
+    app, _d, icon, _l, autostart = world
+    policy = isolated_profile / "system" / "policy.toml"
+    policy.parent.mkdir(parents=True)
+    policy.write_text("force_autostart = true\n", encoding="utf-8")
+    autostart.on = True
+    app.on_intent(Intent.TOGGLE_AUTOSTART)  # the popup menu of an older view, or a race
+    assert app.drain()
+    assert autostart.on
+    entry = icon.views[-1].find("toggle_autostart")
+    assert entry is not None and entry.checked is True and entry.enabled is False
+    assert entry.text == "Start at login (required by your administrator)"

@@ -255,3 +255,12 @@ def test_a_handover_asked_of_this_session_shows_who_when_and_the_release() -> No
 def test_waiting_in_the_servers_queue_shows_the_place_in_line() -> None:
     s = snap(State.LIMIT_REACHED, waiting_for_seat=True, queue_position=2)
     assert status_text(s) == "Waiting for a free session on HQ: number 2 in line…"
+
+
+def test_a_forced_start_at_login_is_ticked_and_greyed_out() -> None:
+    from vms_tray.session.snapshot import Snapshot
+
+    entry = build_view(Snapshot(), autostart=False, autostart_forced=True).find("toggle_autostart")
+    assert entry is not None and entry.checked is True and not entry.enabled
+    plain = build_view(Snapshot(), autostart=False).find("toggle_autostart")
+    assert plain is not None and plain.enabled and plain.checked is False
