@@ -39,6 +39,13 @@ class EndSession:
 
 
 @dataclass(frozen=True)
+class RequestHandover:
+    """At the limit: ask the holder of ``session_id`` to hand its seat over, then wait for it."""
+
+    session_id: str
+
+
+@dataclass(frozen=True)
 class WaitForSeat:
     pass
 
@@ -91,6 +98,7 @@ Command = (
     | SwitchServer
     | EndSession
     | WaitForSeat
+    | RequestHandover
     | CancelWait
     | AnswerCaptcha
     | RefreshCaptcha

@@ -466,6 +466,12 @@ class Link:
             raise EngineError(NOT_SIGNED_IN)
         return server.list_sessions(tokens.access_token)
 
+    def hands_over(self) -> bool:
+        """At the limit: whether the server can be asked for a handover (asked once)."""
+        with self._lock:
+            conflict = self._conflict
+        return conflict is not None and self.server().hands_over()
+
     def request_handover(self, session_id: str) -> datetime:
         """At the limit: ask the holder of ``session_id`` to hand its seat over to us."""
         with self._lock:

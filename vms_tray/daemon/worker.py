@@ -316,6 +316,8 @@ class Daemon:
             self._sign_in(C.SignIn(target.name, cmd.login, cmd.password, cmd.remember))
         elif isinstance(cmd, C.EndSession):
             self._end_session(cmd.session_id)
+        elif isinstance(cmd, C.RequestHandover):
+            self._request_handover(cmd.session_id)
         elif isinstance(cmd, C.WaitForSeat | C.CancelWait):
             self._feed(E.WaitChosen() if isinstance(cmd, C.WaitForSeat) else E.WaitCancelled())
         elif isinstance(cmd, C.AnswerCaptcha):

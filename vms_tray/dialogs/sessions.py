@@ -7,9 +7,12 @@ Request::
      "sessions": [{"id", "device", "software", "version", "address", "started_at",
                    "last_activity", "idle", "current"}]}
 
-``conflict`` is true when sign-in is blocked by the limit: then "Wait" is offered.
+``conflict`` is true when sign-in is blocked by the limit: then "Wait" is offered, and with
+``handover`` (protocol v1.1) "Ask to hand over" for active sessions. Entries may carry
+``ends_by_itself_at`` and ``handover``; ``next_free_at`` is the soonest expected free seat.
 Updates: ``{"sessions": [...], "max", "active", "now", "error"}`` (a refreshed list).
-Answers: ``{"action": "end", "session_id"}``, ``{"action": "wait"}``, ``{"action": "cancel"}``.
+Answers: ``{"action": "end", "session_id"}``, ``{"action": "handover", "session_id"}``,
+``{"action": "wait"}``, ``{"action": "cancel"}``.
 """
 
 from __future__ import annotations
@@ -70,6 +73,41 @@ def ago(ts: Any, now: datetime) -> str:
     return ngettext("%(n)d day ago", "%(n)d days ago", days) % {"n": days}
 
 
+def countdown(ts: Any, now: datetime) -> str | None:
+    """``"3:12"`` until ``ts``, None when there is no such time (or it has passed)."""
+    if not ts:
+        return None
+    seconds = int((_parse(ts) - now).total_seconds())
+    if seconds <= 0:
+        return None
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 24:
+        return None  # a countdown of days reads worse than the time itself (``entry_marks``)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def entry_marks(s: Json, now: datetime, recommended_id: str | None) -> list[str]:
+    """The marks column: this device, idle, a handover under way, when it ends by itself."""
+    marks = []
+    if s.get("current"):
+        marks.append(T("this device"))
+    if s.get("idle"):
+        marks.append(T("idle"))
+    handover = s.get("handover")
+    left = countdown(handover.get("deadline"), now) if isinstance(handover, dict) else None
+    if left:
+        marks.append(T("handing over: ends in %(t)s") % {"t": left})
+    elif left := countdown(s.get("ends_by_itself_at"), now):
+        marks.append(T("ends by itself in %(t)s unless used") % {"t": left})
+    elif s.get("ends_by_itself_at") and _parse(s["ends_by_itself_at"]) > now:
+        when = local_time(s["ends_by_itself_at"])
+        marks.append(T("ends by itself at %(t)s unless used") % {"t": when})
+    if str(s.get("id")) == recommended_id:
+        marks.append(T("★ recommended"))
+    return marks
+
+
 def local_time(ts: Any) -> str:
     if not ts:
         return T("unknown")  # the server does not say
@@ -81,6 +119,7 @@ def run(request: Json, dlg: Dialog) -> None:
     px = dlg.px
     dlg.root.title(T("User sessions — vms-tray"))
     conflict = bool(request.get("conflict"))
+    handover = conflict and bool(request.get("handover"))
     server = str(request.get("server") or "")
 
     headline = ttk.Label(f, text="", font="VmsTrayBold")
@@ -105,7 +144,7 @@ def run(request: Json, dlg: Dialog) -> None:
         "address": 110,
         "started": 130,
         "activity": 110,
-        "marks": 170,
+        "marks": 240,
     }
     for col in columns:
         tree.heading(col, text=headings[col], anchor="w")
@@ -148,13 +187,7 @@ def run(request: Json, dlg: Dialog) -> None:
         rec = recommended(sessions)
         tree.delete(*tree.get_children())
         for s in sessions:
-            marks = []
-            if s.get("current"):
-                marks.append(T("this device"))
-            if s.get("idle"):
-                marks.append(T("idle"))
-            if str(s["id"]) == rec:
-                marks.append(T("★ recommended"))
+            marks = entry_marks(s, now, rec)
             tags = []
             if s.get("current"):
                 tags.append("current")
@@ -180,7 +213,15 @@ def run(request: Json, dlg: Dialog) -> None:
             if rec is not None
             else T("End idle sessions first, then the oldest.")
         )
+        if handover:
+            text = T(
+                "Ask an active session to hand over: its user is warned and gets time to save "
+                "their work. An idle one can be ended now."
+            )
         if conflict:
+            soon = countdown(req.get("next_free_at"), now)
+            if soon:
+                text += " " + T("A seat is expected to free itself in %(t)s.") % {"t": soon}
             text = (
                 T(
                     "All sessions on %(server)s are in use. End one to sign in, or wait until one "
@@ -262,19 +303,40 @@ def run(request: Json, dlg: Dialog) -> None:
         dlg.root.wait_window(top)
         return chosen["end"]
 
+    def ask_handover() -> None:
+        s = selected()
+        if s is None or s.get("current"):
+            message.configure(text=T("Select another device's session to ask."))
+            return
+        if s.get("idle"):
+            message.configure(text=T("An idle session has nobody to warn: end it now instead."))
+            return
+        dlg.finish({"action": "handover", "session_id": str(s["id"])})
+
     end_btn: ttk.Button | None = None
+    ask_btn: ttk.Button | None = None
 
     def update_buttons(_e: Any = None) -> None:
         s = selected()
+        other = bool(s) and not (s or {}).get("current")
         if end_btn is not None:
-            end_btn.state(["!disabled"] if s and not s.get("current") else ["disabled"])
+            end_btn.state(["!disabled"] if other else ["disabled"])
+        if ask_btn is not None:
+            # An idle session has nobody to warn: it is ended, not asked.
+            active = other and not (s or {}).get("idle") and not (s or {}).get("handover")
+            ask_btn.state(["!disabled"] if active else ["disabled"])
 
     specs = [(T("Close") if not conflict else T("Cancel"), dlg.cancel, False)]
     if conflict:
         specs.append((T("Wait for a free session"), lambda: dlg.finish({"action": "wait"}), False))
-    specs.append((T("End session…"), end_session, True))
+    if handover:
+        specs.append((T("Ask to hand over"), ask_handover, False))
+    specs.append((T("End now…") if handover else T("End session…"), end_session, True))
     bar = dlg.buttons(4, specs)
     end_btn = bar.grid_slaves(row=0, column=len(specs) - 1)[0]  # type: ignore[assignment]
+    if handover:
+        ask_btn = bar.grid_slaves(row=0, column=len(specs) - 2)[0]  # type: ignore[assignment]
+        dlg.root.bind("<Alt-a>", lambda _e: ask_handover())
     if conflict:
         dlg.root.bind("<Alt-w>", lambda _e: dlg.finish({"action": "wait"}))
     dlg.root.bind("<Alt-e>", lambda _e: end_session())
@@ -284,9 +346,19 @@ def run(request: Json, dlg: Dialog) -> None:
     f.columnconfigure(0, weight=1)
     f.rowconfigure(2, weight=1)
 
+    def tick() -> None:
+        """Countdowns run while the window is open: only the marks change, not the choice."""
+        now = datetime.now(UTC)
+        rec = recommended(data["sessions"])
+        for s in data["sessions"]:
+            if tree.exists(str(s["id"])):
+                tree.set(str(s["id"]), "marks", ", ".join(entry_marks(s, now, rec)))
+        dlg.root.after(1000, tick)
+
     def on_update(upd: Json) -> None:
         fill({**request, **upd})
 
     dlg.on_update = on_update
     fill(request)
+    dlg.root.after(1000, tick)
     dlg.show(focus=tree)

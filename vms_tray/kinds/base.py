@@ -100,6 +100,10 @@ class ServerKind(abc.ABC):
         the daemon then waits with the conflict token instead of signing in again."""
         return False
 
+    def hands_over(self) -> bool:
+        """Whether ``request_handover`` can work (protocol v1.1's ``handover`` feature)."""
+        return False
+
     def request_handover(self, bearer: str, session_id: str) -> datetime:
         """Ask the holder of ``session_id`` to hand its seat over (protocol v1.1); the time the
         server will end it. ``bearer``: the conflict token of a sign-in at the limit."""

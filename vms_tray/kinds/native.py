@@ -406,8 +406,14 @@ class NativeServer(ServerKind):
             raise SessionNotFound(f"{session_id!r} is not a session id on {self.label}")
         self.http.request("DELETE", f"/sessions/{quote(session_id, safe='')}", bearer=bearer)
 
+    def hands_over(self) -> bool:
+        try:
+            return "handover" in self.features()
+        except ServerError:
+            return False
+
     def request_handover(self, bearer: str, session_id: str) -> datetime:
-        if "handover" not in self.features():
+        if not self.hands_over():
             raise Unsupported(
                 f"{self.label} cannot ask a session to hand over its seat (protocol v1.1): "
                 "end it, or wait for a free seat"

@@ -58,6 +58,7 @@ class Snapshot:
     # ``handover_deadline`` unless the user releases it sooner; ``handover_by`` is their device.
     handover_deadline: datetime | None = None
     handover_by: str = ""
+    can_hand_over: bool = False  # at the limit, the server can ask a session to hand over
     queue_position: int | None = None  # waiting in the server's queue: 1 is next (v1.1)
 
     @property

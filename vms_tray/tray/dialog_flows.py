@@ -285,6 +285,7 @@ class DialogFlows:
             "max": limit.max if limit is not None else snap.max_sessions,
             "active": limit.active if limit is not None else snap.sessions_in_use,
             "max_as_of": _iso(limit.as_of) if limit is not None and limit.as_of else None,
+            "next_free_at": _iso(limit.next_free_at) if limit and limit.next_free_at else None,
             "now": _iso(datetime.now(UTC)),
             "sessions": [s.to_json() for s in listing.sessions] if listing is not None else [],
             "error": error,

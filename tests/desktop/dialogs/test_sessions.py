@@ -53,3 +53,26 @@ def test_sessions_wait(dialogs: DialogDriver) -> None:
     dialogs.focus(wid)
     dialogs.key("alt+w")
     assert handle.wait(15) == {"action": "wait"}
+
+
+def test_sessions_ask_an_active_session_to_hand_over(dialogs: DialogDriver) -> None:
+    request = {
+        "server": "HQ",
+        "conflict": True,
+        "handover": True,
+        "max": 3,
+        "active": 3,
+        "sessions": [
+            *SESSIONS[:2],
+            {**SESSIONS[2], "ends_by_itself_at": "2099-01-01T00:00:00Z"},
+        ],
+    }
+    handle, wid = dialogs.open("sessions", request, "User sessions")
+    dialogs.focus(wid)
+    dialogs.shot(wid, "dialog-sessions-handover.png")
+    # The idle one is preselected and cannot be asked (nobody to warn): Alt+A asks nothing.
+    dialogs.key("alt+a")
+    assert not handle.done.wait(0.3)
+    dialogs.key("Up")  # WALL-3, active: newest first, so above the old idle one
+    dialogs.key("alt+a")
+    assert handle.wait(15) == {"action": "handover", "session_id": "s-busy"}

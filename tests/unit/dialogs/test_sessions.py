@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from vms_tray import i18n
-from vms_tray.dialogs.sessions import ago, local_time, order, recommended
+from vms_tray.dialogs.sessions import (
+    ago,
+    countdown,
+    entry_marks,
+    local_time,
+    order,
+    recommended,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -85,3 +92,28 @@ def test_an_unreadable_start_sorts_as_the_oldest() -> None:
         s("real", "2026-11-27T08:00:00Z", "2026-11-27T09:00:00Z"),
     ]
     assert [r["id"] for r in order(rows)] == ["real", "garbled"]
+
+
+NOW = datetime(2026, 12, 2, 10, 0, 0, tzinfo=UTC)
+
+
+def test_countdowns_read_minutes_and_seconds_and_nothing_once_past() -> None:
+    assert countdown("2026-12-02T10:03:12Z", NOW) == "3:12"
+    assert countdown("2026-12-02T11:00:05Z", NOW) == "1:00:05"
+    assert countdown("2026-12-02T09:59:00Z", NOW) is None
+    assert countdown(None, NOW) is None
+
+
+def test_marks_say_when_a_session_ends_by_itself_or_is_being_handed_over() -> None:
+    base = s("a", "2026-12-02T08:00:00Z", "2026-12-02T09:50:00Z")
+    ending = {**base, "ends_by_itself_at": "2026-12-02T10:05:00Z"}
+    assert entry_marks(ending, NOW, None) == ["ends by itself in 5:00 unless used"]
+    handing = {**ending, "handover": {"deadline": "2026-12-02T10:00:45Z"}}
+    assert entry_marks(handing, NOW, "a") == ["handing over: ends in 0:45", "★ recommended"]
+
+
+def test_days_ahead_are_no_countdown_but_the_local_time() -> None:
+    assert countdown("2026-12-05T10:00:00Z", NOW) is None
+    late = {**s("a", "x", "y"), "ends_by_itself_at": "2026-12-05T10:00:00Z"}
+    when = local_time("2026-12-05T10:00:00Z")
+    assert entry_marks(late, NOW, None) == [f"ends by itself at {when} unless used"]
