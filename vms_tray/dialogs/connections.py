@@ -73,11 +73,13 @@ def locked_text(path: str) -> str:
 
 def refusal(c: Connection | None, locked: str | None) -> str | None:
     """Why Update and Delete are off for ``c`` (the selected server), or None."""
+    reasons = []
     if c is not None and c.managed_by:
-        return managed_text(c.name, c.managed_by)
+        reasons.append(managed_text(c.name, c.managed_by))
     if locked:
-        return locked_text(locked)
-    return None
+        # Said too beside a managed server's reason: it is why Add is greyed out.
+        reasons.append(locked_text(locked))
+    return "\n".join(reasons) or None
 
 
 def from_request(d: Json) -> Connection:

@@ -38,3 +38,12 @@ def test_managed_and_locked_servers_say_why_they_cannot_be_changed() -> None:
     locked = refusal(mine, "/etc/xdg/vms-tray/policy.toml")
     assert locked is not None and "locked the server list" in locked
     assert refusal(None, "/etc/xdg/vms-tray/policy.toml") == locked
+
+
+def test_a_managed_server_in_a_locked_list_gives_both_reasons() -> None:
+    from vms_tray.dialogs.connections import from_request, refusal
+
+    plant = from_request({"name": "P", "url": "https://p", "login": "g", "managed_by": "/s"})
+    both = refusal(plant, "/p")
+    assert both is not None and both.splitlines()[0].startswith("P is managed")
+    assert "locked the server list (/p)" in both.splitlines()[1]
