@@ -109,3 +109,43 @@ def test_demo_start_at_login_stays_in_the_demo_profile(walk: Journey) -> None:
     walk.menu("Start at login")
     walk.wait(lambda: not kept.exists(), 10, "the demo's entry to go")
     assert not real.exists()
+
+
+def test_managed_servers_and_policy_in_the_tray(walk: Journey, office: RefServer) -> None:
+    """Issue 15: the administrator's servers and policy, as the user meets them in the tray."""
+    system = Path(walk.env["VMS_TRAY_PROFILE"]) / "system"
+    system.mkdir(parents=True)
+    (system / "servers.toml").write_text(
+        f'schema_version = 1\n\n[[connections]]\nname = "Plant"\nurl = "{office.url}"\n'
+        f'login = "anna"\ndefault = true\n[connections.trust]\nmode = "ca-file"\n'
+        f'ca_file = "{office.cert_pem_path}"\n',
+        encoding="utf-8",
+    )
+    policy = system / "policy.toml"
+    policy.write_text(
+        "lock_servers = true\nforbid_remember_password = true\nforce_autostart = true\n",
+        encoding="utf-8",
+    )
+    walk.start()
+    login = walk.wait_dialog("^Sign in", contains="does not allow saving passwords")
+    box = login.widget("Remember password (in the system keyring)")
+    assert not box.enabled
+    walk.shot("sign-in-no-remember")
+    walk.keys(login, "Escape")
+    walk.wait_no_dialog("Sign in")
+    assert _autostart_entry(walk).is_file()  # force_autostart applied at start
+
+    walk.menu("Servers", "Manage servers…")
+    dialog = walk.wait_dialog(SERVERS_TITLE, where=lambda d: bool(d.rows))
+    assert dialog.rows[0].text.endswith("| by administrator")
+    assert "Plant is managed by your administrator" in dialog.text
+    assert "locked the server list" in dialog.text
+    for label in ("Add", "Update", "Delete", "Clear form"):
+        assert not dialog.widget(label).enabled, label
+    walk.shot("servers-managed-locked")
+    walk.click(dialog, "Save")
+    walk.wait_no_dialog(SERVERS_TITLE)
+    assert _servers(walk) == [("Plant", office.url, True)]
+
+    refused = walk.cli("autostart", "disable", check=False)
+    assert refused == "" and _autostart_entry(walk).is_file()
