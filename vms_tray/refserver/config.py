@@ -10,6 +10,9 @@ from vms_tray.refserver.throttle import ThrottlePolicy
 from vms_tray.refserver.tokens import DEFAULT_KDF, KdfParams
 
 CAPTCHA_POLICIES = ("never", "always", "after-failures")
+# Protocol v1.1 features (docs/protocol.md) this server implements; /server lists them, and a
+# client uses only those listed, so a feature is named here only once it works end to end.
+FEATURES = ("seat-estimates",)
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,8 @@ class ServerConfig:
     name: str = "vms-tray reference server"
     product: str = "vms-tray-refserver"
     version: str = __version__
-    api_version: str = "1"
+    api_version: str = "1.1"
+    features: tuple[str, ...] = FEATURES
     captcha: str = "never"
     max_sessions: int | None = 2  # default per account; None: unlimited
     idle_timeout: float | None = 900.0  # None: sessions never idle out

@@ -146,18 +146,40 @@ class Service:
             return None if user.max_sessions <= 0 else user.max_sessions
         return self.config.max_sessions
 
-    def _limit(self, login: str) -> dict[str, Any]:
+    def _limit(self, login: str, sessions: list[SessionRow] | None = None) -> dict[str, Any]:
+        """The account's ``limit`` object; ``sessions``: its active sessions when the caller
+        has them already (one query fewer)."""
+        active = self.store.active_sessions(login) if sessions is None else sessions
+        most = self._limit_for(login)
+        next_free: str | None = None
+        if most is not None and len(active) >= most:
+            # Every seat is taken: the soonest a seat frees by itself (an estimate; activity
+            # pushes it back).
+            ends = [e for e in (self.ends_by_itself(s) for s in active) if e is not None]
+            next_free = iso(min(ends)) if ends else None
         return {
             "scope": "account",
-            "max": self._limit_for(login),
-            "active": self.store.count_active(login),
+            "max": most,
+            "active": len(active),
+            "held": 0,
+            "next_free_at": next_free,
         }
+
+    def ends_by_itself(self, s: SessionRow) -> float | None:
+        """When the server ends ``s`` by itself without more activity: the sooner of its idle
+        expiry and its refresh token's expiry."""
+        idle = self.config.idle_timeout
+        ends = s.refresh_expires_at
+        if idle:
+            ends = min(ends, s.last_activity + idle)
+        return ends
 
     def _idle_threshold(self) -> float:
         idle = self.config.idle_timeout
         return min(idle / 2, IDLE_FLAG_CAP) if idle else IDLE_FLAG_CAP
 
     def entry(self, s: SessionRow, now: float, current_id: str | None) -> dict[str, Any]:
+        ends = self.ends_by_itself(s)
         return {
             "id": s.id,
             "device": s.device,
@@ -168,6 +190,7 @@ class Service:
             "last_activity": iso(s.last_activity),
             "idle": now - s.last_activity > self._idle_threshold(),
             "current": s.id == current_id,
+            "ends_by_itself_at": None if ends is None else iso(ends),
         }
 
     # --- public, unauthenticated ---------------------------------------------------------------
@@ -179,6 +202,7 @@ class Service:
             "product": c.product,
             "version": c.version,
             "api_version": c.api_version,
+            "features": list(c.features),
             "captcha": c.captcha,
             "idle_timeout": _secs(c.idle_timeout) if c.idle_timeout else None,
             "server_time": iso(self.clock.now()),
@@ -295,7 +319,7 @@ class Service:
                 tuple(s.id for s in sessions),
             )
         )
-        limit = self._limit(login)
+        limit = self._limit(login, sessions)
         return Problem(
             "session-limit",
             f"all {limit['max']} session seats of this account are taken; end one or wait",
@@ -483,7 +507,7 @@ class Service:
                 )
                 self.store.set_conflict_sessions(caller.conflict.hash, listed)
             return {
-                "limit": self._limit(login),
+                "limit": self._limit(login, sessions),
                 "sessions": [self.entry(s, now, current) for s in sessions],
             }
 

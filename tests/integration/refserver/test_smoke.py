@@ -18,7 +18,7 @@ def test_serves_tls_signs_in_and_stops_gracefully(refserver: RefServer) -> None:
     assert len(refserver.fingerprint.split(":")) == 32
     with refserver.client() as http:
         info = http.get("/api/v1/server").json()
-        assert info["api_version"] == "1"
+        assert info["api_version"] == "1.1"
         r = http.post(
             "/api/v1/sessions", json={"login": "anna", "password": "pw", "client": CLIENT}
         )

@@ -89,6 +89,7 @@ def test_server_info(http: httpx.Client) -> None:
         "product",
         "version",
         "api_version",
+        "features",
         "captcha",
         "idle_timeout",
         "server_time",

@@ -20,6 +20,11 @@ from vms_tray.refserver.throttle import ThrottlePolicy
 from vms_tray.testing.clock import FakeServerClock
 
 
+def v1_limit(limit: dict[str, Any]) -> dict[str, Any]:
+    """The v1 members of a limit object (v1.1 adds held and next_free_at)."""
+    return {k: limit[k] for k in ("scope", "max", "active")}
+
+
 def problem(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Problem:
     with pytest.raises(Problem) as info:
         fn(*args, **kwargs)
@@ -41,7 +46,7 @@ def test_sign_in_returns_tokens_and_limit(service: Service) -> None:
     assert r["token_type"] == "Bearer"
     assert len(r["access_token"]) >= 43 and r["access_token"] != r["refresh_token"]
     assert r["expires_in"] == 300 and r["refresh_expires_in"] == 43200 and r["idle_timeout"] == 900
-    assert r["limit"] == {"scope": "account", "max": 2, "active": 1}
+    assert v1_limit(r["limit"]) == {"scope": "account", "max": 2, "active": 1}
 
 
 def test_tokens_are_stored_hashed_only(service: Service) -> None:
@@ -69,7 +74,7 @@ def test_full_account_gives_conflict_with_sessions_and_token(service: Service) -
     p = problem(sign_in, service, PHONE)
     assert p.name == "session-limit" and p.status == 409
     ext = p.extensions
-    assert ext["limit"] == {"scope": "account", "max": 2, "active": 2}
+    assert v1_limit(ext["limit"]) == {"scope": "account", "max": 2, "active": 2}
     assert [s["device"] for s in ext["sessions"]] == ["laptop", "desk"]
     assert all(s["current"] is False for s in ext["sessions"])
     assert ext["conflict_expires_in"] == 120 and len(ext["conflict_token"]) >= 43
@@ -171,7 +176,7 @@ def test_no_limit(make_service: Callable[..., Service]) -> None:
     service = make_service(max_sessions=None)
     for _ in range(5):
         r = sign_in(service)
-    assert r["limit"] == {"scope": "account", "max": None, "active": 5}
+    assert v1_limit(r["limit"]) == {"scope": "account", "max": None, "active": 5}
 
 
 def test_refresh_rotates_and_refuses_reuse_by_ending_the_family(
@@ -384,6 +389,7 @@ def test_list_is_own_account_only_and_marks_current(service: Service) -> None:
         "last_activity",
         "idle",
         "current",
+        "ends_by_itself_at",
     }
     assert entry["address"] == "10.0.0.1" and entry["started_at"].endswith("Z")
     assert service.current(caller(service, a["access_token"]))["current"] is True
@@ -631,7 +637,7 @@ def test_captcha_never_ignores_captchas(service: Service) -> None:
 def test_info(make_service: Callable[..., Service], clock: FakeServerClock) -> None:
     info = make_service(captcha="after-failures", name="Site A").info()
     assert info["name"] == "Site A" and info["captcha"] == "after-failures"
-    assert info["api_version"] == "1" and info["idle_timeout"] == 900
+    assert info["api_version"] == "1.1" and info["idle_timeout"] == 900
     assert info["server_time"] == "2027-01-15T08:00:00Z"
     assert clock.now() == 1_800_000_000.0
 
