@@ -13,11 +13,11 @@ import pytest
 from vms_tray import assets, i18n
 from vms_tray.assets import IconName
 from vms_tray.daemon import notices
-from vms_tray.daemon.notices import seats
 from vms_tray.notify.base import Notice, NoticeKind, Urgency
 from vms_tray.notify.dbus import expire_timeout
 from vms_tray.session.effects import SUBJECT_OF
 from vms_tray.session.engine import Notify, Subject, Topic
+from vms_tray.text import seats
 
 DEVICE = "OPS-PC-12 (vms-tray 1.0)"
 
@@ -223,11 +223,11 @@ def test_notices_are_translated_with_russian_plurals() -> None:
     i18n.install("ru")
     try:
         assert notice(Topic.UNREACHABLE).title == "HQ не отвечает"
-        assert notices.seats(2, 3) == "Занято 2 из 3 сеансов — свободно 1 место"
-        assert notices.seats(1, 21) == "Занято 1 из 21 сеанса — свободно 20 мест"
-        assert notices.seats(3, 5) == "Занято 3 из 5 сеансов — свободно 2 места"
-        assert notices.seats(5, 5) == "Занято 5 из 5 сеансов — свободных мест нет"
-        assert [notices.seats(n, None) for n in (1, 3, 5, 21)] == [
+        assert seats(2, 3) == "Занято 2 из 3 сеансов — свободно 1 место"
+        assert seats(1, 21) == "Занято 1 из 21 сеанса — свободно 20 мест"
+        assert seats(3, 5) == "Занято 3 из 5 сеансов — свободно 2 места"
+        assert seats(5, 5) == "Занято 5 из 5 сеансов — свободных мест нет"
+        assert [seats(n, None) for n in (1, 3, 5, 21)] == [
             "1 сеанс занят (без ограничения)",
             "3 сеанса заняты (без ограничения)",
             "5 сеансов занято (без ограничения)",
