@@ -101,7 +101,8 @@ class ServerKind(abc.ABC):
         return False
 
     def hands_over(self) -> bool:
-        """Whether ``request_handover`` can work (protocol v1.1's ``handover`` feature)."""
+        """Whether ``request_handover`` can work (protocol v1.1's ``handover`` feature), as far
+        as the kind knows without asking the server (it is called while a snapshot is made)."""
         return False
 
     def request_handover(self, bearer: str, session_id: str) -> datetime:

@@ -407,13 +407,12 @@ class NativeServer(ServerKind):
         self.http.request("DELETE", f"/sessions/{quote(session_id, safe='')}", bearer=bearer)
 
     def hands_over(self) -> bool:
-        try:
-            return "handover" in self.features()
-        except ServerError:
-            return False
+        # Asked while a snapshot is made: no request here, only what /server said already (the
+        # events follower asks it at every sign-in; ``request_handover`` asks if need be).
+        return self._features is not None and "handover" in self._features
 
     def request_handover(self, bearer: str, session_id: str) -> datetime:
-        if not self.hands_over():
+        if "handover" not in self.features():
             raise Unsupported(
                 f"{self.label} cannot ask a session to hand over its seat (protocol v1.1): "
                 "end it, or wait for a free seat"

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
@@ -98,7 +98,7 @@ class DaemonProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr_path = workdir / "daemon.stderr"
 
-    def start(self, *args: str, headless: bool = True) -> DaemonProcess:
+    def start(self, *args: str, headless: bool = True) -> Self:
         mode = ["--headless"] if headless else []
         with self.stderr_path.open("ab") as err:
             self.proc = subprocess.Popen(
@@ -358,7 +358,14 @@ def test_limit_conflict_end_one_session_through_the_cli(
     assert "No free session" in out
     d.wait_state("limit_reached")
     listing = json.loads(d.ok("sessions", "--json"))
-    assert listing["limit"] == {"scope": "account", "max": 1, "active": 1}
+    limit = listing["limit"]
+    assert {k: limit[k] for k in ("scope", "max", "active")} == {
+        "scope": "account",
+        "max": 1,
+        "active": 1,
+    }
+    # Protocol v1.1's estimate: full, so the soonest a seat frees itself (idle timeout) is said.
+    assert limit["next_free_at"].endswith("Z")
     (entry,) = listing["sessions"]
     assert entry["device"] == "OPS-PC-12"
     refused = d.cli("sessions", "end", entry["id"], input="n\n")
