@@ -30,6 +30,7 @@ class DaemonSettings:
     poll_interval: float = _TIMING.poll_interval
     warn_margin: int = _TIMING.warn_margin
     seat_retry_interval: float = _TIMING.seat_retry_interval
+    live_poll_interval: float = _TIMING.live_poll_interval  # while the events stream is up
     backoff_initial: float = _TIMING.backoff_initial
     backoff_cap: float = _TIMING.backoff_cap
     heartbeat_interval: float = 10.0
@@ -42,6 +43,7 @@ class DaemonSettings:
             poll_interval=self.poll_interval,
             warn_margin=self.warn_margin,
             seat_retry_interval=self.seat_retry_interval,
+            live_poll_interval=self.live_poll_interval,
             backoff_initial=self.backoff_initial,
             backoff_cap=self.backoff_cap,
         )
@@ -51,6 +53,7 @@ _LIMITS: Mapping[str, tuple[float, float]] = {
     "poll_interval": (0.2, 86400),
     "warn_margin": (0, 1000),
     "seat_retry_interval": (0.2, 86400),
+    "live_poll_interval": (0.2, 86400),
     "backoff_initial": (0.05, 3600),
     "backoff_cap": (0.1, 86400),
     "heartbeat_interval": (0.1, 3600),

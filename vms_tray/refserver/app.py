@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vms_tray.refserver.problems import MEDIA_TYPE, Problem, http_problem, with_retry_after
 from vms_tray.refserver.service import ClientDescription, Service
+from vms_tray.refserver.stream import EventStreams
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ class Api:
         # queue the rest here, in the event loop, so they never take every worker thread
         # from cheap requests such as refreshes.
         self._kdf_slots = asyncio.Semaphore(os.cpu_count() or 1)
+        self.streams = EventStreams(service, self._call)
 
     def _check_busy(self) -> None:
         """Maintenance mode: while the file exists, API calls answer 503 (its content: seconds)."""
@@ -263,6 +265,11 @@ class Api:
         await self._call(self.service.sign_out, _bearer(request))
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
+    async def events(self, request: Request) -> Response:
+        """Protocol v1.1's live events (docs/protocol.md; refserver/stream.py)."""
+        self._check_busy()
+        return await self.streams.respond(_bearer(request))
+
     async def end_session(self, request: Request) -> Response:
         self._check_busy()
         session_id = str(request.path_params["id"])
@@ -341,6 +348,7 @@ def build_app(
         f"{API}/sessions/refresh": {"POST": api.refresh},
         f"{API}/sessions/current": {"GET": api.current, "DELETE": api.sign_out},
         f"{API}/sessions/{{id}}": {"DELETE": api.end_session},
+        f"{API}/events": {"GET": api.events},
     }
     app = Starlette(
         # One route per path, so a 405 lists every method of the path in Allow.

@@ -12,7 +12,7 @@ from vms_tray.refserver.tokens import DEFAULT_KDF, KdfParams
 CAPTCHA_POLICIES = ("never", "always", "after-failures")
 # Protocol v1.1 features (docs/protocol.md) this server implements; /server lists them, and a
 # client uses only those listed, so a feature is named here only once it works end to end.
-FEATURES = ("seat-estimates",)
+FEATURES = ("events", "seat-estimates")
 
 
 @dataclass(frozen=True)

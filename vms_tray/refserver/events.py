@@ -6,7 +6,7 @@ the account's replay history, and hands it to the loop with ``call_soon_threadsa
 put in each matching stream's bounded queue. A stream whose queue is full is closed rather than
 waited for, so one slow reader never holds back the others or the worker thread.
 
-Not yet wired into the app: the ``events`` feature is listed in ``/server`` only once it is.
+``refserver/stream.py`` serves the streams from it.
 """
 
 from __future__ import annotations
@@ -56,6 +56,20 @@ class EventBus:
             self._history.setdefault(login, deque(maxlen=HISTORY)).append(event)
         self.loop.call_soon_threadsafe(self._deliver, login, event)
         return event
+
+    def publish_everyone(self, name: str, data: str) -> None:
+        """An event for every account that has streams (the idle sweep ended some sessions)."""
+        self.loop.call_soon_threadsafe(self._deliver_everyone, name, data)
+
+    def _deliver_everyone(self, name: str, data: str) -> None:
+        for login in list(self._subs):
+            self.publish(login, name, data)
+
+    def last_id(self, login: str) -> int:
+        """The id of the account's latest event (0: none yet)."""
+        with self._lock:
+            held = self._history.get(login)
+            return held[-1].id if held else 0
 
     def replay(self, login: str, after: int, session_id: str | None) -> list[Event]:
         """The held events of ``login`` after id ``after`` that a stream of ``session_id`` gets."""

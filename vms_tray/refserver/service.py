@@ -30,7 +30,8 @@ the code in one reading (the settings live in ``config.py``, the rows in ``stora
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -111,6 +112,11 @@ class Service:
         self.captcha_rate = RateLimit(clock, CAPTCHAS_PER_MINUTE, 60.0)
         self._dummy_hash = dummy_hash(config.kdf)
         self._last_purge = float("-inf")
+        # Protocol v1.1's events: told, after the transaction that did it, which accounts'
+        # sessions changed ("*": some, by the idle sweep). The app's events stream listens.
+        self.on_change: Callable[[str], None] | None = None
+        self._changed: set[str] = set()
+        self._changed_lock = threading.Lock()
 
     # --- users (CLI and demo) -----------------------------------------------------------------
 
@@ -129,13 +135,31 @@ class Service:
                 yield
             except Problem as exc:
                 problem = exc
+        self._tell_changes()
         if problem is not None:
             raise problem
+
+    def _changes(self, login: str) -> None:
+        with self._changed_lock:
+            self._changed.add(login)
+
+    def _tell_changes(self) -> None:
+        with self._changed_lock:
+            changed, self._changed = self._changed, set()
+        if self.on_change is not None:
+            for login in changed:
+                self.on_change(login)
+
+    def sweep(self) -> None:
+        """End what lapsed (idle timeouts, expired refreshes) now, so streams hear of it."""
+        with self._tx():
+            self._sweep(self.clock.now())
 
     # --- housekeeping --------------------------------------------------------------------------
 
     def _sweep(self, now: float) -> None:
-        self.store.expire_sessions(now, self.config.idle_timeout)
+        if self.store.expire_sessions(now, self.config.idle_timeout):
+            self._changes("*")
         if now - self._last_purge >= PURGE_EVERY or now < self._last_purge:
             self._last_purge = now
             self.store.purge(now, self.config.tombstone_ttl)
@@ -347,6 +371,7 @@ class Service:
             refresh_expires_at=now + c.refresh_ttl,
         )
         self.store.insert_session(session)
+        self._changes(login)
         access, refresh = self._issue_pair(session.id, now)
         log.info("session %s opened for a client at %s", session.id, address)
         return {
@@ -420,6 +445,7 @@ class Service:
                 log.info("refresh retried on session %s: the unseen pair is replaced", session.id)
             elif tok.rotated_at is not None or not self.store.mark_rotated(thash, now):
                 self.store.end_session(session.id, now, "expired")
+                self._changes(session.login)
                 log.warning("refresh token reuse on session %s: session ended", session.id)
                 raise Problem(
                     "token-expired",
@@ -459,7 +485,9 @@ class Service:
             and not self.store.used_since(tok.hash, tok.session_id)
         )
 
-    def authenticate(self, bearer: str, *, allow_conflict: bool) -> Caller:
+    def authenticate(self, bearer: str, *, allow_conflict: bool, touch: bool = True) -> Caller:
+        """``touch``: the call counts as the session's activity (an events stream's checks do
+        not: a stream open is not a user at work)."""
         thash = token_hash(bearer)
         now = self.clock.now()
         with self._tx():
@@ -488,6 +516,8 @@ class Service:
                 raise Problem("token-expired", "the access token expired; refresh it")
             if tok.used_at is None:
                 self.store.mark_used(thash, now)
+            if not touch:
+                return SessionCaller(session)
             self.store.touch(session.id, now)
             return SessionCaller(replace(session, last_activity=max(session.last_activity, now)))
 
@@ -541,6 +571,7 @@ class Service:
                 ):
                     raise not_found
                 self.store.end_session(target.id, now, "ended_by_other", (c.device, c.software))
+            self._changes(target.login)
             log.info("session %s ended by request", session_id)
 
     def sign_out(self, bearer: str) -> None:
@@ -551,6 +582,8 @@ class Service:
             if tok is not None:
                 if self.store.end_session(tok.session_id, now, "logout"):
                     log.info("session %s signed out", tok.session_id)
+                    ended = self.store.get_session(tok.session_id)
+                    self._changes(ended.login if ended else "*")
                 return
             if not self.store.delete_conflict(thash):
                 raise Problem("token-expired", "the bearer token is unknown; nothing to sign out")

@@ -36,6 +36,8 @@ pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery 42"
 FAST = {
     "VMS_TRAY_POLL_INTERVAL": "0.5",
+    # These tests count polls: keep them at pace while the events stream is up too.
+    "VMS_TRAY_LIVE_POLL_INTERVAL": "0.5",
     "VMS_TRAY_HEARTBEAT_INTERVAL": "0.5",
     "VMS_TRAY_BACKOFF_INITIAL": "0.2",
     "VMS_TRAY_BACKOFF_CAP": "1",

@@ -1,0 +1,100 @@
+"""Protocol v1.1 between real processes: a headless daemon and the reference server over TLS on
+loopback. News reaches the daemon through its events stream, not its poll (the polls here are an
+hour apart)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.daemon.test_daemon_live import (
+    FAST,
+    PASSWORD,
+    DaemonProcess,
+    configure,
+    other_device,
+)
+from tests.support.components import wait_until
+from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.integration
+
+# Polls an hour apart: whatever arrives within seconds came by the stream.
+SLOW_POLLS = {**FAST, "VMS_TRAY_POLL_INTERVAL": "3600", "VMS_TRAY_LIVE_POLL_INTERVAL": "3600"}
+
+
+class Device(DaemonProcess):
+    """A daemon with a profile of its own, asked through its own CLI."""
+
+    def status(self) -> dict[str, Any]:
+        return self.cli_status()
+
+
+@pytest.fixture
+def device_factory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[str, RefServer], Device]]:
+    made: list[Device] = []
+
+    def make(name: str, server: RefServer) -> Device:
+        profile = tmp_path / f"profile-{name}"
+        monkeypatch.setenv("VMS_TRAY_PROFILE", str(profile))
+        configure(("office", server))  # into this profile
+        env = {**os.environ, **SLOW_POLLS, "VMS_TRAY_PROFILE": str(profile)}
+        env.pop("DISPLAY", None)
+        work = tmp_path / name
+        work.mkdir()
+        d = Device(work, env)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        d.kill()
+
+
+def wait_status(
+    d: Device, test: Callable[[dict[str, Any]], bool], what: str, timeout: float
+) -> float:
+    """Seconds until ``test(status)`` held."""
+    start = time.monotonic()
+    wait_until(lambda: test(d.status()), timeout, what)
+    return time.monotonic() - start
+
+
+def test_a_session_ended_elsewhere_is_heard_at_once_through_the_stream(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    device_factory: Callable[[str, RefServer], Device],
+) -> None:
+    server = refserver_factory(users={"anna": PASSWORD}, max_sessions=3)
+    a = device_factory("a", server).start()
+    a.sign_in()
+    wait_until(lambda: "events stream up" in a.log(), 20, "A's events stream")
+    ours = next(s for s in server_list(server) if s["device"] != "OPS-PC-12")
+    other = other_device(server, "OPS-PC-12")
+    # A second device in: A's count follows without a poll.
+    wait_status(a, lambda s: s["sessions_in_use"] == 2, "A sees 2 sessions", 10)
+    other.kind.end_session(other.tokens.access_token, ours["id"])
+    took = wait_status(a, lambda s: s["state"] == "ended", "A ended", 10)
+    assert took < 5, took  # an hour-long poll interval: only the stream can have said it
+    assert a.status()["ended_by"].startswith("OPS-PC-12")
+    assert a.notices("Your session was ended from OPS-PC-12") == 1
+    other.close()
+
+
+def server_list(server: RefServer) -> list[dict[str, Any]]:
+    other = other_device(server, "LISTER")
+    try:
+        return [
+            {"id": s.id, "device": s.device}
+            for s in other.kind.list_sessions(other.tokens.access_token).sessions
+            if s.device != "LISTER"
+        ]
+    finally:
+        other.kind.sign_out(other.tokens)
+        other.close()
