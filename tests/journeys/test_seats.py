@@ -91,8 +91,11 @@ def test_ended_by_another_device(walk: Journey, office: RefServer) -> None:
     walk.wait_state("signed_in", sessions_in_use=1)
     ours = server_sessions(office, "anna")[0].id
     wall = other_device(office, "anna", PASSWORD, "WALL-3")
+    # The events stream tells the daemon of WALL-3's sign-in; its session list then names
+    # WALL-3's software version, which the "ended by" text carries.
+    walk.wait_state("signed_in", sessions_in_use=2)
     end_from_device(office, wall, ours)  # someone at WALL-3 ends this computer's session
-    assert walk.wait_state("ended")["ended_by"] == "WALL-3 (VMS Client)"
+    assert walk.wait_state("ended")["ended_by"] == "WALL-3 (VMS Client 5.2)"
     notice = walk.wait_notice("Office: signed out")
     assert notice["urgency"] == "CRITICAL"
     assert "WALL-3" in notice["body"], notice

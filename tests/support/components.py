@@ -7,6 +7,7 @@ A component that is missing skips the test on a developer's laptop but FAILS the
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -219,6 +220,17 @@ class Desktop:
         return out.stdout
 
 
+def _x_answers(display: str) -> bool:
+    from Xlib import display as xdisplay
+    from Xlib.error import DisplayError
+
+    try:
+        xdisplay.Display(display).close()
+    except DisplayError:
+        return False
+    return True
+
+
 def _free_display() -> int:
     for n in range(90, 200):
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
@@ -274,7 +286,9 @@ def x_desktop(
         )
         procs.append(xvfb)
         stack.callback(terminate, xvfb)
-        wait_until(lambda: Path(f"/tmp/.X11-unix/X{num}").exists(), 15, "Xvfb to start")
+        # The socket file alone is no proof: a display's socket can outlive a killed X server,
+        # and a client started against it fails for good (trayer then never owns the tray).
+        wait_until(functools.partial(_x_answers, display), 15, "Xvfb to accept connections")
         session = stack.enter_context(dbus_session(env, workdir))
         env = session.env
         if keyring:
@@ -317,31 +331,33 @@ def x_desktop(
 
             wait_until(dunst_up, 15, "dunst to answer on D-Bus")
         if tray:
-            trayer = subprocess.Popen(
-                [
-                    "trayer",
-                    "--edge",
-                    "top",
-                    "--align",
-                    "right",
-                    "--widthtype",
-                    "request",
-                    "--height",
-                    "32",
-                    "--iconspacing",
-                    "4",
-                    "--transparent",
-                    "false",
-                    "--tint",
-                    "0x333333",
-                    "--SetDockType",
-                    "true",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                env=env,
-            )
-            stack.callback(terminate, trayer)
+            trayer_argv = [
+                "trayer",
+                "--edge",
+                "top",
+                "--align",
+                "right",
+                "--widthtype",
+                "request",
+                "--height",
+                "32",
+                "--iconspacing",
+                "4",
+                "--transparent",
+                "false",
+                "--tint",
+                "0x333333",
+                "--SetDockType",
+                "true",
+            ]
+            trayers: list[subprocess.Popen[bytes]] = []
+
+            def start_trayer() -> None:
+                trayer = subprocess.Popen(
+                    trayer_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+                )
+                trayers.append(trayer)
+                stack.callback(terminate, trayer)
 
             def tray_owner() -> bool:
                 # trayer's window exists before it owns the tray selection; icons need the owner.
@@ -355,5 +371,13 @@ def x_desktop(
                 finally:
                     d.close()
 
-            wait_until(tray_owner, 15, "trayer to own the tray selection")
+            def trayer_docked() -> bool:
+                # A trayer that exited early (it lost a race with the X server) is started again,
+                # at most three times; one that runs is given the whole deadline.
+                if trayers[-1].poll() is not None and len(trayers) < 3:
+                    start_trayer()
+                return tray_owner()
+
+            start_trayer()
+            wait_until(trayer_docked, 15, "trayer to own the tray selection")
         yield Desktop(display=display, env=env, workdir=workdir)
