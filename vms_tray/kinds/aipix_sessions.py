@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -109,6 +110,51 @@ def _opt_str(obj: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+# Unix times in seconds stay below this until the year 5138; a larger number is milliseconds
+# (note §3 Session ``last``: "Probably the last-activity unix time [INF]", unit unstated).
+_SECONDS_BELOW = 10**11
+
+
+def last_activity(value: Any) -> datetime | None:
+    """``last`` as a time, or None (unknown) for anything that is not one: never raises.
+
+    Accepted: a unix time in seconds, in milliseconds (a number too large to be seconds), either
+    as a numeric string, and an RFC 3339 / ISO 8601 date (no zone: UTC). Zero, negatives, NaN,
+    booleans, times beyond what ``datetime`` holds and other text are unknown."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = float(text)
+        except ValueError:
+            return _iso_time(text)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int beyond any float
+        return None
+    if not math.isfinite(seconds) or seconds <= 0:
+        return None
+    if seconds >= _SECONDS_BELOW:
+        seconds /= 1000.0
+    if seconds >= _SECONDS_BELOW:
+        return None  # neither seconds nor milliseconds of any plausible time
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _iso_time(text: str) -> datetime | None:
+    if not 10 <= len(text) <= 40:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def parse_session(obj: Any, where: str) -> SessionEntry:
     if not isinstance(obj, Mapping):
         raise BadResponse(
@@ -119,10 +165,8 @@ def parse_session(obj: Any, where: str) -> SessionEntry:
         raise BadResponse(f"{where} sent a session without an id: is it an AIPIX server?")
     described = describe_user_agent(_opt_str(obj, "user_agent") or "")
     software = described.software if described and described.software else None
-    last = obj.get("last")
-    when: datetime | None = None  # unknown: shown so, and sorted as least recently active
-    if isinstance(last, int | float) and not isinstance(last, bool) and last > 0:
-        when = datetime.fromtimestamp(float(last), UTC)
+    # None: unknown, shown so, and sorted as least recently active.
+    when = last_activity(obj.get("last"))
     online = obj.get("online")
     return SessionEntry(
         id=str(raw_id),
@@ -209,9 +253,28 @@ def http_time(value: str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+# note §3 E2 ``ttl`` "60 ... lifetime in seconds [INF unit]" (§7.7), "valid for a minute" in the
+# desktop guides: a ttl this large is not seconds (over 16 minutes) but milliseconds.
+_TTL_MILLISECONDS = 1000
+
+
+def captcha_seconds(ttl: Any) -> float:
+    """A captcha's ``ttl`` in seconds: seconds as the note assumes, milliseconds detected (at
+    least ``_TTL_MILLISECONDS``); a minute when it is absent or no positive number."""
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float):
+        return 60.0
+    try:
+        seconds = float(ttl)
+    except OverflowError:
+        return 60.0
+    if not math.isfinite(seconds) or seconds <= 0:
+        return 60.0
+    return seconds / 1000.0 if seconds >= _TTL_MILLISECONDS else seconds
+
+
 def parse_captcha(data: Any, where: str) -> Captcha:
     """note §3 E2: ``key``, ``img`` (a data-URI PNG; iOS strips the ``data:...;base64,``
-    prefix) and ``ttl`` (seconds [INF unit]; a minute when absent)."""
+    prefix) and ``ttl`` (seconds [INF unit], or milliseconds: ``captcha_seconds``)."""
     if not isinstance(data, Mapping):
         raise BadResponse(f"{where} sent a captcha that is not a JSON object")
     key, img, ttl = data.get("key"), data.get("img"), data.get("ttl")
@@ -222,5 +285,4 @@ def parse_captcha(data: Any, where: str) -> Captcha:
         png = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise BadResponse(f"{where} sent a captcha image that is not base64") from None
-    seconds = float(ttl) if isinstance(ttl, int | float) and not isinstance(ttl, bool) else 60.0
-    return Captcha(id=key, image_png=png, expires_in=seconds)
+    return Captcha(id=key, image_png=png, expires_in=captcha_seconds(ttl))

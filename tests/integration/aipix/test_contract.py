@@ -20,8 +20,14 @@ pytestmark = pytest.mark.integration
 
 READINGS = {
     "documented": (),
-    # note §7.1, §7.2: the limit as 429 with a bare array of sessions
-    "limit-429-array": ("limit_status=429", "limit_body=array"),
+    # note §7.1, §7.2: the limit as 429 with a bare array of sessions; §3 Session ``last`` and
+    # §3 E2 ``ttl`` [INF unit] (§7.7): in milliseconds
+    "limit-429-array-ms": (
+        "limit_status=429",
+        "limit_body=array",
+        "last_unit=milliseconds",
+        "captcha_ttl_unit=milliseconds",
+    ),
     # note §7.6, §3 E6 [GAP], §1 Content-Type (24.12), §1 X-UUID [INF]
     "prefix-status-both-uuid": (
         "token_prefix=true",

@@ -109,6 +109,32 @@ def test_window_reading_asks_for_a_captcha_after_the_window(
         assert isinstance(again, CaptchaChallenge)
 
 
+@pytest.mark.parametrize("unit", ["seconds", "milliseconds"])
+def test_last_and_captcha_ttl_in_either_unit(
+    refserver_factory: Factory, tmp_path: Path, unit: str
+) -> None:
+    # note §3 Session ``last`` [INF] and §3 E2 ``ttl`` [INF unit] (§7.7): the kind reads the
+    # same minute and the same last activity whichever unit the server uses.
+    server = simulator(
+        refserver_factory, f"last_unit={unit}", f"captcha_ttl_unit={unit}", captcha="always"
+    )
+    with aipix_for(server, tmp_path) as seat, aipix_for(server, tmp_path) as late:
+        first = seat.sign_in("anna", "pw", DESK)
+        assert isinstance(first, CaptchaChallenge) and first.captcha.expires_in == 60
+        held = tokens_of(solve(server, seat, first))
+        tokens_of(solve(server, late, late.sign_in("anna", "pw", LAPTOP), LAPTOP))
+        # The third device meets the limit: the 419's list reads too (it broke the choice).
+        third = aipix_for(server, tmp_path)
+        conflict = solve(server, third, third.sign_in("anna", "pw", LAPTOP), LAPTOP)
+        assert isinstance(conflict, LimitConflict) and len(conflict.sessions) == 2
+        now = time.time() + server.offset
+        for listing in (seat.list_sessions(held.access_token).sessions, conflict.sessions):
+            for entry in listing:
+                assert entry.last_activity is not None
+                assert abs(entry.last_activity.timestamp() - now) < 60
+        third.close()
+
+
 @pytest.mark.parametrize("reading", ["captcha", "shared"])
 def test_throttled_never_loops(refserver_factory: Factory, tmp_path: Path, reading: str) -> None:
     # note §3 E2 429 and §7.5 (the limit shared with /token, Laravel's Retry-After)

@@ -12,7 +12,9 @@ from vms_tray.dialogs.sessions import ago, local_time, recommended
 from vms_tray.errors import BadResponse
 from vms_tray.kinds.aipix_sessions import (
     bare_token,
+    captcha_seconds,
     describe_user_agent,
+    last_activity,
     parse_limit_body,
     parse_session,
     parse_sessions,
@@ -80,6 +82,52 @@ def test_a_full_session() -> None:
     )
     assert s.idle and not s.current
     assert s.last_activity == datetime.fromtimestamp(1_800_000_000, UTC)
+
+
+SECONDS = 1_800_000_000
+WHEN = datetime.fromtimestamp(SECONDS, UTC)
+
+
+@pytest.mark.parametrize(
+    ("last", "when"),
+    [
+        (SECONDS, WHEN),  # seconds, as the note assumes (§3 Session ``last`` [INF])
+        (SECONDS * 1000, WHEN),  # milliseconds: too large to be seconds
+        (SECONDS * 1000 + 250, datetime.fromtimestamp(SECONDS + 0.25, UTC)),
+        (float(SECONDS), WHEN),
+        (str(SECONDS), WHEN),
+        (str(SECONDS * 1000), WHEN),
+        ("2027-01-15T08:00:00Z", WHEN),
+        ("2027-01-15T11:00:00+03:00", WHEN),
+        ("2027-01-15 08:00:00", WHEN),  # Laravel's date format, no zone: UTC
+        (None, None),
+        (0, None),
+        (-5, None),
+        (True, None),
+        (float("nan"), None),
+        (float("inf"), None),
+        (10**30, None),  # neither seconds nor milliseconds of a time
+        (10**400, None),  # beyond any float
+        ("yesterday", None),
+        ("", None),
+        ([SECONDS], None),
+        ({"t": SECONDS}, None),
+    ],
+)
+def test_last_activity_is_total(last: object, when: datetime | None) -> None:
+    assert last_activity(last) == when
+    # One odd ``last`` never breaks the list (the 419's choice, every poll): it is unknown.
+    (entry,) = parse_sessions([{"id": "s1", "online": False, "last": last}], WHERE)
+    assert entry.last_activity == when
+
+
+@pytest.mark.parametrize(
+    ("ttl", "seconds"),
+    [(60, 60.0), (90.5, 90.5), (60_000, 60.0), (None, 60.0), (0, 60.0), (True, 60.0)],
+)
+def test_captcha_ttl_in_seconds_or_milliseconds(ttl: object, seconds: float) -> None:
+    # note §3 E2 ``ttl`` [INF unit], §7.7
+    assert captcha_seconds(ttl) == seconds
 
 
 def test_missing_fields_are_unknown_never_invented() -> None:

@@ -43,6 +43,12 @@ class Readings:
     bad_login_status: Literal[422, 401] = 422
     # note §3 Session object: ``last`` is Android-only (iOS's model has none).
     session_last: bool = True
+    # note §3 Session object ``last``: "Probably the last-activity unix time [INF]", in a unit
+    # no source states: seconds (the likelier reading) or milliseconds.
+    last_unit: Literal["seconds", "milliseconds"] = "seconds"
+    # note §3 E2 ``ttl`` "lifetime in seconds [INF unit]" and §7.7: 60 seconds, or the same
+    # minute ("the code is valid for a minute") stated in milliseconds (60000).
+    captcha_ttl_unit: Literal["seconds", "milliseconds"] = "seconds"
     # note §1 X-UUID: "The server appears to key the device/session on it [INF]": a new sign-in
     # from the same X-UUID replaces that device's session (True) or takes a seat of its own.
     uuid_keyed: bool = False
@@ -119,6 +125,8 @@ _CHOICES: dict[str, tuple[object, ...]] = {
     "throttle_body": ("empty", "laravel"),
     "retry_captcha": ("exempt", "window"),
     "bad_login_status": (422, 401),
+    "last_unit": ("seconds", "milliseconds"),
+    "captcha_ttl_unit": ("seconds", "milliseconds"),
     "logout_reply": ("empty", "status"),
     "required_headers": ("accept", "content-type", "both"),
     "websocket": ("full", "parts", "off"),

@@ -198,7 +198,10 @@ class AipixService:
     def captcha(self, device: Device) -> dict[str, Any]:
         # note §3 E2: no auth; throttled per address.
         self._hit_throttle(device)
-        return self.captchas.issue().as_json()
+        body = self.captchas.issue().as_json()
+        if self.config.readings.captcha_ttl_unit == "milliseconds":
+            body["ttl"] = CAPTCHA_TTL * 1000  # note §7.7: the same minute, in milliseconds
+        return body
 
     # --- sign-in (note §3 E3, §4) -------------------------------------------------------------
 
@@ -386,7 +389,9 @@ class AipixService:
                 "is_current": s.id == current,
             }
             if self.config.readings.session_last:
-                entry["last"] = int(s.last_activity)  # Android: unix time [INF]
+                # Android: unix time [INF], in seconds or (the other reading) milliseconds.
+                ms = self.config.readings.last_unit == "milliseconds"
+                entry["last"] = int(s.last_activity * 1000) if ms else int(s.last_activity)
             out.append(entry)
         return out
 

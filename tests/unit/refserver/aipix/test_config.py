@@ -13,6 +13,10 @@ def test_parse_pairs() -> None:
     assert config.readings.limit_status == 429 and config.captcha
     assert config.readings.token_idle_ttl == 60.0
     assert parse_pairs(["sessions_limit=0"]).sessions_limit is None
+    units = parse_pairs(["last_unit=milliseconds", "captcha_ttl_unit=milliseconds"]).readings
+    assert (units.last_unit, units.captcha_ttl_unit) == ("milliseconds", "milliseconds")
+    with pytest.raises(InvalidInput, match="one of seconds, milliseconds"):
+        parse_pairs(["last_unit=minutes"])
     with pytest.raises(InvalidInput, match="KEY one of"):
         parse_pairs(["nonsense=1"])
     with pytest.raises(InvalidInput, match="one of 419, 429"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -51,3 +51,19 @@ def test_the_window_reading_names_captcha_will_required_in() -> None:
 def test_messages_fall_back_to_english() -> None:
     assert message("unauthenticated", "de") == "Unauthenticated."
     assert message("required", "ru", field="login") == "Поле login обязательно."
+
+
+@pytest.mark.parametrize(("unit", "scale"), [("seconds", 1), ("milliseconds", 1000)])
+def test_last_in_either_unit(unit: Literal["seconds", "milliseconds"], scale: int) -> None:
+    # note §3 Session ``last`` [INF]: the unit is not stated
+    s = service(readings=Readings(last_unit=unit))
+    s.open_for_demo("anna", PHONE)
+    (entry,) = s.entries("anna", s.clock.now(), None)
+    assert entry["last"] == int(s.clock.now()) * scale
+
+
+@pytest.mark.parametrize(("unit", "ttl"), [("seconds", 60), ("milliseconds", 60_000)])
+def test_captcha_ttl_in_either_unit(unit: Literal["seconds", "milliseconds"], ttl: int) -> None:
+    # note §3 E2 ``ttl`` [INF unit], §7.7: the same minute either way
+    s = service(captcha=True, readings=Readings(captcha_ttl_unit=unit))
+    assert s.captcha(Device("127.0.0.1"))["ttl"] == ttl
