@@ -21,6 +21,10 @@ How that meets the kind interface:
   (the UI language), ``X-UUID`` (this profile's device id), ``X-Client`` (per connection,
   default ``thick-legal``: see docs/aipix.md), ``X-Version`` (the API generation implemented)
   and a ``User-Agent`` naming vms-tray, its version, the OS and the device.
+
+Longer than 500 lines because the sign-in (captcha, the 419 and its session_id retry) shares the
+pending conflict with the session calls; parsing (aipix_sessions), errors, the profile and the
+push already live beside it.
 """
 
 from __future__ import annotations
@@ -321,14 +325,7 @@ class AipixServer(ServerKind):
             self._push.remember(token, data.get("user"))
             return self._signed_in(token)
         if status in (419, 429):
-            # note §7.2: the limit is 419 in all code, 429 in one doc sentence: a 429 that
-            # carries sessions is the limit too.
-            conflict = parse_limit_body(data, self.label)
-            if conflict is not None:
-                return self._conflict(body, client, conflict.sessions, conflict.limit)
-            if status == 429:
-                raise throttled(self.label, reply.retry_after)
-            raise BadResponse(f"{self.label} answered 419 without the list of sessions")
+            return self._limit_answer(reply, body, client)
         if status == 422 and "captcha" in error_fields(data):
             # note §1: errors.captcha means "fetch a new captcha and retry".
             return CaptchaChallenge(self.new_captcha(), self._captcha_reason(captcha))
@@ -340,6 +337,18 @@ class AipixServer(ServerKind):
                 + ": check them and sign in again"
             )
         raise ProtocolError(f"{self.label} refused the sign-in: {said}", status=status)
+
+    def _limit_answer(
+        self, reply: Reply, body: Mapping[str, Any], client: ClientInfo
+    ) -> LimitConflict:
+        # note §7.2: the limit is 419 in all code, 429 in one doc sentence: a 429 that carries
+        # sessions is the limit too; one without them is throttling.
+        conflict = parse_limit_body(reply.data, self.label)
+        if conflict is not None:
+            return self._conflict(body, client, conflict.sessions, conflict.limit)
+        if reply.status == 429:
+            raise throttled(self.label, reply.retry_after)
+        raise BadResponse(f"{self.label} answered 419 without the list of sessions")
 
     def _captcha_reason(self, captcha: CaptchaAnswer | None) -> str:
         if captcha is None:
@@ -460,9 +469,15 @@ class AipixServer(ServerKind):
             "/token",
             body=body,
             secrets_=[pending.password],
-            accept=(422,),
+            accept=(419, 422, 429),
             client=pending.client,
         )
+        if reply.status in (419, 429):
+            # Another device took the freed seat first (note §3 E3 419): the user chooses
+            # again, from the list as it is now.
+            body.pop("session_id")
+            pending.result = self._limit_answer(reply, body, pending.client)
+            return
         if reply.status == 422 and "session_id" in error_fields(reply.data):
             raise SessionNotFound(f"that session no longer exists on {self.label}")
         if reply.status == 422:

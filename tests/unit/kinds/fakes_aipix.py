@@ -44,6 +44,9 @@ class FakeAipix:
     limit_status: int = 419
     array_body: bool = False
     token_prefix: bool = False
+    # Another device signs in between a session_id retry's end of the chosen session and its
+    # own sign-in: the freed seat is taken first (the retry meets the limit again).
+    rival_on_replace: bool = False
     sessions: dict[str, _Session] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
@@ -124,6 +127,8 @@ class FakeAipix:
             if sid not in self.sessions:
                 return invalid("session_id", "The selected session id is invalid.")
             del self.sessions[sid]
+            if self.rival_on_replace:
+                self._open("rival-phone", "android")
         if len(self.sessions) >= self.limit:
             listed = [self._entry(s, None) for s in self.sessions.values()]
             if self.array_body:
@@ -132,13 +137,14 @@ class FakeAipix:
                 self.limit_status,
                 {"sessions": listed, "sessions_limit": self.limit, "key": "login-key"},
             )
-        n = next(self._ids)
-        session = _Session(
-            f"s{n}",
-            f"token-{n}",
-            request.headers.get("user-agent", ""),
-            request.headers.get("x-client", ""),
+        session = self._open(
+            request.headers.get("user-agent", ""), request.headers.get("x-client", "")
         )
-        self.sessions[session.id] = session
         shown = "Bearer " + session.token if self.token_prefix else session.token
         return answer(200, {"user": {"id": 1, "login": body["login"]}, "access_token": shown})
+
+    def _open(self, user_agent: str, client: str) -> _Session:
+        n = next(self._ids)
+        session = _Session(f"s{n}", f"token-{n}", user_agent, client)
+        self.sessions[session.id] = session
+        return session

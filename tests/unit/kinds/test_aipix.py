@@ -274,6 +274,30 @@ def test_choosing_a_session_that_is_gone(make: Callable[..., AipixServer]) -> No
 
 
 @pytest.mark.parametrize("status", [419, 429])
+def test_a_419_on_the_choice_is_a_fresh_conflict(
+    make: Callable[..., AipixServer], status: int
+) -> None:
+    # note §3 E3 419 on call shape 3: another device took the freed seat first; the user is
+    # asked again with the list as it is now (a 429 with sessions is the limit too, §7.2).
+    fake = FakeAipix(limit=1, limit_status=status)
+    _fill(fake, make, 1)
+    late = make(fake.transport())
+    conflict = late.sign_in("anna", "pw", LAPTOP)
+    assert isinstance(conflict, LimitConflict)
+    fake.rival_on_replace = True
+    late.end_session(conflict.conflict_token, "s0")
+    again = late.finish_sign_in(conflict.conflict_token, LAPTOP)
+    assert isinstance(again, LimitConflict), again
+    assert again.conflict_token != conflict.conflict_token
+    assert [s.device for s in again.sessions] == ["rival-phone"]
+    assert (again.limit.max, again.limit.active) == (1, 1)
+    # The new conflict is the one to answer: choosing the rival's session signs in.
+    fake.rival_on_replace = False
+    late.end_session(again.conflict_token, again.sessions[0].id)
+    signed_in(late.finish_sign_in(again.conflict_token, LAPTOP))
+
+
+@pytest.mark.parametrize("status", [419, 429])
 def test_bare_array_and_429_readings(make: Callable[..., AipixServer], status: int) -> None:
     # note §7.1 and §7.2: the limit as a bare array, and as 429; the limit comes from memory
     fake = FakeAipix(limit=1)
