@@ -9,6 +9,7 @@ missing from the table fails too, so a new package has to be placed on purpose.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -247,3 +248,21 @@ def test_every_module_with_logic_has_a_test_file_of_its_name() -> None:
         and not any(t.is_file() for t in mirror_paths(p))
     ]
     assert missing == []
+
+
+# A path in backticks under one of these roots (``tests/unit/kinds/test_aipix*.py``).
+_DOC_PATH = re.compile(r"`((?:tests|vms_tray|docs|scripts|bench)/[^`\s<>{}]*)`")
+
+
+def test_the_docs_name_only_paths_that_exist() -> None:
+    """A moved test or module leaves no stale path in the docs (docs/*.md, README, DEVELOPERS);
+    a glob names at least one file."""
+    root = PACKAGE.parent
+    pages = [*sorted((root / "docs").glob("*.md")), root / "README.md", root / "DEVELOPERS.md"]
+    stale = [
+        f"{page.name}: {path}"
+        for page in pages
+        for path in _DOC_PATH.findall(page.read_text(encoding="utf-8"))
+        if not any(root.glob(path.rstrip("/")))
+    ]
+    assert stale == []
