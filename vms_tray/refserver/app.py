@@ -213,7 +213,11 @@ class Api:
         address = _address(request)
         if "conflict_token" in data:
             token = _str(data, "conflict_token", max_len=512)
-            return _json(await self._call(self.service.finish_sign_in, token, address), 201)
+            wait = data.get("wait", False)
+            if not isinstance(wait, bool):
+                raise _bad("'wait' must be true or false")
+            result = await self._call(self.service.finish_sign_in, token, address, wait)
+            return _json(result, 201)
         login = _str(data, "login", max_len=128)
         password = _str(data, "password", max_len=1024)
         c = _obj(data, "client")
@@ -276,6 +280,14 @@ class Api:
         caller = await self._call(self.service.authenticate, _bearer(request), allow_conflict=True)
         await self._call(self.service.end_session, caller, session_id)
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
+
+    async def handover(self, request: Request) -> Response:
+        """Protocol v1.1: ask a session to hand its seat over (docs/protocol.md)."""
+        self._check_busy()
+        session_id = str(request.path_params["id"])
+        await _body(request, optional=True)
+        caller = await self._call(self.service.authenticate, _bearer(request), allow_conflict=True)
+        return _json(await self._call(self.service.request_handover, caller, session_id), 202)
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
@@ -348,6 +360,7 @@ def build_app(
         f"{API}/sessions/refresh": {"POST": api.refresh},
         f"{API}/sessions/current": {"GET": api.current, "DELETE": api.sign_out},
         f"{API}/sessions/{{id}}": {"DELETE": api.end_session},
+        f"{API}/sessions/{{id}}/handover": {"POST": api.handover},
         f"{API}/events": {"GET": api.events},
     }
     app = Starlette(

@@ -12,7 +12,7 @@ from vms_tray.refserver.tokens import DEFAULT_KDF, KdfParams
 CAPTCHA_POLICIES = ("never", "always", "after-failures")
 # Protocol v1.1 features (docs/protocol.md) this server implements; /server lists them, and a
 # client uses only those listed, so a feature is named here only once it works end to end.
-FEATURES = ("events", "seat-estimates")
+FEATURES = ("events", "seat-estimates", "queue", "handover")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,10 @@ class ServerConfig:
     # How long a spent refresh token may be presented again by a client that lost the reply.
     refresh_grace: float = 60.0
     tombstone_ttl: float = 7 * 86400.0
+    # Protocol v1.1: how long a freed seat is held for the head of the queue, and how long the
+    # holder of a session asked to hand over has before the server ends it.
+    seat_hold: float = 60.0
+    handover_grace: float = 60.0
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     kdf: KdfParams = DEFAULT_KDF
 
@@ -43,6 +47,8 @@ class ServerConfig:
             "access token lifetime": self.access_ttl,
             "refresh token lifetime": self.refresh_ttl,
             "conflict token lifetime": self.conflict_ttl,
+            "seat hold": self.seat_hold,
+            "handover grace": self.handover_grace,
         }
         for what, value in durations.items():
             if value is not None and value < 1:

@@ -21,6 +21,8 @@ The app parses requests into these calls and renders their results; everything h
 * ``DELETE /sessions/current`` is idempotent: any token of the session (access or refresh, expired
   or not, of an ended session while its tombstone lasts) answers 204; an unknown token is 401.
 * Ended sessions are kept as tombstones for ``tombstone_ttl`` (7 days by default).
+* Protocol v1.1's queue and handover (rules in ``queue.py``): held seats count as taken for
+  every sign-in but their waiter's, and the queue is settled at the end of every transaction.
 
 Longer than 500 lines because these rules act on one account's seats, tokens, conflicts and
 devices inside one transaction each; kept in one class, the list above can be checked against
@@ -41,6 +43,7 @@ from vms_tray.refserver.captcha import CaptchaCheck, CaptchaStore
 from vms_tray.refserver.clock import ServerClock
 from vms_tray.refserver.config import DEFAULT_CONFIG, ServerConfig
 from vms_tray.refserver.problems import Problem, with_retry_after
+from vms_tray.refserver.queue import Queue, Waiter
 from vms_tray.refserver.storage import ConflictRow, SessionRow, Store, TokenRow
 from vms_tray.refserver.throttle import RateLimit, Throttle, address_key
 from vms_tray.refserver.tokens import (
@@ -110,6 +113,7 @@ class Service:
         self.captchas = captchas or CaptchaStore(clock)
         self.throttle = Throttle(clock, config.throttle)
         self.captcha_rate = RateLimit(clock, CAPTCHAS_PER_MINUTE, 60.0)
+        self.queue = Queue(store, config.seat_hold)
         self._dummy_hash = dummy_hash(config.kdf)
         self._last_purge = float("-inf")
         # Protocol v1.1's events: told, after the transaction that did it, which accounts'
@@ -135,6 +139,7 @@ class Service:
                 yield
             except Problem as exc:
                 problem = exc
+            self._settle(self.clock.now())
         self._tell_changes()
         if problem is not None:
             raise problem
@@ -150,6 +155,20 @@ class Service:
             for login in changed:
                 self.on_change(login)
 
+    def _settle(self, now: float, everyone: bool = False) -> None:
+        """Seats freed in this transaction (or, ``everyone``, offers and waiters that lapsed
+        with time) go to the queue's next waiters (queue.py)."""
+        with self._changed_lock:
+            changed = set(self._changed)
+        logins = set(self.queue.logins())
+        if not everyone and "*" not in changed:
+            logins &= changed
+        for login in logins:
+            if self.queue.settle(
+                login, self._limit_for(login), self.store.count_active(login), now
+            ):
+                self._changes(login)
+
     def sweep(self) -> None:
         """End what lapsed (idle timeouts, expired refreshes) now, so streams hear of it."""
         with self._tx():
@@ -160,9 +179,15 @@ class Service:
     def _sweep(self, now: float) -> None:
         if self.store.expire_sessions(now, self.config.idle_timeout):
             self._changes("*")
+        for h in self.queue.due(now):
+            self.store.end_session(h.session_id, h.deadline, "handed_over", (h.device, h.software))
+            self._changes(h.login)
+            log.info("session %s handed over its seat", h.session_id)
+        self._settle(now, everyone=True)
         if now - self._last_purge >= PURGE_EVERY or now < self._last_purge:
             self._last_purge = now
             self.store.purge(now, self.config.tombstone_ttl)
+            self.queue.forget_ended()
 
     def _limit_for(self, login: str) -> int | None:
         user = self.store.get_user(login)
@@ -175,8 +200,9 @@ class Service:
         has them already (one query fewer)."""
         active = self.store.active_sessions(login) if sessions is None else sessions
         most = self._limit_for(login)
+        held = self.queue.held(login, self.clock.now())
         next_free: str | None = None
-        if most is not None and len(active) >= most:
+        if most is not None and len(active) + held >= most:
             # Every seat is taken: the soonest a seat frees by itself (an estimate; activity
             # pushes it back).
             ends = [e for e in (self.ends_by_itself(s) for s in active) if e is not None]
@@ -185,26 +211,30 @@ class Service:
             "scope": "account",
             "max": most,
             "active": len(active),
-            "held": 0,
+            "held": held,
             "next_free_at": next_free,
         }
 
-    def ends_by_itself(self, s: SessionRow) -> float | None:
-        """When the server ends ``s`` by itself without more activity: the sooner of its idle
-        expiry and its refresh token's expiry."""
+    def ends_by_itself(self, s: SessionRow, handover_deadline: float | None = None) -> float | None:
+        """When the server ends ``s`` by itself without more activity: the soonest of its idle
+        expiry, its refresh token's expiry and its handover deadline."""
         idle = self.config.idle_timeout
         ends = s.refresh_expires_at
         if idle:
             ends = min(ends, s.last_activity + idle)
-        return ends
+        if handover_deadline is None:
+            h = self.queue.handover(s.id)
+            handover_deadline = h.deadline if h else None
+        return ends if handover_deadline is None else min(ends, handover_deadline)
 
     def _idle_threshold(self) -> float:
         idle = self.config.idle_timeout
         return min(idle / 2, IDLE_FLAG_CAP) if idle else IDLE_FLAG_CAP
 
     def entry(self, s: SessionRow, now: float, current_id: str | None) -> dict[str, Any]:
-        ends = self.ends_by_itself(s)
-        return {
+        h = self.queue.handover(s.id)
+        ends = self.ends_by_itself(s, h.deadline if h else None)
+        entry: dict[str, Any] = {
             "id": s.id,
             "device": s.device,
             "software": s.software,
@@ -216,6 +246,12 @@ class Service:
             "current": s.id == current_id,
             "ends_by_itself_at": None if ends is None else iso(ends),
         }
+        if h is not None:
+            entry["handover"] = {
+                "deadline": iso(h.deadline),
+                "requested_by": {"device": h.device, "software": h.software},
+            }
+        return entry
 
     # --- public, unauthenticated ---------------------------------------------------------------
 
@@ -324,9 +360,15 @@ class Service:
                 raise problem
             return {**self._open_session(login, client, address, now), **device}
 
-    def _full(self, login: str) -> bool:
+    def _full(self, login: str, waiter: Waiter | None = None) -> bool:
+        """No seat for this sign-in: seats held for waiters count as taken, except the one held
+        for ``waiter`` itself."""
         limit = self._limit_for(login)
-        return limit is not None and self.store.count_active(login) >= limit
+        if limit is None:
+            return False
+        now = self.clock.now()
+        held = self.queue.held(login, now) - (1 if waiter and waiter.offered(now) else 0)
+        return self.store.count_active(login) + held >= limit
 
     def _conflict(self, login: str, client: ClientDescription, address: str, now: float) -> Problem:
         token = new_token()
@@ -385,7 +427,10 @@ class Service:
             "limit": self._limit(login),
         }
 
-    def finish_sign_in(self, conflict_token: str, address: str) -> dict[str, Any]:
+    def finish_sign_in(
+        self, conflict_token: str, address: str, wait: bool = False
+    ) -> dict[str, Any]:
+        """Finish a sign-in that met the limit; ``wait`` (v1.1) joins or keeps a place in line."""
         thash = token_hash(conflict_token)
         now = self.clock.now()
         with self._tx():
@@ -396,24 +441,47 @@ class Service:
                     "token-expired", "the conflict token is spent or expired; sign in again"
                 )
             self.store.delete_conflict(thash)
-            if self.store.get_user(conflict.login) is None:
+            waiter = self.queue.waiter(thash)
+            login = conflict.login
+            if self.store.get_user(login) is None:
+                self.queue.leave(thash)
                 raise Problem("token-expired", "the account no longer exists; sign in again")
             client = ClientDescription(conflict.device, conflict.software, conflict.version)
-            if self._full(conflict.login):
-                raise self._conflict(conflict.login, client, address, now)
-            return self._open_session(conflict.login, client, address, now)
+            if not self._full(login, waiter):
+                if self.queue.leave(thash):
+                    self._changes(login)  # the others move up
+                return self._open_session(login, client, address, now)
+            problem = self._conflict(login, client, address, now)
+            fresh = token_hash(problem.extensions["conflict_token"])
+            expires = now + self.config.conflict_ttl
+            if wait and waiter is not None:
+                self.queue.renew(thash, fresh, expires)
+            elif wait:
+                self.queue.join(login, fresh, expires, first=False)
+                self._changes(login)
+            elif self.queue.leave(thash):
+                self._changes(login)
+            place = self.queue.place(fresh, now) if wait else None
+            if place is not None:
+                problem.extensions["queue"] = {"position": place.position, "length": place.length}
+            raise problem
 
     # --- tokens --------------------------------------------------------------------------------
 
     def _ended(self, s: SessionRow) -> Problem:
         reason = s.end_reason or "expired"
         ext: dict[str, Any] = {"reason": reason, "ended_at": iso(s.ended_at or 0.0)}
-        if reason == "ended_by_other":
+        if reason in ("ended_by_other", "handed_over"):
             ext["ended_by"] = {
                 "device": s.ended_by_device or "",
                 "software": s.ended_by_software or "",
             }
-            detail = f"the session was ended from {s.ended_by_device or 'another device'}"
+            who = s.ended_by_device or "another device"
+            detail = (
+                f"the session was ended from {who}"
+                if reason == "ended_by_other"
+                else f"the session handed its seat over to {who}"
+            )
         else:
             detail = {
                 "logout": "the session was signed out",
@@ -571,8 +639,79 @@ class Service:
                 ):
                     raise not_found
                 self.store.end_session(target.id, now, "ended_by_other", (c.device, c.software))
+                # Whoever ends a session for its seat gets that seat, queue or not: it goes to
+                # the head of the line, so the settle below holds the seat for it.
+                self._to_head(c.hash, c.login, c.expires_at)
             self._changes(target.login)
             log.info("session %s ended by request", session_id)
+
+    def request_handover(self, caller: Caller, session_id: str) -> dict[str, Any]:
+        """``POST /sessions/{id}/handover`` (v1.1): the holder has ``handover_grace`` to release
+        its seat; a waiting requester goes to the head of the queue, so the seat is held for it."""
+        now = self.clock.now()
+        not_found = Problem("session-not-found", "no such session of yours is active")
+        with self._tx():
+            target = self.store.get_session(session_id)
+            if isinstance(caller, SessionCaller):
+                me = caller.session
+                login, by = me.login, (me.device, me.software)
+                if target is not None and target.id == me.id:
+                    raise Problem(
+                        "invalid-request", "a session cannot hand over to itself; sign out instead"
+                    )
+            else:
+                c = self.store.get_conflict(caller.conflict.hash) or caller.conflict
+                login, by = c.login, (c.device, c.software)
+                if target is not None and target.id not in c.session_ids:
+                    raise not_found
+            if target is None or target.login != login or not target.active:
+                raise not_found
+            h = self.queue.ask_handover(target.id, login, now + self.config.handover_grace, by)
+            if isinstance(caller, ConflictCaller):
+                self._to_head(caller.conflict.hash, login, caller.conflict.expires_at)
+            self._changes(login)
+            log.info("session %s asked to hand over its seat", target.id)
+            return {
+                "session_id": target.id,
+                "deadline": iso(h.deadline),
+                "grace": _secs(h.deadline - now),
+            }
+
+    def _to_head(self, conflict_hash: str, login: str, expires_at: float) -> None:
+        if self.queue.waiter(conflict_hash) is None:
+            self.queue.join(login, conflict_hash, expires_at, first=True)
+        else:
+            self.queue.put_first(conflict_hash)
+
+    def waiter_place(self, caller: Caller) -> dict[str, Any] | None:
+        """A waiter's place in line, for its events stream; None for a session or a non-waiter."""
+        if not isinstance(caller, ConflictCaller):
+            return None
+        now = self.clock.now()
+        place = self.queue.place(caller.conflict.hash, now)
+        if place is None:
+            return None
+        held = place.held_until
+        return {
+            "position": place.position,
+            "length": place.length,
+            "held_until": None if held is None else iso(held),
+            "expires_in": None if held is None else _secs(held - now),
+        }
+
+    def handover_of(self, caller: Caller) -> dict[str, Any] | None:
+        """The handover asked of the caller's own session, for its events stream."""
+        if not isinstance(caller, SessionCaller):
+            return None
+        h = self.queue.handover(caller.session.id)
+        if h is None:
+            return None
+        return {
+            "session_id": h.session_id,
+            "deadline": iso(h.deadline),
+            "grace": _secs(h.deadline - self.clock.now()),
+            "requested_by": {"device": h.device, "software": h.software},
+        }
 
     def sign_out(self, bearer: str) -> None:
         thash = token_hash(bearer)
@@ -585,5 +724,8 @@ class Service:
                     ended = self.store.get_session(tok.session_id)
                     self._changes(ended.login if ended else "*")
                 return
+            conflict = self.store.get_conflict(thash)
             if not self.store.delete_conflict(thash):
                 raise Problem("token-expired", "the bearer token is unknown; nothing to sign out")
+            if self.queue.leave(thash) and conflict is not None:
+                self._changes(conflict.login)  # a waiter gave up: the others move up

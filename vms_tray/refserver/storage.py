@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vms_tray.errors import InvalidInput
 
-SCHEMA_VERSION = 3  # 2: tokens.used_at; 3: devices (created if missing)
+SCHEMA_VERSION = 4  # 2: tokens.used_at; 3: devices; 4: waiters, handovers (created if missing)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -73,6 +73,22 @@ CREATE TABLE IF NOT EXISTS devices (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS devices_by_login ON devices (login, expires_at);
+CREATE TABLE IF NOT EXISTS waiters (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    login TEXT NOT NULL,
+    conflict_hash TEXT NOT NULL UNIQUE,
+    expires_at REAL NOT NULL,
+    first INTEGER NOT NULL DEFAULT 0,
+    offered_until REAL
+);
+CREATE INDEX IF NOT EXISTS waiters_by_login ON waiters (login);
+CREATE TABLE IF NOT EXISTS handovers (
+    session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+    login TEXT NOT NULL,
+    deadline REAL NOT NULL,
+    device TEXT NOT NULL,
+    software TEXT NOT NULL
+);
 """
 
 
@@ -195,6 +211,16 @@ class Store:
     def _all(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._conn.execute(sql, args).fetchall()
+
+    # For refserver/queue.py's tables, in the service's transactions.
+    def execute(self, sql: str, args: tuple[object, ...] = ()) -> int:
+        return self._run(sql, args)
+
+    def fetch_one(self, sql: str, args: tuple[object, ...] = ()) -> sqlite3.Row | None:
+        return self._one(sql, args)
+
+    def fetch_all(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        return self._all(sql, args)
 
     # --- users ---------------------------------------------------------------------------------
 

@@ -94,8 +94,24 @@ class EventStreams:
         )
         return caller
 
+    def _news(self, caller: Caller) -> list[tuple[str, str]]:
+        """The caller's own v1.1 news: a handover asked of its session; its place in line (a
+        ``seat-offered`` once a seat is held for it, ``queue`` otherwise)."""
+        news: list[tuple[str, str]] = []
+        handover = self.service.handover_of(caller)
+        if handover is not None:
+            news.append(("handover-requested", json.dumps(handover)))
+        place = self.service.waiter_place(caller)
+        if place is not None and place["held_until"] is not None:
+            offer = {"held_until": place["held_until"], "expires_in": place["expires_in"]}
+            news.append(("seat-offered", json.dumps(offer)))
+        elif place is not None:
+            queue = {"position": place["position"], "length": place["length"]}
+            news.append(("queue", json.dumps(queue)))
+        return news
+
     async def _body(self, bus: EventBus, sub: Subscription, bearer: str) -> AsyncIterator[str]:
-        event_id, sent = bus.last_id(sub.login), ""
+        event_id, sent, place, handover = bus.last_id(sub.login), "", "", ""
         try:
             yield f"retry: {RETRY_MS}\n\n"
             news = True
@@ -107,6 +123,13 @@ class EventStreams:
                         if listing != sent:
                             sent = listing
                             yield frame("sessions", listing, event_id)
+                        for name, data in await self._call(self._news, caller):
+                            if name == "handover-requested" and data != handover:
+                                handover = data
+                                yield frame(name, data, event_id)
+                            elif name in ("queue", "seat-offered") and data != place:
+                                place = data
+                                yield frame(name, data, event_id)
                 except Problem as problem:
                     if problem.name == "session-ended":
                         yield frame("ended", json.dumps(problem.body()), event_id)

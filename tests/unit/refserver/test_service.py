@@ -15,7 +15,7 @@ from tests.unit.refserver.conftest import DESK, LAPTOP, PHONE
 from vms_tray.refserver.config import ServerConfig
 from vms_tray.refserver.problems import Problem
 from vms_tray.refserver.service import ConflictCaller, Service, SessionCaller
-from vms_tray.refserver.storage import Store
+from vms_tray.refserver.storage import SCHEMA_VERSION, Store
 from vms_tray.refserver.throttle import ThrottlePolicy
 from vms_tray.testing.clock import FakeServerClock
 
@@ -263,7 +263,9 @@ def test_a_schema_1_database_gains_the_used_column(tmp_path: Path) -> None:
     finally:
         store.close()
     with contextlib.closing(sqlite3.connect(path)) as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (
+            str(SCHEMA_VERSION),
+        )
         assert db.execute("SELECT count(*) FROM devices").fetchone() == (0,)
 
 
