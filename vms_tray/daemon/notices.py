@@ -19,6 +19,7 @@ from vms_tray.assets import IconName
 from vms_tray.commands import Command, SignOut, WaitForSeat
 from vms_tray.i18n import _, ngettext
 from vms_tray.notify.base import Action, Notice, NoticeKind, Urgency
+from vms_tray.session.effects import CAPTCHA_EACH_TRY, WAITING
 from vms_tray.session.engine import Notify, Subject, Topic
 from vms_tray.text import seats, seats_left, used
 
@@ -174,19 +175,43 @@ def render(effect: Notify, server: str, cli: bool = False) -> Notice:
             expires=INFO_EXPIRES,
         )
     if t is Topic.CAPTCHA:
+        title = _("%(server)s: captcha required") % s
         body = _("Type the characters shown to finish signing in")
+        if d == WAITING:
+            # A seat retry met a captcha: it waits for the user, not for a seat.
+            title = _("%(server)s: captcha required to keep waiting") % s
+            body = _("To try for a seat again, type the characters shown")
         if cli:
             body = _(
-                "Type the characters shown to finish signing in: "
-                "'vms-tray captcha save FILE' writes the picture, "
+                "%(body)s: 'vms-tray captcha save FILE' writes the picture, "
                 "'vms-tray captcha answer -' asks for them"
-            )
+            ) % {"body": body}
         return _notice(
             effect,
             NoticeKind.NEEDS_ATTENTION,
-            _("%(server)s: captcha required") % s,
+            title,
             body,
             (Action(SHOW_CAPTCHA, _("Show captcha")),),
+        )
+    if t is Topic.LIMIT_CONFLICT and d == CAPTCHA_EACH_TRY:
+        # The try after the user's captcha answer met the limit again: waiting stopped.
+        body = _(
+            "%(in_use)s. The server asks for a captcha at every try, so vms-tray stopped "
+            "waiting: end one of them or wait again later"
+        ) % {"in_use": used(n, m)}
+        if cli:
+            body = _(
+                "%(in_use)s. The server asks for a captcha at every try, so vms-tray stopped "
+                "waiting: end one ('vms-tray sessions' lists them) or wait again later "
+                "('vms-tray wait')"
+            ) % {"in_use": used(n, m)}
+        return _notice(
+            effect,
+            NoticeKind.NEEDS_ATTENTION,
+            _("%(server)s: still no free session") % s,
+            body,
+            (_show_sessions(), Action(WAIT_FOR_SEAT, _("Wait for a seat"))),
+            urgency=Urgency.CRITICAL,  # you need a seat and there is none
         )
     if t is Topic.LIMIT_CONFLICT:
         if cli:

@@ -35,6 +35,13 @@ class Topic(StrEnum):
     HANDED_OVER = "handed_over"  # the handover's deadline came: the seat went to them
 
 
+# ``Notify.detail`` of a captcha asked by a seat retry (for the seat the user waits for), and of
+# the limit met again after the user answered it: the server asks for a captcha at every
+# sign-in, so vms-tray cannot go on waiting by itself.
+WAITING = "waiting"
+CAPTCHA_EACH_TRY = "captcha_each_try"
+
+
 class Subject(StrEnum):
     """Which on-screen notice a topic occupies: one notice per subject, the newest replaces the
     one before it, and ``Withdraw`` takes it back once its cause is gone."""

@@ -319,7 +319,8 @@ class Engine:
             expires_in=expires_in,
             failure=c.failure,
             ended_by=c.ended_by,
-            waiting_for_seat=c.waiting,
+            # A captcha asked by a seat retry stops the retries until the user answers it.
+            waiting_for_seat=c.waiting and self._state is not S.CAPTCHA_REQUIRED,
             handover_in=None if c.handover_at is None else max(0.0, c.handover_at - now),
             handover_by=c.handover_by,
             queue_position=c.queue_position if self._state is S.LIMIT_REACHED else None,

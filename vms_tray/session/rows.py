@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from vms_tray.session.effects import (
+    CAPTCHA_EACH_TRY,
+    WAITING,
     Cancel,
     DropSession,
     Effect,
@@ -79,6 +81,9 @@ class Context:
     attempt: int = 0  # reconnect attempts since the server last answered
     unreachable_notified: bool = False
     waiting: bool = False  # waiting for a seat in LIMIT_REACHED
+    # A seat retry met a captcha: the attempt the user's answer makes is this wait's last one
+    # (the server asks for a captcha at every try, so waiting on would ask again and again).
+    captcha_wait: bool = False
     failure: Failure | None = None
     ended_by: str | None = None
     # An expired access token met by a poll: "refresh" asked for a refresh, "repoll" asked the
@@ -210,6 +215,7 @@ def _sign_in_succeeded(p: Policy, s: State, c: Context, ev: Event, now: float) -
         has_session=True,
         reauthing=False,
         waiting=False,
+        captcha_wait=False,
         attempt=0,
         unreachable_notified=False,
         failure=None,
@@ -225,9 +231,12 @@ def _captcha_needed(p: Policy, s: State, c: Context, ev: Event, now: float) -> S
     assert isinstance(ev, CaptchaNeeded)
     effects: list[Effect] = []
     if s is S.SIGNING_IN:
-        effects.append(Notify(Topic.CAPTCHA, detail=ev.reason))
+        # A seat retry that meets a captcha cannot go on by itself: the user is asked, once,
+        # with a notice that says it is for the seat they wait for (issue 10 item 7).
+        asked = c.waiting and not c.captcha_wait
+        effects.append(Notify(Topic.CAPTCHA, detail=WAITING if asked else ev.reason))
     # Why the picture was asked ("invalid", "expired") is the captcha's reason, not an error.
-    ctx = replace(c, reauthing=False, failure=None)
+    ctx = replace(c, reauthing=False, failure=None, captcha_wait=c.waiting)
     return S.CAPTCHA_REQUIRED, ctx, effects
 
 
@@ -248,6 +257,12 @@ def _limit_hit(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
         reauthing=False,
         queue_position=ev.queue_position,
     )
+    if c.waiting and c.captcha_wait:
+        # The try the user's captcha answer made met the limit again. Another seat retry would
+        # meet another captcha, and so on at every retry: stop waiting, say why, once.
+        ctx = replace(ctx, waiting=False, captcha_wait=False)
+        note = Notify(Topic.LIMIT_CONFLICT, ev.in_use, ev.max_sessions, detail=CAPTCHA_EACH_TRY)
+        return S.LIMIT_REACHED, ctx, [Cancel(Timer.SEAT), note]
     if c.waiting:
         # Still full: keep waiting quietly.
         at = now + p.seat_retry_delay(ev.retry_after)
@@ -266,7 +281,7 @@ def _wait_chosen(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step
     at = now + p.seat_retry_delay()
     # "End one or wait" is answered: its (critical) notice goes; the icon says we wait.
     effects: list[Effect] = [Schedule(Timer.SEAT, at), *_withdraw(Subject.SIGN_IN)]
-    return S.LIMIT_REACHED, replace(c, waiting=True), effects
+    return S.LIMIT_REACHED, replace(c, waiting=True, captcha_wait=False), effects
 
 
 def _wait_cancelled(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:

@@ -156,6 +156,57 @@ def test_419_choose_a_session_in_the_cli_then_the_count_warns(
         kind.close()
 
 
+def answer_captcha(daemon: Daemon, server: RefServer) -> str:
+    key = str(control.request("captcha")["id"])
+    return daemon.ok("captcha", "answer", "-", input=server.captcha_answer(key) + "\n")
+
+
+def test_waiting_for_a_seat_where_every_sign_in_needs_a_captcha(
+    refserver_factory: Callable[..., RefServer], daemon: Daemon, tmp_path: Path
+) -> None:
+    # note §3 E3: with the captcha on, a sign-in without session_id needs one, so each seat
+    # retry of "wait" meets a captcha. The user is asked (issue 10 item 7), once per wait, and
+    # nothing asks again by itself.
+    server = start(refserver_factory, captcha="always", max_sessions=1)
+    configure(server)
+    a, ta = other(server, tmp_path, "OPS-PC-12")
+    daemon.start()
+    assert "captcha" in daemon.ok("signin", input=PASSWORD + "\n")
+    daemon.wait_state("captcha_required")
+    assert "No free session" in answer_captcha(daemon, server)
+    daemon.wait_state("limit_reached")
+    daemon.ok("wait", "--timeout", "0")
+    daemon.wait_state("captcha_required")
+    wait_until(
+        lambda: daemon.notices("captcha required to keep waiting") == 1, 20, "the wait's captcha"
+    )
+    assert not daemon.status()["waiting_for_seat"]  # nothing retries while the captcha waits
+    answer_captcha(daemon, server)  # the try it makes meets the limit again
+    daemon.wait_state("limit_reached")
+    wait_until(lambda: daemon.notices("stopped waiting") == 1, 20, "the end of the wait")
+    assert not daemon.status()["waiting_for_seat"]
+    captchas, tokens = daemon.log().count("/api/v1/captcha"), daemon.log().count("/api/v1/token")
+    # Longer than the seat retry (0.5 s here): a loop would have asked again by now.
+    for _ in range(4):
+        assert daemon.status()["state"] == "limit_reached"
+        daemon.ok("status")
+    assert daemon.log().count("/api/v1/captcha") == captchas
+    assert daemon.log().count("/api/v1/token") == tokens
+    assert daemon.notices("captcha required") == 2  # the sign-in's and the wait's
+    # Waiting again is asked once more; with the seat freed meanwhile, the answer signs in.
+    a.sign_out(ta)
+    daemon.ok("wait", "--timeout", "0")
+    daemon.wait_state("captcha_required")
+    wait_until(
+        lambda: daemon.notices("captcha required to keep waiting") == 2, 20, "the second wait"
+    )
+    assert "Signed in" in answer_captcha(daemon, server)
+    daemon.wait_state("signed_in")
+    wait_until(lambda: daemon.notices("a seat freed up") == 1, 20, "the seat notice")
+    daemon.quit()
+    a.close()
+
+
 @pytest.mark.parametrize(
     ("websocket", "poll"),
     [("full", "60"), ("off", "0.5")],

@@ -15,7 +15,7 @@ from vms_tray.assets import IconName
 from vms_tray.daemon import notices
 from vms_tray.notify.base import Notice, NoticeKind, Urgency
 from vms_tray.notify.dbus import expire_timeout
-from vms_tray.session.effects import SUBJECT_OF
+from vms_tray.session.effects import CAPTCHA_EACH_TRY, SUBJECT_OF, WAITING
 from vms_tray.session.engine import Notify, Subject, Topic
 from vms_tray.text import seats
 
@@ -248,3 +248,21 @@ def test_a_handover_says_who_needs_the_seat_how_long_is_left_and_offers_release(
     assert cli.actions == () and "'vms-tray signout'" in cli.body
     done = notices.render(EFFECTS[Topic.HANDED_OVER], "HQ")
     assert "went to OPS-PC-13 (vms-tray 1.0)" in done.body and done.topic == "session"
+
+
+def test_a_captcha_met_while_waiting_says_so_and_so_does_the_end_of_the_wait() -> None:
+    # issue 10 item 7: the user is asked (a button, or the commands when headless)
+    asked = Notify(Topic.CAPTCHA, detail=WAITING)
+    for cli in (False, True):
+        n = notices.render(asked, "HQ", cli=cli)
+        assert n.title == "HQ: captcha required to keep waiting"
+        assert n.body.startswith("To try for a seat again, type the characters shown")
+        assert [a.id for a in n.actions] == [notices.SHOW_CAPTCHA]
+        assert ("'vms-tray captcha answer -'" in n.body) is cli
+    stopped = Notify(Topic.LIMIT_CONFLICT, 2, 2, detail=CAPTCHA_EACH_TRY)
+    desktop, headless = notices.render(stopped, "HQ"), notices.render(stopped, "HQ", cli=True)
+    assert desktop.title == "HQ: still no free session"
+    assert "stopped waiting" in desktop.body and "'vms-tray" not in desktop.body
+    assert [a.id for a in desktop.actions] == [notices.SHOW_SESSIONS, notices.WAIT_FOR_SEAT]
+    assert "'vms-tray wait'" in headless.body
+    assert desktop.topic == notices.render(asked, "HQ").topic  # one replaces the other

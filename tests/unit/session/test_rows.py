@@ -19,6 +19,7 @@ from tests.unit.session.helpers import (
     wrong,
 )
 from vms_tray.session import engine as E
+from vms_tray.session.effects import CAPTCHA_EACH_TRY, WAITING
 from vms_tray.session.failures import Failure, FailureKind
 from vms_tray.session.policies import Policy, Timing
 from vms_tray.session.snapshot import State
@@ -158,6 +159,38 @@ def test_limit_conflict_wait_retries_quietly_then_signs_in() -> None:
     effects = engine.handle(E.SignInSucceeded(900, 3, 3), NOW)
     assert E.Topic.SEAT_FREED in notes(effects)
     assert not engine.view(NOW).waiting_for_seat
+
+
+def test_a_seat_retry_that_meets_a_captcha_asks_once_and_never_loops() -> None:
+    # issue 10 item 7: the server asks for a captcha at every sign-in (AIPIX with its captcha
+    # on): the wait asks the user, and the answered try that meets the limit ends the wait.
+    engine = make(S.LIMIT_REACHED)
+    engine.handle(E.WaitChosen(), NOW)
+    engine.handle(E.SeatRetryDue(), NOW)
+    effects = engine.handle(E.CaptchaNeeded(), NOW)
+    assert [x for x in effects if isinstance(x, E.Notify)] == [
+        E.Notify(E.Topic.CAPTCHA, detail=WAITING)
+    ]
+    assert engine.state is S.CAPTCHA_REQUIRED and scheduled(effects, E.Timer.SEAT) is None
+    # No retry is due while the captcha waits for the user, and none claims to be under way.
+    assert not engine.view(NOW).waiting_for_seat
+    engine.handle(E.CaptchaAnswered(), NOW)
+    assert notes(engine.handle(E.CaptchaNeeded("invalid"), NOW)) == [E.Topic.CAPTCHA]
+    engine.handle(E.CaptchaAnswered(), NOW)
+    effects = engine.handle(E.LimitHit(3, 3), NOW)
+    assert [x for x in effects if isinstance(x, E.Notify)] == [
+        E.Notify(E.Topic.LIMIT_CONFLICT, 3, 3, detail=CAPTCHA_EACH_TRY)
+    ]
+    assert scheduled(effects, E.Timer.SEAT) is None and E.Cancel(E.Timer.SEAT) in effects
+    view = engine.view(NOW)
+    assert view.state is S.LIMIT_REACHED and not view.waiting_for_seat
+    # Waiting again is the user's choice, and asks once more; a seat then signs in.
+    engine.handle(E.WaitChosen(), NOW)
+    engine.handle(E.SeatRetryDue(), NOW)
+    effects = engine.handle(E.CaptchaNeeded(), NOW)
+    assert E.Notify(E.Topic.CAPTCHA, detail=WAITING) in effects
+    engine.handle(E.CaptchaAnswered(), NOW)
+    assert notes(engine.handle(E.SignInSucceeded(900, 3, 3), NOW)) == [E.Topic.SEAT_FREED]
 
 
 def test_end_one_session_finishes_with_conflict_token() -> None:
