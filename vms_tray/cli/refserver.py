@@ -113,6 +113,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S",
         help="refresh token life (43200); a session whose refresh token lapses ends",
     )
+    run.add_argument(
+        "--seat-hold",
+        type=_positive,
+        default=60.0,
+        metavar="S",
+        help="seconds a freed seat is held for the head of the queue (60; protocol v1.1)",
+    )
+    run.add_argument(
+        "--handover-grace",
+        type=_positive,
+        default=60.0,
+        metavar="S",
+        help="seconds a session asked to hand over has before it ends (60; protocol v1.1)",
+    )
     run.add_argument("--name", default="vms-tray reference server", help="name shown to clients")
     run.add_argument(
         "--maintenance-file",
@@ -340,6 +354,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             idle_timeout=args.idle_timeout if args.idle_timeout > 0 else None,
             access_ttl=args.access_ttl,
             refresh_ttl=args.refresh_ttl,
+            seat_hold=args.seat_hold,
+            handover_grace=args.handover_grace,
         )
     except ValueError as exc:
         raise InvalidInput(f"{exc} (see 'vms-tray server run --help')") from None

@@ -4,7 +4,10 @@ hour apart)."""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -98,3 +101,74 @@ def server_list(server: RefServer) -> list[dict[str, Any]]:
     finally:
         other.kind.sign_out(other.tokens)
         other.close()
+
+
+def at_place(n: int, status: dict[str, Any]) -> bool:
+    return bool(status["queue_position"] == n)
+
+
+def at_the_limit(d: Device) -> None:
+    d.ok("signin", input=PASSWORD + "\n")
+    wait_status(d, lambda s: s["state"] == "limit_reached", "the limit", 20)
+
+
+@pytest.mark.parametrize("release", ["released", "grace-ran-out"])
+def test_a_handover_between_two_vms_tray_instances(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    device_factory: Callable[[str, RefServer], Device],
+    release: str,
+) -> None:
+    """B, at the limit, asks A's session to hand over. A hears it at once with B named, and
+    releases (or lets the grace run out); the seat is held for B, whose sign-in finishes by
+    itself, and A is told its seat went to B. Nobody typed a password twice."""
+    server = refserver_factory(
+        users={"anna": PASSWORD}, max_sessions=1, extra_args=["--handover-grace", "4"]
+    )
+    a = device_factory("a", server).start()
+    a.sign_in()
+    wait_until(lambda: "events stream up" in a.log(), 20, "A's events stream")
+    ours = a.our_session_id()
+    b = device_factory("b", server).start()
+    at_the_limit(b)
+    b.ok("sessions", "handover", ours)
+    took = wait_status(a, lambda s: s["handover_deadline"] is not None, "A hears it", 10)
+    assert took < 3, took  # hour-long polls: only the stream can have said it
+    assert a.status()["handover_by"].startswith(socket.gethostname())
+    wait_until(lambda: a.notices("needs this seat") == 1, 5, "A's handover notice")
+    if release == "released":
+        a.ok("signout")  # what "Release now" posts
+    took = wait_status(b, lambda s: s["state"] == "signed_in", "B signed in by itself", 20)
+    assert took < 10, took
+    listing = json.loads(b.ok("sessions", "--json"))
+    assert [e["id"] for e in listing["sessions"]] == [b.our_session_id()] != [ours]
+    assert b.notices("a seat freed up") == 1
+    if release == "grace-ran-out":
+        wait_status(a, lambda s: s["state"] == "ended", "A ended", 10)
+        assert a.status()["ended_by"].startswith(socket.gethostname())
+    else:
+        assert a.status()["state"] == "signed_out"
+
+
+def test_a_queue_of_three_waiters_is_served_in_order(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    device_factory: Callable[[str, RefServer], Device],
+) -> None:
+    """Three daemons wait at a one-seat account; each freed seat goes to the head of the line,
+    and the others hear their new place through their streams."""
+    server = refserver_factory(users={"anna": PASSWORD}, max_sessions=1)
+    holder = other_device(server, "OPS-PC-12")
+    waiters = [device_factory(name, server).start() for name in ("b", "c", "d")]
+    for n, d in enumerate(waiters, 1):
+        at_the_limit(d)
+        d.ok("wait")
+        wait_status(d, functools.partial(at_place, n), f"place {n}", 20)
+    holder.kind.sign_out(holder.tokens)
+    holder.close()
+    for n, d in enumerate(waiters):
+        wait_status(d, lambda s: s["state"] == "signed_in", f"waiter {n + 1} signed in", 20)
+        behind = waiters[n + 1 :]
+        for place, w in enumerate(behind, 1):
+            wait_status(w, functools.partial(at_place, place), f"place {place}", 10)
+            assert w.status()["state"] == "limit_reached"
+        d.ok("signout")  # frees the seat for the next in line
+    assert waiters[-1].status()["state"] == "signed_out"
