@@ -19,11 +19,21 @@ from __future__ import annotations
 
 import re
 import shlex
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from vms_tray.i18n import _, ngettext
 
-__all__ = ["PROGRAM", "command_line", "limit_as_of", "printable"]
+__all__ = [
+    "PROGRAM",
+    "ago",
+    "command_line",
+    "limit_as_of",
+    "parse_time",
+    "printable",
+    "recommended",
+]
 
 PROGRAM = "vms-tray"
 
@@ -99,3 +109,51 @@ def seats(in_use: int | None, maximum: int | None) -> str:
         "in_use": used(in_use, maximum),
         "left": seats_left(maximum - in_use),
     }
+
+
+# The account's sessions as the User Sessions window and 'vms-tray sessions' show them: one
+# recommendation and one "5 min ago" for both (the CLI must not import the dialog's Tk).
+
+
+def parse_time(ts: Any) -> datetime:
+    """An RFC 3339 time of a session listing (no zone: UTC); one that does not parse is the
+    oldest time there is, so it sorts as the least recent."""
+    try:
+        dt = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def recommended(sessions: Sequence[Mapping[str, Any]]) -> str | None:
+    """The id of the session to end first: an idle one before an active one, then the oldest
+    activity (unknown counts as the oldest), then the oldest start. Never our own."""
+    others = [s for s in sessions if not s.get("current")]
+    if not others:
+        return None
+    best = min(
+        others,
+        key=lambda s: (
+            not s.get("idle"),
+            parse_time(s.get("last_activity")),
+            parse_time(s.get("started_at")),
+        ),
+    )
+    return str(best["id"])
+
+
+def ago(ts: Any, now: datetime) -> str:
+    """ "5 min ago" for a session's last activity; "unknown" when the server does not say."""
+    if not ts:
+        return _("unknown")
+    seconds = max(0, int((now - parse_time(ts)).total_seconds()))
+    if seconds < 60:
+        return _("just now")
+    minutes = seconds // 60
+    if minutes < 60:
+        return ngettext("%(n)d min ago", "%(n)d min ago", minutes) % {"n": minutes}
+    hours = minutes // 60
+    if hours < 48:
+        return ngettext("%(n)d hour ago", "%(n)d hours ago", hours) % {"n": hours}
+    days = hours // 24
+    return ngettext("%(n)d day ago", "%(n)d days ago", days) % {"n": days}

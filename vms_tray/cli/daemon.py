@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -371,17 +372,41 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     ]
 
 
-def session_rows(sessions: list[dict[str, Any]]) -> list[str]:
-    """The session list as a table with column headers; every server string made printable."""
+def session_rows(sessions: list[dict[str, Any]], now: datetime | None = None) -> list[str]:
+    """The session list as a table with column headers; every server string made printable.
+    LAST ACTIVITY reads as in the User Sessions window ("5 min ago"), and the session it
+    recommends ending first is marked so here too (``vms_tray.text.recommended``)."""
     from vms_tray.i18n import _
-    from vms_tray.text import printable
+    from vms_tray.text import ago, printable, recommended
 
-    header = (_("ID"), _("DEVICE"), _("SOFTWARE"), _("ADDRESS"), _("SINCE"), _("NOTE"))
+    now = now or datetime.now(UTC)
+    header = (
+        _("ID"),
+        _("DEVICE"),
+        _("SOFTWARE"),
+        _("ADDRESS"),
+        _("SINCE"),
+        _("LAST ACTIVITY"),
+        _("NOTE"),
+    )
+    best = recommended(sessions)
     rows: list[tuple[str, ...]] = [header]
     for s in sessions:
-        note = _("this session") if s["current"] else (_("idle") if s["idle"] else "")
+        notes = [_("this session")] if s["current"] else []
+        if s["idle"]:
+            notes.append(_("idle"))
+        if str(s["id"]) == best:
+            notes.append(_("recommended"))
         software = f"{s['software']} {s['version']}".strip()
-        cells = (s["id"], s["device"], software, s["address"], _when(s["started_at"]), note)
+        cells = (
+            s["id"],
+            s["device"],
+            software,
+            s["address"],
+            _when(s["started_at"]),
+            ago(s["last_activity"], now),
+            ", ".join(notes),
+        )
         rows.append(tuple(printable(str(cell)) for cell in cells))
     return _table(rows)
 

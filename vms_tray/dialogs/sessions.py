@@ -24,60 +24,22 @@ from typing import Any
 
 from vms_tray.dialogs.common import Dialog, Json, T
 from vms_tray.i18n import ngettext
-from vms_tray.text import limit_as_of
+from vms_tray.text import ago, limit_as_of, parse_time, recommended
 
-
-def _parse(ts: Any) -> datetime:
-    try:
-        dt = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.fromtimestamp(0, UTC)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+# The recommendation and the "5 min ago" wording are the CLI's too ('vms-tray sessions'),
+# which must not import Tk: they live on the ground floor (vms_tray.text).
 
 
 def order(sessions: list[Json]) -> list[Json]:
     """Newest first, so the earliest session sits at the bottom of the table."""
-    return sorted(sessions, key=lambda s: _parse(s.get("started_at")), reverse=True)
-
-
-def recommended(sessions: list[Json]) -> str | None:
-    """The session to end first: an idle one before an active one, then the oldest activity,
-    then the oldest start. Never our own."""
-    others = [s for s in sessions if not s.get("current")]
-    if not others:
-        return None
-    best = min(
-        others,
-        key=lambda s: (
-            not s.get("idle"),
-            _parse(s.get("last_activity")),
-            _parse(s.get("started_at")),
-        ),
-    )
-    return str(best["id"])
-
-
-def ago(ts: Any, now: datetime) -> str:
-    if not ts:
-        return T("unknown")  # the server does not say
-    seconds = max(0, int((now - _parse(ts)).total_seconds()))
-    if seconds < 60:
-        return T("just now")
-    minutes = seconds // 60
-    if minutes < 60:
-        return ngettext("%(n)d min ago", "%(n)d min ago", minutes) % {"n": minutes}
-    hours = minutes // 60
-    if hours < 48:
-        return ngettext("%(n)d hour ago", "%(n)d hours ago", hours) % {"n": hours}
-    days = hours // 24
-    return ngettext("%(n)d day ago", "%(n)d days ago", days) % {"n": days}
+    return sorted(sessions, key=lambda s: parse_time(s.get("started_at")), reverse=True)
 
 
 def countdown(ts: Any, now: datetime) -> str | None:
     """``"3:12"`` until ``ts``, None when there is no such time (or it has passed)."""
     if not ts:
         return None
-    seconds = int((_parse(ts) - now).total_seconds())
+    seconds = int((parse_time(ts) - now).total_seconds())
     if seconds <= 0:
         return None
     minutes, secs = divmod(seconds, 60)
@@ -100,7 +62,7 @@ def entry_marks(s: Json, now: datetime, recommended_id: str | None) -> list[str]
         marks.append(T("handing over: ends in %(t)s") % {"t": left})
     elif left := countdown(s.get("ends_by_itself_at"), now):
         marks.append(T("ends by itself in %(t)s unless used") % {"t": left})
-    elif s.get("ends_by_itself_at") and _parse(s["ends_by_itself_at"]) > now:
+    elif s.get("ends_by_itself_at") and parse_time(s["ends_by_itself_at"]) > now:
         when = local_time(s["ends_by_itself_at"])
         marks.append(T("ends by itself at %(t)s unless used") % {"t": when})
     if str(s.get("id")) == recommended_id:
@@ -111,7 +73,7 @@ def entry_marks(s: Json, now: datetime, recommended_id: str | None) -> list[str]
 def local_time(ts: Any) -> str:
     if not ts:
         return T("unknown")  # the server does not say
-    return _parse(ts).astimezone().strftime("%Y-%m-%d %H:%M")
+    return parse_time(ts).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def run(request: Json, dlg: Dialog) -> None:
@@ -163,7 +125,7 @@ def run(request: Json, dlg: Dialog) -> None:
 
     def fill(req: Json) -> None:
         sessions = order(list(req.get("sessions") or []))
-        now = _parse(req["now"]) if req.get("now") else datetime.now(UTC)
+        now = parse_time(req["now"]) if req.get("now") else datetime.now(UTC)
         data["sessions"] = sessions
         data["by_id"] = {str(s["id"]): s for s in sessions}
         raw_active = req.get("active")

@@ -139,6 +139,11 @@ def test_419_choose_a_session_in_the_cli_then_the_count_warns(
     assert set(by_device) == {"OPS-PC-12", "OPS-PC-13"}
     assert by_device["OPS-PC-12"]["software"] == "vms-tray"
     assert by_device["OPS-PC-12"]["address"] == "127.0.0.1"
+    # The table: AIPIX has no start time (SINCE unknown), but the last activity, and the
+    # session the User Sessions window would recommend, marked.
+    table = daemon.ok("sessions")
+    assert "LAST ACTIVITY" in table and "just now" in table
+    assert table.count("recommended") == 1
     out = daemon.ok("sessions", "end", by_device["OPS-PC-12"]["id"], "--yes")
     assert "Signed in" in out
     daemon.wait_state("signed_in")

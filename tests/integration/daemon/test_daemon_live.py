@@ -553,7 +553,8 @@ def test_end_another_session_while_signed_in(
     assert current.stderr.count("\n") == 1 and "'vms-tray signout'" in current.stderr
     assert d.status()["state"] == "signed_in" and d.our_session_id() == ours
     table = d.ok("sessions").splitlines()
-    assert table[1].split() == ["ID", "DEVICE", "SOFTWARE", "ADDRESS", "SINCE", "NOTE"]
+    columns = ["ID", "DEVICE", "SOFTWARE", "ADDRESS", "SINCE", "LAST", "ACTIVITY", "NOTE"]
+    assert table[1].split() == columns
     assert any(line.split()[:2] == [theirs, "OPS-PC-12"] for line in table[2:])
     ended = d.ok("sessions", "end", theirs, "--yes")
     assert f"Ended OPS-PC-12's session (id {theirs})" in ended

@@ -7,14 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from vms_tray import i18n
-from vms_tray.dialogs.sessions import (
-    ago,
-    countdown,
-    entry_marks,
-    local_time,
-    order,
-    recommended,
-)
+from vms_tray.dialogs.sessions import countdown, entry_marks, local_time, order
+from vms_tray.text import ago, recommended  # shared with 'vms-tray sessions'
 
 
 @pytest.fixture(autouse=True)

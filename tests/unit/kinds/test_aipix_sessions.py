@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from vms_tray.cli.daemon import session_rows
-from vms_tray.dialogs.sessions import ago, local_time, recommended
+from vms_tray.dialogs.sessions import local_time
 from vms_tray.errors import BadResponse
 from vms_tray.kinds.aipix_sessions import (
     bare_token,
@@ -21,6 +21,7 @@ from vms_tray.kinds.aipix_sessions import (
     user_agent,
     validation_text,
 )
+from vms_tray.text import ago, recommended
 
 WHERE = "HQ"
 
