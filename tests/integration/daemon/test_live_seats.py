@@ -23,6 +23,7 @@ from tests.integration.daemon.test_daemon_live import (
     other_device,
 )
 from tests.support.components import wait_until
+from tests.support.proxy import TinyProxy, tinyproxy  # noqa: F401 - fixture
 from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration
@@ -41,14 +42,15 @@ class Device(DaemonProcess):
 @pytest.fixture
 def device_factory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[[str, RefServer], Device]]:
+) -> Iterator[Callable[..., Device]]:
+    """``make(name, server, **env)``: a daemon with a profile of its own (not started)."""
     made: list[Device] = []
 
-    def make(name: str, server: RefServer) -> Device:
+    def make(name: str, server: RefServer, **extra: str) -> Device:
         profile = tmp_path / f"profile-{name}"
         monkeypatch.setenv("VMS_TRAY_PROFILE", str(profile))
         configure(("office", server))  # into this profile
-        env = {**os.environ, **SLOW_POLLS, "VMS_TRAY_PROFILE": str(profile)}
+        env = {**os.environ, **SLOW_POLLS, **extra, "VMS_TRAY_PROFILE": str(profile)}
         env.pop("DISPLAY", None)
         work = tmp_path / name
         work.mkdir()
@@ -72,7 +74,7 @@ def wait_status(
 
 def test_a_session_ended_elsewhere_is_heard_at_once_through_the_stream(
     refserver_factory: Callable[..., RefServer],  # noqa: F811
-    device_factory: Callable[[str, RefServer], Device],
+    device_factory: Callable[..., Device],
 ) -> None:
     server = refserver_factory(users={"anna": PASSWORD}, max_sessions=3)
     a = device_factory("a", server).start()
@@ -103,6 +105,53 @@ def server_list(server: RefServer) -> list[dict[str, Any]]:
         other.close()
 
 
+def streams_up(d: Device) -> int:
+    return d.log().count("events stream up")
+
+
+def test_the_stream_comes_back_after_the_server_restarts(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    device_factory: Callable[..., Device],
+) -> None:
+    """Stream loss and resume: the server goes away and comes back (same data, same port);
+    the daemon's stream reconnects by itself and news arrives at once again."""
+    server = refserver_factory(users={"anna": PASSWORD}, max_sessions=3)
+    a = device_factory("a", server).start()
+    a.sign_in()
+    wait_until(lambda: streams_up(a) == 1, 20, "A's events stream")
+    ours = a.our_session_id()
+    server.kill()
+    server.restart()
+    wait_until(lambda: streams_up(a) == 2, 30, "A's stream to come back")
+    assert a.status()["state"] == "signed_in"
+    other = other_device(server, "OPS-PC-12")
+    other.kind.end_session(other.tokens.access_token, ours)
+    took = wait_status(a, lambda s: s["state"] == "ended", "A ended", 10)
+    assert took < 5, took  # hour-long polls: the resumed stream said it
+    other.close()
+
+
+def test_the_stream_runs_through_the_proxy(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    device_factory: Callable[..., Device],
+    tinyproxy: TinyProxy,  # noqa: F811
+) -> None:
+    """The stream takes the same road as every request: the user's proxy (a tunnel of its own
+    through tinyproxy) and the pinned certificate inside it."""
+    server = refserver_factory(users={"anna": PASSWORD}, max_sessions=3)
+    a = device_factory("a", server, https_proxy=tinyproxy.url, no_proxy="").start()
+    a.sign_in()
+    wait_until(lambda: streams_up(a) == 1, 20, "A's events stream")
+    assert tinyproxy.tunnels() >= 2  # the requests' tunnel and the stream's
+    ours = a.our_session_id()
+    other = other_device(server, "OPS-PC-12")
+    wait_status(a, lambda s: s["sessions_in_use"] == 2, "A sees 2 sessions", 10)
+    other.kind.end_session(other.tokens.access_token, ours)
+    took = wait_status(a, lambda s: s["state"] == "ended", "A ended", 10)
+    assert took < 5, took
+    other.close()
+
+
 def at_place(n: int, status: dict[str, Any]) -> bool:
     return bool(status["queue_position"] == n)
 
@@ -115,7 +164,7 @@ def at_the_limit(d: Device) -> None:
 @pytest.mark.parametrize("release", ["released", "grace-ran-out"])
 def test_a_handover_between_two_vms_tray_instances(
     refserver_factory: Callable[..., RefServer],  # noqa: F811
-    device_factory: Callable[[str, RefServer], Device],
+    device_factory: Callable[..., Device],
     release: str,
 ) -> None:
     """B, at the limit, asks A's session to hand over. A hears it at once with B named, and
@@ -151,7 +200,7 @@ def test_a_handover_between_two_vms_tray_instances(
 
 def test_a_queue_of_three_waiters_is_served_in_order(
     refserver_factory: Callable[..., RefServer],  # noqa: F811
-    device_factory: Callable[[str, RefServer], Device],
+    device_factory: Callable[..., Device],
 ) -> None:
     """Three daemons wait at a one-seat account; each freed seat goes to the head of the line,
     and the others hear their new place through their streams."""
