@@ -161,6 +161,39 @@ def test_419_choose_a_session_in_the_cli_then_the_count_warns(
         kind.close()
 
 
+def test_the_learnt_limit_warns_one_seat_before_the_cap(
+    refserver_factory: Callable[..., RefServer], daemon: Daemon, tmp_path: Path
+) -> None:
+    # GET /sessions names no limit (note §3 E4): the one a 419 stated (§3 E3 sessions_limit)
+    # is remembered, and a poll at limit - 1 in use warns as for the other kinds.
+    server = start(refserver_factory, max_sessions=3)
+    configure(server)
+    held = [other(server, tmp_path, f"OPS-PC-{n}") for n in (12, 13, 14)]
+    daemon.start()
+    assert "No free session" in daemon.ok("signin", input=PASSWORD + "\n")
+    listing = json.loads(daemon.ok("sessions", "--json"))
+    assert listing["limit"] == {"scope": "account", "max": 3, "active": 3}
+    victim = next(s["id"] for s in listing["sessions"] if s["device"] == "OPS-PC-14")
+    assert "Signed in" in daemon.ok("sessions", "end", victim, "--yes")
+    daemon.wait_state("signed_in")
+    for kind, tokens in held[:2]:
+        kind.sign_out(tokens)
+    wait_until(lambda: daemon.status()["sessions_in_use"] == 1, 20, "two seats freed")
+    assert daemon.status()["max_sessions"] == 3  # learnt from the 419, not from the poll
+    assert daemon.notices("seat left") == 0
+    late, late_tokens = other(server, tmp_path, "OPS-PC-15")
+    wait_until(
+        lambda: daemon.notices("HQ: 1 seat left: 2 of 3 sessions in use") == 1, 20, "the warning"
+    )
+    # 'as of': the limit may have changed since the 419 stated it.
+    assert "(limit 3, as of " in daemon.ok("status")
+    daemon.quit()
+    assert devices(late, late_tokens) == ["OPS-PC-15"]
+    for kind, _tokens in held:
+        kind.close()
+    late.close()
+
+
 def answer_captcha(daemon: Daemon, server: RefServer) -> str:
     key = str(control.request("captcha")["id"])
     return daemon.ok("captcha", "answer", "-", input=server.captcha_answer(key) + "\n")
