@@ -38,6 +38,7 @@ from vms_tray.errors import (
 )
 from vms_tray.kinds.base import Capabilities, ClientInfo, ServerKind
 from vms_tray.net import http
+from vms_tray.net.errors import Scrubber
 from vms_tray.session.records import CaptchaAnswer, ServerInfo, SignedIn, SignInOutcome, Tokens
 
 if TYPE_CHECKING:
@@ -244,8 +245,8 @@ class ZoneMinderServer(ServerKind):
         for secret in secrets:
             if secret:
                 reason = reason.replace(secret, "***")
-        # One line, bounded: it may end up in a notification.
-        return " ".join(reason.split())[:120]
+        # One line, bounded, no terminal escapes (the Scrubber): it may end up in a notification.
+        return Scrubber(secrets)(reason)[:120]
 
     def _login_refused(self, reply: http.Reply, login: str, password: str) -> Exception:
         reason = self._zm_reason(reply, "sign-in", (password,)).lower()

@@ -31,7 +31,7 @@ from vms_tray.errors import (
     ServerUnreachable,
     VmsTrayError,
 )
-from vms_tray.text import command_line
+from vms_tray.text import command_line, printable
 
 __all__ = [
     "MAX_DETAIL",
@@ -107,16 +107,27 @@ def proxy_refusal(proxy: str | None, target: str, status: str) -> str:
 
 class Scrubber:
     """Makes server-supplied text fit for a message: the request's secrets blanked, one line,
-    at most ``MAX_DETAIL`` characters."""
+    no control or bidi-formatting characters (``text.printable``: ESC, BEL, U+202E ... shown as
+    escapes), at most ``MAX_DETAIL`` characters.
+
+    The one place where a server's words (a problem's ``detail``, AIPIX's ``message``,
+    ZoneMinder's reason) become part of our error message, which notices, dialogs, the log and
+    the CLI show: nothing a server writes can drive a terminal or reorder what a reader sees.
+    """
 
     def __init__(self, secrets: Collection[str]) -> None:
         # Short strings would blank out ordinary words; real secrets are longer than 3.
         self._secrets = sorted((s for s in secrets if s and len(s) > 3), key=len, reverse=True)
 
-    def __call__(self, text: str) -> str:
+    def _blank(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        text = " ".join(text.split())
+        return text
+
+    def __call__(self, text: str) -> str:
+        text = printable(" ".join(self._blank(text).split()))
+        # Again: squeezing and escaping could have spelt a secret out of what was around it.
+        text = self._blank(text)
         return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
 
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -615,3 +616,96 @@ def test_renaming_the_server_in_use_keeps_the_session_and_the_cli_stays_english(
     assert len(json.loads(d.ok("sessions", "--json"))["sessions"]) == 1
     d.ok("quit")
     assert d.wait_exit() == 0
+
+
+# --- a hostile server ---------------------------------------------------------------------------
+
+EVIL = "EVIL\x1b]0;owned\x07\x1b[2J \u202eexe.txt"
+EVIL_SHOWN = "EVIL\\x1b]0;owned\\x07\\x1b[2J \\u202eexe.txt"
+
+
+@contextmanager
+def hostile_server(detail: str) -> Iterator[tuple[str, str]]:
+    """A tiny protocol v1 server over TLS that describes itself and refuses every sign-in with
+    a problem whose ``detail`` is ``detail``: what the reference server never sends (it refuses
+    control characters). Yields its URL and certificate fingerprint."""
+    import http.server
+    import ssl
+    import threading
+
+    import trustme
+
+    from vms_tray.net import tls
+
+    cert = trustme.CA().issue_cert("127.0.0.1")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: dict[str, Any], media: str) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", media)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path == "/api/v1/server":
+                self._answer(200, SERVER_INFO, "application/json")
+            else:
+                self._answer(404, {"type": "about:blank", "status": 404}, PROBLEM)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            problem = {"type": "https://vms.example/problems/brand-new", "status": 400}
+            self._answer(400, {**problem, "title": "Refused", "detail": detail}, PROBLEM)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(ctx)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    der = ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
+    try:
+        yield f"https://127.0.0.1:{httpd.server_address[1]}", tls.fingerprint_sha256(der)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+PROBLEM = "application/problem+json"
+SERVER_INFO = {
+    "name": "hostile",
+    "product": "fake",
+    "version": "1",
+    "api_version": "1.0",
+    "captcha": "never",
+    "idle_timeout": None,
+    "server_time": "2026-11-27T06:00:00Z",
+}
+
+
+def test_a_servers_words_reach_the_status_and_the_notices_escaped(
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    """Issue 14 item 4: a problem's detail with ESC, BEL and U+202E ends up in the daemon's
+    error message; status, the CLI and the headless notice (stderr) show it as escapes."""
+    with hostile_server(EVIL) as (url, fingerprint):
+        trust = Trust(mode="pinned", pin_sha256=fingerprint)
+        ConnectionStore().update(lambda lst: lst.add("office", url, "anna", trust=trust))
+        d = daemon_factory().start()
+        r = d.cli("signin", input=PASSWORD + "\n")
+        assert r.returncode == 1, (r.stdout, r.stderr)
+        assert EVIL_SHOWN in r.stderr, r.stderr
+        status = d.cli_status()
+        assert EVIL_SHOWN in status["last_error"], status
+        assert EVIL_SHOWN in d.ok("status")
+        wait_until(lambda: d.notices(EVIL_SHOWN) == 1, 10, "the sign-in failure notice")
+        for text in (r.stdout, r.stderr, status["last_error"], d.ok("status"), d.stderr()):
+            assert not any(c in text for c in "\x1b\x07\u202e"), text
+        d.ok("quit")
+        assert d.wait_exit() == 0

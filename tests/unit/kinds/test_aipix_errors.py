@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.unit.net import helpers
 from vms_tray.errors import (
     AccessDenied,
     LoginThrottled,
@@ -69,3 +70,11 @@ def test_throttled_waits_for_the_server_or_the_window() -> None:
 def test_ended_says_whose_doing_it_was() -> None:
     assert ended("x").reason == "ended_by_other"
     assert ended("x", by_us=True).reason == "logout"
+
+
+@pytest.mark.parametrize("status", [402, 403, 409, 503])
+def test_the_servers_message_reaches_ours_escaped(status: int) -> None:
+    # Issue 14 item 4: through the adapter, whose Scrubber neutralises what the server wrote.
+    err = helpers.fail(response(status, "EVIL\x1b]0;title\x07\x1b[2J \u202e"), AipixErrors())
+    assert "(EVIL\\x1b]0;title\\x07\\x1b[2J \\u202e)" in str(err)
+    assert not any(c in str(err) for c in "\x1b\x07\u202e")

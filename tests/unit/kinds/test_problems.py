@@ -159,6 +159,24 @@ def test_secrets_never_reach_messages() -> None:
     assert "***" in text
 
 
+EVIL = "EVIL\x1b]0;title\x07\x1b[2J \u202e"
+ESCAPED = "EVIL\\x1b]0;title\\x07\\x1b[2J \\u202e"
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [("invalid-request", 400), ("brand-new", 418), ("brand-new", 500), ("session-limit", 409)],
+)
+@pytest.mark.parametrize("member", ["detail", "title"])
+def test_a_problems_words_reach_the_message_escaped(name: str, status: int, member: str) -> None:
+    # Issue 14 item 4: the detail (or the title of a problem without one) is in the message
+    # that notices, dialogs and the CLI show; ESC, BEL and U+202E arrive as escapes.
+    words = {"detail": EVIL} if member == "detail" else {"detail": None, "title": EVIL}
+    err = fail(problem(name, status, **words))
+    assert ESCAPED in str(err)
+    assert not any(c in str(err) for c in "\x1b\x07\u202e")
+
+
 def test_server_text_is_cut_short() -> None:
     err = fail(problem("invalid-request", 400, detail="x" * 5000))
     assert len(str(err)) < 500

@@ -330,6 +330,16 @@ def test_forbidden_without_a_hash_secret_is_a_protocol_error_with_the_reason() -
     assert info.value.status == 403
 
 
+def test_zoneminders_reason_reaches_the_message_escaped() -> None:
+    # Issue 14 item 4: the reason is in the message notices and the CLI show.
+    answer = zm_error(403, "EVIL\x1b]0;title\x07\x1b[2J \u202e")
+    server = connect(httpx.MockTransport(lambda _: answer))
+    with pytest.raises(ProtocolError) as info:
+        server.sign_in("admin", PASSWORD, CLIENT)
+    assert "EVIL\\x1b]0;title\\x07\\x1b[2J \\u202e" in str(info.value)
+    assert not any(c in str(info.value) for c in "\x1b\x07\u202e")
+
+
 # --- secrets -------------------------------------------------------------------------------------
 
 

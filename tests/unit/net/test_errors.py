@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import socket
 import ssl
+import string
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.unit.kinds.fakes import Canned
 from tests.unit.net.helpers import (
@@ -28,7 +31,7 @@ from vms_tray.errors import (
     ServerUnreachable,
     TrustError,
 )
-from vms_tray.net.errors import PinMismatch, proxy_label, proxy_refusal
+from vms_tray.net.errors import MAX_DETAIL, PinMismatch, Scrubber, proxy_label, proxy_refusal
 from vms_tray.net.http import HttpAdapter
 
 # --- transport failures --------------------------------------------------------------------------
@@ -177,3 +180,37 @@ def test_labels_and_refusals_never_carry_credentials() -> None:
     assert refusal.startswith("the proxy proxy.corp:3128 refused a tunnel to nvr:443 (407 ")
     assert "user name and password" in refusal
     assert "no_proxy" in proxy_refusal(proxy, "nvr:443", "403 Forbidden")
+
+
+# --- server text ---------------------------------------------------------------------------------
+
+EVIL = "EVIL\x1b]0;title\x07\x1b[2J \u202e"
+
+
+def test_server_text_cannot_drive_a_terminal_or_reorder_what_is_read() -> None:
+    # Issue 14 item 4: a title-setting OSC, a screen clear and a right-to-left override.
+    assert Scrubber([])(EVIL) == "EVIL\\x1b]0;title\\x07\\x1b[2J \\u202e"
+    assert Scrubber([])("a\x9bb\u2066c\u200fd\x7f") == "a\\x9bb\\u2066c\\u200fd\\x7f"
+
+
+def test_scrubbed_text_is_one_line_and_cut_short_after_escaping() -> None:
+    assert Scrubber([])("one\r\ntwo\tthree\u2028four") == "one two three four"
+    cut = Scrubber([])("\x1b" * 1000)
+    assert len(cut) == MAX_DETAIL and cut.endswith("…") and "\x1b" not in cut
+
+
+@given(
+    st.text(max_size=300),
+    st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=4, max_size=40),
+)
+def test_scrubbing_leaves_nothing_unsafe_and_no_secret(text: str, secret: str) -> None:
+    scrubbed = Scrubber([secret])(text + secret + text)
+    assert Scrubber([])(scrubbed) == scrubbed  # nothing left to neutralise
+    assert not any(c in scrubbed for c in "\x1b\x07\x9b\u202e\u2066\n\r")
+    assert secret not in scrubbed
+
+
+def test_escaping_does_not_spell_out_a_secret() -> None:
+    # "x01..." is the secret; escaping the \x01 before the rest would write it out again.
+    secret = "x01abcdefghijklmn"
+    assert secret not in Scrubber([secret])(f"{secret}\x01abcdefghijklmn")
