@@ -23,7 +23,7 @@ from vms_tray.errors import (
     SessionNotFound,
     Unsupported,
 )
-from vms_tray.net.http import Refusal, format_wait, is_json, media_type
+from vms_tray.net.http import Refusal, format_wait, is_json, json_of, media_type
 
 __all__ = ["THROTTLE_WINDOW", "AipixErrors", "ended", "server_text", "throttled"]
 
@@ -37,8 +37,8 @@ def server_text(response: httpx.Response, scrub: Any) -> str:
     if not is_json(media_type(response)):
         return ""
     try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
+        body = json_of(response)
+    except ValueError:
         return ""
     text = body.get("message") if isinstance(body, Mapping) else None
     return str(scrub(" ".join(text.split()))) if isinstance(text, str) else ""

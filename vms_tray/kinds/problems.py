@@ -25,7 +25,7 @@ from vms_tray.errors import (
     SessionNotFound,
     TokenExpired,
 )
-from vms_tray.net.http import Refusal, Reply, format_wait, is_json, media_type
+from vms_tray.net.http import Refusal, Reply, format_wait, is_json, json_of, media_type
 from vms_tray.text import printable
 
 __all__ = ["PROBLEM_NAMES", "Problem", "ProblemFormat", "parse_problem", "problem_of"]
@@ -94,8 +94,8 @@ def parse_problem(response: httpx.Response) -> Problem | None:
     if not is_json(media):
         return None
     try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
+        body = json_of(response)
+    except ValueError:
         return None
     return _document(media, body, response.status_code)
 

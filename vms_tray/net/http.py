@@ -41,6 +41,7 @@ __all__ = [
     "Reply",
     "format_wait",
     "is_json",
+    "json_of",
     "media_type",
     "parse_retry_after",
 ]
@@ -149,12 +150,22 @@ def _describe_body(response: httpx.Response) -> str:
     return f"a {media or 'untyped'} body"
 
 
+def json_of(response: httpx.Response) -> Any:
+    """The response's body as JSON; ``ValueError`` when it is not: malformed, not UTF-8, or
+    nested deeper than the parser goes (a hostile server's 60 KB of ``[`` makes json raise
+    RecursionError). The one place where a server's JSON is decoded, for every kind."""
+    try:
+        return response.json()
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def _json_or_none(response: httpx.Response) -> Any:
     if not response.content or not is_json(media_type(response)):
         return None
     try:
-        return response.json()
-    except (ValueError, UnicodeDecodeError):
+        return json_of(response)
+    except ValueError:
         return None
 
 
@@ -360,7 +371,7 @@ class HttpAdapter:
         if self._format is not None and outcomes and self._format.name(response) in outcomes:
             return Reply(
                 status=status,
-                data=response.json(),
+                data=json_of(response),
                 headers=response.headers,
                 retry_after=self._retry_after(response),
             )
@@ -407,8 +418,8 @@ class HttpAdapter:
                 "instead of JSON: check that the address points at the VMS server"
             )
         try:
-            return response.json()
-        except (ValueError, UnicodeDecodeError):
+            return json_of(response)
+        except ValueError:
             raise BadResponse(
                 f"{self.label} sent malformed JSON: the server or a proxy is broken; "
                 "vms-tray will retry"

@@ -17,7 +17,7 @@ from vms_tray.errors import (
     Unsupported,
 )
 from vms_tray.kinds.aipix_errors import THROTTLE_WINDOW, AipixErrors, ended, throttled
-from vms_tray.net.http import Refusal
+from vms_tray.net.http import HttpAdapter, Refusal
 
 SECRET = "s3cret-token"
 
@@ -78,3 +78,17 @@ def test_the_servers_message_reaches_ours_escaped(status: int) -> None:
     err = helpers.fail(response(status, "EVIL\x1b]0;title\x07\x1b[2J \u202e"), AipixErrors())
     assert "(EVIL\\x1b]0;title\\x07\\x1b[2J \\u202e)" in str(err)
     assert not any(c in str(err) for c in "\x1b\x07\u202e")
+
+
+@pytest.mark.parametrize(("status", "error"), [(403, AccessDenied), (503, ServerBusy)])
+def test_a_deeply_nested_body_is_no_message_and_no_recursion_error(
+    status: int, error: type[Exception]
+) -> None:
+    nested = httpx.Response(
+        status, headers={"Content-Type": "application/json"}, content=b"[" * 60_000
+    )
+    transport = httpx.MockTransport(lambda _: nested)
+    a = HttpAdapter("https://vms.example.com", transport=transport, error_format=AipixErrors())
+    with a, pytest.raises(error) as info:
+        a.request("GET", "/api/v1/users/me")
+    assert "(HTTP " in str(info.value) and "[[" not in str(info.value)

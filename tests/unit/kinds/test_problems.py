@@ -23,7 +23,7 @@ from vms_tray.errors import (
     SessionNotFound,
     TokenExpired,
 )
-from vms_tray.kinds.problems import ProblemFormat, problem_of
+from vms_tray.kinds.problems import ProblemFormat, parse_problem, problem_of
 from vms_tray.net.http import HttpAdapter
 
 
@@ -175,6 +175,19 @@ def test_a_problems_words_reach_the_message_escaped(name: str, status: int, memb
     err = fail(problem(name, status, **words))
     assert ESCAPED in str(err)
     assert not any(c in str(err) for c in "\x1b\x07\u202e")
+
+
+@pytest.mark.parametrize("status", [400, 409, 500])
+def test_a_deeply_nested_problem_is_no_document_and_no_recursion_error(status: int) -> None:
+    nested = httpx.Response(
+        status, headers={"Content-Type": "application/problem+json"}, content=b"[" * 60_000
+    )
+    assert parse_problem(nested) is None
+    assert ProblemFormat().name(nested) is None
+    transport = httpx.MockTransport(lambda _: nested)
+    a = HttpAdapter("https://vms.example.com", transport=transport, error_format=ProblemFormat())
+    with a, pytest.raises(NetworkError, match="unexpected JSON body"):
+        a.request("POST", "/sessions", json_body={}, outcomes=("session-limit",))
 
 
 def test_server_text_is_cut_short() -> None:

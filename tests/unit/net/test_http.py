@@ -53,6 +53,30 @@ def test_malformed_json_200() -> None:
     assert type(fail(resp)) is BadResponse
 
 
+# 60 KB of brackets: deeper than json's parser goes (RecursionError), as a hostile server sends.
+NESTED = b"[" * 60_000
+
+
+def _nested(status: int, media: str = "application/json") -> httpx.MockTransport:
+    return httpx.MockTransport(
+        lambda _: httpx.Response(status, headers={"Content-Type": media}, content=NESTED)
+    )
+
+
+def test_deeply_nested_json_is_a_bad_response_not_a_recursion_error() -> None:
+    a = HttpAdapter("https://vms.example.com", transport=_nested(200))
+    with a, pytest.raises(BadResponse, match="malformed JSON"):
+        a.request("GET", "/sessions")
+
+
+def test_deeply_nested_json_in_an_accepted_status_or_an_error_is_no_data() -> None:
+    with HttpAdapter("https://vms.example.com", transport=_nested(401)) as a:
+        assert a.request("POST", "/x", accept=(401,)).data is None
+    a = HttpAdapter("https://vms.example.com", transport=_nested(502))
+    with a, pytest.raises(ServerBusy, match="unexpected JSON body"):
+        a.request("GET", "/sessions")
+
+
 def test_empty_200_where_data_is_expected() -> None:
     assert type(fail(httpx.Response(200))) is BadResponse
 
