@@ -15,7 +15,7 @@ import pytest
 
 from tests.journeys.conftest import PASSWORD
 from tests.support.journey import Journey, other_device, server_sessions
-from tests.support.refserver import RefServer, refserver_factory  # noqa: F401 - fixture
+from tests.support.refserver import RefServer
 
 pytestmark = pytest.mark.desktop
 

@@ -53,7 +53,7 @@ def test_at_the_seat_limit_end_the_recommended_session(walk: Journey, office: Re
     walk.wait_tooltip("Session limit reached")
     walk.wait_icon(GREY, "grey blocked at the limit")
     walk.wait_icon(RED, "red no-entry badge", share=0.03)
-    walk.click(sessions, "End session…")
+    walk.click(sessions, "End now…")  # the server offers handovers: ending at once is "now"
     confirm = walk.wait_dialog("End session?", contains="End the session on OPS-PC-12?")
     walk.shot("confirm")
     walk.click(confirm, "End OPS-PC-12's session")
