@@ -44,6 +44,7 @@ the backend raises (a locked keyring, a D-Bus failure) becomes a one-line Creden
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
@@ -60,6 +61,9 @@ if sys.platform != "darwin":
 import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
+from keyring.backends.chainer import ChainerBackend
+from keyring.compat.py312 import metadata
+from keyring.util import platform_
 
 from vms_tray.connections.rules import ListChanges, name_key
 from vms_tray.errors import CredentialError, InvalidInput, NoSecureKeyring
@@ -111,8 +115,6 @@ def _class_name(backend: object) -> str:
 
 def _members(backend: KeyringBackend) -> list[KeyringBackend] | None:
     """The backends a chainer delegates to, or None when ``backend`` is not a chainer."""
-    from keyring.backends.chainer import ChainerBackend
-
     if not isinstance(backend, ChainerBackend):
         return None
     members: list[KeyringBackend] = list(backend.backends)
@@ -144,11 +146,6 @@ def _secret_service_directly() -> KeyringBackend | None:
     None: ask keyring."""
     if not sys.platform.startswith("linux") or "PYTHON_KEYRING_BACKEND" in os.environ:
         return None
-    import importlib.util
-
-    from keyring.compat.py312 import metadata
-    from keyring.util import platform_
-
     if (platform_.config_root() / "keyringrc.cfg").exists():
         return None
     if importlib.util.find_spec("dbus") is not None:
@@ -156,6 +153,8 @@ def _secret_service_directly() -> KeyringBackend | None:
     entry_points = metadata.entry_points(group="keyring.backends")
     if any(not ep.value.startswith(_KEYRING_OWN) for ep in entry_points):
         return None
+    # here: Linux only, and ~20 ms (secretstorage, measured) that a start which finds a
+    # keyringrc.cfg or another package's backend never needs
     from keyring.backends import SecretService
 
     try:

@@ -210,7 +210,7 @@ def make_mo(catalog: Mapping[str, str]) -> bytes:
     for o1, l1, o2, l2 in offsets:
         koffsets += [l1, o1 + keystart]
         voffsets += [l2, o2 + valuestart]
-    import struct
+    import struct  # here, as the catalog tools' other imports: every process imports i18n
 
     header = struct.pack("Iiiiiii", 0x950412DE, 0, n, 7 * 4, 7 * 4 + n * 8, 0, 0)
     return (

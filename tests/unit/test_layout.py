@@ -9,7 +9,9 @@ missing from the table fails too, so a new package has to be placed on purpose.
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -266,3 +268,107 @@ def test_the_docs_name_only_paths_that_exist() -> None:
         if not any(root.glob(path.rstrip("/")))
     ]
     assert stale == []
+
+
+def _module_level(tree: ast.Module) -> set[int]:
+    """ids of the imports at module level, a module-level ``if`` (``TYPE_CHECKING``, a platform)
+    or ``try`` (``except ImportError``) included."""
+    found: set[int] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                found.add(id(stmt))
+            elif isinstance(stmt, ast.If):
+                visit(stmt.body)
+                visit(stmt.orelse)
+            elif isinstance(stmt, ast.Try):
+                for part in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse):
+                    visit(part)
+
+    visit(tree.body)
+    return found
+
+
+def _comment_lines(text: str) -> tuple[set[int], set[int]]:
+    """(lines with a comment, lines that are only a comment)."""
+    any_comment: set[int] = set()
+    only_comment: set[int] = set()
+    lines = text.splitlines()
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.COMMENT:
+            row = tok.start[0]
+            any_comment.add(row)
+            if lines[row - 1].lstrip().startswith("#"):
+                only_comment.add(row)
+    return any_comment, only_comment
+
+
+def unexplained_local_imports(path: Path) -> list[int]:
+    """Lines of function-level imports that do not say why they are not at the top: a comment
+    on the import's line or a comment line just above it. Consecutive imports (blank lines
+    between allowed) share the comment of the first."""
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    top = _module_level(tree)
+    any_comment, only_comment = _comment_lines(text)
+    bad: list[int] = []
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            body = getattr(node, field, None)
+            if not isinstance(body, list):
+                continue
+            explained = False
+            for stmt in body:
+                if not isinstance(stmt, ast.Import | ast.ImportFrom) or id(stmt) in top:
+                    explained = False
+                    continue
+                line = stmt.lineno
+                explained = explained or line in any_comment or line - 1 in only_comment
+                if not explained:
+                    bad.append(line)
+    return sorted(bad)
+
+
+# Rooms whose modules give the reason for their local imports once, in their docstring: every
+# command module of the CLI imports at its top only what registering needs (CLI start-up).
+REASON_IN_DOCSTRING = frozenset({"cli"})
+
+
+def test_a_function_level_import_says_why() -> None:
+    """Imports stay at the top of a module; one inside a function says why in a comment (an
+    optional dependency, a platform's module, a measured start-up cost), DEVELOPERS.md."""
+    bad = []
+    for p in package_files():
+        if room_of_module(module_name(p)) in REASON_IN_DOCSTRING:
+            doc = ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) or ""
+            assert "start-up" in doc.lower(), f"{p.name}: say why its imports are local"
+            continue
+        bad += [f"{p.relative_to(PACKAGE.parent)}:{line}" for line in unexplained_local_imports(p)]
+    assert bad == []
+
+
+def test_the_local_import_check_reads_comments(tmp_path: Path) -> None:
+    source = tmp_path / "sample.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    import json\n"
+        "try:\n"
+        "    import tomllib\n"
+        "except ImportError:\n"
+        "    tomllib = None\n"
+        "def a():\n"
+        "    import os\n"  # 9: no reason
+        "    x = '# not a comment'\n"
+        "    import sys  # optional\n"
+        "def b():\n"
+        "    # measured: 20 ms\n"
+        "    import ssl\n"
+        "\n"
+        "    import socket\n"
+        "    y = 1\n"
+        "    import struct\n",  # 18: a new run
+        encoding="utf-8",
+    )
+    assert unexplained_local_imports(source) == [9, 18]

@@ -6,8 +6,9 @@ password each start) is full when vms-tray starts: two other "devices" hold its 
 first thing the user sees is the session-limit choice (end one, or wait until an idle one times
 out).
 
-The reference server's modules are imported when the demo runs, not with this module: they are
-not the app's, and ``vms-tray --help`` imports the command modules.
+This module imports the reference server and the whole app at its top: only ``vms-tray demo``
+imports it (inside the command, ``vms_tray.cli.daemon``), so ``vms-tray --help`` and the other
+commands never pay for it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ from pathlib import Path
 
 from vms_tray import paths
 from vms_tray.app.demo_aipix import AipixDemo, aipix_lines, demo_data, start_aipix_demo
+from vms_tray.app.runner import run
+from vms_tray.autostart import ENV_DIR
 from vms_tray.connections.model import Connection, Trust
-from vms_tray.refserver.demo import DemoServer
+from vms_tray.connections.rules import ConnectionList
+from vms_tray.connections.store import ConnectionStore
+from vms_tray.refserver.demo import DemoServer, start_demo_server
+from vms_tray.refserver.service import ClientDescription
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +58,6 @@ def demo_dir() -> Path:
 
 
 def _start_server(root: Path) -> DemoServer:
-    from vms_tray.refserver.demo import start_demo_server
-    from vms_tray.refserver.service import ClientDescription
-
     demo = start_demo_server(root / "server", idle_timeout=IDLE_TIMEOUT)
     service = demo.handle.service
     store = service.store
@@ -73,9 +76,6 @@ def _start_server(root: Path) -> DemoServer:
 
 
 def _prepare_profile(url: str, login: str, fingerprint: str, kind: str = "native") -> None:
-    from vms_tray.connections.rules import ConnectionList
-    from vms_tray.connections.store import ConnectionStore
-
     trust = Trust(mode="pinned", pin_sha256=fingerprint)
 
     def ensure(lst: ConnectionList) -> ConnectionList:
@@ -101,8 +101,6 @@ def _command() -> str:
 def _keep_autostart_in(profile: Path, env: MutableMapping[str, str]) -> Path:
     """ "Start at login" in the demo writes its entry into the profile and nowhere else (the
     real ``~/.config/autostart`` would start vms-tray at every login, outside the demo)."""
-    from vms_tray.autostart import ENV_DIR
-
     folder = profile / "autostart"
     env[ENV_DIR] = str(folder)
     return folder
@@ -156,8 +154,6 @@ def _direct_to_loopback(env: MutableMapping[str, str]) -> None:
 
 
 def run_demo(headless: bool = False, debug: bool = False, flavor: str = "native") -> int:
-    from vms_tray.app.runner import run
-
     root = demo_dir()
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     profile = root / "profile"

@@ -31,7 +31,7 @@ class WinRegistry:
 
     def get(self, key: str, name: str) -> str | bytes | None:
         if sys.platform == "win32":
-            import winreg
+            import winreg  # Windows only
 
             try:
                 with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key) as k:
@@ -43,7 +43,7 @@ class WinRegistry:
 
     def set_string(self, key: str, name: str, value: str) -> None:
         if sys.platform == "win32":
-            import winreg
+            import winreg  # Windows only
 
             with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, key, 0, winreg.KEY_SET_VALUE) as k:
                 winreg.SetValueEx(k, name, 0, winreg.REG_SZ, value)
@@ -52,7 +52,7 @@ class WinRegistry:
 
     def delete(self, key: str, name: str) -> bool:
         if sys.platform == "win32":
-            import winreg
+            import winreg  # Windows only
 
             try:
                 with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key, 0, winreg.KEY_SET_VALUE) as k:

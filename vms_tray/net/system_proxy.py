@@ -84,7 +84,7 @@ def _macos_exception(entry: str) -> str:
 def _read_registry() -> Mapping[str, Any]:
     values: dict[str, Any] = {}
     if sys.platform == "win32":  # the guard also tells mypy where winreg exists
-        import winreg
+        import winreg  # Windows only
 
         with winreg.OpenKey(winreg.HKEY_CURRENT_USER, _INTERNET_SETTINGS) as key:
             for name in ("ProxyEnable", "ProxyServer", "ProxyOverride", "AutoConfigURL"):
@@ -97,7 +97,7 @@ def _read_registry() -> Mapping[str, Any]:
 
 def _read_scproxy() -> tuple[Mapping[str, Any], Mapping[str, Any]]:
     if sys.platform == "darwin":
-        import _scproxy
+        import _scproxy  # macOS only (CPython's own, as urllib uses it)
 
         return _scproxy._get_proxies(), _scproxy._get_proxy_settings()
     return {}, {}

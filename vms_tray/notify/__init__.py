@@ -69,8 +69,12 @@ def select_notifier(env: Mapping[str, str] | None = None, platform: str | None =
     if choice == "tray":
         return TrayNotifier()
     if platform.startswith("linux") or choice == "dbus":
-        from vms_tray.notify.dbus import DBusNotifier, service_available
-
+        try:
+            # here: it imports jeepney, a dependency on Linux only (pyproject's marker)
+            from vms_tray.notify.dbus import DBusNotifier, service_available
+        except ImportError:  # VMS_TRAY_NOTIFIER=dbus where jeepney is not installed
+            log.warning("no D-Bus library (jeepney) here; notices go to the log")
+            return LogNotifier(stream=sys.stderr)
         if choice == "dbus" or service_available():
             return DBusNotifier(icon=_app_icon(), fallback=LogNotifier(stream=sys.stderr))
         log.info("no desktop notification service; notices go to the log")

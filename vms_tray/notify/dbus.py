@@ -17,6 +17,13 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+# jeepney is a dependency on Linux only (pyproject's marker), the one platform that imports
+# this module (vms_tray.notify chooses it); keyring's Secret Service loads it there anyway.
+from jeepney import DBusAddress, HeaderFields, MatchRule, MessageType, new_method_call
+from jeepney.bus_messages import message_bus
+from jeepney.io import blocking
+from jeepney.io import threading as dbus_threading
+
 from vms_tray.notify.base import Notice, Notifier, icon_path
 
 log = logging.getLogger(__name__)
@@ -42,18 +49,13 @@ def expire_timeout(notice: Notice) -> int:
 
 
 def _notifications_address() -> Any:
-    from jeepney import DBusAddress
-
     return DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=INTERFACE)
 
 
 def service_available(bus: str = "SESSION", timeout: float = 2.0) -> bool:
     """True when a notification service owns, or can be activated for, the well-known name."""
     try:
-        from jeepney.bus_messages import message_bus
-        from jeepney.io.blocking import open_dbus_connection
-
-        with open_dbus_connection(bus=bus) as conn:
+        with blocking.open_dbus_connection(bus=bus) as conn:
             owned = conn.send_and_get_reply(message_bus.NameHasOwner(BUS_NAME), timeout=timeout)
             if owned.body[0]:
                 return True
@@ -100,15 +102,11 @@ class DBusNotifier(Notifier):
     # --- lifecycle ------------------------------------------------------------------------------
 
     def _connect(self) -> None:
-        from jeepney import MatchRule
-        from jeepney.bus_messages import message_bus
-        from jeepney.io.threading import DBusRouter, Proxy, open_dbus_connection
-
-        conn = open_dbus_connection(bus=self._bus)
-        router = DBusRouter(conn)
+        conn = dbus_threading.open_dbus_connection(bus=self._bus)
+        router = dbus_threading.DBusRouter(conn)
         rule = MatchRule(type="signal", interface=INTERFACE, path=OBJECT_PATH)
         self._filter = router.filter(rule, queue=self._signals)
-        Proxy(message_bus, router, timeout=CALL_TIMEOUT).AddMatch(rule)
+        dbus_threading.Proxy(message_bus, router, timeout=CALL_TIMEOUT).AddMatch(rule)
         self._router = router
 
     def start(self) -> None:
@@ -206,8 +204,6 @@ class DBusNotifier(Notifier):
                 log.debug("closing the D-Bus connection failed", exc_info=True)
 
     def _send(self, notice: Notice) -> None:
-        from jeepney import new_method_call
-
         if self._router is None:
             self._connect()
             if not self._listener.is_alive():
@@ -241,8 +237,6 @@ class DBusNotifier(Notifier):
         )
         msg = new_method_call(_notifications_address(), "Notify", "susssasa{sv}i", body)
         reply = self._router.send_and_get_reply(msg, timeout=CALL_TIMEOUT)
-        from jeepney import MessageType
-
         if reply.header.message_type is MessageType.error:
             raise RuntimeError(f"Notify returned a D-Bus error: {reply.header}")
         (nid,) = reply.body
@@ -280,8 +274,6 @@ class DBusNotifier(Notifier):
                 self._forget(nid)
         if not ids or self._router is None:
             return
-        from jeepney import MessageType, new_method_call
-
         for nid in ids:
             try:
                 msg = new_method_call(_notifications_address(), "CloseNotification", "u", (nid,))
@@ -334,6 +326,4 @@ class DBusNotifier(Notifier):
 
 
 def _member_field() -> Any:
-    from jeepney import HeaderFields
-
     return HeaderFields.member

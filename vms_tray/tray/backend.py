@@ -66,7 +66,7 @@ def choose(
 
 def _have_gi() -> bool:
     try:
-        import gi
+        import gi  # the probe itself: PyGObject is optional (the 'gtk' extra)
 
         gi.require_version("Gtk", "3.0")
         return True
@@ -76,6 +76,7 @@ def _have_gi() -> bool:
 
 def _sni_watcher(timeout: float = 1.0) -> bool:
     try:
+        # here: jeepney is a dependency on Linux only (pyproject's marker); only Linux asks
         from jeepney.bus_messages import message_bus
         from jeepney.io.blocking import open_dbus_connection
 

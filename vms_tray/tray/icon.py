@@ -21,6 +21,7 @@ from PIL import Image
 
 from vms_tray import assets
 from vms_tray.assets import IconName
+from vms_tray.tray import backend, registration
 from vms_tray.tray.view import Intent, MenuEntry, TrayView
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def _wake_python_for_signals() -> None:
     """A GLib main loop blocks in C, so Python signal handlers (SIGTERM -> quit) would never run;
     a cheap periodic timeout lets the interpreter look at pending signals."""
     try:
-        from gi.repository import GLib
+        from gi.repository import GLib  # optional: PyGObject, the 'gtk' extra
 
         GLib.timeout_add(500, lambda: True)
     except Exception:
@@ -98,7 +99,7 @@ def _enable_xorg_clicks(icon: Any) -> None:
     """pystray 0.19.5's Xorg backend handles ButtonPress but never asks X for it, so clicks are
     lost (pystray issue #151). Select the event on its icon window ourselves."""
     try:
-        from Xlib import X
+        from Xlib import X  # python-xlib: pystray's Xorg backend's, on Linux only
 
         icon._window.change_attributes(
             event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask
@@ -122,9 +123,9 @@ class TrayIcon:
     """pystray behind a small interface: ``show(view)``, ``run(ready)``, ``stop()``."""
 
     def __init__(self, on_intent: IntentFn, on_popup: Callable[[], None] | None = None) -> None:
-        from vms_tray.tray import backend
-
         backend.apply()
+        # only now: pystray picks its backend at import (after apply) and, without a display,
+        # fails there with an Xlib error
         import pystray
 
         self._pystray = pystray
@@ -263,7 +264,7 @@ class TrayIcon:
         index = next((i for i, e in enumerate(entries) if e.default and not e.separator), None)
         if index is None:
             return
-        from gi.repository import GLib
+        from gi.repository import GLib  # optional: PyGObject, the 'gtk' extra
 
         icon = self.icon
 
@@ -321,9 +322,7 @@ class TrayIcon:
 
     def _keep_registered(self) -> None:
         """From the loop: re-register the item when a watcher refused it (tray.registration)."""
-        from gi.repository import GLib
-
-        from vms_tray.tray import registration
+        from gi.repository import GLib  # optional: PyGObject, the 'gtk' extra
 
         icon = self.icon
 
@@ -369,6 +368,7 @@ class TrayIcon:
 
         Uses a connection of its own, so pystray's loop (and its X lock) is not involved."""
         try:
+            # python-xlib: pystray's Xorg backend's, on Linux only
             from Xlib import X, display
             from Xlib.protocol import event
 

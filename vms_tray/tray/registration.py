@@ -98,7 +98,7 @@ class Keeper:
 
 
 def _glib_timer(delay: float, fn: Callable[[], None]) -> Callable[[], None]:
-    from gi.repository import GLib
+    from gi.repository import GLib  # optional: PyGObject, the 'gtk' extra
 
     def fire() -> bool:
         fn()
@@ -111,7 +111,7 @@ def _glib_timer(delay: float, fn: Callable[[], None]) -> Callable[[], None]:
 def keep_registered(indicator: Any, register: Callable[[], None]) -> Callable[[], None]:
     """Start keeping ``indicator`` (an AyatanaAppIndicator3.Indicator) registered; ``register``
     makes libayatana register again. Call from the indicator's GLib loop; returns a stopper."""
-    from gi.repository import Gio
+    from gi.repository import Gio  # optional: PyGObject, the 'gtk' extra
 
     keeper = Keeper(register, _glib_timer)
     handler = indicator.connect(
