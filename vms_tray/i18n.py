@@ -42,12 +42,16 @@ def _settings_language() -> str | None:
     # tomllib (~4 ms) only where a language is not given (the CLI gives "en": start-up).
     import tomllib
 
-    from vms_tray import paths
+    from vms_tray import paths, safefs
 
+    # Read as the daemon reads it (daemon/settings.py): a regular file of at most 1 MiB, so a
+    # FIFO does not hang and /dev/zero does not fill the memory; deep nesting makes tomllib
+    # raise RecursionError. Whatever is wrong, the OS's language will do: the daemon's own
+    # reading of the file says what it is.
     try:
-        with open(paths.settings_file(), "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
+        text = safefs.read_regular(paths.settings_file(), safefs.CONFIG_LIMIT)
+        data = tomllib.loads(text.decode("utf-8", errors="replace"))
+    except (OSError, safefs.UnsafePath, tomllib.TOMLDecodeError, RecursionError):
         return None
     ui = data.get("ui")
     value = ui.get("language") if isinstance(ui, dict) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import os
 import subprocess
 
 import pytest
@@ -40,6 +41,48 @@ def test_settings_file_overrides_the_os(
     try:
         assert i18n.install() == "ru"
         assert i18n._("Quit") == "Выход"
+    finally:
+        i18n.install("en")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[ui]\nlanguage = "ru"\n' + "#" * (1024 * 1024),  # over the 1 MiB of a settings file
+        '[ui]\nlanguage = "ru"\nx = ' + "[" * 60_000,  # tomllib: RecursionError
+        'language = "ru"\nx = ' + "{a = " * 60_000,
+    ],
+    ids=["oversized", "nested-arrays", "nested-tables"],
+)
+def test_a_hostile_settings_file_leaves_the_os_language(
+    text: str, isolated_profile: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 14 items 5 and 8: read like servers.toml and the daemon's settings, or not at all.
+    from vms_tray import paths
+
+    paths.settings_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.settings_file().write_text(text)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    for name in ("VMS_TRAY_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        assert i18n.install() == "en"
+    finally:
+        i18n.install("en")
+
+
+def test_a_settings_file_that_is_no_file_leaves_the_os_language(
+    isolated_profile: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vms_tray import paths
+
+    paths.settings_file().parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(paths.settings_file())  # open() would wait for a writer forever
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    for name in ("VMS_TRAY_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        assert i18n.install() == "ru"
     finally:
         i18n.install("en")
 

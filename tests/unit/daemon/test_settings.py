@@ -61,6 +61,16 @@ def test_a_settings_file_that_is_no_file_is_refused_at_once(tmp_path: Path) -> N
         settings_mod.load(f, env={})
 
 
+@pytest.mark.parametrize("nested", ["[" * 60_000, "{a = " * 60_000])
+def test_a_deeply_nested_settings_file_is_refused_in_one_line(tmp_path: Path, nested: str) -> None:
+    # tomllib recurses once per level: RecursionError, said as what it is (issue 14 item 5).
+    f = tmp_path / "settings.toml"
+    f.write_text(f"[daemon]\nx = {nested}\n")
+    with pytest.raises(ConfigError, match=r"cannot read it \(RecursionError\)") as info:
+        settings_mod.load(f, env={})
+    assert str(f) in str(info.value) and "\n" not in str(info.value)
+
+
 def test_the_engine_gets_every_timing_setting(tmp_path: Path) -> None:
     f = tmp_path / "settings.toml"
     f.write_text(
