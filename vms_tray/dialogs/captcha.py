@@ -68,6 +68,8 @@ def run(request: Json, dlg: Dialog) -> None:
         state["deadline"] = time.monotonic() + max(0.0, expires_in)
         refreshing(False)
         busy(False)
+        if expires_in > 0:  # at once, not at the next tick: "Checking…" is over
+            countdown.configure(text=T("Valid for %(s)d s") % {"s": int(expires_in + 0.999)})
         answer_var.set("")
         entry.focus_set()
         dlg.event("shown", expires_in=expires_in)
