@@ -42,7 +42,7 @@ from tests.support import components
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "journeys"
 ICON = "^vms-tray"  # the tray icon's window is named by its tooltip
-# The icons' discs and badges (vms_tray/data/icons, tests/desktop/test_end_to_end.py).
+# The icons' discs and badges (the top-level icons/, tests/desktop/test_end_to_end.py).
 AMBER = (0xE0, 0xA1, 0x00)  # signed in, one seat left
 ORANGE = (0xE8, 0x59, 0x0C)  # signed in, all seats in use
 GREEN = (0x1F, 0x9D, 0x55)  # signed in

@@ -1,8 +1,11 @@
 """The vms-tray daemon: keeps one session to one VMS server alive and tells the user about it.
 
 Public API of ``Daemon`` (``vms_tray.daemon.worker``) for the tray, dialogs and control socket.
-Every method is thread-safe; only the daemon's own worker thread does I/O (even
-``has_password``, which reads the config and the keyring, asks the worker and waits).
+Every method is thread-safe; the daemon's own worker thread does the I/O (even
+``has_password``, which reads the config and the keyring, asks the worker and waits), with
+one exception: when ``stop()`` finds the worker stuck in a slow request, the quitting thread
+signs out itself (``link.emergency_sign_out``, a network call bounded by what is left of the
+quit's budget), because a quit must free the seat within its budget even then.
 
     snapshot() -> Snapshot            the current state (``expires_in`` counted down to now)
     subscribe(cb) -> unsubscribe      ``cb(Snapshot)`` after every change, on the daemon thread:

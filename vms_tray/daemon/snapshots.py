@@ -6,7 +6,7 @@ from __future__ import annotations
 from vms_tray.daemon.link import Link, frees_seat
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure
-from vms_tray.session.snapshot import ServerChoice, Snapshot, State
+from vms_tray.session.snapshot import ServerChoice, Snapshot
 
 
 def picture(
@@ -34,7 +34,7 @@ def picture(
         ended_by=view.ended_by,
         waiting_for_seat=view.waiting_for_seat,
         queue_position=view.queue_position,
-        can_hand_over=view.state is State.LIMIT_REACHED and link.hands_over(),
+        can_hand_over=view.can_hand_over and link.hands_over(),
         can_list_sessions=caps.list_sessions if caps else True,
         sign_out_frees_seat=caps.server_side_sign_out if caps else frees_seat(conn),
         servers=servers,

@@ -268,6 +268,9 @@ class View:
     handover_in: float | None = None
     handover_by: str = ""
     queue_position: int | None = None
+    # At the limit, a handover may be asked of a session that holds a seat (the daemon adds
+    # whether the server offers handovers at all).
+    can_hand_over: bool = False
 
 
 _WORKING = (S.SIGNED_IN, S.RECONNECTING)
@@ -324,6 +327,7 @@ class Engine:
             handover_in=None if c.handover_at is None else max(0.0, c.handover_at - now),
             handover_by=c.handover_by,
             queue_position=c.queue_position if self._state is S.LIMIT_REACHED else None,
+            can_hand_over=self._state is S.LIMIT_REACHED,
         )
 
     # --- questions the daemon asks before it acts ---

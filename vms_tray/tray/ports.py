@@ -2,7 +2,7 @@
 
 The tray is a view: it reads the daemon's snapshots and asks it the few questions a dialog needs
 (a stored password? the captcha? the sessions?), and every click becomes a command. Naming the
-whole surface here lets mypy check that the real :class:`vms_tray.daemon.core.Daemon` and each
+whole surface here lets mypy check that the real :class:`vms_tray.daemon.worker.Daemon` and each
 test double offer all of it, so the tray never probes for a method (no getattr/hasattr).
 """
 

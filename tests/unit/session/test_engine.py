@@ -139,6 +139,12 @@ def test_what_lets_the_daemon_list_or_end_sessions(state: State, hold: E.Hold) -
     assert make(state).hold() is hold
 
 
+@pytest.mark.parametrize("state", list(State))
+def test_a_handover_may_be_asked_at_the_limit_only(state: State) -> None:
+    """The engine decides it; the daemon's snapshot only adds whether the server offers it."""
+    assert make(state).view(NOW).can_hand_over is (state is S.LIMIT_REACHED)
+
+
 def test_what_the_daemon_may_keep() -> None:
     K = E.Kept
     assert make(S.CAPTCHA_REQUIRED).keeps() == {K.CAPTCHA, K.PASSWORD}
