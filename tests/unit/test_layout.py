@@ -20,7 +20,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "vms_tray"
 
 # The ground floor: small modules every room may use.
-BASE = frozenset({"vms_tray", "errors", "text", "i18n", "paths", "safefs", "urls", "assets"})
+BASE = frozenset(
+    {"vms_tray", "errors", "text", "i18n", "paths", "safefs", "urls", "assets", "fingerprints"}
+)
 
 # room -> the rooms it may import (besides BASE and itself). Read top-down: each row names only
 # rooms on lower rows, so the rooms form layers and no loop can appear between them.
@@ -34,6 +36,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "safefs": frozenset(),
     "urls": frozenset(),
     "assets": frozenset(),
+    "fingerprints": frozenset(),
     # pure logic: the engine knows states and events, never I/O
     "session": frozenset(),
     "commands": frozenset({"session"}),

@@ -58,6 +58,7 @@ from vms_tray.errors import (
 from vms_tray.urls import normalise_url
 
 __all__ = [
+    "CLIENT_TYPE",
     "TRUST_MODES",
     "ConnectionList",
     "ListChanges",
@@ -108,15 +109,16 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
-# A header token (AIPIX's X-Client values: thick-legal, web, android-cctv, ...).
-_CLIENT_TYPE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# A header token (AIPIX's X-Client values: thick-legal, web, android-cctv, ...); the AIPIX kind
+# checks the value it sends with it too.
+CLIENT_TYPE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def _check_client_type(value: str | None) -> str | None:
     """``value`` as a client type, None for none ("" clears one)."""
     if value is None or value == "":
         return None
-    if not _CLIENT_TYPE.fullmatch(value):
+    if not CLIENT_TYPE.fullmatch(value):
         raise InvalidInput(
             f"{value!r} is not a client type: 1 to 64 letters, digits, '.', '_' or '-' "
             "(such as thick-legal or web)"

@@ -12,7 +12,6 @@ There is deliberately no "don't verify" mode: the only unverified handshake is
 
 from __future__ import annotations
 
-import hashlib
 import socket
 import ssl
 import threading
@@ -28,6 +27,7 @@ from vms_tray.errors import (
     ServerTimeout,
     ServerUnreachable,
 )
+from vms_tray.fingerprints import fingerprint_sha256
 from vms_tray.net.errors import PinMismatch, describe_os_error
 from vms_tray.net.proxy import open_tunnel
 
@@ -39,11 +39,6 @@ __all__ = [
     "host_port",
     "ssl_context_for",
 ]
-
-
-def fingerprint_sha256(der: bytes) -> str:
-    """SHA-256 of a DER certificate as colon-separated upper-case hex (``AB:CD:...``)."""
-    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
 
 
 class TrustContext(ssl.SSLContext):

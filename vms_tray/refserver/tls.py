@@ -7,7 +7,6 @@ the DER certificate (what ``Trust.pin_sha256`` stores).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import ipaddress
 import logging
 import os
@@ -18,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from vms_tray.fingerprints import fingerprint_sha256
+
 log = logging.getLogger(__name__)
 
 CERT_NAME = "server.crt"
@@ -26,13 +27,9 @@ VALID_DAYS = 825
 DEFAULT_NAMES = ("127.0.0.1", "::1", "localhost")
 
 
-def fingerprint_der(der: bytes) -> str:
-    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
-
-
 def fingerprint_pem(pem: bytes) -> str:
     cert = x509.load_pem_x509_certificate(pem)
-    return fingerprint_der(cert.public_bytes(serialization.Encoding.DER))
+    return fingerprint_sha256(cert.public_bytes(serialization.Encoding.DER))
 
 
 def _san(names: list[str]) -> x509.SubjectAlternativeName:

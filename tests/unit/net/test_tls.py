@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import ssl
 from pathlib import Path
 
@@ -17,12 +16,6 @@ from vms_tray.net import tls
 @pytest.fixture(scope="module")
 def ca() -> trustme.CA:
     return trustme.CA()
-
-
-def test_fingerprint_format() -> None:
-    fp = tls.fingerprint_sha256(b"certificate")
-    assert fp == ":".join(f"{b:02X}" for b in hashlib.sha256(b"certificate").digest())
-    assert len(fp) == 95 and fp == fp.upper()
 
 
 def test_system_context_verifies_chain_and_name() -> None:

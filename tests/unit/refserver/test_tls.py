@@ -8,7 +8,8 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from vms_tray.refserver.tls import ensure_self_signed, fingerprint_der, fingerprint_pem
+from vms_tray.fingerprints import fingerprint_sha256
+from vms_tray.refserver.tls import ensure_self_signed, fingerprint_pem
 
 
 def test_self_signed_once_with_sans_and_private_key(tmp_path: Path) -> None:
@@ -41,4 +42,4 @@ def test_fingerprint_format(tmp_path: Path) -> None:
     der = x509.load_pem_x509_certificate(cert_path.read_bytes()).public_bytes(
         serialization.Encoding.DER
     )
-    assert fingerprint_der(der) == fp
+    assert fingerprint_sha256(der) == fp
