@@ -7,6 +7,7 @@
     server.captcha_answer(captcha_id)      # what the captcha image says
     server.set_busy(30) / clear_busy()     # every API call answers 503 server-busy meanwhile
     server.restart()                       # same data dir and port: sessions survive
+    server.restart_with_new_certificate()  # same port, another certificate (restore_certificate)
     server.kill()                          # SIGKILL, no goodbye
     server.stop()
 
@@ -75,6 +76,7 @@ class RefServer:
         self.fingerprint = ""
         self.offset = 0.0
         self.proc: subprocess.Popen[bytes] | None = None
+        self._stderr_from = 0  # where the running process's stderr begins in stderr_path
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -139,6 +141,7 @@ class RefServer:
         cmd = [sys.executable, "-m", "vms_tray", "server", "run", *self._args, "--port", str(port)]
         deadline = time.monotonic() + START_TIMEOUT
         while True:
+            self._stderr_from = self.stderr_path.stat().st_size if self.stderr_path.exists() else 0
             with self.stdout_path.open("wb") as out, self.stderr_path.open("ab") as err:
                 self.proc = subprocess.Popen(
                     cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=self.data_dir
@@ -213,6 +216,26 @@ class RefServer:
         self._launch(self.port if same_port else 0)
         assert self.fingerprint == old_fingerprint, "restart must keep the certificate"
 
+    def restart_with_new_certificate(self) -> str:
+        """Stop, set the certificate and its key aside, and start again on the same data and
+        port with a new self-signed certificate: a replaced certificate, or an impostor at the
+        server's address. Returns the fingerprint set aside; ``restore_certificate`` brings
+        that certificate back."""
+        old_fingerprint = self.fingerprint
+        self.stop()
+        for name in ("server.crt", "server.key"):
+            os.replace(self.data_dir / name, self.data_dir / f"{name}.set-aside")
+        self._launch(self.port)
+        assert self.fingerprint != old_fingerprint
+        return old_fingerprint
+
+    def restore_certificate(self) -> None:
+        """Stop and start again with the certificate ``restart_with_new_certificate`` set aside."""
+        self.stop()
+        for name in ("server.crt", "server.key"):
+            os.replace(self.data_dir / f"{name}.set-aside", self.data_dir / name)
+        self._launch(self.port)
+
     # --- test controls --------------------------------------------------------------------------
 
     def advance_clock(self, seconds: float) -> None:
@@ -245,6 +268,13 @@ class RefServer:
     def client(self, **kwargs: Any) -> httpx.Client:
         kwargs.setdefault("timeout", 10.0)
         return httpx.Client(base_url=self.url, verify=self.ssl_context(), **kwargs)
+
+    def process_stderr(self) -> str:
+        """All the running process wrote to stderr (its access log, with ``--access-log``):
+        nothing of the processes before a restart."""
+        with self.stderr_path.open("rb") as f:
+            f.seek(self._stderr_from)
+            return f.read().decode("utf-8", errors="replace")
 
     def stderr(self) -> str:
         try:

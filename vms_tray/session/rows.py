@@ -161,9 +161,15 @@ def _reconnect(
     # A blip that the first quick retry mends (a dropped connection, a lost reply) is not
     # worth two pop-ups; an outage that outlasts it, or a long Retry-After, is.
     lasting = ctx.attempt >= 1 or delay > p.timing.quiet_retry
-    # A certificate that is not the trusted one is news at once: it may be an attack.
-    lasting = lasting or topic is Topic.UNTRUSTED
-    if notify and lasting and not ctx.unreachable_notified:
+    # A certificate that is not the trusted one is news at once: it may be an attack. Also
+    # after "does not answer" (a server restarted with another certificate is first away):
+    # once per outage means once per cause here, or the user never hears of the certificate.
+    untrusted = topic is Topic.UNTRUSTED
+    lasting = lasting or untrusted
+    news = not ctx.unreachable_notified or (
+        untrusted and (ctx.failure is None or ctx.failure.kind is not failure.kind)
+    )
+    if notify and lasting and news:
         effects.append(Notify(topic, detail=failure.message))
         ctx = replace(ctx, unreachable_notified=True)
     ctx = replace(ctx, attempt=ctx.attempt + 1, failure=failure, reauthing=False)

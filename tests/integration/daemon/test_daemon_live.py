@@ -709,3 +709,61 @@ def test_a_servers_words_reach_the_status_and_the_notices_escaped(
             assert not any(c in text for c in "\x1b\x07\u202e"), text
         d.ok("quit")
         assert d.wait_exit() == 0
+
+
+# --- a certificate incident ---------------------------------------------------------------------
+
+ACCESS_LINE = re.compile(r'"(?:GET|POST|PUT|DELETE|PATCH) /')
+SIGN_IN = re.compile(r"HTTP Request: POST \S+/sessions ")
+# The daemon's own client (not the events stream's) refused the certificate in the handshake.
+REFUSED = re.compile(r" daemon httpcore\.connection: start_tls\.failed \S+PinMismatch")
+
+
+def test_a_certificate_incident_keeps_the_seat_and_sends_nothing_to_the_impostor(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    """Issue 14 item 7: the pinned server comes back with another certificate on its port. The
+    daemon says so at once, keeps its session, sends not one request to the new certificate
+    (no sign-in, no token) and retries on its backoff; when the pinned certificate is back it
+    resumes the same session: one seat, no second sign-in."""
+    server = refserver_factory(
+        users={"anna": PASSWORD}, max_sessions=3, extra_args=["--access-log"]
+    )
+    configure(("office", server))
+    d = daemon_factory().start()
+    d.sign_in()
+    ours = d.our_session_id()
+    d.wait_polls(1)
+
+    sign_ins = len(SIGN_IN.findall(d.log()))
+    assert sign_ins == 1
+
+    pinned_fp = server.restart_with_new_certificate()
+    wait_until(
+        lambda: "is not the pinned one" in (d.status()["last_error"] or ""), 20, "the trust failure"
+    )
+    status = d.status()
+    assert status["state"] == "reconnecting", status
+    assert pinned_fp in status["last_error"] and server.fingerprint in status["last_error"]
+    wait_until(lambda: d.notices("certificate not trusted") == 1, 10, "the trust notice")
+    # It keeps trying on its backoff (0.2 s, at most 1 s here): several refused handshakes.
+    tries = len(REFUSED.findall(d.log()))
+    wait_until(lambda: len(REFUSED.findall(d.log())) >= tries + 3, 20, "3 more tries")
+    assert d.status()["state"] == "reconnecting"
+    impostor_log = server.process_stderr()  # its access log is on (--access-log)
+    assert ACCESS_LINE.search(impostor_log) is None, impostor_log  # not one request
+    assert d.notices("certificate not trusted") == 1  # said once, not at every try
+
+    server.restore_certificate()
+    back = time.monotonic()
+    d.wait_state("signed_in", timeout=15)
+    assert time.monotonic() - back < 10  # within the backoff, not minutes later
+    assert d.our_session_id() == ours  # the same session, resumed
+    listing = json.loads(d.ok("sessions", "--json"))["sessions"]
+    assert [s["id"] for s in listing] == [ours]  # one seat: no second sign-in
+    assert len(SIGN_IN.findall(d.log())) == sign_ins
+    assert ACCESS_LINE.search(server.process_stderr())  # the pinned server is asked again
+    d.ok("quit")
+    assert d.wait_exit() == 0
+    d.assert_no_secrets()

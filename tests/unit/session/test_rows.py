@@ -414,6 +414,25 @@ def test_a_changed_certificate_keeps_the_session_and_resumes_it() -> None:
     assert E.StartSignIn not in kinds(probe + back)  # no new sign-in, no second seat
 
 
+def test_a_server_away_then_back_with_another_certificate_says_so() -> None:
+    """A server restarted with another certificate is first unreachable ("does not answer",
+    told once the outage lasts), then presents the new certificate: that is news too, told at
+    once though the outage was; then no more notices while it lasts (found by the real-process
+    test in tests/integration/daemon/test_daemon_live.py)."""
+    engine = make(S.SIGNED_IN)
+    down = Failure(FailureKind.UNREACHABLE, "cannot reach HQ (connection refused)")
+    first = engine.handle(E.NetworkFailed(down), NOW)
+    engine.handle(E.RetryDue(), NOW + 1)
+    assert notes(engine.handle(E.NetworkFailed(down), NOW + 1)) == [E.Topic.UNREACHABLE]
+    assert notes(first) == []  # a blip is not worth a pop-up
+    changed = Failure(FailureKind.CHANGED, "the certificate of HQ is not the pinned one")
+    engine.handle(E.RetryDue(), NOW + 2)
+    assert notes(engine.handle(E.TrustFailed(changed), NOW + 2)) == [E.Topic.UNTRUSTED]
+    engine.handle(E.RetryDue(), NOW + 4)
+    assert notes(engine.handle(E.TrustFailed(changed), NOW + 4)) == []
+    assert engine.state is S.RECONNECTING and engine.view(NOW + 4).failure == changed
+
+
 # --- protocol v1.1: the events stream and handovers ----------------------------------------------
 
 
