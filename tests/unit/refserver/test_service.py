@@ -330,11 +330,16 @@ def test_idle_expiry_reason_reaches_the_client(service: Service, clock: FakeServ
 
 
 def test_refresh_is_activity(service: Service, clock: FakeServerClock) -> None:
+    """Nothing but refreshes for 3000 s, past three idle timeouts (900 s): the session stays,
+    its last activity the last refresh."""
     r = sign_in(service)
+    (signed_in,) = service.store.active_sessions("anna")
     for _ in range(5):
         clock.advance(600)
         r = service.refresh(r["refresh_token"])
-    caller(service, r["access_token"])
+    (session,) = service.store.active_sessions("anna")
+    assert session.id == signed_in.id
+    assert session.started_at == clock.now() - 3000 and session.last_activity == clock.now()
 
 
 def test_idle_flag_after_half_the_idle_timeout_capped_at_5_minutes(
@@ -622,7 +627,10 @@ def test_a_successful_sign_in_ends_the_pairs_captcha(
     cid, answer = captcha_answer(captcha_log, p.extensions["captcha"])
     service.sign_in("anna", "pw", LAPTOP, "a", (cid, answer))
     clock.advance(60)
-    service.sign_in("anna", "pw", LAPTOP, "a")  # no captcha any more
+    r = service.sign_in("anna", "pw", LAPTOP, "a")  # no captcha any more
+    assert r["access_token"] and service.captchas.outstanding() == 0  # none drawn for it
+    # The pair's count of wrong passwords starts again: one more is refused, not captcha'd.
+    assert problem(service.sign_in, "anna", "bad", LAPTOP, "a").name == "invalid-credentials"
 
 
 def test_captcha_never_ignores_captchas(service: Service) -> None:

@@ -36,8 +36,16 @@ def test_demo_seats_are_sessions_like_any_other() -> None:
 def test_a_users_own_limit_wins_and_zero_means_none() -> None:
     s = service(sessions_limit=1)
     s.add_user("bob", "pw", max_sessions=0)
-    for _ in range(3):
-        s.token({"login": "bob", "password": "pw"}, Device("127.0.0.1"))
+    s.add_user("carol", "pw", max_sessions=2)
+    bob = {"login": "bob", "password": "pw"}
+    tokens = {s.token(bob, Device("127.0.0.1"))["access_token"] for _ in range(3)}
+    assert len(tokens) == 3 and len(s.entries("bob", s.clock.now(), None)) == 3  # no limit
+    carol = {"login": "carol", "password": "pw"}
+    for _ in range(2):  # two seats, though the server's limit is one
+        s.token(carol, Device("127.0.0.1"))
+    with pytest.raises(AipixError) as info:
+        s.token(carol, Device("127.0.0.1"))
+    assert info.value.status == 419 and info.value.body["sessions_limit"] == 2
 
 
 def test_the_window_reading_names_captcha_will_required_in() -> None:
