@@ -689,6 +689,7 @@ SERVER_INFO = {
 }
 
 
+@pytest.mark.security  # issue 14: with tests/security/ under -m security
 def test_a_servers_words_reach_the_status_and_the_notices_escaped(
     daemon_factory: Callable[[], DaemonProcess],
 ) -> None:
@@ -719,6 +720,7 @@ SIGN_IN = re.compile(r"HTTP Request: POST \S+/sessions ")
 REFUSED = re.compile(r" daemon httpcore\.connection: start_tls\.failed \S+PinMismatch")
 
 
+@pytest.mark.security  # issue 14: with tests/security/ under -m security
 def test_a_certificate_incident_keeps_the_seat_and_sends_nothing_to_the_impostor(
     refserver_factory: Callable[..., RefServer],  # noqa: F811
     daemon_factory: Callable[[], DaemonProcess],

@@ -15,7 +15,8 @@ import pytest
 
 from tests.support.refserver import RefServer
 
-pytestmark = pytest.mark.integration
+# Issue 14's attacks: also selected by -m security with tests/security/ (see SECURITY.md).
+pytestmark = [pytest.mark.integration, pytest.mark.security]
 
 BASE = "https://vms-tray.example/problems/"
 CLIENT = {"device": "desk", "software": "vms-tray", "version": "0.1.0"}

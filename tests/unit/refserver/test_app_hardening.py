@@ -21,6 +21,9 @@ from vms_tray.refserver.problems import PROBLEM_BASE
 from vms_tray.refserver.runner import ServerHandle, ServerOptions
 from vms_tray.testing.clock import FakeServerClock
 
+# Issue 14's attacks: also selected by -m security with tests/security/ (see SECURITY.md).
+pytestmark = pytest.mark.security
+
 CLIENT = {"device": "laptop", "software": "vms-tray", "version": "0.1.0"}
 SIGN_IN = {"login": "anna", "password": "pw", "client": CLIENT}
 PROBLEM = "application/problem+json"
