@@ -14,13 +14,20 @@
    time), which is when a server's keep-alive timeout would close the connection.
 3. Memory growth over 10,000 simulated poll cycles (fake clock and server; tracemalloc),
    against the first 1,000 cycles as warm-up.
+   The daemons run as a desktop user's does: on a session bus with gnome-keyring's Secret
+   Service (private ones, started for the bench), so the keyring backend they load is the one
+   a user gets (without one, keyring's discovery loads every backend, PyGObject included).
 4. A poll through a real HTTP proxy (tinyproxy, as https_proxy names it) against the same poll
    made directly, in the same run: latency ratio, and CONNECT tunnels opened (goal: one).
+5. Where the daemon's memory goes: the resident memory each of its big dependencies adds to a
+   bare Python when imported alone (the same way the daemon imports it), against that bare
+   Python, in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -43,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.procstat import TICK, cpu_seconds, rss_kib  # noqa: E402
+from tests.support.components import dbus_session, secret_service  # noqa: E402
 from tests.support.proxy import TinyProxy  # noqa: E402
 from tests.support.refserver import RefServer  # noqa: E402
 from tests.unit.daemon.fakes import (  # noqa: E402
@@ -320,13 +328,55 @@ def bench_memory(cycles: int = 10_000, warmup: int = 1_000) -> None:
     )
 
 
+# What the headless daemon imports, by weight (each imported alone into a bare Python).
+FOOTPRINT = {
+    "httpx (HTTP client, TLS)": "import httpx",
+    "keyring + Secret Service backend (secretstorage, cryptography, jeepney)": (
+        "import keyring.backends.SecretService"
+    ),
+    "APScheduler (background scheduler)": (
+        "import apscheduler.schedulers.background, apscheduler.triggers.date"
+    ),
+    "websockets (AIPIX push)": "import websockets.sync.client",
+    "the whole headless daemon's imports (vms_tray.app.runner)": "import vms_tray.app.runner",
+}
+RSS_PRINT = "import re; print(re.search(r'VmRSS:\\s+(\\d+)', open('/proc/self/status').read())[1])"
+
+
+def _rss_after(code: str) -> int:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{RSS_PRINT}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return int(out.stdout.split()[-1])
+
+
+def bench_footprint(runs: int = 3) -> None:
+    print("5. resident memory each dependency adds to a bare Python (median of 3, imported alone)")
+    bare = statistics.median(_rss_after("pass") for _ in range(runs))
+    print(f"   bare python: {bare / 1024:.1f} MiB")
+    for what, code in FOOTPRINT.items():
+        rss = statistics.median(_rss_after(code) for _ in range(runs))
+        print(f"   {what}: +{(rss - bare) / 1024:.1f} MiB")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--window", type=float, default=20.0, help="idle window in seconds")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="vms-tray-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="vms-tray-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
         work = Path(tmp)
         (work / "profiles").mkdir()
+        base = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+        session = stack.enter_context(dbus_session(base, work))
+        os.environ.clear()
+        os.environ.update(stack.enter_context(secret_service(session)))
         server = RefServer.start(work / "server", users={"anna": PASSWORD}, max_sessions=10)
         try:
             bench_idle(work / "profiles", server, args.window)
@@ -335,6 +385,7 @@ def main() -> int:
         finally:
             server.stop()
     bench_memory()
+    bench_footprint()
     return 0
 
 
