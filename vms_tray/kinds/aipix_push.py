@@ -179,7 +179,7 @@ class PushListener:
 def _frame(text: str | bytes) -> dict[str, Any]:
     try:
         frame = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep: a hostile server
         return {}
     return frame if isinstance(frame, dict) else {}
 

@@ -203,6 +203,6 @@ class EventFollower:
 def _reason(data: str) -> str:
     try:
         value = json.loads(data).get("reason")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # nested too deep: a hostile server
         return "no reason given"
     return value if isinstance(value, str) else "no reason given"

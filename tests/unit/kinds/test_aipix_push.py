@@ -14,7 +14,7 @@ import pytest
 
 from vms_tray.connections.model import Connection, Trust
 from vms_tray.kinds.aipix import AipixServer
-from vms_tray.kinds.aipix_push import socket_url
+from vms_tray.kinds.aipix_push import _frame, socket_url
 from vms_tray.kinds.base import ClientInfo
 from vms_tray.refserver.aipix.config import AipixConfig, Readings
 from vms_tray.refserver.aipix.runner import AipixHandle
@@ -118,3 +118,9 @@ def test_without_a_listener_asked_for_nothing_is_opened(make: Callable[..., Setu
     desk = setup.kind("desk")
     signed_in(desk, DESK)
     assert not desk._push.subscribed(0)
+
+
+def test_a_frame_nested_too_deep_is_no_frame() -> None:
+    # A hostile server's 60 KB of '[': json raises RecursionError, not ValueError.
+    assert _frame("[" * 60_000) == {}
+    assert _frame('{"event": "x", "data": "' + "[" * 60_000 + '"}')["event"] == "x"

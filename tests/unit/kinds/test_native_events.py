@@ -157,3 +157,14 @@ def test_stop_ends_the_thread_without_calling_back() -> None:
     release.set()
     assert f.join(WAIT)
     assert heard.changes == 1 and heard.live == [True, False] and not f.running
+
+
+def test_an_end_whose_data_is_nested_too_deep_is_no_crash() -> None:
+    # A hostile server's 60 KB of '[' as the reason of an end: json raises RecursionError,
+    # which used to kill the thread; now the reason is "no reason given" and it goes on.
+    canned = Canned(stream("id: 1\nevent: ended\ndata: " + "[" * 60_000 + "\n\n"), ENDED)
+    heard = Heard()
+    f = follower(canned, heard)
+    f.follow("acc-1")
+    assert f.join(WAIT)
+    assert heard.changes == 2  # the end heard, then the stream's own report of it
