@@ -40,7 +40,7 @@ from vms_tray.kinds.base import ClientInfo
 from vms_tray.notify.base import Notifier
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure, FailureKind, failure_of
-from vms_tray.session.policies import Policy
+from vms_tray.session.policies import EnginePolicy
 from vms_tray.session.records import Captcha, SessionList
 from vms_tray.session.snapshot import ServerChoice, Snapshot
 from vms_tray.text import command_line
@@ -101,7 +101,7 @@ class Daemon:
         self._scheduler = scheduler
         self._clock = clock
         self._secret = on_secret or (lambda _s: None)
-        self.engine = E.Engine(Policy(self.settings.timing(), rng))
+        self.engine = E.Engine(EnginePolicy(self.settings.timing(), rng))
         self._link = Link(
             connections=connections,
             passwords=passwords,

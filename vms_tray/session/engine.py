@@ -70,7 +70,7 @@ from vms_tray.session.events import (
     WaitChosen,
 )
 from vms_tray.session.failures import Failure
-from vms_tray.session.policies import Policy
+from vms_tray.session.policies import EnginePolicy
 from vms_tray.session.rows import HANDLERS, Context
 from vms_tray.session.snapshot import State
 
@@ -277,8 +277,8 @@ _WORKING = (S.SIGNED_IN, S.RECONNECTING)
 
 
 class Engine:
-    def __init__(self, policy: Policy | None = None) -> None:
-        self.policy = policy or Policy()
+    def __init__(self, policy: EnginePolicy | None = None) -> None:
+        self.policy = policy or EnginePolicy()
         self._state = State.SIGNED_OUT
         self._ctx = Context()
 

@@ -43,7 +43,10 @@ class Timing:
     live_poll_interval: float = 600.0
 
 
-class Policy:
+class EnginePolicy:
+    """The engine's timing decisions (refresh, backoff, seat retry, poll) and seat levels.
+    Named apart from ``connections.policy.Policy``, the administrator's policy file."""
+
     def __init__(self, timing: Timing | None = None, rng: random.Random | None = None) -> None:
         self.timing = timing or Timing()
         self._rng = rng or random.Random()

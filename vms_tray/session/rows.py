@@ -59,7 +59,7 @@ from vms_tray.session.events import (
     WaitChosen,
 )
 from vms_tray.session.failures import Failure, FailureKind
-from vms_tray.session.policies import Level, Policy
+from vms_tray.session.policies import EnginePolicy, Level
 from vms_tray.session.snapshot import State
 
 S = State
@@ -97,7 +97,7 @@ class Context:
 
 
 Step = tuple[State, Context, list[Effect]]
-Handler = Callable[[Policy, State, Context, Event, float], Step]
+Handler = Callable[[EnginePolicy, State, Context, Event, float], Step]
 
 _KEEPALIVE = (Timer.REFRESH, Timer.POLL)
 _ALL_TIMERS = tuple(Timer)
@@ -120,7 +120,7 @@ def _withdraw(*subjects: Subject) -> list[Effect]:
 
 
 def _limit(
-    p: Policy, ctx: Context, in_use: int | None, max_sessions: int | None
+    p: EnginePolicy, ctx: Context, in_use: int | None, max_sessions: int | None
 ) -> tuple[Context, list[Effect]]:
     """Record a session count; notify once per crossing of a warning threshold."""
     if in_use is None:
@@ -142,13 +142,15 @@ def _limit(
     return ctx, effects
 
 
-def _keepalive(p: Policy, ctx: Context, now: float, expires_in: float) -> tuple[Context, Effect]:
+def _keepalive(
+    p: EnginePolicy, ctx: Context, now: float, expires_in: float
+) -> tuple[Context, Effect]:
     ctx = replace(ctx, expires_at=now + expires_in)
     return ctx, Schedule(Timer.REFRESH, now + p.refresh_delay(expires_in))
 
 
 def _reconnect(
-    p: Policy,
+    p: EnginePolicy,
     ctx: Context,
     now: float,
     failure: Failure,
@@ -177,7 +179,7 @@ def _reconnect(
 
 
 def _back_online(
-    p: Policy, ctx: Context, now: float, in_use: int | None, max_sessions: int | None
+    p: EnginePolicy, ctx: Context, now: float, in_use: int | None, max_sessions: int | None
 ) -> tuple[Context, list[Effect]]:
     effects: list[Effect] = [Cancel(Timer.RETRY)]
     if ctx.unreachable_notified:
@@ -198,14 +200,14 @@ def _back_online(
 # --- handlers ----------------------------------------------------------------------------------
 
 
-def _sign_in_requested(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _sign_in_requested(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, SignInRequested)
     # The stream belongs to the kind, not to a sign-in: it says itself when it goes down.
     ctx = Context(silent_reauth=ev.silent_reauth, live=c.live)
     return S.SIGNING_IN, ctx, [*_cancel(*_ALL_TIMERS), StartSignIn()]
 
 
-def _sign_in_succeeded(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _sign_in_succeeded(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, SignInSucceeded)
     effects: list[Effect] = [*_cancel(Timer.SEAT, Timer.RETRY)]
     # Signed in: what stood in the way (captcha, no free seat, a refused password, an ended
@@ -233,7 +235,7 @@ def _sign_in_succeeded(p: Policy, s: State, c: Context, ev: Event, now: float) -
     return S.SIGNED_IN, ctx, effects
 
 
-def _captcha_needed(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _captcha_needed(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, CaptchaNeeded)
     effects: list[Effect] = []
     if s is S.SIGNING_IN:
@@ -246,11 +248,11 @@ def _captcha_needed(p: Policy, s: State, c: Context, ev: Event, now: float) -> S
     return S.CAPTCHA_REQUIRED, ctx, effects
 
 
-def _captcha_answered(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _captcha_answered(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     return S.SIGNING_IN, c, [StartSignIn()]
 
 
-def _limit_hit(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _limit_hit(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, LimitHit)
     # The conflict told the user the account is full: the sign-in that follows (a session ended
     # for us, a seat that freed up) must not announce "limit reached" once more.
@@ -277,28 +279,28 @@ def _limit_hit(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
     return S.LIMIT_REACHED, ctx, [note]
 
 
-def _end_session_chosen(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _end_session_chosen(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, EndSessionChosen)
     ctx = replace(c, waiting=False)
     return S.SIGNING_IN, ctx, [Cancel(Timer.SEAT), FinishSignIn(ev.session_id)]
 
 
-def _wait_chosen(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _wait_chosen(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     at = now + p.seat_retry_delay()
     # "End one or wait" is answered: its (critical) notice goes; the icon says we wait.
     effects: list[Effect] = [Schedule(Timer.SEAT, at), *_withdraw(Subject.SIGN_IN)]
     return S.LIMIT_REACHED, replace(c, waiting=True, captcha_wait=False), effects
 
 
-def _wait_cancelled(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _wait_cancelled(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     return S.LIMIT_REACHED, replace(c, waiting=False), [Cancel(Timer.SEAT)]
 
 
-def _seat_retry_due(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _seat_retry_due(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     return S.SIGNING_IN, c, [StartSignIn(waiting=True)]
 
 
-def _sign_in_rejected(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _sign_in_rejected(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, SignInRejected)
     topic = Topic.SIGN_IN_FAILED
     if ev.credentials and c.reauthing:
@@ -309,38 +311,38 @@ def _sign_in_rejected(p: Policy, s: State, c: Context, ev: Event, now: float) ->
     return S.ERROR, ctx, effects
 
 
-def _network_failed(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _network_failed(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, NetworkFailed)
     # Tell the user only when a working session is at stake, and once per outage.
     notify = s is S.SIGNED_IN or (s is S.RECONNECTING and c.has_session)
     return _reconnect(p, c, now, ev.failure, ev.retry_after, notify)
 
 
-def _trust_failed(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _trust_failed(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, TrustFailed)
     # Keep the tokens and try again on the backoff: the incident must not cost the seat, and
     # the same session resumes when the pinned certificate is back (issue 14 item 7).
     return _reconnect(p, c, now, ev.failure, None, True, Topic.UNTRUSTED)
 
 
-def _retry(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _retry(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     if c.has_session:
         spent = c.expires_at is None or c.expires_at - now <= p.timing.refresh_margin
         return S.RECONNECTING, c, [Cancel(Timer.RETRY), Probe(refresh=spent)]
     return S.SIGNING_IN, c, [Cancel(Timer.RETRY), StartSignIn()]
 
 
-def _server_answered(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _server_answered(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, ServerAnswered)
     ctx, effects = _back_online(p, c, now, ev.in_use, ev.max_sessions)
     return S.SIGNED_IN, ctx, effects
 
 
-def _refresh_due(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _refresh_due(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     return S.SIGNED_IN, c, [Refresh()]
 
 
-def _refreshed(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _refreshed(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, Refreshed)
     effects: list[Effect] = []
     ctx = c
@@ -356,11 +358,11 @@ def _refreshed(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
     return S.SIGNED_IN, ctx, effects
 
 
-def _poll_due(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _poll_due(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     return S.SIGNED_IN, c, [Poll()]
 
 
-def _polled(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _polled(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, Polled)
     ctx, notes = _limit(p, c, ev.in_use, ev.max_sessions)
     ctx, asked = _handover(ctx, ev, now)
@@ -380,7 +382,7 @@ def _handover(c: Context, ev: Polled, now: float) -> tuple[Context, list[Effect]
     return ctx, [Notify(Topic.HANDOVER_ASKED, detail=ev.handover_by, seconds=ev.handover_in)]
 
 
-def _stream_changed(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _stream_changed(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, StreamChanged)
     ctx = replace(c, live=ev.live)
     if s is not S.SIGNED_IN or ev.live == c.live:
@@ -390,7 +392,7 @@ def _stream_changed(p: Policy, s: State, c: Context, ev: Event, now: float) -> S
     return s, ctx, [Schedule(Timer.POLL, now + p.poll_delay(ev.live))]
 
 
-def _session_lost(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _session_lost(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, SessionLost)
     ctx = replace(
         c,
@@ -408,7 +410,7 @@ def _session_lost(p: Policy, s: State, c: Context, ev: Event, now: float) -> Ste
     return S.ENDED, ctx, [*_cancel(*_ALL_TIMERS), DropSession(), *gone, note]
 
 
-def _refresh_expired(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _refresh_expired(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     if c.silent_reauth:
         ctx = replace(c, has_session=False, reauthing=True, expires_at=None)
         return S.SIGNING_IN, ctx, [*_cancel(*_ALL_TIMERS), StartSignIn()]
@@ -418,14 +420,14 @@ def _refresh_expired(p: Policy, s: State, c: Context, ev: Event, now: float) -> 
     return S.ENDED, ctx, [*_cancel(*_ALL_TIMERS), DropSession(), *gone, note]
 
 
-def _access_expired(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _access_expired(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     if c.renewal == "repoll":
         # Expired again straight after a refresh: the session itself is spent.
         return _refresh_expired(p, s, c, ev, now)
     return s, replace(c, renewal="refresh"), [Refresh()]
 
 
-def _check_now(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _check_now(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     if s is S.SIGNED_IN:
         # A jump may have put expiry close or past: refresh now if so; poll in any case.
         effects: list[Effect] = [Cancel(Timer.POLL), Poll()]
@@ -437,7 +439,7 @@ def _check_now(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
     return _retry(p, s, c, ev, now)
 
 
-def _sign_out_requested(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _sign_out_requested(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     effects: list[Effect] = [*_cancel(*_ALL_TIMERS)]
     if c.has_session:
         effects.append(SignOutRemote())
@@ -448,7 +450,7 @@ def _sign_out_requested(p: Policy, s: State, c: Context, ev: Event, now: float) 
     return S.SIGNED_OUT, ctx, effects
 
 
-def _failed(p: Policy, s: State, c: Context, ev: Event, now: float) -> Step:
+def _failed(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
     assert isinstance(ev, Failed)
     ctx = replace(c, has_session=False, reauthing=False, failure=ev.failure)
     effects: list[Effect] = [*_cancel(*_ALL_TIMERS), DropSession()]

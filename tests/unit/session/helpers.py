@@ -7,7 +7,7 @@ import random
 
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure, FailureKind
-from vms_tray.session.policies import Policy, Timing
+from vms_tray.session.policies import EnginePolicy, Timing
 from vms_tray.session.snapshot import State
 
 S = State
@@ -41,7 +41,7 @@ PATHS: dict[State, list[E.Event]] = {
 
 
 def make(state: State, seed: int = 1) -> E.Engine:
-    engine = E.Engine(Policy(Timing(), random.Random(seed)))
+    engine = E.Engine(EnginePolicy(Timing(), random.Random(seed)))
     for ev in PATHS[state]:
         engine.handle(ev, NOW)
     assert engine.state is state

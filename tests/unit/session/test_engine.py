@@ -10,7 +10,7 @@ from tests.unit.session.helpers import NOW, PATHS, make, net, other, wrong
 from vms_tray.errors import IllegalTransition
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure, FailureKind
-from vms_tray.session.policies import Policy, Timing
+from vms_tray.session.policies import EnginePolicy, Timing
 from vms_tray.session.snapshot import State
 
 S = State
@@ -152,7 +152,7 @@ def test_what_the_daemon_may_keep() -> None:
     assert make(S.SIGNING_IN).keeps() == {K.CONFLICT, K.PASSWORD}
     assert make(S.SIGNED_IN).keeps() == set()  # the password is spent once signed in
     assert make(S.ERROR).keeps() == set()
-    engine = E.Engine(Policy(Timing(), random.Random(1)))
+    engine = E.Engine(EnginePolicy(Timing(), random.Random(1)))
     engine.handle(E.SignInRequested(silent_reauth=True), NOW)
     engine.handle(E.SignInSucceeded(900), NOW)
     assert engine.keeps() == {K.PASSWORD}  # it renews a spent session

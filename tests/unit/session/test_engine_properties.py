@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from vms_tray.errors import IllegalTransition
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure, FailureKind
-from vms_tray.session.policies import Level, Policy, Timing
+from vms_tray.session.policies import EnginePolicy, Level, Timing
 from vms_tray.session.snapshot import State
 
 LIMIT_TOPICS = {E.Topic.NEAR_LIMIT, E.Topic.LIMIT_FULL, E.Topic.BACK_UNDER}
@@ -49,7 +49,7 @@ events = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(events, st.floats(0, 4000)), max_size=60), st.integers(0, 2**16))
 def test_invariants_hold_for_any_sequence(steps: list[tuple[E.Event, float]], seed: int) -> None:
-    engine = E.Engine(Policy(Timing(), random.Random(seed)))
+    engine = E.Engine(EnginePolicy(Timing(), random.Random(seed)))
     now = 0.0
     pending: set[E.Timer] = set()
     for event, dt in steps:

@@ -4,12 +4,12 @@ import random
 
 import pytest
 
-from vms_tray.session.policies import Level, Policy, Timing
+from vms_tray.session.policies import EnginePolicy, Level, Timing
 
 
 @pytest.mark.parametrize("lifetime", [5, 30, 60, 61, 120, 900, 3600, 86400])
 def test_refresh_is_before_expiry_with_margin(lifetime: float) -> None:
-    policy = Policy(Timing(), random.Random(7))
+    policy = EnginePolicy(Timing(), random.Random(7))
     for _ in range(200):
         delay = policy.refresh_delay(lifetime)
         assert delay >= 1.0 or lifetime < 2
@@ -20,12 +20,12 @@ def test_refresh_is_before_expiry_with_margin(lifetime: float) -> None:
 
 
 def test_refresh_is_jittered() -> None:
-    policy = Policy(Timing(), random.Random(1))
+    policy = EnginePolicy(Timing(), random.Random(1))
     assert len({round(policy.refresh_delay(900), 3) for _ in range(20)}) > 10
 
 
 def test_backoff_grows_and_caps() -> None:
-    policy = Policy(Timing(backoff_initial=2, backoff_cap=300), random.Random(3))
+    policy = EnginePolicy(Timing(backoff_initial=2, backoff_cap=300), random.Random(3))
     for attempt in range(40):
         d = policy.backoff_delay(attempt)
         step = min(300, 2 * 2**attempt)
@@ -34,7 +34,7 @@ def test_backoff_grows_and_caps() -> None:
 
 
 def test_retry_after_wins_but_is_bounded() -> None:
-    policy = Policy(Timing(), random.Random(3))
+    policy = EnginePolicy(Timing(), random.Random(3))
     assert policy.backoff_delay(0, retry_after=50) == 50
     assert policy.backoff_delay(0, retry_after=10**9) == 3600
     assert policy.seat_retry_delay(retry_after=100) == 100
@@ -57,4 +57,4 @@ def test_retry_after_wins_but_is_bounded() -> None:
     ],
 )
 def test_levels(in_use: int | None, maximum: int | None, margin: int, level: Level) -> None:
-    assert Policy(Timing(warn_margin=margin)).level(in_use, maximum) is level
+    assert EnginePolicy(Timing(warn_margin=margin)).level(in_use, maximum) is level

@@ -21,7 +21,7 @@ from tests.unit.session.helpers import (
 from vms_tray.session import engine as E
 from vms_tray.session.effects import CAPTCHA_EACH_TRY, WAITING
 from vms_tray.session.failures import Failure, FailureKind
-from vms_tray.session.policies import Policy, Timing
+from vms_tray.session.policies import EnginePolicy, Timing
 from vms_tray.session.snapshot import State
 
 S = State
@@ -54,7 +54,7 @@ def test_one_warning_per_crossing_not_per_poll() -> None:
 
 
 def test_warn_margin_is_configurable() -> None:
-    engine = E.Engine(Policy(Timing(warn_margin=2), random.Random(0)))
+    engine = E.Engine(EnginePolicy(Timing(warn_margin=2), random.Random(0)))
     engine.handle(E.SignInRequested(), NOW)
     effects = engine.handle(E.SignInSucceeded(900, 3, 5), NOW)
     assert notes(effects) == [E.Topic.NEAR_LIMIT]
@@ -126,7 +126,7 @@ def test_ended_elsewhere_notifies_device_and_does_not_sign_in_again() -> None:
 
 
 def test_refresh_expired_silent_reauth_and_rejected_password() -> None:
-    engine = E.Engine(Policy(rng=random.Random(0)))
+    engine = E.Engine(EnginePolicy(rng=random.Random(0)))
     engine.handle(E.SignInRequested(silent_reauth=True), NOW)
     engine.handle(E.SignInSucceeded(900), NOW)
     effects = engine.handle(E.RefreshExpired(), NOW)
@@ -373,7 +373,7 @@ def test_a_refresh_that_fails_forgets_the_owed_poll() -> None:
 
 
 def test_silent_reauth_kinds_sign_in_again_when_the_access_token_stays_expired() -> None:
-    engine = E.Engine(Policy(Timing(), random.Random(1)))
+    engine = E.Engine(EnginePolicy(Timing(), random.Random(1)))
     engine.handle(E.SignInRequested(silent_reauth=True), NOW)
     engine.handle(E.SignInSucceeded(900), NOW)
     engine.handle(E.AccessExpired(), NOW)
