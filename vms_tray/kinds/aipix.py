@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import platform
-import re
 import secrets
 import threading
 import time
@@ -46,6 +45,7 @@ from urllib.parse import quote
 
 import httpx
 
+from vms_tray.connections.rules import CLIENT_TYPE as _CLIENT_TYPE
 from vms_tray.errors import (
     BadResponse,
     InvalidCredentials,
@@ -105,7 +105,6 @@ KEEPALIVE = 900.0
 # How long a limit conflict (and the password it holds) is kept for the user's choice.
 CONFLICT_TTL = 300.0
 _SIGN_IN_STATUSES = (401, 419, 422, 429)
-_CLIENT_TYPE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 @dataclass
