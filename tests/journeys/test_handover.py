@@ -109,7 +109,10 @@ def test_at_the_limit_ask_to_hand_over_and_get_the_seat(
     walk.click(sessions, "Ask to hand over")
     walk.wait_no_dialog("User sessions")
     status = walk.wait_state("limit_reached", waiting_for_seat=True)
-    walk.wait_tooltip("Waiting for a free session on Office")
+    assert status["handover_asked_of"] == "OPS-PC-12"  # the recommended (oldest) one
+    notice = walk.wait_notice("Office: asked OPS-PC-12 to hand over")
+    assert notice["urgency"] == "NORMAL" and "save their work" in notice["body"]
+    walk.wait_tooltip("Waiting for OPS-PC-12 to hand over its seat (by ")
     walk.shot("waiting-for-the-handover")
     # The holder (a client that never answers) lets the grace run out: the seat comes by itself.
     walk.wait_state("signed_in", timeout=GRACE + 40, sessions_in_use=2)
@@ -117,4 +120,5 @@ def test_at_the_limit_ask_to_hand_over_and_get_the_seat(
     assert notice["body"] == "Signed in"
     devices = sorted(s.device for s in server_sessions(office, "anna"))
     assert devices == sorted([HOST, "OPS-PC-13"]), (devices, status)
+    assert walk.status()["handover_asked_of"] is None
     walk.shot("signed-in-after-the-handover")

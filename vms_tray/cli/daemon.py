@@ -211,7 +211,13 @@ def describe(status: dict[str, Any]) -> list[str]:
             lines.append(f"sessions: {seats(in_use, maximum)}")
     if status.get("expires_in") is not None:
         lines.append(f"token renews before it expires in {_duration(status['expires_in'])}")
-    if status.get("waiting_for_seat"):
+    if status.get("waiting_for_seat") and status.get("handover_asked_until"):
+        who = status.get("handover_asked_of") or "another device"
+        lines.append(
+            f"waiting for {who} to hand over its seat: the server ends that session at "
+            f"{status['handover_asked_until']} at the latest, then signs you in"
+        )
+    elif status.get("waiting_for_seat"):
         place = status.get("queue_position")
         where = f", number {place} in the server's queue" if isinstance(place, int) else ""
         lines.append(f"waiting for a free seat{where} (signs in by itself when one frees)")

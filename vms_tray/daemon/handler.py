@@ -60,6 +60,10 @@ class ControlHandler:
             "queue_position": s.queue_position,
             "handover_deadline": s.handover_deadline.isoformat() if s.handover_deadline else None,
             "handover_by": s.handover_by or None,
+            "handover_asked_until": (
+                s.handover_asked_until.isoformat() if s.handover_asked_until else None
+            ),
+            "handover_asked_of": s.handover_asked_of or None,
             "can_list_sessions": s.can_list_sessions,
             "sign_out_frees_seat": s.sign_out_frees_seat,
             "servers": [c.name for c in s.servers],

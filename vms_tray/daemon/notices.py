@@ -54,6 +54,7 @@ ICONS: dict[Topic, IconName] = {
     Topic.FAILED: IconName.ERROR,
     Topic.HANDOVER_ASKED: IconName.NEAR_LIMIT,
     Topic.HANDED_OVER: IconName.SIGNED_OUT,
+    Topic.HANDOVER_REQUESTED: IconName.LIMIT_REACHED,
 }
 
 
@@ -250,6 +251,8 @@ def render(effect: Notify, server: str, cli: bool = False) -> Notice:
         return sign_in_failed(server, d or _("The server refused the sign-in"))
     if t is Topic.HANDOVER_ASKED:
         return _handover_asked(effect, server, cli)
+    if t is Topic.HANDOVER_REQUESTED:
+        return _handover_requested(effect, server)
     if t is Topic.HANDED_OVER:
         who = d or _("another device")
         body = _("Your session ended: its seat went to %(device)s, who asked for it") % {
@@ -291,6 +294,24 @@ def _handover_asked(effect: Notify, server: str, cli: bool) -> Notice:
         body,
         () if cli else (Action(RELEASE_SEAT, _("Release now")),),
         urgency=Urgency.CRITICAL,  # unsaved work is at stake: it stays until the session ends
+    )
+
+
+def _handover_requested(effect: Notify, server: str) -> Notice:
+    """Our side of a handover: whose seat is coming, and when at the latest."""
+    who = effect.detail or _("another device")
+    secs = max(0, round(effect.seconds or 0))
+    body = ngettext(
+        "Its user has %(n)d second to save their work; you are signed in as soon as it is free.",
+        "Its user has %(n)d seconds to save their work; you are signed in as soon as it is free.",
+        secs,
+    ) % {"n": secs}
+    return _notice(
+        effect,
+        NoticeKind.INFO,
+        _("%(server)s: asked %(device)s to hand over") % {"server": server, "device": who},
+        body,
+        expires=FYI_EXPIRES,  # the tray's status says the rest until the seat comes
     )
 
 

@@ -3,6 +3,9 @@ connection, the captcha on offer, the kind's capabilities), as one immutable Sna
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 from vms_tray.daemon.link import Link, frees_seat
 from vms_tray.session import engine as E
 from vms_tray.session.failures import Failure
@@ -43,4 +46,10 @@ def picture(
         limit_as_of=link.limit_as_of(),
         handover_deadline=handover.deadline if handover else None,
         handover_by=view.handover_by if handover else "",
+        handover_asked_until=(
+            None
+            if view.asked_in is None
+            else datetime.fromtimestamp(round(time.time() + view.asked_in), UTC)
+        ),
+        handover_asked_of=view.asked_of,
     )

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from vms_tray import commands as C
@@ -458,7 +458,13 @@ class Daemon:
         if self.engine.hold() is not E.Hold.CONFLICT:
             raise EngineError("no sign-in waits for a seat: ask for a handover at the limit")
         deadline = self._link.request_handover(session_id)
-        self._feed(E.WaitChosen())  # the seat is held for us once it is released
+        listing = self._link.conflict_sessions()
+        holder = (
+            next((s for s in listing.sessions if s.id == session_id), None) if listing else None
+        )
+        # The seat is held for us once it is released; the notice says whose and until when.
+        left = (deadline - datetime.now(UTC)).total_seconds()
+        self._feed(E.WaitChosen(handover_in=left, handover_of=holder.device if holder else ""))
         return deadline
 
     # --- stop --------------------------------------------------------------------------------

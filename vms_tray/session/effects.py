@@ -33,6 +33,7 @@ class Topic(StrEnum):
     FAILED = "failed"
     HANDOVER_ASKED = "handover_asked"  # someone needs this seat: it ends at a deadline
     HANDED_OVER = "handed_over"  # the handover's deadline came: the seat went to them
+    HANDOVER_REQUESTED = "handover_requested"  # we asked a holder to hand over: we wait for it
 
 
 # ``Notify.detail`` of a captcha asked by a seat retry (for the seat the user waits for), and of
@@ -62,6 +63,7 @@ SUBJECT_OF: Mapping[Topic, Subject] = {
     Topic.CAPTCHA: Subject.SIGN_IN,
     Topic.LIMIT_CONFLICT: Subject.SIGN_IN,
     Topic.SEAT_FREED: Subject.SIGN_IN,
+    Topic.HANDOVER_REQUESTED: Subject.SIGN_IN,
     Topic.PASSWORD_REJECTED: Subject.SIGN_IN,
     Topic.SIGN_IN_FAILED: Subject.SIGN_IN,
     Topic.ENDED_ELSEWHERE: Subject.SESSION,

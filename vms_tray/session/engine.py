@@ -271,9 +271,14 @@ class View:
     # At the limit, a handover may be asked of a session that holds a seat (the daemon adds
     # whether the server offers handovers at all).
     can_hand_over: bool = False
+    # We asked the session of ``asked_of`` to hand over: seconds until the server ends it.
+    asked_in: float | None = None
+    asked_of: str = ""
 
 
 _WORKING = (S.SIGNED_IN, S.RECONNECTING)
+# A sign-in that waits for a seat goes round these while it waits (a retry, a captcha).
+_ASKING = (S.LIMIT_REACHED, S.SIGNING_IN, S.CAPTCHA_REQUIRED)
 
 
 class Engine:
@@ -307,6 +312,9 @@ class Engine:
         if target not in _WORKING:
             # A handover is asked of a live session; once it is gone, so is the countdown.
             ctx = replace(ctx, handover_at=None, handover_by="")
+        if target not in _ASKING:
+            # Signed in (the seat came), signed out, an error: nothing is awaited any more.
+            ctx = replace(ctx, asked_at=None, asked_of="")
         self._state, self._ctx = target, ctx
         return effects
 
@@ -328,6 +336,8 @@ class Engine:
             handover_by=c.handover_by,
             queue_position=c.queue_position if self._state is S.LIMIT_REACHED else None,
             can_hand_over=self._state is S.LIMIT_REACHED,
+            asked_in=None if c.asked_at is None else max(0.0, c.asked_at - now),
+            asked_of=c.asked_of,
         )
 
     # --- questions the daemon asks before it acts ---

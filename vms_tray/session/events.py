@@ -44,7 +44,12 @@ class EndSessionChosen:
 
 @dataclass(frozen=True)
 class WaitChosen:
-    pass
+    """The user waits for a seat; ``handover_in``/``handover_of``: because they asked the
+    session of ``handover_of`` to hand over, which the server ends in that many seconds (the
+    seat is then held for them, protocol v1.1)."""
+
+    handover_in: float | None = None
+    handover_of: str = ""
 
 
 @dataclass(frozen=True)

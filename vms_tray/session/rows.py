@@ -94,6 +94,9 @@ class Context:
     handover_at: float | None = None
     handover_by: str = ""
     queue_position: int | None = None  # waiting in the server's queue (protocol v1.1)
+    # We asked another session to hand over: when the server ends it (engine clock), whose.
+    asked_at: float | None = None
+    asked_of: str = ""
 
 
 Step = tuple[State, Context, list[Effect]]
@@ -286,14 +289,22 @@ def _end_session_chosen(p: EnginePolicy, s: State, c: Context, ev: Event, now: f
 
 
 def _wait_chosen(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
+    assert isinstance(ev, WaitChosen)
     at = now + p.seat_retry_delay()
     # "End one or wait" is answered: its (critical) notice goes; the icon says we wait.
     effects: list[Effect] = [Schedule(Timer.SEAT, at), *_withdraw(Subject.SIGN_IN)]
-    return S.LIMIT_REACHED, replace(c, waiting=True, captcha_wait=False), effects
+    ctx = replace(c, waiting=True, captcha_wait=False)
+    if ev.handover_in is not None:  # we asked a holder to hand over: whose seat, until when
+        ctx = replace(ctx, asked_at=now + max(0.0, ev.handover_in), asked_of=ev.handover_of)
+        effects.append(
+            Notify(Topic.HANDOVER_REQUESTED, detail=ev.handover_of, seconds=ev.handover_in)
+        )
+    return S.LIMIT_REACHED, ctx, effects
 
 
 def _wait_cancelled(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
-    return S.LIMIT_REACHED, replace(c, waiting=False), [Cancel(Timer.SEAT)]
+    ctx = replace(c, waiting=False, asked_at=None, asked_of="")
+    return S.LIMIT_REACHED, ctx, [Cancel(Timer.SEAT), *_withdraw(Subject.SIGN_IN)]
 
 
 def _seat_retry_due(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:

@@ -59,6 +59,10 @@ class Snapshot:
     handover_deadline: datetime | None = None
     handover_by: str = ""
     can_hand_over: bool = False  # at the limit, the server can ask a session to hand over
+    # At the limit, we asked the session of ``handover_asked_of`` to hand over: the server ends
+    # it at ``handover_asked_until`` and holds the seat for us.
+    handover_asked_until: datetime | None = None
+    handover_asked_of: str = ""
     queue_position: int | None = None  # waiting in the server's queue: 1 is next (v1.1)
 
     @property

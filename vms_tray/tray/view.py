@@ -135,6 +135,12 @@ def status_text(snap: Snapshot) -> str:
     if s is State.CAPTCHA_REQUIRED:
         return _("%(server)s asks for a captcha") % {"server": server}
     if s is State.LIMIT_REACHED:
+        if snap.waiting_for_seat and snap.handover_asked_until is not None:
+            # Our side of a handover (protocol v1.1): the seat is held for us once it is free.
+            return _("Waiting for %(device)s to hand over its seat (by %(time)s)…") % {
+                "device": snap.handover_asked_of or _("another device"),
+                "time": snap.handover_asked_until.astimezone().strftime("%H:%M:%S"),
+            }
         if snap.waiting_for_seat and snap.queue_position is not None:
             # The server's queue (protocol v1.1): a place in line, 1 being the next seat.
             return _("Waiting for a free session on %(server)s: number %(n)d in line…") % {

@@ -46,6 +46,7 @@ EFFECTS: dict[Topic, Notify] = {
     Topic.FAILED: Notify(Topic.FAILED, detail="the certificate of HQ changed"),
     Topic.HANDOVER_ASKED: Notify(Topic.HANDOVER_ASKED, detail="OPS-PC-13", seconds=59.6),
     Topic.HANDED_OVER: Notify(Topic.HANDED_OVER, detail="OPS-PC-13 (vms-tray 1.0)"),
+    Topic.HANDOVER_REQUESTED: Notify(Topic.HANDOVER_REQUESTED, detail="OPS-PC-12", seconds=60),
 }
 
 
@@ -266,3 +267,12 @@ def test_a_captcha_met_while_waiting_says_so_and_so_does_the_end_of_the_wait() -
     assert [a.id for a in desktop.actions] == [notices.SHOW_SESSIONS, notices.WAIT_FOR_SEAT]
     assert "'vms-tray wait'" in headless.body
     assert desktop.topic == notices.render(asked, "HQ").topic  # one replaces the other
+
+
+def test_our_handover_request_says_whose_seat_comes_and_when() -> None:
+    n = notices.render(EFFECTS[Topic.HANDOVER_REQUESTED], "HQ", cli=False)
+    assert n.title == "HQ: asked OPS-PC-12 to hand over"
+    assert n.body == (
+        "Its user has 60 seconds to save their work; you are signed in as soon as it is free."
+    )
+    assert n.urgency is Urgency.NORMAL and n.expires is not None and not n.actions

@@ -202,9 +202,26 @@ def test_end_one_session_finishes_with_conflict_token() -> None:
 def test_cancel_wait() -> None:
     engine = make(S.LIMIT_REACHED)
     engine.handle(E.WaitChosen(), NOW)
-    assert engine.handle(E.WaitCancelled(), NOW) == [E.Cancel(E.Timer.SEAT)]
+    # Nothing is awaited any more: a notice about the wait (a handover asked) goes too.
+    assert engine.handle(E.WaitCancelled(), NOW) == [
+        E.Cancel(E.Timer.SEAT),
+        E.Withdraw(E.Subject.SIGN_IN),
+    ]
     assert not engine.view(NOW).waiting_for_seat
     assert engine.handle(E.CheckNowRequested(), NOW) == []
+
+
+def test_a_handover_we_asked_for_is_waited_for_until_the_seat_comes() -> None:
+    engine = make(S.LIMIT_REACHED)
+    effects = engine.handle(E.WaitChosen(handover_in=60.0, handover_of="OPS-PC-12"), NOW)
+    assert E.Notify(E.Topic.HANDOVER_REQUESTED, detail="OPS-PC-12", seconds=60.0) in effects
+    view = engine.view(NOW + 10)
+    assert view.waiting_for_seat and view.asked_in == 50.0 and view.asked_of == "OPS-PC-12"
+    # A seat retry goes round SIGNING_IN and back: still waiting for that handover.
+    engine.handle(E.SeatRetryDue(), NOW + 30)
+    assert engine.view(NOW + 30).asked_of == "OPS-PC-12"
+    engine.handle(E.SignInSucceeded(300.0, 2, 2), NOW + 40)
+    assert engine.view(NOW + 40).asked_in is None  # signed in: nothing awaited
 
 
 def test_sign_out_frees_seat_only_with_a_session() -> None:

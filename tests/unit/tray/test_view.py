@@ -257,6 +257,19 @@ def test_waiting_in_the_servers_queue_shows_the_place_in_line() -> None:
     assert status_text(s) == "Waiting for a free session on HQ: number 2 in line…"
 
 
+def test_waiting_for_a_handover_we_asked_names_the_holder_and_the_time() -> None:
+    until = datetime(2026, 12, 2, 17, 5, 12, tzinfo=UTC)
+    s = snap(
+        State.LIMIT_REACHED,
+        waiting_for_seat=True,
+        queue_position=1,
+        handover_asked_until=until,
+        handover_asked_of="OPS-PC-12",
+    )
+    local = until.astimezone().strftime("%H:%M:%S")
+    assert status_text(s) == f"Waiting for OPS-PC-12 to hand over its seat (by {local})…"
+
+
 def test_a_forced_start_at_login_is_ticked_and_greyed_out() -> None:
     from vms_tray.session.snapshot import Snapshot
 
