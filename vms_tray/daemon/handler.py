@@ -102,6 +102,12 @@ class ControlHandler:
             return {"password_required": True}
         return {"password_required": False}
 
+    def do_passwords(self, req: Request) -> Any:
+        names = req.get("names")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InvalidInput("names must be a list of server names")
+        return self.daemon.passwords_stored(names[:1000])
+
     def do_quit(self, req: Request) -> Any:
         self.daemon.post(C.Quit())
 

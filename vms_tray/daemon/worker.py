@@ -35,7 +35,13 @@ from vms_tray.daemon.ports import Connections, Memory, Passwords, ServerFactory
 from vms_tray.daemon.scheduler import Scheduler
 from vms_tray.daemon.settings import DaemonSettings
 from vms_tray.daemon.timers import TimerFired, Timers
-from vms_tray.errors import EngineError, InvalidInput, PasswordNeeded, VmsTrayError
+from vms_tray.errors import (
+    EngineError,
+    InvalidInput,
+    PasswordNeeded,
+    UnknownConnection,
+    VmsTrayError,
+)
 from vms_tray.kinds.base import ClientInfo
 from vms_tray.notify.base import Notifier
 from vms_tray.session import engine as E
@@ -188,6 +194,21 @@ class Daemon:
         The worker reads the config and the keyring; this waits for it (EngineError when it is
         busy for longer than ``PASSWORD_CHECK_TIMEOUT``)."""
         return self.call(lambda: self._has_password(server), PASSWORD_CHECK_TIMEOUT)
+
+    def passwords_stored(self, names: list[str]) -> dict[str, bool | None]:
+        """For ``vms-tray servers list``: whether each server has a password to sign in with
+        (None: a name this daemon does not know). The CLI then needs no keyring of its own."""
+        return self.call(lambda: self._passwords_stored(names), PASSWORD_CHECK_TIMEOUT)
+
+    def _passwords_stored(self, names: list[str]) -> dict[str, bool | None]:
+        found: dict[str, bool | None] = {}
+        for name in names:
+            try:
+                conn = self._connections.get(name)
+            except UnknownConnection:
+                conn = None
+            found[name] = None if conn is None else self._link.password_for(conn) is not None
+        return found
 
     def call(self, fn: Callable[[], T], timeout: float = 15.0) -> T:
         """Run ``fn`` on the worker thread and return its result (or raise its error)."""

@@ -482,6 +482,23 @@ def test_stored_password_signs_in_at_start_and_switch_frees_the_seat(
         assert r.returncode == 0, r.stderr
     d.start()
     d.wait_state("signed_in")
+    # The server list asks the running daemon which passwords are stored: the CLI loads no
+    # keyring of its own (issue 13), and says the same as the keyring does.
+    d.cli("password", "forget", "annex")
+    listing = subprocess.run(
+        [sys.executable, "-m", "vms_tray", "servers", "list", "--json"],
+        env={**d.env, "PYTHONPROFILEIMPORTTIME": "1"},  # the import trace goes to stderr
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listing.returncode == 0, listing.stderr
+    stored = {s["name"]: s["password_stored"] for s in json.loads(listing.stdout)}
+    assert stored == {"office": True, "annex": False}
+    assert "keyring" not in listing.stderr, "the CLI imported keyring"
+    r = d.cli("password", "set", "annex", input=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
     out = d.ok("switch", "annex")
     assert "Signed in to annex" in out
     checker = other_device(one, "CHECK")

@@ -12,7 +12,7 @@ from tests.unit.daemon.fakes import FakeClock, Sim
 from vms_tray import commands as C
 from vms_tray import control
 from vms_tray.daemon.handler import ControlHandler
-from vms_tray.errors import ControlError, Unsupported
+from vms_tray.errors import ControlError, InvalidInput, Unsupported
 
 
 def test_signed_in_without_a_stored_password_a_sign_in_there_just_checks() -> None:
@@ -55,6 +55,16 @@ def test_has_password_is_answered_by_the_worker() -> None:
         assert seen and set(seen) == {"daemon"}
     finally:
         sim.daemon.stop()
+
+
+def test_which_servers_have_a_password_for_the_server_list() -> None:
+    sim = Sim(passwords={"office": "pw"})
+    sim.start()
+    handler = ControlHandler(sim.daemon)
+    reply = handler({"cmd": "passwords", "names": ["office", "annex", "unknown"]})
+    assert reply == {"office": True, "annex": False, "unknown": None}
+    with pytest.raises(InvalidInput):
+        handler({"cmd": "passwords", "names": "office"})
 
 
 def test_handler_over_the_socket_with_a_real_daemon() -> None:
