@@ -278,7 +278,7 @@ class Link:
                     self.server().finish_sign_in(conflict.conflict_token, self._client)
                 )
             except AuthError:
-                log.info("the conflict expired; signing in again")
+                return self._conflict_expired()
             except Exception as exc:
                 return results.sign_in_failed(exc, self.server_name())
         answer, p.captcha = p.captcha, None
@@ -316,7 +316,7 @@ class Link:
         with self._lock:
             conflict = self._conflict
         if conflict is None:
-            return self.start_sign_in()
+            return self._conflict_expired()
         server = self.server()
         try:
             try:
@@ -325,11 +325,17 @@ class Link:
                 log.info("the chosen session had already ended")
             outcome = server.finish_sign_in(conflict.conflict_token, self._client)
         except AuthError:
-            log.info("the conflict expired; signing in again")
-            return self.start_sign_in()
+            return self._conflict_expired()
         except Exception as exc:
             return results.sign_in_failed(exc, self.server_name())
         return self._outcome(outcome)
+
+    def _conflict_expired(self) -> E.Event:
+        """The conflict token is spent: forget it, and the engine says what comes next."""
+        log.info("the conflict expired; the sign-in starts again with the password")
+        with self._lock:
+            self._conflict = None
+        return E.ConflictExpired()
 
     def _outcome(self, outcome: SignInOutcome) -> E.Event:
         """Keep what the answer carries (tokens, captcha, conflict); the event says the rest."""

@@ -46,6 +46,7 @@ from vms_tray.session.events import (
     CaptchaAnswered,
     CaptchaNeeded,
     CheckNowRequested,
+    ConflictExpired,
     EndSessionChosen,
     Event,
     Failed,
@@ -83,6 +84,7 @@ __all__ = [
     "CaptchaAnswered",
     "CaptchaNeeded",
     "CheckNowRequested",
+    "ConflictExpired",
     "Context",
     "DropSession",
     "Effect",
@@ -148,6 +150,7 @@ TRANSITIONS: Mapping[State, Mapping[type[Event], tuple[State, ...]]] = {
         NetworkFailed: (S.RECONNECTING,),
         Failed: (S.ERROR,),
         StreamChanged: (S.SIGNING_IN,),  # recorded; SIGNED_IN reschedules its poll
+        ConflictExpired: (S.SIGNING_IN,),  # again, with the password
         SignOutRequested: (S.SIGNED_OUT,),
     },
     S.CAPTCHA_REQUIRED: {

@@ -38,6 +38,12 @@ class LimitHit:
 
 
 @dataclass(frozen=True)
+class ConflictExpired:
+    """Finishing a sign-in with the limit's conflict token failed: the token is spent or
+    expired (or there is none). The sign-in starts again with the password."""
+
+
+@dataclass(frozen=True)
 class EndSessionChosen:
     session_id: str
 
@@ -193,6 +199,7 @@ Event = (
     | AccessExpired
     | CheckNowRequested
     | StreamChanged
+    | ConflictExpired
     | SignOutRequested
     | Failed
 )
@@ -223,4 +230,5 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     StreamChanged,
     SignOutRequested,
     Failed,
+    ConflictExpired,
 )

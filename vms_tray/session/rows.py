@@ -3,6 +3,9 @@
 ``engine.TRANSITIONS`` says which event is legal in which state and where it may lead; the
 handler of an event here computes, from the state and context, which of those states it is and
 what the daemon must do. Pure functions: no I/O, no clock reads (``now`` is passed in).
+
+Longer than 500 lines because it is the whole table's behaviour, one function per event, so
+that every decision about a state has one home (h11's rule); the events are in ``events.py``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from vms_tray.session.events import (
     CaptchaAnswered,
     CaptchaNeeded,
     CheckNowRequested,
+    ConflictExpired,
     EndSessionChosen,
     Event,
     Failed,
@@ -471,7 +475,13 @@ def _failed(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Ste
     return S.ERROR, ctx, [*effects, Notify(Topic.FAILED, detail=ev.failure.message)]
 
 
+def _conflict_expired(p: EnginePolicy, s: State, c: Context, ev: Event, now: float) -> Step:
+    # The limit's conflict token is gone: a password sign-in meets the limit (or a seat) anew.
+    return S.SIGNING_IN, c, [StartSignIn(waiting=False)]
+
+
 HANDLERS: Mapping[type[Event], Handler] = {
+    ConflictExpired: _conflict_expired,
     SignInRequested: _sign_in_requested,
     SignInSucceeded: _sign_in_succeeded,
     CaptchaNeeded: _captcha_needed,

@@ -43,6 +43,7 @@ SAMPLES: dict[type[E.Event], E.Event] = {
     E.StreamChanged: E.StreamChanged(live=True),
     E.SignOutRequested: E.SignOutRequested(),
     E.Failed: E.Failed(other("certificate changed")),
+    E.ConflictExpired: E.ConflictExpired(),
 }
 
 # How to reach each state from a fresh engine (the shortest real path).

@@ -504,3 +504,11 @@ def test_the_end_of_a_handed_over_session_clears_its_countdown() -> None:
     engine.handle(E.SessionLost("handed over", "OPS-PC-13 (vms-tray 1.0)"), NOW + 60)
     view = engine.view(NOW + 60)
     assert view.state is S.ENDED and view.handover_in is None and view.handover_by == ""
+
+
+def test_a_spent_conflict_token_starts_the_sign_in_again_with_the_password() -> None:
+    engine = make(S.LIMIT_REACHED)
+    engine.handle(E.WaitChosen(), NOW)
+    assert engine.handle(E.SeatRetryDue(), NOW + 30) == [E.StartSignIn(waiting=True)]
+    assert engine.handle(E.ConflictExpired(), NOW + 30) == [E.StartSignIn(waiting=False)]
+    assert engine.state is S.SIGNING_IN
