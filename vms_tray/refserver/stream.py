@@ -76,7 +76,9 @@ class EventStreams:
                 log.info("sweep skipped: %s", type(exc).__name__)
 
     async def respond(self, bearer: str) -> Response:
-        caller = await self._auth(bearer)
+        caller: Caller = await self._call(
+            self.service.authenticate, bearer, allow_conflict=True, touch=False
+        )
         bus = self._ready()
         if isinstance(caller, SessionCaller):
             sub = bus.subscribe(caller.session.login, caller.session.id)
@@ -88,11 +90,14 @@ class EventStreams:
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    async def _auth(self, bearer: str) -> Caller:
-        caller: Caller = await self._call(
-            self.service.authenticate, bearer, allow_conflict=True, touch=False
-        )
-        return caller
+    def _look(self, bearer: str, news: bool) -> tuple[str | None, list[tuple[str, str]]]:
+        """In one worker-thread hop (a thousand streams hear each change): is the token still
+        good (raises the Problem when not), and with ``news`` the session list and the caller's
+        own news."""
+        caller = self.service.authenticate(bearer, allow_conflict=True, touch=False)
+        if not news:
+            return None, []
+        return json.dumps(self.service.list_sessions(caller)), self._news(caller)
 
     def _news(self, caller: Caller) -> list[tuple[str, str]]:
         """The caller's own v1.1 news: a handover asked of its session; its place in line (a
@@ -117,13 +122,12 @@ class EventStreams:
             news = True
             while not sub.closed.is_set():
                 try:
-                    caller = await self._auth(bearer)
-                    if news:
-                        listing = json.dumps(await self._call(self.service.list_sessions, caller))
+                    listing, mine = await self._call(self._look, bearer, news)
+                    if listing is not None:
                         if listing != sent:
                             sent = listing
                             yield frame("sessions", listing, event_id)
-                        for name, data in await self._call(self._news, caller):
+                        for name, data in mine:
                             if name == "handover-requested" and data != handover:
                                 handover = data
                                 yield frame(name, data, event_id)
