@@ -21,7 +21,9 @@ from vms_tray.session.snapshot import Snapshot, State
 Json = dict[str, Any]
 
 # How long a dialog waits on the daemon: a sign-in may make a few requests, each bounded by
-# the daemon's own request timeout (15 s by default); a new captcha is one request.
+# the daemon's own request timeout (request_timeout, 10 s by default); a new captcha is one
+# request, so a fetch that fails or outlasts that timeout is reported by the daemon within it,
+# and CAPTCHA_TIMEOUT only guards against an answer that never comes back from the daemon.
 SIGN_IN_TIMEOUT = 60.0
 CAPTCHA_TIMEOUT = 20.0
 
