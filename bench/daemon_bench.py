@@ -143,7 +143,9 @@ def bench_idle(work: Path, server: RefServer, window: float) -> None:
     rss1, cpu1, t1 = rss_kib(idle.pid), cpu_seconds(idle.pid), time.monotonic()
     idle_rate = (cpu1 - cpu0) / (t1 - t0)
 
-    busy, benv = start_daemon(work, server, {"VMS_TRAY_POLL_INTERVAL": "0.5"})
+    # Both intervals: with the server's events stream up the daemon polls at the live one.
+    fast = {"VMS_TRAY_POLL_INTERVAL": "0.5", "VMS_TRAY_LIVE_POLL_INTERVAL": "0.5"}
+    busy, benv = start_daemon(work, server, fast)
     time.sleep(2.0)
     polls_window = max(5.0, window / 2)
     c0, b0 = cpu_seconds(busy.pid), time.monotonic()
@@ -153,7 +155,8 @@ def bench_idle(work: Path, server: RefServer, window: float) -> None:
     per_request = max(0.0, ((c1 - c0) - idle_rate * (b1 - b0)) / polls)
 
     defaults = DaemonSettings()
-    per_hour_requests = 3600 / defaults.poll_interval + 3600 / (300 * 0.6)
+    # The reference server streams events, so the idle daemon polls at the live interval.
+    per_hour_requests = 3600 / defaults.live_poll_interval + 3600 / (300 * 0.6)
     cpu_hour = idle_rate * 3600 + per_request * per_hour_requests
     print("1. idle headless daemon, signed in, default intervals")
     print(f"   resident memory: {rss1 / 1024:.1f} MiB (start of window {rss0 / 1024:.1f} MiB)")
