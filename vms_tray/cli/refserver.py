@@ -159,9 +159,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="KEY=VALUE",
         help="an AIPIX simulator setting or reading (see docs/aipix.md); repeatable",
     )
-    # Test hooks, deliberately undocumented: time travel and readable captchas.
+    # Test hooks, deliberately undocumented: time travel, readable captchas, and a server that
+    # lists fewer v1.1 features (comma-separated; without 'events' clients fall back to polling:
+    # bench/events_bench.py compares the two).
     run.add_argument("--clock-file", type=Path, help=argparse.SUPPRESS)
     run.add_argument("--captcha-log", type=Path, help=argparse.SUPPRESS)
+    run.add_argument("--features", metavar="A,B", help=argparse.SUPPRESS)
     run.set_defaults(func=cmd_run)
 
     user = sub.add_parser("user", help="manage accounts")
@@ -327,7 +330,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from vms_tray.errors import InvalidInput
     from vms_tray.refserver.clock import FileOffsetClock, SystemServerClock
-    from vms_tray.refserver.config import ServerConfig
+    from vms_tray.refserver.config import FEATURES, ServerConfig
     from vms_tray.refserver.runner import ServerHandle, ServerOptions
 
     if (args.tls_cert is None) != (args.tls_key is None):
@@ -346,6 +349,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.warning("test hook: the clock is offset by the seconds in %s", args.clock_file)
     if args.captcha_log:
         log.warning("test hook: captcha answers are written to %s", args.captcha_log)
+    features = FEATURES
+    if args.features is not None:
+        features = tuple(name for name in args.features.split(",") if name)  # "": none
+        unknown = sorted(set(features) - set(FEATURES))
+        if unknown:
+            raise InvalidInput(
+                f"--features: unknown {', '.join(unknown)} (known: {', '.join(FEATURES)})"
+            )
+        log.warning("test hook: protocol v1.1 features limited to %s", args.features or "none")
     try:
         config = ServerConfig(
             name=args.name,
@@ -356,6 +368,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             refresh_ttl=args.refresh_ttl,
             seat_hold=args.seat_hold,
             handover_grace=args.handover_grace,
+            features=features,
         )
     except ValueError as exc:
         raise InvalidInput(f"{exc} (see 'vms-tray server run --help')") from None

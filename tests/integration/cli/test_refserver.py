@@ -181,3 +181,22 @@ def test_sigterm_during_a_request_still_exits_0(tmp_path: Path) -> None:
         started = time.monotonic()
         assert stop(proc) == 0
     assert time.monotonic() - started < 10
+
+
+def test_the_features_test_hook_lists_fewer_v1_1_features(tmp_path: Path) -> None:
+    """``--features`` (hidden): a server without ``events``, whose clients fall back to polling
+    (bench/events_bench.py compares the two)."""
+    data = tmp_path / "d"
+    proc, lines = start(
+        ["--data", str(data), "--port", "0", "--features", "queue,handover"], tmp_path
+    )
+    try:
+        context = ssl.create_default_context(cadata=(data / "server.crt").read_text())
+        r = httpx.get(f"{lines[0].split()[1]}/api/v1/server", verify=context, timeout=10)
+        assert r.json()["features"] == ["queue", "handover"]
+    finally:
+        assert stop(proc) == 0
+    assert "features limited to queue,handover" in (tmp_path / "stderr").read_text()
+    r = cli("run", "--data", str(data), "--port", "0", "--features", "events,telepathy")
+    assert r.returncode == 1 and "unknown telepathy" in r.stderr
+    assert "--features" not in cli("run", "--help").stdout
