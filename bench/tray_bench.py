@@ -144,7 +144,7 @@ class Bench:
     def command(self, which: str) -> tuple[list[str], dict[str, str]]:
         py = sys.executable
         if which == "python":
-            return [py, "-c", "import time; time.sleep(600)"], self.env
+            return [py, "-c", "import time; time.sleep(86400)"], self.env
         if which == "headless":
             env = {k: v for k, v in self.env.items() if k != "DISPLAY"}
             return [py, "-m", "vms_tray", "run", "--headless"], env
