@@ -683,6 +683,34 @@ class Service:
         else:
             self.queue.put_first(conflict_hash)
 
+    def account_view(self, login: str) -> dict[str, Any]:
+        """What every events stream of ``login`` shows after a change, made once for all of
+        them (refserver/stream.py): the limit, the session entries (``current`` false; each
+        stream marks its own), and the handover asked of each session."""
+        now = self.clock.now()
+        with self._tx():
+            self._sweep(now)
+            sessions = self.store.active_sessions(login)
+            handovers = self.queue.handovers(login)
+            return {
+                "limit": self._limit(login, sessions),
+                "sessions": [self.entry(s, now, None) for s in sessions],
+                "handovers": {
+                    sid: {
+                        "session_id": sid,
+                        "deadline": iso(h.deadline),
+                        "grace": _secs(h.deadline - now),
+                        "requested_by": {"device": h.device, "software": h.software},
+                    }
+                    for sid, h in handovers.items()
+                },
+            }
+
+    def token_expires_at(self, bearer: str) -> float | None:
+        """When an access token stops being good (its stream then closes); None: not one."""
+        tok = self.store.get_token(token_hash(bearer))
+        return tok.expires_at if tok is not None and tok.kind == "access" else None
+
     def waiter_place(self, caller: Caller) -> dict[str, Any] | None:
         """A waiter's place in line, for its events stream; None for a session or a non-waiter."""
         if not isinstance(caller, ConflictCaller):

@@ -10,15 +10,23 @@ The stream's own checks (is its token still good, is its session still on) are n
 open stream is not a user at work. A stream whose access token expired is closed; the client
 reconnects with the refreshed one. One sweeper ends lapsed sessions every few seconds, so idle
 timeouts reach the streams too.
+
+Fan-out: after a change every stream of the account looks, so what they show is made once per
+account and change (``Service.account_view``, one worker-thread hop, each entry serialised
+once) and each session's stream only marks its own entry ``current``; a stream keeps a digest
+of what it sent, not a copy. Only a stream whose session left the list asks the service itself
+(for its ``ended`` event). A waiter's stream (a conflict token: few of them) asks in full.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import Response, StreamingResponse
@@ -41,12 +49,49 @@ def frame(name: str, data: str, event_id: int) -> str:
     return f"id: {event_id}\nevent: {name}\n{lines}\n"
 
 
+@dataclass(frozen=True)
+class AccountView:
+    """One change's picture of an account, shared by its streams."""
+
+    limit: str  # JSON
+    order: tuple[str, ...]  # session ids, in the list's order
+    entries: dict[str, str]  # session id -> its entry's JSON, ``current`` false
+    own: dict[str, str]  # session id -> its entry's JSON, ``current`` true
+    handovers: dict[str, str]  # session id -> the handover-requested event's JSON
+
+    @classmethod
+    def of(cls, view: dict[str, Any]) -> AccountView:
+        entries: dict[str, str] = {}
+        own: dict[str, str] = {}
+        for e in view["sessions"]:
+            entries[e["id"]] = json.dumps(e)
+            own[e["id"]] = json.dumps({**e, "current": True})
+        return cls(
+            limit=json.dumps(view["limit"]),
+            order=tuple(e["id"] for e in view["sessions"]),
+            entries=entries,
+            own=own,
+            handovers={k: json.dumps(v) for k, v in view["handovers"].items()},
+        )
+
+    def listing_for(self, session_id: str) -> str:
+        """The ``sessions`` event's data as this session's stream shows it."""
+        parts = (self.own[i] if i == session_id else self.entries[i] for i in self.order)
+        return f'{{"limit": {self.limit}, "sessions": [{", ".join(parts)}]}}'
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
 class EventStreams:
     def __init__(self, service: Service, call: Call) -> None:
         self.service = service
         self._call = call  # runs a service call in the thread pool (the app's busy mapping)
         self._bus: EventBus | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        # login -> (event id, the view being made or made for it): one per account and change
+        self._views: dict[str, tuple[int, asyncio.Future[AccountView]]] = {}
 
     def _ready(self) -> EventBus:
         """The bus, made in the loop on the first stream (the app is built before the loop)."""
@@ -75,6 +120,17 @@ class EventStreams:
             except Exception as exc:  # a busy store: the next sweep tries again
                 log.info("sweep skipped: %s", type(exc).__name__)
 
+    async def _account_view(self, login: str, event_id: int) -> AccountView:
+        made = self._views.get(login)
+        if made is None or made[0] != event_id:
+            future = asyncio.ensure_future(self._make_view(login))
+            made = self._views[login] = (event_id, future)
+        return await asyncio.shield(made[1])
+
+    async def _make_view(self, login: str) -> AccountView:
+        view: dict[str, Any] = await self._call(self.service.account_view, login)
+        return AccountView.of(view)
+
     async def respond(self, bearer: str) -> Response:
         caller: Caller = await self._call(
             self.service.authenticate, bearer, allow_conflict=True, touch=False
@@ -82,30 +138,81 @@ class EventStreams:
         bus = self._ready()
         if isinstance(caller, SessionCaller):
             sub = bus.subscribe(caller.session.login, caller.session.id)
+            expires: float | None = await self._call(self.service.token_expires_at, bearer)
+            body = self._session_body(bus, sub, bearer, caller.session.id, expires)
         else:
             sub = bus.subscribe(caller.conflict.login, None)
+            body = self._waiter_body(bus, sub, bearer)
         return StreamingResponse(
-            self._body(bus, sub, bearer),
+            body,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
+    def _expired(self, expires: float | None) -> bool:
+        return expires is None or self.service.clock.now() >= expires
+
+    async def _session_body(
+        self,
+        bus: EventBus,
+        sub: Subscription,
+        bearer: str,
+        session_id: str,
+        expires: float | None,
+    ) -> AsyncIterator[str]:
+        event_id, sent, handover = bus.last_id(sub.login), b"", ""
+        try:
+            yield f"retry: {RETRY_MS}\n\n"
+            news = True
+            while not sub.closed.is_set():
+                if self._expired(expires):
+                    return  # the client comes back with the refreshed token
+                if news:
+                    try:
+                        view = await self._account_view(sub.login, event_id)
+                    except Problem:
+                        return  # a busy store: the client reconnects (and is current then)
+                    if session_id not in view.order:
+                        # Gone from the list: the service says why (the ended event), or that
+                        # the token is no good; either way this stream is over.
+                        try:
+                            await self._call(
+                                self.service.authenticate, bearer, allow_conflict=False, touch=False
+                            )
+                        except Problem as problem:
+                            if problem.name == "session-ended":
+                                yield frame("ended", json.dumps(problem.body()), event_id)
+                        return
+                    listing = view.listing_for(session_id)
+                    if _digest(listing) != sent:
+                        sent = _digest(listing)
+                        yield frame("sessions", listing, event_id)
+                    mine = view.handovers.get(session_id, "")
+                    if mine and mine != handover:
+                        handover = mine
+                        yield frame("handover-requested", mine, event_id)
+                news = False
+                with contextlib.suppress(TimeoutError):
+                    event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT)
+                    event_id, news = max(event_id, event.id), True
+                if not news:
+                    yield ": keep-alive\n\n"
+        finally:
+            bus.unsubscribe(sub)
+
     def _look(self, bearer: str, news: bool) -> tuple[str | None, list[tuple[str, str]]]:
-        """In one worker-thread hop (a thousand streams hear each change): is the token still
-        good (raises the Problem when not), and with ``news`` the session list and the caller's
-        own news."""
+        """A waiter's look, in one worker-thread hop: is its conflict token still good (raises
+        the Problem when not), and with ``news`` the session list (listing it lets the token end
+        what it sees) and its place in line."""
         caller = self.service.authenticate(bearer, allow_conflict=True, touch=False)
         if not news:
             return None, []
         return json.dumps(self.service.list_sessions(caller)), self._news(caller)
 
     def _news(self, caller: Caller) -> list[tuple[str, str]]:
-        """The caller's own v1.1 news: a handover asked of its session; its place in line (a
-        ``seat-offered`` once a seat is held for it, ``queue`` otherwise)."""
+        """A waiter's own v1.1 news: its place in line (a ``seat-offered`` once a seat is held
+        for it, ``queue`` otherwise)."""
         news: list[tuple[str, str]] = []
-        handover = self.service.handover_of(caller)
-        if handover is not None:
-            news.append(("handover-requested", json.dumps(handover)))
         place = self.service.waiter_place(caller)
         if place is not None and place["held_until"] is not None:
             offer = {"held_until": place["held_until"], "expires_in": place["expires_in"]}
@@ -115,8 +222,10 @@ class EventStreams:
             news.append(("queue", json.dumps(queue)))
         return news
 
-    async def _body(self, bus: EventBus, sub: Subscription, bearer: str) -> AsyncIterator[str]:
-        event_id, sent, place, handover = bus.last_id(sub.login), "", "", ""
+    async def _waiter_body(
+        self, bus: EventBus, sub: Subscription, bearer: str
+    ) -> AsyncIterator[str]:
+        event_id, sent, place = bus.last_id(sub.login), "", ""
         try:
             yield f"retry: {RETRY_MS}\n\n"
             news = True
@@ -128,16 +237,11 @@ class EventStreams:
                             sent = listing
                             yield frame("sessions", listing, event_id)
                         for name, data in mine:
-                            if name == "handover-requested" and data != handover:
-                                handover = data
-                                yield frame(name, data, event_id)
-                            elif name in ("queue", "seat-offered") and data != place:
+                            if data != place:
                                 place = data
                                 yield frame(name, data, event_id)
-                except Problem as problem:
-                    if problem.name == "session-ended":
-                        yield frame("ended", json.dumps(problem.body()), event_id)
-                    return  # expired token: the client comes back with the refreshed one
+                except Problem:
+                    return  # spent (renewed) or expired: the waiter comes back with its new one
                 news = False
                 with contextlib.suppress(TimeoutError):
                     event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT)
