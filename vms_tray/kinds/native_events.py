@@ -192,6 +192,7 @@ class EventFollower:
             self.on_change()
         if event.name == "ended":
             log.info("%s: the server ended this session (%s)", self._label, _reason(event.data))
+            self._set_live(False)  # the server closes the stream now: no news comes by it
 
     def _set_live(self, live: bool) -> None:
         if live != self._live:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -168,3 +169,30 @@ def test_an_end_whose_data_is_nested_too_deep_is_no_crash() -> None:
     f.follow("acc-1")
     assert f.join(WAIT)
     assert heard.changes == 2  # the end heard, then the stream's own report of it
+
+
+def test_an_ended_event_takes_the_stream_down_at_once() -> None:
+    # The server closes the stream after "ended": the daemon must not count on it while the
+    # follower reconnects (here the end's event stays open, as a slow close would).
+    release = threading.Event()
+
+    def ended_then_held() -> httpx.Response:
+        def body() -> Iterator[bytes]:
+            yield b'id: 1\nevent: ended\ndata: {"reason": "logout"}\n\n'
+            release.wait(WAIT)
+
+        return httpx.Response(200, headers={"Content-Type": "text/event-stream"}, content=body())
+
+    canned = Canned(ended_then_held, ENDED)
+    heard = Heard()
+    f = follower(canned, heard)
+    f.follow("acc-1")
+    try:
+        deadline = time.monotonic() + WAIT
+        while heard.live != [True, False] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert heard.live == [True, False]  # down at the ended event, before any reconnect
+        assert len(canned.requests) == 1
+    finally:
+        release.set()
+    assert f.join(WAIT)
