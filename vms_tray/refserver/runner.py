@@ -46,6 +46,10 @@ START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 
 
+# Open files the server asks for (events streams, one socket each, and a few of its own).
+OPEN_FILES = 8192
+
+
 def open_store(data_dir: Path) -> Store:
     data_dir.mkdir(parents=True, exist_ok=True)
     return Store(data_dir / DB_NAME)
@@ -122,11 +126,33 @@ class ServerOptions:
     header_timeout: float = HEADER_TIMEOUT
 
 
+def raise_open_files_limit(want: int = OPEN_FILES) -> int:
+    """Each events stream holds a socket: the common soft limit of 1024 descriptors would stop
+    the server at about a thousand clients. Raise the soft limit towards the hard one; the
+    limit in force is returned (and logged when it stays low)."""
+    try:
+        import resource  # POSIX only: Windows has no such limit
+    except ImportError:
+        return want
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < want:
+        log.warning("at most %d open files: about %d clients can keep a stream", soft, soft - 24)
+    return int(soft)
+
+
 def serve_app(
     app: ASGIApp, opts: ServerOptions, cert_path: Path, key_path: Path
 ) -> tuple[uvicorn.Server, threading.Thread, int]:
     """Serve ``app`` over HTTPS from a daemon thread; returns once it accepts connections
     (the server, its thread, the bound port). Shared by every flavour of the server."""
+    raise_open_files_limit()
     sock = bind(opts.host, opts.port)
     port = int(sock.getsockname()[1])
 

@@ -46,3 +46,24 @@ def test_an_idle_connection_outlives_a_poll_interval(tmp_path: Path) -> None:
     assert Timing().poll_interval * 1.5 < KEEPALIVE_TIMEOUT
     with ServerHandle.start(tmp_path, config=ServerConfig(name="x")) as handle:
         assert handle._server.config.timeout_keep_alive == KEEPALIVE_TIMEOUT
+
+
+def test_the_open_files_limit_is_raised_for_the_streams() -> None:
+    import resource
+    import subprocess
+    import sys
+
+    # In a child: the limit is the process's own. It starts at 1024 soft, as many shells set it.
+    code = (
+        "import resource\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))\n"
+        "from vms_tray.refserver.runner import raise_open_files_limit\n"
+        "print(raise_open_files_limit(4096), resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    expected = 4096 if hard == resource.RLIM_INFINITY else min(4096, hard)
+    assert out.stdout.split() == [str(expected), str(expected)]
