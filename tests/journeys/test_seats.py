@@ -46,9 +46,10 @@ def test_at_the_seat_limit_end_the_recommended_session(walk: Journey, office: Re
     assert "2 of 2 sessions in use" in sessions.texts
     assert any("All sessions on Office are in use" in t for t in sessions.texts)
     rows = sessions.rows
-    assert [r.text.split(" | ")[0] for r in rows] == ["OPS-PC-12", "OPS-PC-13"]
-    # The oldest is recommended and already selected.
-    assert "recommended" in rows[0].text and rows[0].selected and not rows[1].selected
+    # Newest first (the loaded loop caught the order changing with the second the two
+    # sign-ins fell in); the oldest, at the bottom, is recommended and already selected.
+    assert [r.text.split(" | ")[0] for r in rows] == ["OPS-PC-13", "OPS-PC-12"]
+    assert "recommended" in rows[1].text and rows[1].selected and not rows[0].selected
     assert walk.wait_state("limit_reached")["waiting_for_seat"] is False
     walk.wait_tooltip("Session limit reached")
     walk.wait_icon(GREY, "grey blocked at the limit")

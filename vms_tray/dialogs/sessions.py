@@ -31,8 +31,15 @@ from vms_tray.text import ago, limit_as_of, parse_time, recommended
 
 
 def order(sessions: list[Json]) -> list[Json]:
-    """Newest first, so the earliest session sits at the bottom of the table."""
-    return sorted(sessions, key=lambda s: parse_time(s.get("started_at")), reverse=True)
+    """Newest first, so the earliest session sits at the bottom of the table. Times are to the
+    second: sessions started within one keep the server's order (oldest first), reversed too,
+    so the table reads the same whether two sign-ins straddled a second or not."""
+    ranked = sorted(
+        enumerate(sessions),
+        key=lambda pair: (parse_time(pair[1].get("started_at")), pair[0]),
+        reverse=True,
+    )
+    return [s for _, s in ranked]
 
 
 def countdown(ts: Any, now: datetime) -> str | None:
@@ -121,12 +128,15 @@ def run(request: Json, dlg: Dialog) -> None:
     message = ttk.Label(f, text="", style="Error.TLabel", wraplength=px(640))
     message.grid(row=3, column=0, columnspan=3, sticky="w", pady=(px(4), 0))
 
-    data: dict[str, Any] = {"sessions": [], "by_id": {}}
+    data: dict[str, Any] = {"sessions": [], "listed": [], "by_id": {}}
 
     def fill(req: Json) -> None:
-        sessions = order(list(req.get("sessions") or []))
+        # The recommendation reads the server's order (oldest first), which breaks its ties
+        # (times to the second) the same way 'vms-tray sessions' does; the table is newest first.
+        listed = list(req.get("sessions") or [])
+        sessions = order(listed)
         now = parse_time(req["now"]) if req.get("now") else datetime.now(UTC)
-        data["sessions"] = sessions
+        data["sessions"], data["listed"] = sessions, listed
         data["by_id"] = {str(s["id"]): s for s in sessions}
         raw_active = req.get("active")
         active = int(raw_active) if raw_active is not None else len(sessions)
@@ -146,7 +156,7 @@ def run(request: Json, dlg: Dialog) -> None:
                 )
                 % {"n": active, "max": int(maximum)}
             )
-        rec = recommended(sessions)
+        rec = recommended(listed)
         tree.delete(*tree.get_children())
         for s in sessions:
             marks = entry_marks(s, now, rec)
@@ -311,7 +321,7 @@ def run(request: Json, dlg: Dialog) -> None:
     def tick() -> None:
         """Countdowns run while the window is open: only the marks change, not the choice."""
         now = datetime.now(UTC)
-        rec = recommended(data["sessions"])
+        rec = recommended(data["listed"])
         for s in data["sessions"]:
             if tree.exists(str(s["id"])):
                 tree.set(str(s["id"]), "marks", ", ".join(entry_marks(s, now, rec)))

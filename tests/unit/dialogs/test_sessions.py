@@ -37,6 +37,12 @@ def test_sessions_are_listed_newest_first_so_the_earliest_is_at_the_bottom() -> 
     assert [r["id"] for r in order(rows)] == ["new", "mid", "old"]
 
 
+def test_sessions_started_within_one_second_keep_newest_first() -> None:
+    # The server lists them oldest first; to the second they tie, and still read newest first.
+    rows = [s("first", "2026-11-27T08:00:00Z", "x"), s("second", "2026-11-27T08:00:00Z", "x")]
+    assert [r["id"] for r in order(rows)] == ["second", "first"]
+
+
 def test_recommendation_prefers_idle_then_least_recent_activity_never_ours() -> None:
     rows = [
         s("mine", "2026-11-20T00:00:00Z", "2026-11-20T00:00:00Z", current=True),
