@@ -197,6 +197,6 @@ def test_the_features_test_hook_lists_fewer_v1_1_features(tmp_path: Path) -> Non
     finally:
         assert stop(proc) == 0
     assert "features limited to queue,handover" in (tmp_path / "stderr").read_text()
-    r = cli("run", "--data", str(data), "--port", "0", "--features", "events,telepathy")
-    assert r.returncode == 1 and "unknown telepathy" in r.stderr
+    refused = cli("run", "--data", str(data), "--port", "0", "--features", "events,telepathy")
+    assert refused.returncode == 1 and "unknown telepathy" in refused.stderr
     assert "--features" not in cli("run", "--help").stdout
