@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT = 15.0  # the protocol's "a comment line at least every 15 s"
 SWEEP_EVERY = 5.0
 RETRY_MS = 3000
+VIEW_FRESH = 1.0  # seconds a made account view serves the streams that look for the same change
 
 Call = Callable[..., Awaitable[Any]]
 
@@ -90,8 +92,9 @@ class EventStreams:
         self._call = call  # runs a service call in the thread pool (the app's busy mapping)
         self._bus: EventBus | None = None
         self._sweeper: asyncio.Task[None] | None = None
-        # login -> (event id, the view being made or made for it): one per account and change
-        self._views: dict[str, tuple[int, asyncio.Future[AccountView]]] = {}
+        # login -> (event id, when, the view being made or made then): one per account and
+        # change, shared for VIEW_FRESH seconds (idle flags and countdowns move with time alone)
+        self._views: dict[str, tuple[int, float, asyncio.Future[AccountView]]] = {}
 
     def _ready(self) -> EventBus:
         """The bus, made in the loop on the first stream (the app is built before the loop)."""
@@ -121,11 +124,12 @@ class EventStreams:
                 log.info("sweep skipped: %s", type(exc).__name__)
 
     async def _account_view(self, login: str, event_id: int) -> AccountView:
+        now = time.monotonic()
         made = self._views.get(login)
-        if made is None or made[0] != event_id:
+        if made is None or made[0] != event_id or now - made[1] > VIEW_FRESH:
             future = asyncio.ensure_future(self._make_view(login))
-            made = self._views[login] = (event_id, future)
-        return await asyncio.shield(made[1])
+            made = self._views[login] = (event_id, now, future)
+        return await asyncio.shield(made[2])
 
     async def _make_view(self, login: str) -> AccountView:
         view: dict[str, Any] = await self._call(self.service.account_view, login)
