@@ -43,7 +43,7 @@ from vms_tray.refserver.captcha import CaptchaCheck, CaptchaStore
 from vms_tray.refserver.clock import ServerClock
 from vms_tray.refserver.config import DEFAULT_CONFIG, ServerConfig
 from vms_tray.refserver.problems import Problem, with_retry_after
-from vms_tray.refserver.queue import Queue, Waiter
+from vms_tray.refserver.queue import Handover, Queue, Waiter
 from vms_tray.refserver.storage import ConflictRow, SessionRow, Store, TokenRow
 from vms_tray.refserver.throttle import RateLimit, Throttle, address_key
 from vms_tray.refserver.tokens import (
@@ -97,6 +97,16 @@ def iso(ts: float) -> str:
 
 def _secs(value: float) -> int:
     return max(0, int(value))
+
+
+def _handover_event(h: Handover, now: float) -> dict[str, Any]:
+    """The ``handover-requested`` event's data (docs/protocol.md, "Live events")."""
+    return {
+        "session_id": h.session_id,
+        "deadline": iso(h.deadline),
+        "grace": _secs(h.deadline - now),
+        "requested_by": {"device": h.device, "software": h.software},
+    }
 
 
 class Service:
@@ -695,15 +705,7 @@ class Service:
             return {
                 "limit": self._limit(login, sessions),
                 "sessions": [self.entry(s, now, None) for s in sessions],
-                "handovers": {
-                    sid: {
-                        "session_id": sid,
-                        "deadline": iso(h.deadline),
-                        "grace": _secs(h.deadline - now),
-                        "requested_by": {"device": h.device, "software": h.software},
-                    }
-                    for sid, h in handovers.items()
-                },
+                "handovers": {sid: _handover_event(h, now) for sid, h in handovers.items()},
             }
 
     def token_expires_at(self, bearer: str) -> float | None:
@@ -725,20 +727,6 @@ class Service:
             "length": place.length,
             "held_until": None if held is None else iso(held),
             "expires_in": None if held is None else _secs(held - now),
-        }
-
-    def handover_of(self, caller: Caller) -> dict[str, Any] | None:
-        """The handover asked of the caller's own session, for its events stream."""
-        if not isinstance(caller, SessionCaller):
-            return None
-        h = self.queue.handover(caller.session.id)
-        if h is None:
-            return None
-        return {
-            "session_id": h.session_id,
-            "deadline": iso(h.deadline),
-            "grace": _secs(h.deadline - self.clock.now()),
-            "requested_by": {"device": h.device, "software": h.software},
         }
 
     def sign_out(self, bearer: str) -> None:

@@ -82,6 +82,14 @@ class AccountView:
         return f'{{"limit": {self.limit}, "sessions": [{", ".join(parts)}]}}'
 
 
+async def _next_news(sub: Subscription, event_id: int) -> tuple[int, bool]:
+    """Wait for the account's next change, at most a heartbeat: (the newest event id, news?)."""
+    with contextlib.suppress(TimeoutError):
+        event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT)
+        return max(event_id, event.id), True
+    return event_id, False
+
+
 def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
@@ -195,10 +203,7 @@ class EventStreams:
                     if mine and mine != handover:
                         handover = mine
                         yield frame("handover-requested", mine, event_id)
-                news = False
-                with contextlib.suppress(TimeoutError):
-                    event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT)
-                    event_id, news = max(event_id, event.id), True
+                event_id, news = await _next_news(sub, event_id)
                 if not news:
                     yield ": keep-alive\n\n"
         finally:
@@ -246,10 +251,7 @@ class EventStreams:
                                 yield frame(name, data, event_id)
                 except Problem:
                     return  # spent (renewed) or expired: the waiter comes back with its new one
-                news = False
-                with contextlib.suppress(TimeoutError):
-                    event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT)
-                    event_id, news = max(event_id, event.id), True
+                event_id, news = await _next_news(sub, event_id)
                 if not news:
                     yield ": keep-alive\n\n"
         finally:

@@ -170,8 +170,8 @@ def test_handover_marks_the_session_and_holds_the_seat_for_the_requester(
         "requested_by": {"device": "wall", "software": "vms-tray"},
     }
     assert entry["ends_by_itself_at"] == iso(start + 60)
-    news = service.handover_of(caller(service, laptop["access_token"]))
-    assert news is not None and news["grace"] == 50
+    news = service.account_view("anna")["handovers"][laptop["session_id"]]
+    assert news["grace"] == 50 and news["requested_by"]["device"] == "wall"
     # The requester went ahead of the earlier waiter.
     _, ext = wait(service, requester)
     assert ext["queue"] == {"position": 1, "length": 2}
