@@ -29,12 +29,14 @@ The API other modules use::
                                                 removed ones are forgotten
 
 The default backend on Linux is chosen directly, without keyring's discovery, when the answer is
-known to be the same: no ``PYTHON_KEYRING_BACKEND`` and no ``keyringrc.cfg`` (a user's choice), no
-keyring backend from another package, no python-dbus (so KWallet, which could outrank it, is not
-viable), and a Secret Service that answers. Discovery imports every backend to rank them: that
-loads PyGObject and libsecret (GLib, GObject) into every process that reads a password, for a
-backend ranked below Secret Service, about 16 MB resident and 150 ms at each start
-(bench/tray_bench.py, issue 13). Anything else is left to ``keyring.get_keyring()``.
+known to be Secret Service: no ``PYTHON_KEYRING_BACKEND`` and no ``keyringrc.cfg`` (a user's
+choice), no keyring backend from another package, no python-dbus (so KWallet, which could outrank
+it, is not viable), and a Secret Service that answers. Discovery imports every backend to rank
+them: that loads PyGObject and libsecret (GLib, GObject) into every process that reads a
+password, for a backend ranked below Secret Service, about 16 MB resident and 150 ms at each
+start (bench/tray_bench.py, issue 13). The backend chosen so is vms_tray.secretservice's, which
+reads and writes the same entries as keyring's own without loading ``cryptography`` (about 9 MB
+more; see that package). Anything else is left to ``keyring.get_keyring()``.
 
 Passwords never reach the config file, logs, command lines or exception messages. Insecure
 backends are refused: keyrings.alt (plaintext and "encrypted" files; vms-tray does not depend on
@@ -153,15 +155,14 @@ def _secret_service_directly() -> KeyringBackend | None:
     entry_points = metadata.entry_points(group="keyring.backends")
     if any(not ep.value.startswith(_KEYRING_OWN) for ep in entry_points):
         return None
-    # here: Linux only, and ~20 ms (secretstorage, measured) that a start which finds a
-    # keyringrc.cfg or another package's backend never needs
-    from keyring.backends import SecretService
+    # here: Linux only (jeepney is a Linux-only dependency)
+    from vms_tray.secretservice.backend import SecretServiceKeyring
 
     try:
-        SecretService.Keyring.priority  # noqa: B018 - raises where it is not viable
-    except Exception:  # RuntimeError: no D-Bus, no Secret Service; discovery says what else
+        SecretServiceKeyring.priority  # noqa: B018 - raises where it is not viable
+    except RuntimeError:  # no D-Bus, no Secret Service; discovery says what else
         return None
-    chosen: KeyringBackend = SecretService.Keyring()  # type: ignore[no-untyped-call]
+    chosen: KeyringBackend = SecretServiceKeyring()  # type: ignore[no-untyped-call]
     return chosen
 
 

@@ -47,7 +47,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # the reference server is a program of its own: it shares only the ground floor
     "refserver": frozenset(),
     # platform backends
-    "credentials": frozenset({"connections"}),
+    "secretservice": frozenset(),
+    "credentials": frozenset({"connections", "secretservice"}),
     "notify": frozenset({"session"}),
     "autostart": frozenset(),
     "control": frozenset(),

@@ -1,0 +1,239 @@
+"""A keyring backend for the freedesktop Secret Service (gnome-keyring, KWallet, KeePassXC) on
+jeepney, the D-Bus library keyring already brings.
+
+    SecretServiceKeyring()            a keyring.backend.KeyringBackend: get_password,
+                                      set_password, delete_password; ``priority`` raises
+                                      RuntimeError where no Secret Service runs or can start
+        .algorithms                   the transfer algorithms offered, in order (DH, then plain
+                                      where a service has no DH)
+
+Why not keyring's own ``keyring.backends.SecretService``: it goes through secretstorage, which
+imports ``cryptography`` (its Rust extension and its own OpenSSL, about 9 MB resident) for one
+AES-128 decryption per password; this one uses vms_tray.secretservice.transfer. Items are the
+same: the same attributes (``service``, ``username``, ``application``), label and content type,
+in the default collection, so an entry written by either backend is read by the other (the
+integration tests check it both ways) and an upgrade loses nothing.
+
+Each call opens its own D-Bus connection and transfer session, as keyring's backend does, so a
+restarted keyring daemon is simply found again. Calls wait at most CALL_TIMEOUT; a prompt (unlock
+the collection, confirm a change) waits for the person at most PROMPT_TIMEOUT, then the call fails
+as KeyringLocked. D-Bus errors surface as keyring.errors (InitError, KeyringLocked,
+PasswordDeleteError) or as jeepney's DBusErrorResponse; vms_tray.credentials turns each into one
+line that says what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from jeepney import (
+    DBusAddress,
+    DBusErrorResponse,
+    MatchRule,
+    Message,
+    MessageType,
+    Properties,
+    new_method_call,
+)
+from jeepney.bus_messages import message_bus
+from jeepney.io.blocking import DBusConnection, open_dbus_connection
+from keyring.backend import KeyringBackend, SchemeSelectable
+from keyring.compat import properties
+from keyring.errors import InitError, KeyringLocked, PasswordDeleteError
+
+from vms_tray.secretservice import transfer
+
+__all__ = ["CALL_TIMEOUT", "PROMPT_TIMEOUT", "SecretServiceKeyring"]
+
+BUS_NAME = "org.freedesktop.secrets"
+SERVICE_PATH = "/org/freedesktop/secrets"
+DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
+NO_OBJECT = "/"
+_API = "org.freedesktop.Secret."  # the interfaces' prefix
+_NOT_FOUND = {
+    "org.freedesktop.DBus.Error.UnknownMethod",
+    "org.freedesktop.DBus.Error.UnknownObject",
+    "org.freedesktop.Secret.Error.NoSuchObject",
+}
+_NOT_SUPPORTED = "org.freedesktop.DBus.Error.NotSupported"
+_IS_LOCKED = "org.freedesktop.Secret.Error.IsLocked"
+
+CALL_TIMEOUT = 25.0  # D-Bus's own default for a method reply
+PROMPT_TIMEOUT = 300.0  # someone typing the keyring's password, or confirming a change
+
+
+def _body(connection: DBusConnection, message: Message) -> Any:
+    reply = connection.send_and_get_reply(message, timeout=CALL_TIMEOUT)
+    if reply.header.message_type == MessageType.error:
+        raise DBusErrorResponse(reply)
+    return reply.body
+
+
+@contextlib.contextmanager
+def _session_bus() -> Iterator[DBusConnection]:
+    try:
+        connection = open_dbus_connection(bus="SESSION")
+    except (KeyError, OSError, ValueError) as exc:  # KeyError: DBUS_SESSION_BUS_ADDRESS unset
+        raise InitError(f"no D-Bus session bus ({type(exc).__name__})") from None
+    with contextlib.closing(connection):
+        yield connection
+
+
+class _Call:
+    """One backend call: a connection, a transfer session and the default collection."""
+
+    def __init__(self, connection: DBusConnection, algorithms: tuple[str, ...]) -> None:
+        self._connection = connection
+        self.transfer = self._open_session(algorithms)
+        self.collection = self._default_collection()
+
+    def call(self, path: str, interface: str, method: str, signature: str = "", *body: Any) -> Any:
+        address = DBusAddress(path, BUS_NAME, _API + interface)
+        try:
+            return _body(self._connection, new_method_call(address, method, signature, body))
+        except DBusErrorResponse as exc:
+            if exc.name == _IS_LOCKED:
+                raise KeyringLocked("the keyring collection is locked") from None
+            raise
+
+    def _locked(self, path: str, interface: str) -> bool:
+        address = DBusAddress(path, BUS_NAME, _API + interface)
+        ((_signature, value),) = _body(self._connection, Properties(address).get("Locked"))
+        return bool(value)
+
+    def _open_session(self, algorithms: tuple[str, ...]) -> transfer.Transfer:
+        for algorithm in algorithms[:-1]:
+            try:
+                return self._open_session_with(algorithm)
+            except DBusErrorResponse as exc:
+                if exc.name != _NOT_SUPPORTED:
+                    raise
+        return self._open_session_with(algorithms[-1])
+
+    def _open_session_with(self, algorithm: str) -> transfer.Transfer:
+        if algorithm == transfer.ALGORITHM_PLAIN:
+            _output, path = self.call(
+                SERVICE_PATH, "Service", "OpenSession", "sv", algorithm, ("s", "")
+            )
+            return transfer.Transfer(path)
+        ours = transfer.offer()
+        (_signature, theirs), path = self.call(
+            SERVICE_PATH, "Service", "OpenSession", "sv", algorithm, ("ay", ours.public)
+        )
+        return transfer.Transfer(path, ours.key_with(bytes(theirs)))
+
+    def _default_collection(self) -> str:
+        try:
+            locked = self._locked(DEFAULT_COLLECTION, "Collection")
+        except DBusErrorResponse as exc:
+            if exc.name not in _NOT_FOUND:
+                raise
+            self._create_default_collection()
+            locked = self._locked(DEFAULT_COLLECTION, "Collection")
+        if locked:
+            self.unlock(DEFAULT_COLLECTION, "Collection")
+        return DEFAULT_COLLECTION
+
+    def _create_default_collection(self) -> None:
+        label = {_API + "Collection.Label": ("s", "Default")}
+        created, prompt = self.call(
+            SERVICE_PATH, "Service", "CreateCollection", "a{sv}s", label, "default"
+        )
+        if created == NO_OBJECT and self.prompt(prompt):
+            raise InitError("creating the default keyring collection was cancelled")
+
+    def unlock(self, path: str, interface: str) -> None:
+        _unlocked, prompt = self.call(SERVICE_PATH, "Service", "Unlock", "ao", [path])
+        if prompt != NO_OBJECT:
+            self.prompt(prompt)
+        if self._locked(path, interface):
+            raise KeyringLocked("the keyring stays locked: its unlock prompt was dismissed")
+
+    def prompt(self, path: str) -> bool:
+        """Show a Secret Service prompt and wait for the person; True if they dismissed it."""
+        rule = MatchRule(type="signal", interface=_API + "Prompt", member="Completed", path=path)
+        _body(self._connection, message_bus.AddMatch(rule))
+        with self._connection.filter(rule) as completed:
+            self.call(path, "Prompt", "Prompt", "s", "")
+            try:
+                signal = self._connection.recv_until_filtered(completed, timeout=PROMPT_TIMEOUT)
+            except TimeoutError:
+                with contextlib.suppress(DBusErrorResponse, TimeoutError):
+                    self.call(path, "Prompt", "Dismiss")
+                raise KeyringLocked(
+                    f"no answer to the keyring's prompt within {PROMPT_TIMEOUT:.0f} s"
+                ) from None
+        dismissed, _result = signal.body
+        return bool(dismissed)
+
+    def items(self, attributes: dict[str, str]) -> list[str]:
+        paths: list[str] = self.call(
+            self.collection, "Collection", "SearchItems", "a{ss}", attributes
+        )[0]
+        return paths
+
+
+class SecretServiceKeyring(SchemeSelectable, KeyringBackend):
+    """Passwords in the Secret Service's default collection (see the module docstring)."""
+
+    # keyring's own backend marks its items so; the same mark keeps them one set of entries
+    appid = "Python keyring library"
+    # the transfer algorithms to offer, best first (libsecret's and secretstorage's order)
+    algorithms: tuple[str, ...] = (transfer.ALGORITHM_DH, transfer.ALGORITHM_PLAIN)
+
+    @properties.classproperty
+    def priority(cls) -> float:
+        try:
+            with _session_bus() as connection:
+                running = _body(connection, message_bus.NameHasOwner(BUS_NAME))[0]
+                if (
+                    not running
+                    and BUS_NAME not in _body(connection, message_bus.ListActivatableNames())[0]
+                ):
+                    raise RuntimeError("no Secret Service is running or can be started on D-Bus")
+        except (InitError, DBusErrorResponse, TimeoutError, OSError) as exc:
+            raise RuntimeError(
+                f"the D-Bus session bus did not answer ({type(exc).__name__})"
+            ) from None
+        return 5  # keyring's own Secret Service backend's
+
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[_Call]:
+        with _session_bus() as connection:
+            yield _Call(connection, self.algorithms)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        with self._call() as call:
+            for item in call.items(self._query(service, username)):
+                if call._locked(item, "Item"):
+                    call.unlock(item, "Item")
+                secret = call.call(item, "Item", "GetSecret", "o", call.transfer.session_path)[0]
+                return call.transfer.unwrap(secret).decode("utf-8")
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        attributes = self._query(service, username, application=self.appid)
+        item = {
+            _API + "Item.Label": ("s", f"Password for '{username}' on '{service}'"),
+            _API + "Item.Attributes": ("a{ss}", attributes),
+        }
+        with self._call() as call:
+            secret = call.transfer.wrap(password.encode("utf-8"))
+            created, prompt = call.call(
+                call.collection, "Collection", "CreateItem", "a{sv}(oayays)b", item, secret, True
+            )
+            if created == NO_OBJECT and call.prompt(prompt):
+                raise KeyringLocked("storing the password was cancelled at the keyring's prompt")
+
+    def delete_password(self, service: str, username: str) -> None:
+        with self._call() as call:
+            for item in call.items(self._query(service, username)):
+                (prompt,) = call.call(item, "Item", "Delete")
+                if prompt != NO_OBJECT and call.prompt(prompt):
+                    raise KeyringLocked(
+                        "deleting the password was cancelled at the keyring's prompt"
+                    )
+                return
+        raise PasswordDeleteError("No such password!")
