@@ -242,7 +242,14 @@ class Credentials:
         return self._call("read the password", lambda b: b.get_password(SERVICE, key))
 
     def has(self, name: str) -> bool:
-        return self.get(name) is not None
+        # A backend that can tell without reading the secret (vms_tray.secretservice's) is
+        # asked so: the daemon answers `vms-tray servers list` with one call per server.
+        has_password = getattr(self._backend, "has_password", None)
+        if has_password is None:
+            return self.get(name) is not None
+        key = credential_key(name)
+        found: bool = self._call("look up the password", lambda _b: has_password(SERVICE, key))
+        return found
 
     def set(self, name: str, password: str) -> None:
         if not password:

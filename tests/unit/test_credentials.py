@@ -243,3 +243,31 @@ def test_open_credentials_uses_a_secure_backend() -> None:
     assert creds.persistent and creds.warning is None
     creds.set("Office", SECRET)
     assert backend.entries[(SERVICE, "office")] == SECRET
+
+
+class LookupKeyring(MemoryKeyring):
+    """A backend that can tell whether a password is stored without reading it."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise AssertionError("has() must not read the secret")
+
+    def has_password(self, service: str, username: str) -> bool:
+        return (service, username) in self.entries
+
+
+def test_has_asks_a_backend_that_can_tell_without_reading_the_secret() -> None:
+    backend = LookupKeyring()
+    creds = Credentials(backend)
+    assert not creds.has("Office")
+    creds.set("Office", SECRET)
+    assert creds.has(" OFFICE ")
+    assert backend.entries == {(SERVICE, "office"): SECRET}
+
+
+def test_a_failing_lookup_is_a_one_line_credential_error() -> None:
+    class Broken(LookupKeyring):
+        def has_password(self, service: str, username: str) -> bool:
+            raise keyring.errors.KeyringLocked("locked")
+
+    with pytest.raises(CredentialError, match="the system keyring is locked"):
+        Credentials(Broken()).has("Office")

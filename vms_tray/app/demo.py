@@ -48,6 +48,9 @@ class DemoPasswords:
     def get(self, connection: Connection) -> str | None:
         return self._password if connection.name == NAME else None
 
+    def has(self, connection: Connection) -> bool:
+        return self.get(connection) is not None
+
     def set(self, connection: Connection, password: str) -> None:
         if connection.name == NAME:
             self._password = password

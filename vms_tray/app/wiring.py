@@ -75,6 +75,9 @@ class KeyringPasswords:
     def get(self, connection: Connection) -> str | None:
         return self.credentials.get(connection.name)
 
+    def has(self, connection: Connection) -> bool:
+        return self.credentials.has(connection.name)
+
     def set(self, connection: Connection, password: str) -> None:
         policy = load_policy()
         if policy.forbid_remember_password:

@@ -4,7 +4,8 @@ Each command group lives in its own module with ``register(subparsers)``; a hand
 parsed ``argparse.Namespace`` and returns an exit code. Exit codes: 0 success, 1 failure (one line
 on stderr, no traceback unless ``--debug``), 2 usage error (argparse's own).
 
-Start-up (issue 13: every command within 3x a bare ``python -c pass``): ``--help`` builds every
+Start-up (issue 13: every command within 3x a bare ``python -c pass``): a command line that
+names its command imports only that command's module (``COMMANDS``); ``--help`` builds every
 command's parser, so the command modules import at their top only what registering needs; what
 a command runs is imported inside it. A parser whose arguments need a module that is slow to
 import (the autostart methods, the server kinds) is filled by ``CommandParser.fill`` only when
@@ -14,14 +15,52 @@ its command is chosen.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
+from types import ModuleType
 
 from vms_tray import __version__
-from vms_tray.cli import autostart, connections, daemon, launcher, password, policy, refserver
 
-# Command modules, in the order they appear in --help. Each has register(subparsers).
-COMMAND_MODULES = (connections, password, policy, daemon, refserver, autostart, launcher)
+# Command modules (vms_tray.cli.<name>), in the order they appear in --help, and the commands
+# each registers with register(subparsers). A command line that names its command imports only
+# that command's module: the seven together are ~2,000 lines to unmarshal, a third of what
+# `vms-tray servers list` spent before it ran (issue 13). tests/unit/test_cli.py checks the
+# names against what each module registers.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "connections": ("servers",),
+    "password": ("password",),
+    "policy": ("policy",),
+    "daemon": (
+        "run",
+        "status",
+        "signin",
+        "signout",
+        "switch",
+        "quit",
+        "sessions",
+        "wait",
+        "captcha",
+        "demo",
+    ),
+    "refserver": ("server",),
+    "autostart": ("autostart", "shortcut"),
+    "launcher": ("desktop-launcher",),
+}
+_MODULE_OF = {command: module for module, commands in COMMANDS.items() for command in commands}
+
+
+def command_modules(argv: Sequence[str] | None = None) -> list[ModuleType]:
+    """The command modules ``argv`` needs: the one of its command, or all of them (no command,
+    an unknown one, or --help/--version before it, which list every command)."""
+    names = list(COMMANDS)
+    args = list(sys.argv[1:] if argv is None else argv)
+    while args and args[0] == "--debug":
+        args.pop(0)
+    if args and args[0] in _MODULE_OF:
+        names = [_MODULE_OF[args[0]]]
+    return [importlib.import_module(f"vms_tray.cli.{name}") for name in names]
+
 
 EPILOG = """\
 environment:
@@ -51,7 +90,9 @@ class CommandParser(argparse.ArgumentParser):
         return super().parse_known_args(args, namespace)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv`` (default sys.argv[1:]): with only its command's module, or with
+    every command when ``argv`` does not name one (see command_modules)."""
     parser = argparse.ArgumentParser(
         prog="vms-tray",
         description="A system-tray companion for video-surveillance (VMS) servers.",
@@ -64,13 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     sub.required = True
-    for module in COMMAND_MODULES:
+    for module in command_modules(argv):
         module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     # Imported once the arguments are parsed: --help and --version exit before (start-up).
     import logging

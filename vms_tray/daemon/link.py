@@ -244,6 +244,15 @@ class Link:
             log.warning("cannot read the stored password: %s", exc)
             return None
 
+    def has_password(self, conn: Connection) -> bool:
+        """Whether a password is stored for ``conn``, asked without reading it where the
+        keyring can (``vms-tray servers list`` asks for each server)."""
+        try:
+            return self._passwords.has(conn)
+        except CredentialError as exc:
+            log.warning("cannot look up the stored password: %s", exc)
+            return False
+
     def close(self) -> None:
         if self._server is not None:
             self._server.close()

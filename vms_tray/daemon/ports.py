@@ -25,6 +25,9 @@ class Connections(Protocol):
 class Passwords(Protocol):
     def get(self, connection: Connection) -> str | None: ...
 
+    def has(self, connection: Connection) -> bool:
+        """Whether ``get`` would find one (a keyring may tell without reading the secret)."""
+
     def set(self, connection: Connection, password: str) -> None: ...
 
 

@@ -207,7 +207,7 @@ class Daemon:
                 conn = self._connections.get(name)
             except UnknownConnection:
                 conn = None
-            found[name] = None if conn is None else self._link.password_for(conn) is not None
+            found[name] = None if conn is None else self._link.has_password(conn)
         return found
 
     def call(self, fn: Callable[[], T], timeout: float = 15.0) -> T:
@@ -421,7 +421,7 @@ class Daemon:
             self._note = Failure(FailureKind.OTHER, message)
             return
         self._link.use(conn)
-        if self._link.password_for(conn) is None:
+        if not self._link.has_password(conn):
             message = f"no password stored for {conn.name}: run 'vms-tray signin'"
             self._note = Failure(FailureKind.CREDENTIALS, message)
             self._notices.notify(notices.password_needed(conn.name, cli=self.notifier.cli_hints))
@@ -433,7 +433,7 @@ class Daemon:
         conn = self._connections.get(server) if server else self._link.current()
         if conn is None:
             conn = self._connections.initial()
-        return conn is not None and self._link.password_for(conn) is not None
+        return conn is not None and self._link.has_password(conn)
 
     def _sign_in(self, cmd: C.SignIn) -> None:
         conn = self._connections.get(cmd.server) if cmd.server else self._link.as_listed()

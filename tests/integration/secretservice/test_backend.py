@@ -69,6 +69,15 @@ def keyrings_own(env: dict[str, str], code: str, *args: str) -> list[str]:
     return out.stdout.splitlines()
 
 
+def test_has_password_finds_without_reading_and_credentials_use_it() -> None:
+    ours = backend.SecretServiceKeyring()
+    creds = Credentials(ours)
+    assert not ours.has_password("vms-tray", "office") and not creds.has("Office")
+    creds.set("Office", "pw")
+    assert ours.has_password("vms-tray", "office") and creds.has(" office ")
+    assert creds.forget("Office") and not creds.has("Office")
+
+
 def test_entries_are_shared_with_keyrings_own_backend(secret_service_env: dict[str, str]) -> None:
     env = {k: v for k, v in secret_service_env.items() if k != "PYTHON_KEYRING_BACKEND"}
     ours = backend.SecretServiceKeyring()

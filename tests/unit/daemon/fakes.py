@@ -339,6 +339,9 @@ class MemoryPasswords:
     def get(self, connection: Connection) -> str | None:
         return self.stored.get(connection.name)
 
+    def has(self, connection: Connection) -> bool:
+        return connection.name in self.stored
+
     def set(self, connection: Connection, password: str) -> None:
         self.stored[connection.name] = password
 
