@@ -21,7 +21,8 @@ Each is measured once it is visible (its icon embedded, or signed in when it has
 settled: resident memory (VmRSS) and PSS (/proc/PID/smaps_rollup), seconds from process start to
 visible (for vms-tray: icon embedded and signed in, as ``vms-tray status`` says, so its figure
 includes up to one status call's latency), CPU while idle over ``--idle`` seconds, and whether
-Mesa's libLLVM was mapped. The medians
+Mesa's libLLVM was mapped, and (``--top``) the mappings app holds most beyond bare-nogl and
+headless beyond python. The medians
 of ``--runs`` rounds are printed with the ratios measured in the same run: app/bare-nogl
 (goal <= 1.25x), app/bare, headless/python (goal <= 2.5x). One warm-up round is not counted: the
 first GTK process on a fresh display builds caches. Figures only; nothing is asserted.
@@ -48,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.procstat import cpu_seconds, pss_kib, rss_kib  # noqa: E402
+from bench.procstat import cpu_seconds, mapped_kib, pss_kib, rss_kib  # noqa: E402
 
 PASSWORD = "bench password 1"
 
@@ -120,6 +121,7 @@ class Bench:
         self.tray = tray
         self.env = env  # the desktop's, with the profile
         self.idle = idle
+        self.mapped: dict[str, dict[str, int]] = {}  # each variant's last run, by mapped file
 
     def cli(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
         r = subprocess.run(
@@ -204,6 +206,7 @@ class Bench:
             cpu = (cpu_seconds(proc.pid) - c0) / (time.monotonic() - w0)
             rss_after = rss_kib(proc.pid)
             maps = Path(f"/proc/{proc.pid}/maps").read_text()
+            self.mapped[which] = mapped_kib(proc.pid)
         finally:
             from tests.support.components import terminate  # not in the measured children
 
@@ -240,6 +243,13 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", default=",".join(VARIANTS), help="comma-separated variants")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument(
+        "--top",
+        type=int,
+        default=12,
+        help="list the N mapped files (and anonymous memory) app holds most beyond bare-nogl, "
+        "and headless beyond python (last run; 0: none)",
+    )
     args = ap.parse_args()
 
     from tests.support import components
@@ -308,7 +318,18 @@ def main() -> int:
     print(f"{'runs with libLLVM mapped':28}" + "".join(f"{llvm[v]:>11}" for v in variants))
     for name, value in ratios.items():
         print(f"{name:44} {value:.2f}x")
+    for a, b in (("app", "bare-nogl"), ("headless", "python")):
+        if args.top and a in bench.mapped and b in bench.mapped:
+            print(f"resident beyond {b}, by mapping (MiB, last run of {a}):")
+            for name, kib in top_beyond(bench.mapped[a], bench.mapped[b], args.top):
+                print(f"  {kib / 1024:+7.2f}  {name}")
     return 0
+
+
+def top_beyond(a: dict[str, int], b: dict[str, int], n: int) -> list[tuple[str, int]]:
+    """The ``n`` mappings whose resident KiB in ``a`` most exceed ``b``'s."""
+    extra = {name: kib - b.get(name, 0) for name, kib in a.items()}
+    return sorted(extra.items(), key=lambda item: -item[1])[:n]
 
 
 GOALS = {"app/bare-nogl": 1.25, "headless/python": 2.5}
