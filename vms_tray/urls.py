@@ -25,7 +25,6 @@ import ipaddress
 import re
 from urllib.parse import quote
 
-import idna
 
 from vms_tray.errors import InvalidURL
 
@@ -110,6 +109,11 @@ def display_url(url: str) -> str:
     if authority.startswith("["):
         return url
     host, sep, port = authority.partition(":")
+    if "xn--" not in host.lower():
+        return url  # no punycode label: nothing to show differently
+    # here: only a punycode host needs idna (~1.5 ms of start-up for `servers list`, issue 13)
+    import idna
+
     try:
         shown = idna.decode(host)
     except (idna.IDNAError, UnicodeError, ValueError):
@@ -158,6 +162,9 @@ def _normalise_host(host: str) -> str:
             raise InvalidURL(f"the server URL has an invalid IPv4 address: {host!r}") from None
     if len(host) > _MAX_HOST:
         raise InvalidURL("the server URL's host name is longer than 253 characters")
+    # here: checking a typed host name needs idna; listing and display do not (start-up)
+    import idna
+
     try:
         ascii_host = idna.encode(host, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError, ValueError):
