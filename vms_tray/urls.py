@@ -25,7 +25,6 @@ import ipaddress
 import re
 from urllib.parse import quote
 
-
 from vms_tray.errors import InvalidURL
 
 __all__ = ["display_url", "normalise_url"]
