@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 
 class VmsTrayError(Exception):
@@ -264,3 +264,23 @@ def loggable(exc: BaseException) -> str:
     """What a log line may say about ``exc``: our errors' messages are written to be safe; a
     foreign exception is named by its class only (its text could carry a secret or a token)."""
     return str(exc) if isinstance(exc, VmsTrayError) else type(exc).__name__
+
+
+VmsTrayErrorT = TypeVar("VmsTrayErrorT", bound=VmsTrayError)
+
+# How a transient error's message ends where the daemon retries by itself (net/errors.py,
+# kinds/problems.py, kinds/aipix_errors.py build it in).
+WILL_RETRY = "vms-tray will retry"
+
+
+def without_retry(exc: VmsTrayErrorT, instead: str) -> VmsTrayErrorT:
+    """``exc`` for a caller that does not retry (a switch refused before it gave anything up):
+    its one-line message loses the promise to retry, and what follows, for ``instead``. Its
+    class and fields stay, so whoever reads the error as data (the tray's trust choice) still
+    can."""
+    message = str(exc)
+    cut = message.find(WILL_RETRY)
+    if cut > 0:
+        message = message[:cut].rstrip(" ;:,")
+    exc.args = (f"{message}; {instead}", *exc.args[1:])
+    return exc

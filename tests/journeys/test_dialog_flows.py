@@ -164,6 +164,28 @@ def test_switch_with_a_stored_password_goes_at_once(
     assert len(server_sessions(annex, "anna")) == 1
 
 
+def test_a_switch_to_a_server_that_is_down_keeps_the_seat(
+    walk: Journey,
+    office: RefServer,
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+) -> None:
+    """Servers ▸ Annex while Annex is down: the sign-in dialog says why and that Office's
+    session goes on; nothing is given up."""
+    annex = _signed_in_beside(walk, office, refserver_factory, "Annex", stored=True)
+    annex.stop()
+    walk.menu("Servers", "Annex")
+    login = walk.wait_dialog("Sign in", contains="you are still signed in to Office")
+    assert "will retry" not in " ".join(login.texts)
+    walk.shot("switch-refused")
+    status = walk.status()
+    assert status["state"] == "signed_in" and status["server"] == "Office"
+    assert len(server_sessions(office, "anna")) == 1
+    walk.keys(login, "Escape")
+    walk.wait_no_dialog("Sign in")
+    walk.wait_state("signed_in", server="Office")
+    assert len(server_sessions(office, "anna")) == 1
+
+
 def test_an_expired_captcha_says_so(
     walk: Journey,
     refserver_factory: Callable[..., RefServer],  # noqa: F811

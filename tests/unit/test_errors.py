@@ -121,3 +121,28 @@ def test_a_log_line_shows_our_message_but_only_the_class_of_a_foreign_error(
     exc: BaseException, shown: str
 ) -> None:
     assert X.loggable(exc) == shown
+
+
+def test_without_retry_adds_to_the_message_and_keeps_class_and_fields() -> None:
+    exc = X.CertificateChanged("the certificate of Lab changed", "AA", "BB")
+    same = X.without_retry(exc, "you are still signed in to Office")
+    assert same is exc and type(same) is X.CertificateChanged
+    assert str(same) == "the certificate of Lab changed; you are still signed in to Office"
+    assert (same.pinned, same.presented) == ("AA", "BB")
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        (f"cannot reach lab:443 (refused): check the address; {X.WILL_RETRY}", "cannot reach "
+         "lab:443 (refused): check the address; you are still signed in to Office"),
+        (f"Lab is busy: {X.WILL_RETRY} in 30 s", "Lab is busy; you are still signed in to Office"),
+        (f"Lab is under maintenance (HTTP 503): {X.WILL_RETRY} in 1 min; your password is fine",
+         "Lab is under maintenance (HTTP 503); you are still signed in to Office"),
+    ],
+)  # fmt: skip
+def test_without_retry_drops_the_promise_to_retry(message: str, shown: str) -> None:
+    exc = X.without_retry(
+        X.ServerBusy(message, retry_after=30), "you are still signed in to Office"
+    )
+    assert str(exc) == shown and exc.retry_after == 30

@@ -253,6 +253,16 @@ class Link:
             log.warning("cannot look up the stored password: %s", exc)
             return False
 
+    def check_answers(self, conn: Connection) -> None:
+        """Raise what a sign-in to ``conn`` would meet first (it does not answer, its
+        certificate is refused, it is not that kind of server), asked with a client of its own:
+        the connection in use and its session are not touched."""
+        server = self._factory(conn, self._settings.request_timeout)
+        try:
+            server.server_info()
+        finally:
+            server.close()
+
     def close(self) -> None:
         if self._server is not None:
             self._server.close()

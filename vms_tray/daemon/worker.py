@@ -41,6 +41,7 @@ from vms_tray.errors import (
     PasswordNeeded,
     UnknownConnection,
     VmsTrayError,
+    without_retry,
 )
 from vms_tray.kinds.base import ClientInfo
 from vms_tray.notify.base import Notifier
@@ -457,7 +458,12 @@ class Daemon:
                 f"{command_line('signin', '--server', conn.name)} to type it"
             )
         self._secret(password)
-        if plan is E.SignInPlan.SIGN_OUT_FIRST:
+        if plan is E.SignInPlan.SWITCH and current is not None:
+            try:
+                self._link.check_answers(conn)
+            except VmsTrayError as exc:
+                raise without_retry(exc, f"you are still signed in to {current.name}") from None
+        if plan in (E.SignInPlan.SIGN_OUT_FIRST, E.SignInPlan.SWITCH):
             self._feed(E.SignOutRequested())
             self._link.forget_pending()
         self._link.use(conn)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from vms_tray.errors import (
+    WILL_RETRY,
     AccessDenied,
     LoginThrottled,
     ProtocolError,
@@ -104,7 +105,7 @@ class AipixErrors:
         if status == 503:
             # note §1 503: maintenance / technical works.
             return ServerBusy(
-                f"{label} is under maintenance (HTTP 503{said}): vms-tray will retry in "
+                f"{label} is under maintenance (HTTP 503{said}): {WILL_RETRY} in "
                 f"{format_wait(refusal.retry_after)}; your password is fine",
                 retry_after=refusal.retry_after,
             )

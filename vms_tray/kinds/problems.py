@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from vms_tray.errors import (
+    WILL_RETRY,
     EndedBy,
     InvalidCredentials,
     LoginThrottled,
@@ -136,7 +137,7 @@ class ProblemFormat:
         detail = refusal.scrub(problem.detail or problem.title or problem.name)
         if status >= 500:
             return ServerBusy(
-                f"{refusal.label} failed ({what}: {detail}): vms-tray will retry",
+                f"{refusal.label} failed ({what}: {detail}): {WILL_RETRY}",
                 retry_after=retry,
             )
         return ProtocolError(
@@ -172,7 +173,7 @@ def _problem_error(
         )
     if name == "server-busy":
         return ServerBusy(
-            f"{label} is busy: vms-tray will retry in {format_wait(retry_after)}",
+            f"{label} is busy: {WILL_RETRY} in {format_wait(retry_after)}",
             retry_after=retry_after,
         )
     if name == "invalid-request":

@@ -23,6 +23,7 @@ import httpx
 
 from vms_tray.connections.model import Trust
 from vms_tray.errors import (
+    WILL_RETRY,
     BadResponse,
     CertificateChanged,
     CertificateUntrusted,
@@ -202,19 +203,19 @@ class TransportErrors:
     def _connect_timeout(self, exc: Exception) -> VmsTrayError:
         return ServerTimeout(
             f"{self.label} did not accept a connection within {self.timeout:g} s: check the "
-            "address and your network; vms-tray will retry"
+            f"address and your network; {WILL_RETRY}"
         )
 
     def _pool_timeout(self, exc: Exception) -> VmsTrayError:
         return ServerTimeout(
             f"no free connection to {self.label} within {self.timeout:g} s: "
-            "too many requests at once; vms-tray will retry"
+            f"too many requests at once; {WILL_RETRY}"
         )
 
     def _timeout(self, exc: Exception) -> VmsTrayError:
         return ServerTimeout(
             f"{self.label} did not answer within {self.timeout:g} s: the server or the network "
-            "is slow or down; vms-tray will retry"
+            f"is slow or down; {WILL_RETRY}"
         )
 
     def _invalid_url(self, exc: Exception) -> VmsTrayError:
@@ -233,7 +234,7 @@ class TransportErrors:
         if self.proxy and not isinstance(cause, ssl.SSLError):
             return ServerUnreachable(
                 f"cannot reach {label} through the proxy {proxy_label(self.proxy)} "
-                f"({reason}): check https_proxy and no_proxy; vms-tray will retry"
+                f"({reason}): check https_proxy and no_proxy; {WILL_RETRY}"
             )
         if isinstance(cause, ssl.SSLError):
             return ServerUnreachable(
@@ -242,26 +243,22 @@ class TransportErrors:
             )
         return ServerUnreachable(
             f"cannot reach {label} ({reason}): check the address and that the server is "
-            "running; vms-tray will retry"
+            f"running; {WILL_RETRY}"
         )
 
     def _decoding(self, exc: Exception) -> VmsTrayError:
         return BadResponse(
             f"{self.label} sent a body that cannot be decoded: the server or a proxy is broken; "
-            "vms-tray will retry"
+            f"{WILL_RETRY}"
         )
 
     def _remote_protocol(self, exc: Exception) -> VmsTrayError:
-        return ServerUnreachable(
-            f"{self.label} closed the connection or broke HTTP: vms-tray will retry"
-        )
+        return ServerUnreachable(f"{self.label} closed the connection or broke HTTP: {WILL_RETRY}")
 
     def _transport(self, exc: Exception) -> VmsTrayError:
         cause = _find(exc, OSError)
         reason = describe_os_error(cause) if cause is not None else type(exc).__name__
-        return ServerUnreachable(
-            f"the connection to {self.label} failed ({reason}): vms-tray will retry"
-        )
+        return ServerUnreachable(f"the connection to {self.label} failed ({reason}): {WILL_RETRY}")
 
     # --- certificates -------------------------------------------------------------------------
 

@@ -244,6 +244,10 @@ class SignInPlan(StrEnum):
     CHECK = "check"  # already signed in there and nothing new was typed: look again instead
     BUSY = "busy"  # a sign-in is under way: refuse
     SIGN_OUT_FIRST = "sign_out_first"  # a session or another server's sign-in ends first
+    # a session is held on another server: that server must answer before the session ends
+    # (the daemon asks it for its description), so a switch to a server that is down, refuses
+    # its certificate or is not a VMS server keeps the seat in use
+    SWITCH = "switch"
     SIGN_IN = "sign_in"
 
 
@@ -352,7 +356,9 @@ class Engine:
             return SignInPlan.CHECK
         if s is S.SIGNING_IN:
             return SignInPlan.BUSY
-        # Switching (free the old seat now), or retrying a sign-in with what was typed.
+        if working and not same_server and self._ctx.has_session:
+            return SignInPlan.SWITCH
+        # Retrying a sign-in with what was typed, or leaving a sign-in under way elsewhere.
         if working or (not same_server and s is not S.SIGNED_OUT):
             return SignInPlan.SIGN_OUT_FIRST
         return SignInPlan.SIGN_IN

@@ -466,6 +466,30 @@ def test_switch_keeps_the_seat_until_the_new_password_is_typed(
     checker.close()
 
 
+def test_a_switch_to_a_server_that_is_down_keeps_the_seat(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    one = refserver_factory(users={"anna": PASSWORD})
+    two = refserver_factory(users={"anna": PASSWORD})
+    configure(("office", one), ("annex", two))
+    d = daemon_factory().start()
+    d.sign_in()
+    two.stop()
+    refused = d.cli("switch", "annex", input=PASSWORD + "\n")
+    assert refused.returncode == 1
+    line = refused.stderr.strip()
+    assert line.startswith("vms-tray: ") and line.endswith("; you are still signed in to office")
+    assert "\n" not in line
+    status = d.status()
+    assert status["state"] == "signed_in" and status["server"] == "office"
+    checker = other_device(one, "CHECK")
+    assert len(server_sessions(one, checker)) == 2  # ours is still there
+    d.ok("quit")
+    assert d.wait_exit() == 0
+    checker.close()
+
+
 def test_stored_password_signs_in_at_start_and_switch_frees_the_seat(
     refserver_factory: Callable[..., RefServer],  # noqa: F811
     daemon_factory: Callable[[], DaemonProcess],

@@ -206,6 +206,7 @@ class FakeServer(ServerKind):
         raise TokenExpired("unknown token")
 
     def server_info(self) -> ServerInfo:
+        self._net("server_info")
         return ServerInfo("fake", "fake", "1", "1")
 
     def _open(self, login: str, client: ClientInfo) -> SignInOutcome:

@@ -18,6 +18,7 @@ from vms_tray.errors import (
     EndedBy,
     EngineError,
     ProxySettingError,
+    ServerUnreachable,
     UnknownConnection,
 )
 from vms_tray.session.snapshot import State
@@ -258,6 +259,27 @@ def test_a_switch_without_a_password_keeps_the_working_session() -> None:
     sim.daemon.execute(C.SwitchServer("annex", password="pw"))
     assert sim.state() == "signed_in" and sim.daemon.snapshot().server == "annex"
     assert sim.office.sessions == {}
+
+
+def test_a_switch_to_a_server_that_does_not_answer_keeps_the_working_session() -> None:
+    sim = signed_in_sim(passwords={"office": "pw", "annex": "pw"})
+    sim.worlds["annex"].down = True
+    calls = len(sim.office.calls)
+    with pytest.raises(ServerUnreachable) as caught:
+        sim.daemon.execute(C.SwitchServer("annex"))
+    assert str(caught.value).endswith("; you are still signed in to office")
+    sim.settle()
+    assert sim.state() == "signed_in" and sim.daemon.snapshot().server == "office"
+    assert "sign_out" not in sim.office.calls[calls:] and len(sim.office.sessions) == 1
+    assert sim.worlds["annex"].calls == ["server_info"]  # asked, nothing signed in
+    # The session in use still works: its polls and refreshes go on.
+    sim.advance(400)
+    assert sim.state() == "signed_in" and "refresh" in sim.office.calls[calls:]
+    # Once it answers, the switch goes ahead.
+    sim.worlds["annex"].down = False
+    sim.daemon.execute(C.SwitchServer("annex"))
+    sim.settle()
+    assert sim.daemon.snapshot().server == "annex" and sim.office.sessions == {}
 
 
 def test_quit_signs_out_with_a_bounded_client() -> None:
