@@ -436,15 +436,24 @@ def test_second_instance_shows_the_first_and_stale_socket_is_taken_over(
     assert again.wait_exit() == 0
 
 
-def test_switch_keeps_the_seat_until_the_new_password_is_typed(
+def signed_in_to_office_beside_annex(
     refserver_factory: Callable[..., RefServer],  # noqa: F811
     daemon_factory: Callable[[], DaemonProcess],
-) -> None:
+) -> tuple[RefServer, RefServer, DaemonProcess]:
+    """Two servers, office and annex, and a daemon signed in to office (no keyring)."""
     one = refserver_factory(users={"anna": PASSWORD})
     two = refserver_factory(users={"anna": PASSWORD})
     configure(("office", one), ("annex", two))
     d = daemon_factory().start()
     d.sign_in()
+    return one, two, d
+
+
+def test_switch_keeps_the_seat_until_the_new_password_is_typed(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    one, two, d = signed_in_to_office_beside_annex(refserver_factory, daemon_factory)
     bad = d.cli("switch", "nowhere")
     assert bad.returncode == 1 and "nowhere" in bad.stderr
     assert d.status()["state"] == "signed_in"
@@ -470,11 +479,7 @@ def test_a_switch_to_a_server_that_is_down_keeps_the_seat(
     refserver_factory: Callable[..., RefServer],  # noqa: F811
     daemon_factory: Callable[[], DaemonProcess],
 ) -> None:
-    one = refserver_factory(users={"anna": PASSWORD})
-    two = refserver_factory(users={"anna": PASSWORD})
-    configure(("office", one), ("annex", two))
-    d = daemon_factory().start()
-    d.sign_in()
+    one, two, d = signed_in_to_office_beside_annex(refserver_factory, daemon_factory)
     two.stop()
     refused = d.cli("switch", "annex", input=PASSWORD + "\n")
     assert refused.returncode == 1
