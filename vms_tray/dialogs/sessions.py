@@ -18,6 +18,7 @@ Answers: ``{"action": "end", "session_id"}``, ``{"action": "handover", "session_
 from __future__ import annotations
 
 import tkinter as tk
+import tkinter.font as tkfont
 from datetime import UTC, datetime
 from tkinter import ttk
 from typing import Any
@@ -57,10 +58,14 @@ def countdown(ts: Any, now: datetime) -> str | None:
 
 
 def entry_marks(s: Json, now: datetime, recommended_id: str | None) -> list[str]:
-    """The marks column: this device, idle, a handover under way, when it ends by itself."""
+    """The marks column: this device, the recommendation, idle, a handover under way, when it
+    ends by itself. Most telling first: where a narrow screen cuts the column, it cuts the
+    countdown's "unless used", not the recommendation."""
     marks = []
     if s.get("current"):
         marks.append(T("this device"))
+    if str(s.get("id")) == recommended_id:
+        marks.append(T("★ recommended"))
     if s.get("idle"):
         marks.append(T("idle"))
     handover = s.get("handover")
@@ -72,8 +77,6 @@ def entry_marks(s: Json, now: datetime, recommended_id: str | None) -> list[str]
     elif s.get("ends_by_itself_at") and parse_time(s["ends_by_itself_at"]) > now:
         when = local_time(s["ends_by_itself_at"])
         marks.append(T("ends by itself at %(t)s unless used") % {"t": when})
-    if str(s.get("id")) == recommended_id:
-        marks.append(T("★ recommended"))
     return marks
 
 
@@ -129,6 +132,24 @@ def run(request: Json, dlg: Dialog) -> None:
     message.grid(row=3, column=0, columnspan=3, sticky="w", pady=(px(4), 0))
 
     data: dict[str, Any] = {"sessions": [], "listed": [], "by_id": {}}
+    # Treeview rows are drawn in TkDefaultFont (ttk's default theme, scaled in common.Dialog).
+    row_font = tkfont.nametofont("TkDefaultFont", root=dlg.root)
+
+    def fit_marks(texts: list[str]) -> None:
+        # The marks grow with the state ("★ recommended, idle, ends by itself in 14:58 unless
+        # used", longer in Russian) and were cut off at the column's edge: widen the
+        # column to the longest, never narrower than it is, so a ticking countdown does not
+        # make the table jump (the window grows with its requested width), and no wider than
+        # the screen leaves beside the other columns (the rest shows when the window is widened).
+        needed = max((row_font.measure(t) for t in texts), default=0) + px(16)
+        width = int(tree.column("marks", "width"))
+        if needed <= width:
+            return
+        dlg.root.update_idletasks()  # the window's requested width, with this column's
+        beside = dlg.root.winfo_reqwidth() - width  # the other columns, padding, scrollbar
+        needed = min(needed, dlg.root.winfo_screenwidth() - beside)
+        if needed > width:
+            tree.column("marks", width=needed)
 
     def fill(req: Json) -> None:
         # The recommendation reads the server's order (oldest first), which breaks its ties
@@ -158,8 +179,10 @@ def run(request: Json, dlg: Dialog) -> None:
             )
         rec = recommended(listed)
         tree.delete(*tree.get_children())
+        shown_marks = []
         for s in sessions:
             marks = entry_marks(s, now, rec)
+            shown_marks.append(", ".join(marks))
             tags = []
             if s.get("current"):
                 tags.append("current")
@@ -203,6 +226,7 @@ def run(request: Json, dlg: Dialog) -> None:
                 + " "
                 + text
             )
+        fit_marks(shown_marks)
         advice.configure(text=text)
         message.configure(text=str(req.get("error") or ""))
         if rec is not None:

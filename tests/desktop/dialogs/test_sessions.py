@@ -76,3 +76,37 @@ def test_sessions_ask_an_active_session_to_hand_over(dialogs: DialogDriver) -> N
     dialogs.key("Up")  # WALL-3, active: newest first, so above the old idle one
     dialogs.key("alt+a")
     assert handle.wait(15) == {"action": "handover", "session_id": "s-busy"}
+
+
+def _width(dialogs: DialogDriver, wid: str) -> int:
+    shell = dialogs.desktop.xdotool("getwindowgeometry", "--shell", wid)
+    return int(dict(line.split("=", 1) for line in shell.split())["WIDTH"])
+
+
+def test_the_marks_column_widens_to_its_longest_mark(dialogs: DialogDriver) -> None:
+    """ "★ recommended, idle, ends by itself in 14:58 unless used" was cut off at 240 px."""
+    request: dict[str, object] = {
+        "server": "HQ",
+        "conflict": True,
+        "max": 3,
+        "active": 3,
+        "now": "2026-11-27T10:00:00Z",
+        "sessions": SESSIONS,
+    }
+    handle, wid = dialogs.open("sessions", request, "User sessions")
+    short = _width(dialogs, wid)
+    dialogs.focus(wid)
+    dialogs.key("Escape")
+    assert handle.wait(15) == {"action": "cancel"}
+    ending = [
+        {**s, "ends_by_itself_at": "2026-11-27T10:14:58Z"} if s["id"] == "s-old-idle" else s
+        for s in SESSIONS
+    ]
+    handle, wid = dialogs.open("sessions", {**request, "sessions": ending}, "User sessions")
+    dialogs.shot(wid, "dialog-sessions-long-marks.png")
+    long = _width(dialogs, wid)
+    screen = dialogs.desktop.xdotool("getdisplaygeometry").split()
+    assert short + 100 < long <= int(screen[0])
+    dialogs.focus(wid)
+    dialogs.key("Escape")
+    assert handle.wait(15) == {"action": "cancel"}

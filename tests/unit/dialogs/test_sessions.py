@@ -109,7 +109,7 @@ def test_marks_say_when_a_session_ends_by_itself_or_is_being_handed_over() -> No
     ending = {**base, "ends_by_itself_at": "2026-12-02T10:05:00Z"}
     assert entry_marks(ending, NOW, None) == ["ends by itself in 5:00 unless used"]
     handing = {**ending, "handover": {"deadline": "2026-12-02T10:00:45Z"}}
-    assert entry_marks(handing, NOW, "a") == ["handing over: ends in 0:45", "★ recommended"]
+    assert entry_marks(handing, NOW, "a") == ["★ recommended", "handing over: ends in 0:45"]
 
 
 def test_days_ahead_are_no_countdown_but_the_local_time() -> None:
