@@ -109,7 +109,7 @@ class _Call:
                 raise KeyringLocked("the keyring collection is locked") from None
             raise
 
-    def _locked(self, path: str, interface: str) -> bool:
+    def locked(self, path: str, interface: str) -> bool:
         address = DBusAddress(path, BUS_NAME, _API + interface)
         ((_signature, value),) = _body(self._connection, Properties(address).get("Locked"))
         return bool(value)
@@ -137,12 +137,12 @@ class _Call:
 
     def _default_collection(self) -> str:
         try:
-            locked = self._locked(DEFAULT_COLLECTION, "Collection")
+            locked = self.locked(DEFAULT_COLLECTION, "Collection")
         except DBusErrorResponse as exc:
             if exc.name not in _NOT_FOUND:
                 raise
             self._create_default_collection()
-            locked = self._locked(DEFAULT_COLLECTION, "Collection")
+            locked = self.locked(DEFAULT_COLLECTION, "Collection")
         if locked:
             self.unlock(DEFAULT_COLLECTION, "Collection")
         return DEFAULT_COLLECTION
@@ -159,7 +159,7 @@ class _Call:
         _unlocked, prompt = self.call(SERVICE_PATH, "Service", "Unlock", "ao", [path])
         if prompt != NO_OBJECT:
             self.prompt(prompt)
-        if self._locked(path, interface):
+        if self.locked(path, interface):
             raise KeyringLocked("the keyring stays locked: its unlock prompt was dismissed")
 
     def prompt(self, path: str) -> bool:
@@ -218,7 +218,7 @@ class SecretServiceKeyring(SchemeSelectable, KeyringBackend):
     def get_password(self, service: str, username: str) -> str | None:
         with self._call() as call:
             for item in call.items(self._query(service, username)):
-                if call._locked(item, "Item"):
+                if call.locked(item, "Item"):
                     call.unlock(item, "Item")
                 secret = call.call(item, "Item", "GetSecret", "o", call.transfer.session_path)[0]
                 return call.transfer.unwrap(secret).decode("utf-8")
