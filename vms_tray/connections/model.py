@@ -85,12 +85,17 @@ def connection_to_json(c: Connection) -> dict[str, Any]:
             "ca_file": c.trust.ca_file,
             "pin_sha256": c.trust.pin_sha256,
         },
+        "client_type": c.client_type,
         "managed_by": c.managed_by,
     }
 
 
 def connection_from_json(d: Mapping[str, Any]) -> Connection:
+    """A user's row back from the dialog: ``managed_by`` is not taken from it (the tray decides
+    which servers are the administrator's); ``client_type``, which the dialog does not edit,
+    comes back as it went (saving the list from the dialog used to drop it)."""
     t = d.get("trust") or {}
+    client_type = d.get("client_type")
     return Connection(
         name=str(d["name"]),
         url=str(d["url"]),
@@ -100,4 +105,5 @@ def connection_from_json(d: Mapping[str, Any]) -> Connection:
         trust=Trust(
             mode=t.get("mode") or "system", ca_file=t.get("ca_file"), pin_sha256=t.get("pin_sha256")
         ),
+        client_type=str(client_type) if client_type else None,
     )

@@ -45,8 +45,10 @@ def test_normalize_fingerprint_rejects(text: str) -> None:
         normalize_fingerprint(text)
 
 
-def test_connection_json_round_trip_keeps_trust() -> None:
+def test_connection_json_round_trip_keeps_trust_and_client_type() -> None:
     c = Connection("HQ", "https://hq", "op", True, "zoneminder", Trust("pinned", None, "AB:CD"))
     d = connection_to_json(c)
     assert json.loads(json.dumps(d)) == d
     assert connection_from_json(d) == c
+    typed = Connection("HQ", "https://hq", "op", kind="aipix", client_type="thin-web")
+    assert connection_from_json(connection_to_json(typed)) == typed

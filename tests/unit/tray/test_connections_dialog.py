@@ -65,6 +65,20 @@ def test_renames_and_removals_carry_the_passwords(isolated_profile: Path) -> Non
     assert daemon.posted == [commands.ReloadConfig()]
 
 
+def test_saving_from_the_dialog_keeps_what_it_does_not_edit(isolated_profile: Path) -> None:
+    """client_type is set in servers.toml only; a save from the dialog used to drop it."""
+    ConnectionStore().update(
+        lambda lst: lst.add("HQ", "hq.example.com", "op", kind="aipix", client_type="thin-web")
+    )
+    servers, _daemon, launcher = _dialog()
+    servers.open()
+    request, on_answer, _e = launcher.last("connections")
+    hq = {**request["connections"][0], "login": "boris", "original": "HQ"}
+    on_answer({"action": "save", "connections": [hq]})
+    (saved,) = ConnectionStore().load()
+    assert (saved.login, saved.kind, saved.client_type) == ("boris", "aipix", "thin-web")
+
+
 def test_cancel_changes_nothing(isolated_profile: Path) -> None:
     ConnectionStore().update(lambda lst: lst.add("HQ", "hq.example.com", "op"))
     servers, daemon, launcher = _dialog()
