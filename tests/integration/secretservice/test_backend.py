@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,10 +73,12 @@ def keyrings_own(env: dict[str, str], code: str, *args: str) -> list[str]:
 def test_has_password_finds_without_reading_and_credentials_use_it() -> None:
     ours = backend.SecretServiceKeyring()
     creds = Credentials(ours)
-    assert not ours.has_password("vms-tray", "office") and not creds.has("Office")
-    creds.set("Office", "pw")
-    assert ours.has_password("vms-tray", "office") and creds.has(" office ")
-    assert creds.forget("Office") and not creds.has("Office")
+    # The keyring is the session's: a name no other test uses.
+    name = f"Has-{uuid.uuid4().hex[:8]}"
+    assert not ours.has_password("vms-tray", name.lower()) and not creds.has(name)
+    creds.set(name, "pw")
+    assert ours.has_password("vms-tray", name.lower()) and creds.has(f" {name.upper()} ")
+    assert creds.forget(name) and not creds.has(name)
 
 
 def test_entries_are_shared_with_keyrings_own_backend(secret_service_env: dict[str, str]) -> None:
