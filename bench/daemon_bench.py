@@ -334,21 +334,30 @@ def bench_memory(cycles: int = 10_000, warmup: int = 1_000) -> None:
 # What the headless daemon imports, by weight (each imported alone into a bare Python).
 FOOTPRINT = {
     "httpx (HTTP client, TLS)": "import httpx",
-    "keyring + Secret Service backend (secretstorage, cryptography, jeepney)": (
+    "keyring + the Secret Service backend the daemon uses (vms_tray.secretservice, jeepney)": (
+        "import vms_tray.secretservice.backend"
+    ),
+    "for comparison: keyring's own Secret Service backend (secretstorage, cryptography)": (
         "import keyring.backends.SecretService"
     ),
     "APScheduler (background scheduler)": (
         "import apscheduler.schedulers.background, apscheduler.triggers.date"
     ),
     "websockets (AIPIX push)": "import websockets.sync.client",
-    "the whole headless daemon's imports (vms_tray.app.runner)": "import vms_tray.app.runner",
+    "the stack alone, none of ours (httpx, APScheduler, keyring, jeepney)": (
+        "import httpx, apscheduler.schedulers.background, apscheduler.triggers.date, keyring, "
+        "jeepney.io.blocking"
+    ),
+    "the headless daemon's imports at start (vms_tray.app.runner)": "import vms_tray.app.runner",
 }
 RSS_PRINT = "import re; print(re.search(r'VmRSS:\\s+(\\d+)', open('/proc/self/status').read())[1])"
 
 
 def _rss_after(code: str) -> int:
+    # After vms_tray's own __init__, as in the daemon: it keeps httpx's command-line client
+    # (click, rich) out, which a bare ``import httpx`` loads where they are installed.
     out = subprocess.run(
-        [sys.executable, "-c", f"{code}\n{RSS_PRINT}"],
+        [sys.executable, "-c", f"import vms_tray\n{code}\n{RSS_PRINT}"],
         capture_output=True,
         text=True,
         check=True,
