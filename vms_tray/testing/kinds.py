@@ -79,6 +79,8 @@ def unused_local_url(scheme: str = "https", path: str = "") -> str:
 
 
 def _secrets_hidden(text: str, *secrets: str | None) -> None:
+    # A substring check: a target's password must be long enough that no token or random id
+    # contains it by chance (a 2-character one matched a session id once in ~300 runs).
     for secret in secrets:
         if secret:
             assert secret not in text, "a secret shows in a message or repr"

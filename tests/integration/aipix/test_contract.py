@@ -47,11 +47,16 @@ class TestAipixAgainstTheSimulator(AipixContract):
         refserver_factory: Callable[..., RefServer],
         tmp_path: Path,
     ) -> KindTarget:
-        server = simulator(refserver_factory, *READINGS[request.param], max_sessions=2)
+        # Long enough that no token or random id contains it by chance (the contract checks
+        # that the password shows in no repr: "pw" once matched a session id).
+        password = "contract password 1"
+        server = simulator(
+            refserver_factory, *READINGS[request.param], users={"anna": password}, max_sessions=2
+        )
         return KindTarget(
             connect=lambda: aipix_for(server, tmp_path),
             login="anna",
-            password="pw",
+            password=password,
             unreachable=lambda: AipixServer(
                 Connection("gone", unused_local_url(), "anna", kind="aipix"),
                 timeout=5,
