@@ -135,21 +135,21 @@ def run(request: Json, dlg: Dialog) -> None:
     # Treeview rows are drawn in TkDefaultFont (ttk's default theme, scaled in common.Dialog).
     row_font = tkfont.nametofont("TkDefaultFont", root=dlg.root)
 
-    def fit_marks(texts: list[str]) -> None:
-        # The marks grow with the state ("★ recommended, idle, ends by itself in 14:58 unless
-        # used", longer in Russian) and were cut off at the column's edge: widen the
-        # column to the longest, never narrower than it is, so a ticking countdown does not
-        # make the table jump (the window grows with its requested width), and no wider than
-        # the screen leaves beside the other columns (the rest shows when the window is widened).
-        needed = max((row_font.measure(t) for t in texts), default=0) + px(16)
-        width = int(tree.column("marks", "width"))
-        if needed <= width:
-            return
-        dlg.root.update_idletasks()  # the window's requested width, with this column's
-        beside = dlg.root.winfo_reqwidth() - width  # the other columns, padding, scrollbar
-        needed = min(needed, dlg.root.winfo_screenwidth() - beside)
-        if needed > width:
-            tree.column("marks", width=needed)
+    def fit_columns(rows: list[tuple[str, ...]]) -> None:
+        # Cells grow with what a server sends (AIPIX's "Chrome on Windows 10") and the marks
+        # with the state ("★ recommended, idle, ends by itself in 14:58 unless used", longer in
+        # Russian); they were cut off at fixed widths. Each column widens to its longest cell,
+        # left to right while the screen has room (the window grows with its requested width),
+        # and never narrows, so a ticking countdown does not make the table jump.
+        dlg.root.update_idletasks()  # the window's requested width as it stands
+        room = dlg.root.winfo_screenwidth() - dlg.root.winfo_reqwidth()
+        for i, col in enumerate(columns):
+            width = int(tree.column(col, "width"))
+            needed = max((row_font.measure(r[i]) for r in rows), default=0) + px(16)
+            grow = min(needed - width, room)
+            if grow > 0:
+                tree.column(col, width=width + grow)
+                room -= grow
 
     def fill(req: Json) -> None:
         # The recommendation reads the server's order (oldest first), which breaks its ties
@@ -179,30 +179,25 @@ def run(request: Json, dlg: Dialog) -> None:
             )
         rec = recommended(listed)
         tree.delete(*tree.get_children())
-        shown_marks = []
+        rows: list[tuple[str, ...]] = []
         for s in sessions:
             marks = entry_marks(s, now, rec)
-            shown_marks.append(", ".join(marks))
             tags = []
             if s.get("current"):
                 tags.append("current")
             if str(s["id"]) == rec:
                 tags.append("recommended")
             software = " ".join(str(x) for x in (s.get("software"), s.get("version")) if x)
-            tree.insert(
-                "",
-                "end",
-                iid=str(s["id"]),
-                values=(
-                    str(s.get("device") or "?"),
-                    software,
-                    str(s.get("address") or T("unknown")),
-                    local_time(s.get("started_at")),
-                    ago(s.get("last_activity"), now),
-                    ", ".join(marks),
-                ),
-                tags=tags,
+            row = (
+                str(s.get("device") or "?"),
+                software,
+                str(s.get("address") or T("unknown")),
+                local_time(s.get("started_at")),
+                ago(s.get("last_activity"), now),
+                ", ".join(marks),
             )
+            rows.append(row)
+            tree.insert("", "end", iid=str(s["id"]), values=row, tags=tags)
         text = (
             T("End idle sessions first, then the oldest: the marked one is the best candidate.")
             if rec is not None
@@ -226,7 +221,7 @@ def run(request: Json, dlg: Dialog) -> None:
                 + " "
                 + text
             )
-        fit_marks(shown_marks)
+        fit_columns(rows)
         advice.configure(text=text)
         message.configure(text=str(req.get("error") or ""))
         if rec is not None:

@@ -83,7 +83,7 @@ def _width(dialogs: DialogDriver, wid: str) -> int:
     return int(dict(line.split("=", 1) for line in shell.split())["WIDTH"])
 
 
-def test_the_marks_column_widens_to_its_longest_mark(dialogs: DialogDriver) -> None:
+def test_the_columns_widen_to_their_longest_cells(dialogs: DialogDriver) -> None:
     """ "★ recommended, idle, ends by itself in 14:58 unless used" was cut off at 240 px."""
     request: dict[str, object] = {
         "server": "HQ",
