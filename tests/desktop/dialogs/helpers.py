@@ -47,6 +47,16 @@ SESSIONS = [
     },
 ]
 
+# The User Sessions request at the limit: HQ's 3 seats all taken by SESSIONS, at a fixed time.
+AT_THE_LIMIT = {
+    "server": "HQ",
+    "conflict": True,
+    "max": 3,
+    "active": 3,
+    "now": "2026-11-27T10:00:00Z",
+    "sessions": SESSIONS,
+}
+
 
 def count_events(dialogs: DialogDriver, event: str) -> int:
     return sum(1 for e in dialogs.events if e["event"] == event)

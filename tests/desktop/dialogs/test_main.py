@@ -5,21 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.desktop.conftest import DialogDriver
-from tests.desktop.dialogs.helpers import SESSIONS
+from tests.desktop.dialogs.helpers import AT_THE_LIMIT
 
 pytestmark = pytest.mark.desktop
 
 
 def test_dialogs_speak_russian(dialogs: DialogDriver) -> None:
-    request = {
-        "language": "ru",
-        "server": "HQ",
-        "conflict": True,
-        "max": 3,
-        "active": 3,
-        "now": "2026-11-27T10:00:00Z",
-        "sessions": SESSIONS,
-    }
+    request = {**AT_THE_LIMIT, "language": "ru"}
     # xdotool matches the Latin-1 WM_NAME: look for the ASCII tail of the Russian title.
     handle, wid = dialogs.open("sessions", request, "vms-tray$")
     dialogs.shot(wid, "dialog-sessions-ru.png")

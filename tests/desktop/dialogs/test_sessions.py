@@ -5,21 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.desktop.conftest import DialogDriver
-from tests.desktop.dialogs.helpers import SESSIONS
+from tests.desktop.dialogs.helpers import AT_THE_LIMIT, SESSIONS
 from tests.support import components
 
 pytestmark = pytest.mark.desktop
 
 
 def test_sessions_end_the_recommended_one_after_confirming(dialogs: DialogDriver) -> None:
-    request = {
-        "server": "HQ",
-        "conflict": True,
-        "max": 3,
-        "active": 3,
-        "now": "2026-11-27T10:00:00Z",
-        "sessions": SESSIONS,
-    }
+    request = dict(AT_THE_LIMIT)
     handle, wid = dialogs.open("sessions", request, "User sessions")
     dialogs.focus(wid)
     dialogs.shot(wid, "dialog-sessions.png")
@@ -85,14 +78,7 @@ def _width(dialogs: DialogDriver, wid: str) -> int:
 
 def test_the_columns_widen_to_their_longest_cells(dialogs: DialogDriver) -> None:
     """ "★ recommended, idle, ends by itself in 14:58 unless used" was cut off at 240 px."""
-    request: dict[str, object] = {
-        "server": "HQ",
-        "conflict": True,
-        "max": 3,
-        "active": 3,
-        "now": "2026-11-27T10:00:00Z",
-        "sessions": SESSIONS,
-    }
+    request: dict[str, object] = dict(AT_THE_LIMIT)
     handle, wid = dialogs.open("sessions", request, "User sessions")
     short = _width(dialogs, wid)
     dialogs.focus(wid)
