@@ -11,9 +11,10 @@ import functools
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -89,17 +90,23 @@ def dbus_session(base_env: dict[str, str], workdir: Path) -> Iterator[DBusSessio
 def secret_service(
     session: DBusSession,
     password: str = "ci-keyring",  # noqa: S107 - a throwaway keyring for tests
+    watch: dict[str, Watched] | None = None,
 ) -> Iterator[dict[str, str]]:
-    """gnome-keyring-daemon, unlocked, serving org.freedesktop.secrets on ``session``."""
+    """gnome-keyring-daemon, unlocked, serving org.freedesktop.secrets on ``session``;
+    ``watch``: where to record it (its log beside it) so a test can tell it died."""
     require_binary("gnome-keyring-daemon")
     env = dict(session.env)
+    log = tempfile.NamedTemporaryFile(prefix="gnome-keyring-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
         ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         env=env,
     )
+    log.close()
+    if watch is not None:
+        watch["gnome-keyring-daemon"] = Watched(proc, Path(log.name))
     assert proc.stdin is not None
     proc.stdin.write(password.encode())
     proc.stdin.close()
@@ -128,6 +135,26 @@ def secret_service(
         yield env
     finally:
         terminate(proc)
+        if watch is None:
+            Path(log.name).unlink(missing_ok=True)
+
+
+@dataclass
+class Watched:
+    """A component of the test desktop, and where its messages go (None: nowhere)."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path | None = None
+
+    def death(self) -> str | None:
+        """None while it runs; else how it ended and its last messages, on one line."""
+        code = self.proc.poll()
+        if code is None:
+            return None
+        tail = ""
+        if self.log is not None and self.log.exists():
+            tail = " ".join(self.log.read_text(errors="replace").split())[-600:]
+        return f"exited with code {code}" + (f"; its last messages: {tail}" if tail else "")
 
 
 @dataclass
@@ -135,6 +162,16 @@ class Desktop:
     display: str
     env: dict[str, str]
     workdir: Path
+    components: dict[str, Watched] = field(default_factory=dict)
+
+    def dead(self) -> list[str]:
+        """Each component that is no longer running, and how it ended: a session-wide desktop
+        whose keyring died fails every later journey, and this says why."""
+        return [
+            f"{name} {death}"
+            for name, part in self.components.items()
+            if (death := part.death()) is not None
+        ]
 
     def dunst_shown(self) -> list[dict[str, str]]:
         """Every notice dunst showed so far, oldest first: id, urgency (LOW, NORMAL, CRITICAL),
@@ -291,8 +328,9 @@ def x_desktop(
         wait_until(functools.partial(_x_answers, display), 15, "Xvfb to accept connections")
         session = stack.enter_context(dbus_session(env, workdir))
         env = session.env
+        watched: dict[str, Watched] = {"Xvfb": Watched(xvfb)}
         if keyring:
-            env = stack.enter_context(secret_service(session))
+            env = stack.enter_context(secret_service(session, watch=watched))
         if notifications:
             dunstrc = workdir / "dunstrc"
             # Every notice dunst shows is logged with what its history omits (urgency, timeout):
@@ -318,6 +356,7 @@ def x_desktop(
                 env=env,
             )
             stack.callback(terminate, dunst)
+            watched["dunst"] = Watched(dunst)
 
             def dunst_up() -> bool:
                 r = subprocess.run(
@@ -380,4 +419,6 @@ def x_desktop(
 
             start_trayer()
             wait_until(trayer_docked, 15, "trayer to own the tray selection")
-        yield Desktop(display=display, env=env, workdir=workdir)
+        if tray:
+            watched["trayer"] = Watched(trayers[-1])
+        yield Desktop(display=display, env=env, workdir=workdir, components=watched)

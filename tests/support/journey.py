@@ -644,13 +644,19 @@ class Journey:
 
 @contextlib.contextmanager
 def journey(name: str, desktop: components.Desktop, tmp: Path) -> Iterator[Journey]:
+    dead = desktop.dead()
+    if dead:
+        # the desktop lives for the whole run: say what broke it, not 15 timeouts later
+        raise RuntimeError(f"the test desktop is broken: {'; '.join(dead)}")
     j = Journey.open(name, desktop, tmp)
     try:
         yield j
-    except BaseException:
+    except BaseException as exc:
         j.shot("failed")
         if j.log_path is not None:
             print(j.log_text()[-6000:], file=sys.stderr)
+        for death in desktop.dead():
+            exc.add_note(f"meanwhile the test desktop's {death}")
         raise
     finally:
         j.close()

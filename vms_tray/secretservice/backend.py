@@ -15,95 +15,63 @@ same: the same attributes (``service``, ``username``, ``application``), label an
 in the default collection, so an entry written by either backend is read by the other (the
 integration tests check it both ways) and an upgrade loses nothing.
 
-Each call opens its own D-Bus connection and transfer session, as keyring's backend does, so a
-restarted keyring daemon is simply found again. Calls wait at most CALL_TIMEOUT; a prompt (unlock
-the collection, confirm a change) waits for the person at most PROMPT_TIMEOUT, then the call fails
-as KeyringLocked. D-Bus errors surface as keyring.errors (InitError, KeyringLocked,
-PasswordDeleteError) or as jeepney's DBusErrorResponse; vms_tray.credentials turns each into one
-line that says what to do.
+Every call goes over the process's one connection to the Secret Service (vms_tray.secretservice.bus:
+why one, and how a restarted keyring daemon is found again). Calls wait at most CALL_TIMEOUT; a
+prompt (unlock the collection, confirm a change) waits for the person at most PROMPT_TIMEOUT,
+then the call fails as KeyringLocked. D-Bus errors surface as keyring.errors (InitError,
+KeyringLocked, PasswordDeleteError) or as jeepney's DBusErrorResponse; vms_tray.credentials turns
+each into one line that says what to do.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
-from jeepney import (
-    DBusAddress,
-    DBusErrorResponse,
-    MatchRule,
-    Message,
-    MessageType,
-    Properties,
-    new_method_call,
-)
+from jeepney import DBusAddress, DBusErrorResponse, MatchRule, Properties
 from jeepney.bus_messages import message_bus
-from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from keyring.backend import KeyringBackend, SchemeSelectable
 from keyring.compat import properties
 from keyring.errors import InitError, KeyringLocked, PasswordDeleteError
 
-from vms_tray.secretservice.transfer import ALGORITHM_DH, ALGORITHM_PLAIN, Transfer, offer
+from vms_tray.secretservice import bus
+from vms_tray.secretservice.bus import API as _API
+from vms_tray.secretservice.bus import BUS_NAME, CALL_TIMEOUT, SERVICE_PATH, body
+from vms_tray.secretservice.transfer import ALGORITHM_DH, ALGORITHM_PLAIN, Transfer
 
 __all__ = ["CALL_TIMEOUT", "PROMPT_TIMEOUT", "SecretServiceKeyring"]
 
-BUS_NAME = "org.freedesktop.secrets"
-SERVICE_PATH = "/org/freedesktop/secrets"
+T = TypeVar("T")
+
 DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
 NO_OBJECT = "/"
-_API = "org.freedesktop.Secret."  # the interfaces' prefix
 _NOT_FOUND = {
     "org.freedesktop.DBus.Error.UnknownMethod",
     "org.freedesktop.DBus.Error.UnknownObject",
     "org.freedesktop.Secret.Error.NoSuchObject",
 }
-_NOT_SUPPORTED = "org.freedesktop.DBus.Error.NotSupported"
 _IS_LOCKED = "org.freedesktop.Secret.Error.IsLocked"
 
-CALL_TIMEOUT = 25.0  # D-Bus's own default for a method reply
 PROMPT_TIMEOUT = 300.0  # someone typing the keyring's password, or confirming a change
 
 
-def _body(connection: DBusConnection, message: Message) -> Any:
-    reply = connection.send_and_get_reply(message, timeout=CALL_TIMEOUT)
-    if reply.header.message_type == MessageType.error:
-        raise DBusErrorResponse(reply)
-    return reply.body
-
-
-@contextlib.contextmanager
-def _session_bus() -> Iterator[DBusConnection]:
-    try:
-        connection = open_dbus_connection(bus="SESSION")
-    except (KeyError, OSError, ValueError) as exc:  # KeyError: DBUS_SESSION_BUS_ADDRESS unset
-        raise InitError(f"no D-Bus session bus ({type(exc).__name__})") from None
-    with contextlib.closing(connection):
-        yield connection
-
-
 class _Call:
-    """One backend call: a connection, a transfer session and the default collection."""
+    """One backend call over the shared link: the default collection, found (and unlocked)
+    afresh each time, as the person may lock it while we run."""
 
-    def __init__(self, connection: DBusConnection, algorithms: tuple[str, ...]) -> None:
-        self._connection = connection
+    def __init__(self, link: bus.Link, algorithms: tuple[str, ...]) -> None:
+        self._link = link
         self._algorithms = algorithms
-        self._transfer: Transfer | None = None
         self.collection = self._default_collection()
 
     @property
     def transfer(self) -> Transfer:
-        """The transfer session, opened when a secret first crosses: a lookup that finds
-        nothing (``has`` of a server without a password) skips the key agreement, most of a
-        call's cost (as secretstorage does)."""
-        if self._transfer is None:
-            self._transfer = self._open_session(self._algorithms)
-        return self._transfer
+        return self._link.transfer(self._algorithms)
 
-    def call(self, path: str, interface: str, method: str, signature: str = "", *body: Any) -> Any:
-        address = DBusAddress(path, BUS_NAME, _API + interface)
+    def call(self, path: str, interface: str, method: str, signature: str = "", *args: Any) -> Any:
         try:
-            return _body(self._connection, new_method_call(address, method, signature, body))
+            return self._link.call(path, interface, method, signature, *args)
         except DBusErrorResponse as exc:
             if exc.name == _IS_LOCKED:
                 raise KeyringLocked("the keyring collection is locked") from None
@@ -111,29 +79,8 @@ class _Call:
 
     def locked(self, path: str, interface: str) -> bool:
         address = DBusAddress(path, BUS_NAME, _API + interface)
-        ((_signature, value),) = _body(self._connection, Properties(address).get("Locked"))
+        ((_signature, value),) = body(self._link.connection, Properties(address).get("Locked"))
         return bool(value)
-
-    def _open_session(self, algorithms: tuple[str, ...]) -> Transfer:
-        for algorithm in algorithms[:-1]:
-            try:
-                return self._open_session_with(algorithm)
-            except DBusErrorResponse as exc:
-                if exc.name != _NOT_SUPPORTED:
-                    raise
-        return self._open_session_with(algorithms[-1])
-
-    def _open_session_with(self, algorithm: str) -> Transfer:
-        if algorithm == ALGORITHM_PLAIN:
-            _output, path = self.call(
-                SERVICE_PATH, "Service", "OpenSession", "sv", algorithm, ("s", "")
-            )
-            return Transfer(path)
-        ours = offer()
-        (_signature, theirs), path = self.call(
-            SERVICE_PATH, "Service", "OpenSession", "sv", algorithm, ("ay", ours.public)
-        )
-        return Transfer(path, ours.key_with(bytes(theirs)))
 
     def _default_collection(self) -> str:
         try:
@@ -165,17 +112,23 @@ class _Call:
     def prompt(self, path: str) -> bool:
         """Show a Secret Service prompt and wait for the person; True if they dismissed it."""
         rule = MatchRule(type="signal", interface=_API + "Prompt", member="Completed", path=path)
-        _body(self._connection, message_bus.AddMatch(rule))
-        with self._connection.filter(rule) as completed:
-            self.call(path, "Prompt", "Prompt", "s", "")
-            try:
-                signal = self._connection.recv_until_filtered(completed, timeout=PROMPT_TIMEOUT)
-            except TimeoutError:
-                with contextlib.suppress(DBusErrorResponse, TimeoutError):
-                    self.call(path, "Prompt", "Dismiss")
-                raise KeyringLocked(
-                    f"no answer to the keyring's prompt within {PROMPT_TIMEOUT:.0f} s"
-                ) from None
+        connection = self._link.connection
+        body(connection, message_bus.AddMatch(rule))
+        try:
+            with connection.filter(rule) as completed:
+                self.call(path, "Prompt", "Prompt", "s", "")
+                try:
+                    signal = connection.recv_until_filtered(completed, timeout=PROMPT_TIMEOUT)
+                except TimeoutError:
+                    with contextlib.suppress(DBusErrorResponse, TimeoutError):
+                        self.call(path, "Prompt", "Dismiss")
+                    raise KeyringLocked(
+                        f"no answer to the keyring's prompt within {PROMPT_TIMEOUT:.0f} s"
+                    ) from None
+        finally:
+            # the link outlives this call: no rule may pile up on it
+            with contextlib.suppress(DBusErrorResponse, OSError):
+                body(connection, message_bus.RemoveMatch(rule))
         dismissed, _result = signal.body
         return bool(dismissed)
 
@@ -197,11 +150,11 @@ class SecretServiceKeyring(SchemeSelectable, KeyringBackend):
     @properties.classproperty
     def priority(cls) -> float:
         try:
-            with _session_bus() as connection:
-                running = _body(connection, message_bus.NameHasOwner(BUS_NAME))[0]
+            with contextlib.closing(bus.open_session_bus()) as connection:
+                running = body(connection, message_bus.NameHasOwner(BUS_NAME))[0]
                 if (
                     not running
-                    and BUS_NAME not in _body(connection, message_bus.ListActivatableNames())[0]
+                    and BUS_NAME not in body(connection, message_bus.ListActivatableNames())[0]
                 ):
                     raise RuntimeError("no Secret Service is running or can be started on D-Bus")
         except (InitError, DBusErrorResponse, TimeoutError, OSError) as exc:
@@ -210,25 +163,29 @@ class SecretServiceKeyring(SchemeSelectable, KeyringBackend):
             ) from None
         return 5  # keyring's own Secret Service backend's
 
+    def _run(self, operation: Callable[[_Call], T]) -> T:
+        return bus.run(self.algorithms, lambda link: operation(_Call(link, self.algorithms)))
+
     @contextlib.contextmanager
     def _call(self) -> Iterator[_Call]:
-        with _session_bus() as connection:
-            yield _Call(connection, self.algorithms)
+        """A call held open (for tests that look inside one)."""
+        yield self._run(lambda call: call)
 
     def get_password(self, service: str, username: str) -> str | None:
-        with self._call() as call:
+        def get(call: _Call) -> str | None:
             for item in call.items(self._query(service, username)):
                 if call.locked(item, "Item"):
                     call.unlock(item, "Item")
                 secret = call.call(item, "Item", "GetSecret", "o", call.transfer.session_path)[0]
                 return call.transfer.unwrap(secret).decode("utf-8")
-        return None
+            return None
+
+        return self._run(get)
 
     def has_password(self, service: str, username: str) -> bool:
-        """Whether a password is stored, without reading it (no key agreement, no decryption:
-        a tenth of get_password's cost, measured); vms_tray.credentials uses it for ``has``."""
-        with self._call() as call:
-            return bool(call.items(self._query(service, username)))
+        """Whether a password is stored, without reading it (no decryption);
+        vms_tray.credentials uses it for ``has``."""
+        return self._run(lambda call: bool(call.items(self._query(service, username))))
 
     def set_password(self, service: str, username: str, password: str) -> None:
         attributes = self._query(service, username, application=self.appid)
@@ -236,7 +193,8 @@ class SecretServiceKeyring(SchemeSelectable, KeyringBackend):
             _API + "Item.Label": ("s", f"Password for '{username}' on '{service}'"),
             _API + "Item.Attributes": ("a{ss}", attributes),
         }
-        with self._call() as call:
+
+        def store(call: _Call) -> None:
             secret = call.transfer.wrap(password.encode("utf-8"))
             created, prompt = call.call(
                 call.collection, "Collection", "CreateItem", "a{sv}(oayays)b", item, secret, True
@@ -244,8 +202,10 @@ class SecretServiceKeyring(SchemeSelectable, KeyringBackend):
             if created == NO_OBJECT and call.prompt(prompt):
                 raise KeyringLocked("storing the password was cancelled at the keyring's prompt")
 
+        self._run(store)
+
     def delete_password(self, service: str, username: str) -> None:
-        with self._call() as call:
+        def delete(call: _Call) -> None:
             for item in call.items(self._query(service, username)):
                 (prompt,) = call.call(item, "Item", "Delete")
                 if prompt != NO_OBJECT and call.prompt(prompt):
@@ -253,4 +213,6 @@ class SecretServiceKeyring(SchemeSelectable, KeyringBackend):
                         "deleting the password was cancelled at the keyring's prompt"
                     )
                 return
-        raise PasswordDeleteError("No such password!")
+            raise PasswordDeleteError("No such password!")
+
+        self._run(delete)

@@ -14,17 +14,15 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from keyring.errors import KeyringLocked
 from keyring.testing.backend import BackendBasicTests
 
-from tests.support import components
 from tests.support.cli import TIMEOUT
 from vms_tray.credentials import Credentials
 from vms_tray.errors import CredentialError
-from vms_tray.secretservice import backend, transfer
+from vms_tray.secretservice import backend, bus, transfer
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
@@ -105,26 +103,12 @@ def test_entries_are_shared_with_keyrings_own_backend(secret_service_env: dict[s
     ours.delete_password("vms-tray-interop", "boris")
 
 
-@pytest.fixture
-def own_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A gnome-keyring of this test's own (a locked one stays locked for the whole session)."""
-    home, runtime = tmp_path / "home", tmp_path / "runtime"
-    home.mkdir()
-    runtime.mkdir(mode=0o700)
-    base = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
-    base.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    base.pop("DISPLAY", None)  # so the unlock prompt cannot be shown
-    with components.dbus_session(base, tmp_path) as session, components.secret_service(session):
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session.address)
-        yield
-
-
 @pytest.mark.usefixtures("own_keyring")
 def test_a_locked_keyring_whose_prompt_cannot_show_fails_at_once_as_locked() -> None:
     ours = backend.SecretServiceKeyring()
     ours.set_password("vms-tray-lock", "anna", "pw")
     with ours._call() as call:
-        call.call(backend.SERVICE_PATH, "Service", "Lock", "ao", [call.collection])
+        call.call(bus.SERVICE_PATH, "Service", "Lock", "ao", [call.collection])
     started = time.monotonic()
     with pytest.raises(KeyringLocked, match="stays locked"):
         ours.get_password("vms-tray-lock", "anna")
