@@ -15,8 +15,11 @@ The stored form: lower-case scheme and host, no trailing slash, IPv6 in its comp
 **internationalised host names as punycode** (``xn--…``, IDNA 2008 with UTS #46 mapping). Punycode
 is the one spelling that is unambiguous (Unicode has many ways to write the same name, e.g.
 full-width letters or ``ß``), it is what DNS and TLS certificates use, and it is ASCII in the
-config file. :func:`display_url` turns it back into Unicode for people to read. The function is
-idempotent: ``normalise_url(normalise_url(x)) == normalise_url(x)``.
+config file. :func:`display_url` turns it back into Unicode for people to read, label by label,
+except a label that could pass for another name (mixed scripts, as Latin "p" beside Cyrillic
+"а", or Cyrillic letters that all look Latin, as "аррӏе.com"): that one stays punycode, as in a
+browser's address bar. ``normalise_url`` is idempotent:
+``normalise_url(normalise_url(x)) == normalise_url(x)``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from urllib.parse import quote
 
 from vms_tray.errors import InvalidURL
 
-__all__ = ["display_url", "normalise_url"]
+__all__ = ["display_url", "normalise_url", "readable_label"]
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # Looks like "http:host" or "https:/host": a scheme without the two slashes, almost surely a typo.
@@ -99,7 +102,8 @@ def _did_you_mean(rest: str, otherwise: str) -> str:
 
 
 def display_url(url: str) -> str:
-    """The stored URL with punycode host labels shown in Unicode (for people, never for I/O)."""
+    """The stored URL with punycode host labels shown in Unicode where that is safe to read (for
+    people, never for I/O): a label that could pass for another name stays punycode."""
     match = _SCHEME.match(url)
     if not match:
         return url
@@ -113,11 +117,67 @@ def display_url(url: str) -> str:
     # here: only a punycode host needs idna (~1.5 ms of start-up for `servers list`, issue 13)
     import idna
 
-    try:
-        shown = idna.decode(host)
-    except (idna.IDNAError, UnicodeError, ValueError):
-        return url
-    return f"{match.group(0)}{shown}{sep}{port}{slash}{path}"
+    decoded = []
+    for label in host.split("."):
+        try:
+            decoded.append(idna.decode(label) if label.lower().startswith("xn--") else label)
+        except (idna.IDNAError, UnicodeError, ValueError):
+            decoded.append(label)
+    tld = _scripts(decoded[-1])
+    labels = [
+        shown if readable_label(shown, tld) else label
+        for label, shown in zip(host.split("."), decoded, strict=True)
+    ]
+    return f"{match.group(0)}{'.'.join(labels)}{sep}{port}{slash}{path}"
+
+
+# Letters of these scripts that look like Latin ones (lower case: IDNA maps to it). A label made
+# of them alone, as Cyrillic "аррӏе", reads as "apple": it stays punycode unless the top-level
+# domain is of that script too, as browsers do (Chromium's whole-script confusable sets).
+_LOOKS_LATIN = {
+    "CYRILLIC": frozenset("асԁеһіјӏорԛѕԝхуъьҽпгѵѡ"),
+    "GREEK": frozenset("αικνορτυχϲ"),
+}
+# Scripts written together: Japanese mixes kanji and kana, Korean hangul and hanja, with Latin.
+_MIXES = (
+    frozenset({"CJK", "HIRAGANA", "KATAKANA", "LATIN"}),
+    frozenset({"HANGUL", "CJK", "LATIN"}),
+)
+
+
+def _scripts(label: str) -> frozenset[str] | None:
+    """The scripts of a label's letters by their Unicode names' first word (CYRILLIC, LATIN,
+    CJK...), or None if a character has no name or is a width or combining variant."""
+    # here: only a punycode host needs it
+    import unicodedata
+
+    found = set()
+    for ch in label:
+        if ch.isascii() and not ch.isalpha():
+            continue  # digits and '-' belong to every script
+        script = unicodedata.name(ch, "").split(" ", 1)[0]
+        if script in ("", "FULLWIDTH", "HALFWIDTH", "COMBINING"):
+            return None  # IDNA maps these away; one that stayed is not for display
+        found.add(script)
+    return frozenset(found)
+
+
+def readable_label(label: str, tld: frozenset[str] | None = None) -> bool:
+    """Whether a Unicode host label can be shown as such: one script (or a usual mix, as in
+    Japanese), and not made wholly of letters that pass for Latin ones unless the top-level
+    domain's script (``tld``) is the label's too."""
+    scripts = _scripts(label)
+    if scripts is None:
+        return False
+    if len(scripts) > 1:
+        return any(scripts <= mix for mix in _MIXES)
+    if len(scripts) == 1 and scripts != tld:
+        (script,) = scripts
+        confusable = _LOOKS_LATIN.get(script)
+        letters = [ch for ch in label if not (ch.isascii() and not ch.isalpha())]
+        if confusable is not None and all(ch in confusable for ch in letters):
+            return False
+    return True
 
 
 def _split_host_port(authority: str) -> tuple[str, str | None]:

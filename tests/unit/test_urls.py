@@ -204,3 +204,33 @@ def test_other_schemes_are_refused(scheme: str, host: str) -> None:
 def test_display_url_round_trips_through_normalise(typed: str) -> None:
     url = normalise_url(typed)
     assert normalise_url(display_url(url)) == url
+
+
+@pytest.mark.parametrize(
+    ("unicode", "shown"),
+    [
+        ("аррӏе.com", "punycode"),  # Cyrillic letters that all look Latin: "apple"
+        ("pаypal.com", "punycode"),  # Latin with one Cyrillic "а"
+        ("ορτ.example", "punycode"),  # Greek that reads as "opt"
+        ("склад.рф", "unicode"),
+        ("аррӏе.рф", "unicode"),  # a Cyrillic name under a Cyrillic top-level domain
+        ("bücher.example", "unicode"),
+        ("日本語.jp", "unicode"),
+        ("テスト東京.jp", "unicode"),  # katakana with kanji: how Japanese is written
+        ("склад-2.example", "unicode"),
+    ],
+)
+def test_display_url_keeps_punycode_where_a_label_could_pass_for_another_name(
+    unicode: str, shown: str
+) -> None:
+    url = normalise_url(f"https://{unicode}/x")
+    assert url.isascii()
+    expected = f"https://{unicode}/x" if shown == "unicode" else url
+    assert display_url(url) == expected
+
+
+def test_display_url_decides_label_by_label() -> None:
+    url = normalise_url("https://аррӏе.склад.рф")
+    assert display_url(url) == "https://аррӏе.склад.рф"  # the top-level domain is Cyrillic
+    url = normalise_url("https://аррӏе.склад.example")
+    assert display_url(url) == f"https://{url.split('//')[1].split('.')[0]}.склад.example"
