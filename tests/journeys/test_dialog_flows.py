@@ -186,6 +186,28 @@ def test_a_switch_to_a_server_that_is_down_keeps_the_seat(
     assert len(server_sessions(office, "anna")) == 1
 
 
+def test_a_switch_with_a_wrong_password_keeps_the_seat(
+    walk: Journey,
+    office: RefServer,
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+) -> None:
+    """Servers ▸ Annex, a mistyped password: the dialog says so and that Office's session goes
+    on; the right one then switches."""
+    annex = _signed_in_beside(walk, office, refserver_factory, "Annex", stored=False)
+    walk.menu("Servers", "Annex")
+    login = walk.wait_dialog("Sign in", contains="ends your session on Office")
+    walk.type_into(login, "not the password", "Return")
+    login = walk.wait_dialog("Sign in", contains="you are still signed in to Office")
+    walk.shot("wrong-password-kept-the-seat")
+    status = walk.status()
+    assert status["state"] == "signed_in" and status["server"] == "Office"
+    assert len(server_sessions(office, "anna")) == 1 and server_sessions(annex, "anna") == []
+    walk.type_into(login, PASSWORD, "Return")
+    walk.wait_state("signed_in", server="Annex")
+    walk.wait_no_dialog("Sign in")
+    assert server_sessions(office, "anna") == [] and len(server_sessions(annex, "anna")) == 1
+
+
 def test_an_expired_captcha_says_so(
     walk: Journey,
     refserver_factory: Callable[..., RefServer],  # noqa: F811

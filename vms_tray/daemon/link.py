@@ -68,6 +68,16 @@ class Pending:
     captcha: CaptchaAnswer | None = None
 
 
+@dataclass
+class Ready:
+    """A sign-in made with a client of its own while another session went on (a switch): the
+    answer (signed in, captcha, seat conflict) for start_sign_in to take over with that client."""
+
+    connection: Connection
+    server: ServerKind
+    outcome: SignInOutcome
+
+
 def endpoint(conn: Connection) -> tuple[str, str, str, Trust]:
     """What a live session depends on: changing any of it needs a new sign-in."""
     return (conn.url, conn.login, conn.kind, conn.trust)
@@ -127,6 +137,7 @@ class Link:
         self._captcha_reason = "required"  # _lock: why it was asked (invalid/expired answer)
         self._conflict: LimitConflict | None = None  # _lock
         self._listing: SessionList | None = None  # the last poll's answer
+        self._ready: Ready | None = None  # a switch's sign-in, made before the sign-out
 
     # --- thread-safe views -------------------------------------------------------------------
 
@@ -202,10 +213,12 @@ class Link:
         current = self.current()
         if current is not None and current == conn and self._server is not None:
             return
-        self.close()
+        self._close_server()  # not a switch's sign-in made beside it: that one is taken over
         with self._lock:
             self._conn = conn
             self._tokens = None
+        if self._ready is not None and self._ready.connection == conn:
+            self._server = self._ready.server  # the switch's client, already signed in
 
     def follow(self, conns: Sequence[Connection]) -> None:
         """A reloaded list: follow a rename of the connection in use (not an edited address)."""
@@ -253,17 +266,41 @@ class Link:
             log.warning("cannot look up the stored password: %s", exc)
             return False
 
-    def check_answers(self, conn: Connection) -> None:
-        """Raise what a sign-in to ``conn`` would meet first (it does not answer, its
-        certificate is refused, it is not that kind of server), asked with a client of its own:
-        the connection in use and its session are not touched."""
+    def sign_in_beside(self, conn: Connection, login: str, password: str) -> None:
+        """Sign in to ``conn`` with a client of its own while the session in use goes on (a
+        switch): raises what that sign-in met (a wrong password, no answer, a refused
+        certificate), and nothing is given up; any answer is kept for start_sign_in, which takes
+        it over with that client once the old session is signed out. A session left on ``conn``
+        (a crash) is resumed by start_sign_in instead, so nothing is signed in here."""
+        self.drop_ready()
+        if self._memory.session(conn) is not None:
+            return
         server = self._factory(conn, self._settings.request_timeout)
         try:
-            server.server_info()
-        finally:
+            outcome = server.sign_in(login, password, self._client_for(conn, login), None)
+        except BaseException:
             server.close()
+            raise
+        self._ready = Ready(conn, server, outcome)
+
+    def drop_ready(self) -> None:
+        """A switch's sign-in nobody took over: its seat is given back, its client closed."""
+        ready, self._ready = self._ready, None
+        if ready is None:
+            return
+        if isinstance(ready.outcome, SignedIn):
+            try:
+                ready.server.sign_out(ready.outcome.tokens)
+            except Exception as exc:  # best effort: the seat frees itself when it expires
+                log.warning("sign-out of %s failed: %s", ready.connection.name, loggable(exc))
+        if ready.server is not self._server:
+            ready.server.close()
 
     def close(self) -> None:
+        self.drop_ready()
+        self._close_server()
+
+    def _close_server(self) -> None:
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -285,6 +322,10 @@ class Link:
             p.password = self.password_for(p.connection)
         if p is None or p.password is None:
             return E.SignInRejected(results.NO_PASSWORD)
+        ready = self._ready
+        if ready is not None and ready.server is self._server and ready.connection == p.connection:
+            self._ready = None
+            return self._outcome(ready.outcome)
         if p.login == p.connection.login and (resumed := self._resume(p.connection)):
             return resumed
         with self._lock:
@@ -301,15 +342,20 @@ class Link:
             except Exception as exc:
                 return results.sign_in_failed(exc, self.server_name())
         answer, p.captcha = p.captcha, None
-        client = self._client
-        if p.login == p.connection.login and (device := self._memory.device_token(p.connection)):
-            self._secret(device)
-            client = replace(client, device_token=device)
+        client = self._client_for(p.connection, p.login)
         try:
             outcome = self.server().sign_in(p.login, p.password, client, answer)
         except Exception as exc:
             return results.sign_in_failed(exc, self.server_name())
         return self._outcome(outcome)
+
+    def _client_for(self, conn: Connection, login: str) -> ClientInfo:
+        """Who we are, with this device's token for ``conn`` where its own login signs in."""
+        device = self._memory.device_token(conn) if login == conn.login else None
+        if not device:
+            return self._client
+        self._secret(device)
+        return replace(self._client, device_token=device)
 
     def _resume(self, conn: Connection) -> E.Event | None:
         """The session this profile held when it last stopped without signing out (a crash, a

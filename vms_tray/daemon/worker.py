@@ -458,18 +458,24 @@ class Daemon:
                 f"{command_line('signin', '--server', conn.name)} to type it"
             )
         self._secret(password)
+        login = cmd.login or conn.login
         if plan is E.SignInPlan.SWITCH and current is not None:
+            # Signed in to the new server before the old one is signed out: a wrong password,
+            # a server that does not answer or a refused certificate gives nothing up.
             try:
-                self._link.check_answers(conn)
+                self._link.sign_in_beside(conn, login, password)
             except VmsTrayError as exc:
                 raise without_retry(exc, f"you are still signed in to {current.name}") from None
-        if plan in (E.SignInPlan.SIGN_OUT_FIRST, E.SignInPlan.SWITCH):
-            self._feed(E.SignOutRequested())
-            self._link.forget_pending()
-        self._link.use(conn)
-        self._link.begin(conn, cmd.login or conn.login, password, cmd.remember)
-        silent = type(self._link.server()).capabilities.silent_reauth
-        self._feed(E.SignInRequested(silent_reauth=silent))
+        try:
+            if plan in (E.SignInPlan.SIGN_OUT_FIRST, E.SignInPlan.SWITCH):
+                self._feed(E.SignOutRequested())
+                self._link.forget_pending()
+            self._link.use(conn)
+            self._link.begin(conn, login, password, cmd.remember)
+            silent = type(self._link.server()).capabilities.silent_reauth
+            self._feed(E.SignInRequested(silent_reauth=silent))
+        finally:
+            self._link.drop_ready()  # taken over by now; if not, its seat is not kept
 
     def _end_session(self, session_id: str) -> None:
         hold = self.engine.hold()

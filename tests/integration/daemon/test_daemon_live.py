@@ -495,6 +495,32 @@ def test_a_switch_to_a_server_that_is_down_keeps_the_seat(
     checker.close()
 
 
+def test_a_switch_with_a_wrong_password_keeps_the_seat(
+    refserver_factory: Callable[..., RefServer],  # noqa: F811
+    daemon_factory: Callable[[], DaemonProcess],
+) -> None:
+    """The new server refuses the password: the session on the old one was never signed out."""
+    one, two, d = signed_in_to_office_beside_annex(refserver_factory, daemon_factory)
+    refused = d.cli("switch", "annex", input="not the password\n")
+    assert refused.returncode == 1
+    line = refused.stderr.strip()
+    assert line.endswith("; you are still signed in to office") and "\n" not in line
+    status = d.status()
+    assert status["state"] == "signed_in" and status["server"] == "office"
+    checker = other_device(one, "CHECK")
+    assert len(server_sessions(one, checker)) == 2  # ours is still there
+    watcher = other_device(two, "CHECK")
+    assert len(server_sessions(two, watcher)) == 1  # and none was left on annex
+    out = d.ok("switch", "annex", input=PASSWORD + "\n")
+    assert "Signed in to annex" in out
+    assert len(server_sessions(two, watcher)) == 2
+    assert [s["device"] for s in server_sessions(one, checker)] == ["CHECK"]
+    d.ok("quit")
+    assert d.wait_exit() == 0
+    watcher.close()
+    checker.close()
+
+
 def test_stored_password_signs_in_at_start_and_switch_frees_the_seat(
     refserver_factory: Callable[..., RefServer],  # noqa: F811
     daemon_factory: Callable[[], DaemonProcess],

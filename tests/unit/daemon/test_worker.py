@@ -10,13 +10,22 @@ from typing import Any
 import pytest
 
 from tests.support.components import wait_until
-from tests.unit.daemon.fakes import FakeServer, ReauthServer, Sim, World, error_text, signed_in_sim
+from tests.unit.daemon.fakes import (
+    ANNEX,
+    FakeServer,
+    ReauthServer,
+    Sim,
+    World,
+    error_text,
+    signed_in_sim,
+)
 from vms_tray import commands as C
 from vms_tray.daemon import notices
 from vms_tray.errors import (
     CredentialError,
     EndedBy,
     EngineError,
+    InvalidCredentials,
     ProxySettingError,
     ServerUnreachable,
     UnknownConnection,
@@ -271,7 +280,7 @@ def test_a_switch_to_a_server_that_does_not_answer_keeps_the_working_session() -
     sim.settle()
     assert sim.state() == "signed_in" and sim.daemon.snapshot().server == "office"
     assert "sign_out" not in sim.office.calls[calls:] and len(sim.office.sessions) == 1
-    assert sim.worlds["annex"].calls == ["server_info"]  # asked, nothing signed in
+    assert sim.worlds["annex"].calls == ["sign_in"]  # tried, nothing signed in
     # The session in use still works: its polls and refreshes go on.
     sim.advance(400)
     assert sim.state() == "signed_in" and "refresh" in sim.office.calls[calls:]
@@ -280,6 +289,79 @@ def test_a_switch_to_a_server_that_does_not_answer_keeps_the_working_session() -
     sim.daemon.execute(C.SwitchServer("annex"))
     sim.settle()
     assert sim.daemon.snapshot().server == "annex" and sim.office.sessions == {}
+
+
+def test_a_switch_signs_in_to_the_new_server_before_it_signs_out_of_the_old() -> None:
+    sim = signed_in_sim(passwords={"office": "pw", "annex": "pw"})
+    office, annex = sim.office, sim.worlds["annex"]
+    order: list[str] = []
+    office.calls = _Recorded(order, "office", office.calls)
+    annex.calls = _Recorded(order, "annex", annex.calls)
+    built = len(sim.built)
+    sim.daemon.execute(C.SwitchServer("annex"))
+    sim.settle()
+    assert sim.state() == "signed_in" and sim.daemon.snapshot().server == "annex"
+    assert order[:2] == ["annex sign_in", "office sign_out"]
+    assert annex.calls.count("sign_in") == 1  # taken over, not signed in twice
+    assert len(annex.sessions) == 1 and office.sessions == {}
+    # One client for annex: the sign-in's goes on with the polls and refreshes.
+    assert [c.name for c in sim.built[built:]].count("annex") == 1
+    sim.advance(400)
+    assert sim.state() == "signed_in" and "refresh" in annex.calls
+
+
+def test_a_switch_with_a_wrong_password_keeps_the_working_session() -> None:
+    sim = signed_in_sim(passwords={"office": "pw"})
+    calls = len(sim.office.calls)
+    with pytest.raises(InvalidCredentials) as caught:
+        sim.daemon.execute(C.SwitchServer("annex", password="wrong"))
+    assert str(caught.value).endswith("; you are still signed in to office")
+    sim.settle()
+    assert sim.state() == "signed_in" and sim.daemon.snapshot().server == "office"
+    assert "sign_out" not in sim.office.calls[calls:] and len(sim.office.sessions) == 1
+    assert sim.worlds["annex"].sessions == {}
+    sim.daemon.execute(C.SwitchServer("annex", password="pw"))
+    sim.settle()
+    assert sim.daemon.snapshot().server == "annex" and sim.office.sessions == {}
+
+
+def test_a_switch_that_meets_a_captcha_goes_on_with_it_after_the_sign_out() -> None:
+    """The new server asks a captcha: the switch goes ahead as a sign-in there (the answer is
+    the person's), with the challenge already shown, not a second one asked."""
+    sim = signed_in_sim(passwords={"office": "pw", "annex": "pw"})
+    annex = sim.worlds["annex"]
+    annex.captcha = True
+    sim.daemon.execute(C.SwitchServer("annex"))
+    sim.settle()
+    assert sim.state() == "captcha_required" and sim.daemon.snapshot().server == "annex"
+    assert annex.calls.count("sign_in") == 1 and len(annex.captchas) == 1
+    captcha = sim.daemon.captcha()
+    assert captcha is not None and captcha.id in annex.captchas
+    sim.daemon.post(C.AnswerCaptcha(annex.captchas[captcha.id]))
+    sim.settle()
+    assert sim.state() == "signed_in" and len(annex.sessions) == 1
+
+
+def test_a_switch_sign_in_nobody_takes_over_gives_its_seat_back() -> None:
+    sim = signed_in_sim(passwords={"office": "pw", "annex": "pw"})
+    link = sim.daemon._link
+    link.sign_in_beside(ANNEX, "anna", "pw")
+    assert len(sim.worlds["annex"].sessions) == 1
+    link.drop_ready()
+    assert sim.worlds["annex"].sessions == {}
+    assert sim.daemon.snapshot().server == "office" and len(sim.office.sessions) == 1
+
+
+class _Recorded(list[str]):
+    """A world's call list that also writes each call, named, into one shared order."""
+
+    def __init__(self, order: list[str], name: str, calls: list[str]) -> None:
+        super().__init__(calls)
+        self._order, self._name = order, name
+
+    def append(self, call: str) -> None:
+        self._order.append(f"{self._name} {call}")
+        super().append(call)
 
 
 def test_quit_signs_out_with_a_bounded_client() -> None:
