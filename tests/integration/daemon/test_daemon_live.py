@@ -464,15 +464,7 @@ def test_switch_keeps_the_seat_until_the_new_password_is_typed(
     assert status["state"] == "signed_in" and status["server"] == "office"
     checker = other_device(one, "CHECK")
     assert len(server_sessions(one, checker)) == 2  # ours is still there
-    out = d.ok("switch", "annex", input=PASSWORD + "\n")
-    assert "Signed in to annex" in out
-    watcher = other_device(two, "CHECK")
-    assert len(server_sessions(two, watcher)) == 2
-    assert [s["device"] for s in server_sessions(one, checker)] == ["CHECK"]
-    d.ok("quit")
-    assert d.wait_exit() == 0
-    watcher.close()
-    checker.close()
+    _the_typed_password_switches(d, one, two, checker, other_device(two, "CHECK"))
 
 
 def test_a_switch_to_a_server_that_is_down_keeps_the_seat(
@@ -511,14 +503,7 @@ def test_a_switch_with_a_wrong_password_keeps_the_seat(
     assert len(server_sessions(one, checker)) == 2  # ours is still there
     watcher = other_device(two, "CHECK")
     assert len(server_sessions(two, watcher)) == 1  # and none was left on annex
-    out = d.ok("switch", "annex", input=PASSWORD + "\n")
-    assert "Signed in to annex" in out
-    assert len(server_sessions(two, watcher)) == 2
-    assert [s["device"] for s in server_sessions(one, checker)] == ["CHECK"]
-    d.ok("quit")
-    assert d.wait_exit() == 0
-    watcher.close()
-    checker.close()
+    _the_typed_password_switches(d, one, two, checker, watcher)
 
 
 def test_stored_password_signs_in_at_start_and_switch_frees_the_seat(
@@ -841,3 +826,19 @@ def test_a_certificate_incident_keeps_the_seat_and_sends_nothing_to_the_impostor
     d.ok("quit")
     assert d.wait_exit() == 0
     d.assert_no_secrets()
+
+
+def _the_typed_password_switches(
+    d: DaemonProcess, one: RefServer, two: RefServer, checker: Other, watcher: Other
+) -> None:
+    """``vms-tray switch annex`` with the right password: annex holds our session beside
+    ``watcher``'s, office only ``checker``'s; then quit."""
+    before = len(server_sessions(two, watcher))
+    out = d.ok("switch", "annex", input=PASSWORD + "\n")
+    assert "Signed in to annex" in out
+    assert len(server_sessions(two, watcher)) == before + 1
+    assert [s["device"] for s in server_sessions(one, checker)] == ["CHECK"]
+    d.ok("quit")
+    assert d.wait_exit() == 0
+    watcher.close()
+    checker.close()
