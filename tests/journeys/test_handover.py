@@ -7,6 +7,7 @@ instead of ending it, and gets the seat by itself when the grace runs out.
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -102,7 +103,7 @@ def test_at_the_limit_ask_to_hand_over_and_get_the_seat(
     walk.type_into(login, PASSWORD, "Return")
     sessions = walk.wait_dialog("User sessions", contains="OPS-PC-13")
     # Seat estimates: each session says when it ends by itself.
-    assert all("ends by itself in" in r.text for r in sessions.rows), [
+    assert all(re.search(r"\bin \d+:\d\d\b", r.text) for r in sessions.rows), [
         r.text for r in sessions.rows
     ]
     walk.shot("limit-window-handover")

@@ -58,9 +58,7 @@ def countdown(ts: Any, now: datetime) -> str | None:
 
 
 def entry_marks(s: Json, now: datetime, recommended_id: str | None) -> list[str]:
-    """The marks column: this device, the recommendation, idle, a handover under way, when it
-    ends by itself. Most telling first: where a narrow screen cuts the column, it cuts the
-    countdown's "unless used", not the recommendation."""
+    """The marks column: this device, the recommendation, idle, a handover under way."""
     marks = []
     if s.get("current"):
         marks.append(T("this device"))
@@ -68,16 +66,54 @@ def entry_marks(s: Json, now: datetime, recommended_id: str | None) -> list[str]
         marks.append(T("★ recommended"))
     if s.get("idle"):
         marks.append(T("idle"))
-    handover = s.get("handover")
-    left = countdown(handover.get("deadline"), now) if isinstance(handover, dict) else None
-    if left:
+    if left := _handover_left(s, now):
         marks.append(T("handing over: ends in %(t)s") % {"t": left})
-    elif left := countdown(s.get("ends_by_itself_at"), now):
-        marks.append(T("ends by itself in %(t)s unless used") % {"t": left})
-    elif s.get("ends_by_itself_at") and parse_time(s["ends_by_itself_at"]) > now:
-        when = local_time(s["ends_by_itself_at"])
-        marks.append(T("ends by itself at %(t)s unless used") % {"t": when})
     return marks
+
+
+def ends_by_itself(s: Json, now: datetime) -> str:
+    """The "Ends unless used" column: when the server ends the session by itself if nobody uses
+    it (a countdown, or the time when that is a day or more away); empty while it is handed
+    over (the marks count that down) or when the server does not say. In a column of its own
+    with the condition in its heading: as one more mark ("ends by itself in 14:58 unless used")
+    it made the marks too wide for a 1024-pixel screen."""
+    at = s.get("ends_by_itself_at")
+    if not at or _handover_left(s, now):
+        return ""
+    if left := countdown(at, now):
+        return T("in %(t)s") % {"t": left}
+    if parse_time(at) > now:
+        return T("at %(t)s") % {"t": local_time(at)}
+    return ""
+
+
+# Which column gives way first when the screen is too narrow for every cell: a device name cut
+# short still tells sessions apart (the address column too); the marks and the countdown are
+# what the choice rests on, so they give way last.
+GIVES_WAY = ("device", "software", "address", "activity", "started", "ends", "marks")
+
+
+def column_widths(
+    now: dict[str, int], needed: dict[str, int], floor: dict[str, int], room: int
+) -> dict[str, int]:
+    """Each column as wide as its longest cell (``needed``) and no narrower than it is
+    (``now``: a ticking countdown must not make the table jump); where all that is wider than
+    ``room`` (the screen, less the window's frame), the columns of GIVES_WAY give way in turn,
+    each down to ``floor``."""
+    want = {col: max(now[col], needed[col]) for col in now}
+    over = sum(want.values()) - room
+    for col in (c for c in GIVES_WAY if c in want):
+        if over <= 0:
+            break
+        give = min(over, want[col] - min(floor[col], want[col]))
+        want[col] -= give
+        over -= give
+    return want
+
+
+def _handover_left(s: Json, now: datetime) -> str | None:
+    handover = s.get("handover")
+    return countdown(handover.get("deadline"), now) if isinstance(handover, dict) else None
 
 
 def local_time(ts: Any) -> str:
@@ -100,7 +136,7 @@ def run(request: Json, dlg: Dialog) -> None:
     advice.grid(row=1, column=0, columnspan=3, sticky="w", pady=(px(4), px(8)))
 
     # The address tells two sessions of one kind of device apart (AIPIX lists a session's ip).
-    columns = ("device", "software", "address", "started", "activity", "marks")
+    columns = ("device", "software", "address", "started", "activity", "ends", "marks")
     tree = ttk.Treeview(f, columns=columns, show="headings", selectmode="browse", height=7)
     headings = {
         "device": T("Device"),
@@ -108,6 +144,7 @@ def run(request: Json, dlg: Dialog) -> None:
         "address": T("Address"),
         "started": T("Started"),
         "activity": T("Last activity"),
+        "ends": T("Ends unless used"),
         "marks": "",
     }
     widths = {
@@ -116,7 +153,8 @@ def run(request: Json, dlg: Dialog) -> None:
         "address": 110,
         "started": 130,
         "activity": 110,
-        "marks": 240,
+        "ends": 90,
+        "marks": 160,
     }
     for col in columns:
         tree.heading(col, text=headings[col], anchor="w")
@@ -134,22 +172,25 @@ def run(request: Json, dlg: Dialog) -> None:
     data: dict[str, Any] = {"sessions": [], "listed": [], "by_id": {}}
     # Treeview rows are drawn in TkDefaultFont (ttk's default theme, scaled in common.Dialog).
     row_font = tkfont.nametofont("TkDefaultFont", root=dlg.root)
+    heading_font = tkfont.nametofont("TkHeadingFont", root=dlg.root)
 
     def fit_columns(rows: list[tuple[str, ...]]) -> None:
         # Cells grow with what a server sends (AIPIX's "Chrome on Windows 10") and the marks
-        # with the state ("★ recommended, idle, ends by itself in 14:58 unless used", longer in
-        # Russian); they were cut off at fixed widths. Each column widens to its longest cell,
-        # left to right while the screen has room (the window grows with its requested width),
-        # and never narrows, so a ticking countdown does not make the table jump.
+        # with the state ("this device, ★ recommended, idle", longer in Russian); they were cut
+        # off at fixed widths. See column_widths.
         dlg.root.update_idletasks()  # the window's requested width as it stands
-        room = dlg.root.winfo_screenwidth() - dlg.root.winfo_reqwidth()
-        for i, col in enumerate(columns):
-            width = int(tree.column(col, "width"))
-            needed = max((row_font.measure(r[i]) for r in rows), default=0) + px(16)
-            grow = min(needed - width, room)
-            if grow > 0:
-                tree.column(col, width=width + grow)
-                room -= grow
+        now = {col: int(tree.column(col, "width")) for col in columns}
+        frame = dlg.root.winfo_reqwidth() - sum(now.values())
+        needed = {
+            col: max([heading_font.measure(headings[col])] + [row_font.measure(r[i]) for r in rows])
+            + px(16)
+            for i, col in enumerate(columns)
+        }
+        # where the screen is too narrow, a column may give way to its own cells' width
+        floor = {col: min(px(width), needed[col]) for col, width in widths.items()}
+        room = dlg.root.winfo_screenwidth() - frame
+        for col, width in column_widths(now, needed, floor, room).items():
+            tree.column(col, width=width)
 
     def fill(req: Json) -> None:
         # The recommendation reads the server's order (oldest first), which breaks its ties
@@ -194,6 +235,7 @@ def run(request: Json, dlg: Dialog) -> None:
                 str(s.get("address") or T("unknown")),
                 local_time(s.get("started_at")),
                 ago(s.get("last_activity"), now),
+                ends_by_itself(s, now),
                 ", ".join(marks),
             )
             rows.append(row)
@@ -343,6 +385,7 @@ def run(request: Json, dlg: Dialog) -> None:
         rec = recommended(data["listed"])
         for s in data["sessions"]:
             if tree.exists(str(s["id"])):
+                tree.set(str(s["id"]), "ends", ends_by_itself(s, now))
                 tree.set(str(s["id"]), "marks", ", ".join(entry_marks(s, now, rec)))
         dlg.root.after(1000, tick)
 

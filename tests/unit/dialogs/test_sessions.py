@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from vms_tray import i18n
-from vms_tray.dialogs.sessions import countdown, entry_marks, local_time, order
+from vms_tray.dialogs.sessions import (
+    column_widths,
+    countdown,
+    ends_by_itself,
+    entry_marks,
+    local_time,
+    order,
+)
 from vms_tray.text import ago, recommended  # shared with 'vms-tray sessions'
 
 
@@ -104,16 +111,47 @@ def test_countdowns_read_minutes_and_seconds_and_nothing_once_past() -> None:
     assert countdown(None, NOW) is None
 
 
-def test_marks_say_when_a_session_ends_by_itself_or_is_being_handed_over() -> None:
+def test_a_session_says_when_it_ends_by_itself_or_that_it_is_being_handed_over() -> None:
     base = s("a", "2026-12-02T08:00:00Z", "2026-12-02T09:50:00Z")
     ending = {**base, "ends_by_itself_at": "2026-12-02T10:05:00Z"}
-    assert entry_marks(ending, NOW, None) == ["ends by itself in 5:00 unless used"]
+    assert ends_by_itself(ending, NOW) == "in 5:00" and entry_marks(ending, NOW, None) == []
     handing = {**ending, "handover": {"deadline": "2026-12-02T10:00:45Z"}}
     assert entry_marks(handing, NOW, "a") == ["★ recommended", "handing over: ends in 0:45"]
+    assert ends_by_itself(handing, NOW) == ""  # the handover's countdown is the one that counts
+    assert ends_by_itself({**base, "ends_by_itself_at": "2026-12-02T09:00:00Z"}, NOW) == ""
+    assert ends_by_itself(base, NOW) == ""  # the server does not say
 
 
 def test_days_ahead_are_no_countdown_but_the_local_time() -> None:
     assert countdown("2026-12-05T10:00:00Z", NOW) is None
     late = {**s("a", "x", "y"), "ends_by_itself_at": "2026-12-05T10:00:00Z"}
     when = local_time("2026-12-05T10:00:00Z")
-    assert entry_marks(late, NOW, None) == [f"ends by itself at {when} unless used"]
+    assert ends_by_itself(late, NOW) == f"at {when}"
+
+
+FLOOR = {"device": 140, "software": 130, "ends": 90, "marks": 160}
+
+
+def test_columns_widen_to_their_cells_where_the_screen_has_room() -> None:
+    needed = {"device": 300, "software": 100, "ends": 120, "marks": 250}
+    assert column_widths(FLOOR, needed, FLOOR, 2000) == {
+        "device": 300,
+        "software": 130,  # never narrower than it is
+        "ends": 120,
+        "marks": 250,
+    }
+
+
+def test_on_a_narrow_screen_the_device_gives_way_before_the_marks() -> None:
+    needed = {"device": 400, "software": 100, "ends": 120, "marks": 300}
+    got = column_widths(FLOOR, needed, FLOOR, 800)
+    assert got["marks"] == 300 and got["ends"] == 120  # what the choice rests on: whole
+    assert got["device"] == 800 - 130 - 120 - 300
+    # Narrower still: the device stops at its first width, then the others give way in turn.
+    assert column_widths(FLOOR, needed, FLOOR, 640) == {
+        "device": 140,
+        "software": 130,
+        "ends": 90,
+        "marks": 280,
+    }
+    assert column_widths(FLOOR, needed, FLOOR, 500) == FLOOR  # no narrower than first drawn
