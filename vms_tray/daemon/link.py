@@ -271,12 +271,20 @@ class Link:
         switch): raises what that sign-in met (a wrong password, no answer, a refused
         certificate), and nothing is given up; any answer is kept for start_sign_in, which takes
         it over with that client once the old session is signed out. A session left on ``conn``
-        (a crash) is resumed by start_sign_in instead, so nothing is signed in here."""
+        (a crash) is resumed by start_sign_in instead, and the account in use is not signed in
+        to twice: both are only asked whether they answer."""
         self.drop_ready()
-        if self._memory.session(conn) is not None:
-            return
+        current = self.current()
         server = self._factory(conn, self._settings.request_timeout)
         try:
+            if self._memory.session(conn) is not None or (
+                current is not None and (current.url, current.login) == (conn.url, login)
+            ):
+                # Only asked whether it answers: the same account on the same server (two
+                # entries for one address) would count our own session against its limit.
+                server.server_info()
+                server.close()
+                return
             outcome = server.sign_in(login, password, self._client_for(conn, login), None)
         except BaseException:
             server.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from tests.support.components import wait_until
 from tests.unit.daemon.fakes import (
     ANNEX,
+    OFFICE,
+    FakeClock,
     FakeServer,
     ReauthServer,
     Sim,
@@ -350,6 +353,22 @@ def test_a_switch_sign_in_nobody_takes_over_gives_its_seat_back() -> None:
     link.drop_ready()
     assert sim.worlds["annex"].sessions == {}
     assert sim.daemon.snapshot().server == "office" and len(sim.office.sessions) == 1
+
+
+def test_a_switch_between_two_entries_for_one_account_does_not_count_itself() -> None:
+    """Two names for one address and login: signing in beside would meet our own session at
+    the account's limit; the switch signs out first (after asking whether it answers)."""
+    one = World(FakeClock())
+    one.max_sessions = 1
+    sim = Sim(worlds={"office": one, "annex": one}, passwords={"office": "pw", "annex": "pw"})
+    sim.connections.conns["annex"] = replace(ANNEX, url=OFFICE.url)
+    sim.start()
+    assert sim.state() == "signed_in"
+    sim.daemon.execute(C.SwitchServer("annex"))
+    sim.settle()
+    assert sim.state() == "signed_in" and sim.daemon.snapshot().server == "annex"
+    assert len(one.sessions) == 1
+    assert one.calls.count("server_info") >= 1
 
 
 class _Recorded(list[str]):
