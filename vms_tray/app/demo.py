@@ -30,6 +30,7 @@ from vms_tray.connections.model import Connection, Trust
 from vms_tray.connections.rules import ConnectionList
 from vms_tray.connections.store import ConnectionStore
 from vms_tray.refserver.demo import DemoServer, start_demo_server
+from vms_tray.refserver.runner import ServerHandle
 from vms_tray.refserver.service import ClientDescription
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def demo_dir() -> Path:
     return paths.data_dir() / "demo"
 
 
-def _start_server(root: Path) -> DemoServer:
+def _start_server(root: Path) -> DemoServer[ServerHandle]:
     demo = start_demo_server(root / "server", idle_timeout=IDLE_TIMEOUT)
     service = demo.handle.service
     store = service.store
@@ -109,7 +110,7 @@ def _keep_autostart_in(profile: Path, env: MutableMapping[str, str]) -> Path:
     return folder
 
 
-def _instructions(demo: DemoServer | AipixDemo, profile: Path, headless: bool) -> str:
+def _instructions(demo: DemoServer[ServerHandle] | AipixDemo, profile: Path, headless: bool) -> str:
     env = f"VMS_TRAY_PROFILE={shlex.quote(str(profile))} {_command()}"
     lines = [
         f"vms-tray demo: a local demo server at {demo.url}",
@@ -117,7 +118,7 @@ def _instructions(demo: DemoServer | AipixDemo, profile: Path, headless: bool) -
         f"  'Start at login' only writes {profile / 'autostart'}: nothing starts at login)",
         f"  account: login {demo.login}, password {demo.password} (new each start), 2 seats",
     ]
-    if isinstance(demo, DemoServer):
+    if isinstance(demo.handle, ServerHandle):
         lines += [
             f"  both seats are taken by {' and '.join(OTHER_DEVICES)}: things to try",
             "    - end one of their sessions (vms-tray then signs in), or wait: an idle seat frees",
@@ -164,7 +165,7 @@ def run_demo(headless: bool = False, debug: bool = False, flavor: str = "native"
     os.environ["VMS_TRAY_PROFILE"] = str(profile)
     _keep_autostart_in(profile, os.environ)
     _direct_to_loopback(os.environ)
-    demo: DemoServer | AipixDemo
+    demo: DemoServer[ServerHandle] | AipixDemo
     if flavor == "aipix":
         demo = start_aipix_demo(demo_data(root), idle_timeout=IDLE_TIMEOUT)
     else:

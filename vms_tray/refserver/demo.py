@@ -11,10 +11,12 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from vms_tray.refserver.clock import ServerClock
 from vms_tray.refserver.config import ServerConfig
-from vms_tray.refserver.runner import ServerHandle, ServerOptions, open_store
+from vms_tray.refserver.runner import ServerHandle, ServerOptions, Serving, open_store
+from vms_tray.refserver.storage import Store
 from vms_tray.refserver.tokens import hash_password
 
 DEMO_LOGIN = "demo"
@@ -27,9 +29,14 @@ def new_demo_password() -> str:
     return "-".join("".join(secrets.choice(_WORDS) for _ in range(4)) for _ in range(3))
 
 
+H = TypeVar("H", bound=Serving)
+
+
 @dataclass(frozen=True)
-class DemoServer:
-    handle: ServerHandle
+class DemoServer(Generic[H]):
+    """A demo server running (ours, or the AIPIX simulator: its ``handle``) and its account."""
+
+    handle: H
     login: str
     password: str = field(repr=False)
 
@@ -45,16 +52,21 @@ class DemoServer:
         self.handle.stop()
 
 
+def reset_demo_account(store: Store, password: str, seats: int) -> None:
+    """Create the ``demo`` account with ``password`` and ``seats``, or reset it to them."""
+    hashed = hash_password(password)
+    if store.get_user(DEMO_LOGIN) is None:
+        store.add_user(DEMO_LOGIN, hashed, seats, time.time())
+    else:
+        store.set_password(DEMO_LOGIN, hashed)
+        store.set_max_sessions(DEMO_LOGIN, seats)
+
+
 def prepare_demo_data(data_dir: Path, password: str) -> None:
     """Create or reset the ``demo`` account (2 seats) in ``data_dir``."""
     store = open_store(data_dir)
     try:
-        hashed = hash_password(password)
-        if store.get_user(DEMO_LOGIN) is None:
-            store.add_user(DEMO_LOGIN, hashed, DEMO_MAX_SESSIONS, time.time())
-        else:
-            store.set_password(DEMO_LOGIN, hashed)
-            store.set_max_sessions(DEMO_LOGIN, DEMO_MAX_SESSIONS)
+        reset_demo_account(store, password, DEMO_MAX_SESSIONS)
     finally:
         store.close()
 
@@ -67,7 +79,7 @@ def start_demo_server(
     port: int = 0,
     idle_timeout: float = 900.0,
     clock: ServerClock | None = None,
-) -> DemoServer:
+) -> DemoServer[ServerHandle]:
     """Set up ``data_dir`` and serve it over HTTPS (captcha after failures) in the background."""
     password = password or new_demo_password()
     prepare_demo_data(data_dir, password)

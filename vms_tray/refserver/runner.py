@@ -206,8 +206,10 @@ def serve_app(
 class Serving:
     """A server on a background thread (the reference server, the AIPIX simulator): whether it
     runs, ``stop()`` (graceful, then forced) and a context that stops it. Subclasses set
-    ``_server``, ``_thread`` and ``_store`` when they start."""
+    ``url``, ``fingerprint``, ``_server``, ``_thread`` and ``_store`` when they start."""
 
+    url: str
+    fingerprint: str  # of its certificate (what a client pins)
     _server: uvicorn.Server
     _thread: threading.Thread
     _store: Store

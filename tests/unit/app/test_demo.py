@@ -9,6 +9,7 @@ import pytest
 from vms_tray import autostart
 from vms_tray.app import demo
 from vms_tray.autostart.xdg import FolderAutostart
+from vms_tray.refserver.demo import DemoServer
 
 
 def test_the_demo_keeps_start_at_login_in_its_profile(
@@ -30,11 +31,11 @@ def test_the_demo_keeps_start_at_login_in_its_profile(
 
 
 def test_the_demo_says_where_start_at_login_writes(tmp_path: Path) -> None:
-    class Server:
+    class Handle:  # not a running server: the AIPIX simulator's lines
         url = "https://127.0.0.1:1"
-        login = "demo"
-        password = "pw"
+        fingerprint = "00"
 
-    text = demo._instructions(Server(), tmp_path / "p", headless=False)  # type: ignore[arg-type]
+    server = DemoServer(Handle(), "demo", "pw")  # type: ignore[type-var]
+    text = demo._instructions(server, tmp_path / "p", headless=False)  # type: ignore[arg-type]
     assert f"'Start at login' only writes {tmp_path / 'p' / 'autostart'}" in text
     assert "nothing starts at login" in text

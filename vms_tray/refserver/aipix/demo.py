@@ -9,13 +9,11 @@ real sign-in would need the captcha answered.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from vms_tray.refserver.clock import ServerClock
-from vms_tray.refserver.demo import DEMO_LOGIN, new_demo_password
+from vms_tray.refserver.demo import DEMO_LOGIN, DemoServer, new_demo_password, reset_demo_account
 from vms_tray.refserver.runner import ServerOptions
-from vms_tray.refserver.tokens import hash_password
 
 from .config import AipixConfig, Readings
 from .runner import AipixHandle, open_aipix_store
@@ -35,22 +33,7 @@ OTHER_DEVICES = (
 )
 
 
-@dataclass(frozen=True)
-class AipixDemo:
-    handle: AipixHandle
-    login: str
-    password: str = field(repr=False)
-
-    @property
-    def url(self) -> str:
-        return self.handle.url
-
-    @property
-    def fingerprint(self) -> str:
-        return self.handle.fingerprint
-
-    def stop(self) -> None:
-        self.handle.stop()
+AipixDemo = DemoServer[AipixHandle]
 
 
 def start_aipix_demo(
@@ -66,12 +49,7 @@ def start_aipix_demo(
     password = password or new_demo_password()
     store = open_aipix_store(data_dir)
     try:
-        hashed = hash_password(password)
-        if store.get_user(DEMO_LOGIN) is None:
-            store.add_user(DEMO_LOGIN, hashed, DEMO_SEATS, time.time())
-        else:
-            store.set_password(DEMO_LOGIN, hashed)
-            store.set_max_sessions(DEMO_LOGIN, DEMO_SEATS)
+        reset_demo_account(store, password, DEMO_SEATS)
         now = time.time()
         # Sessions of an earlier run (a crash, a kill) would hold the seats.
         for s in store.active_sessions(DEMO_LOGIN):
@@ -89,4 +67,4 @@ def start_aipix_demo(
     )
     for device in OTHER_DEVICES:
         handle.service.open_for_demo(DEMO_LOGIN, device)
-    return AipixDemo(handle, DEMO_LOGIN, password)
+    return DemoServer(handle, DEMO_LOGIN, password)
