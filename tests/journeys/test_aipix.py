@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.journeys.conftest import PASSWORD
-from tests.support.journey import GREY, Journey
+from tests.support.journey import GREY, Journey, server_sessions
 from tests.support.refserver import RefServer
 
 pytestmark = pytest.mark.desktop
@@ -76,3 +76,36 @@ def test_aipix_at_the_limit_end_the_phone(
     walk.wait_no_dialog()
     walk.shot("aipix-signed-in")
     assert _clients(hq, browser) == ["thick-legal", "web"]  # the phone's session was replaced
+
+
+def test_a_switch_to_an_aipix_server_with_its_captcha_on_asks_it_once(
+    walk: Journey, refserver_factory: Callable[..., RefServer]
+) -> None:
+    """Servers ▸ HQ (AIPIX, captcha on) while signed in to Office: the captcha HQ sent to the
+    sign-in made beside Office's session is the one shown (not a second one asked), and its
+    answer signs in to HQ with one session there."""
+    office = refserver_factory(users={"anna": PASSWORD}, max_sessions=2)
+    hq = refserver_factory(
+        users={"anna": PASSWORD}, max_sessions=2, captcha="always", extra_args=["--flavor", "aipix"]
+    )
+    walk.add_server(office)
+    walk.cli(
+        "servers", "add", "HQ", hq.url, "--login", "anna", "--kind", "aipix",
+        "--ca-file", str(hq.cert_pem_path),
+    )  # fmt: skip
+    walk.store_password("Office", PASSWORD)
+    walk.store_password("HQ", PASSWORD)
+    walk.start()
+    walk.wait_state("signed_in", server="Office")
+    walk.menu("Servers", "HQ")
+    captcha = walk.wait_dialog("Captcha", contains="HQ asks you to type the characters")
+    walk.shot("switch-captcha")
+    issued = [line for line in hq.captcha_log.read_text().splitlines() if line.strip()]
+    assert len(issued) == 1, issued  # the beside sign-in's captcha, and no other
+    _id, _, answer = issued[0].partition(" ")
+    walk.type_into(captcha, answer, "Return")
+    walk.wait_state("signed_in", server="HQ")
+    walk.wait_no_dialog("Captcha")
+    walk.shot("switch-signed-in")
+    assert len(server_sessions(hq, "anna")) == 1  # taken over, not signed in twice
+    assert server_sessions(office, "anna") == []
