@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from vms_tray.errors import InvalidURL
 
-__all__ = ["display_url", "normalise_url", "readable_label"]
+__all__ = ["display_url", "normalise_url"]
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # Looks like "http:host" or "https:/host": a scheme without the two slashes, almost surely a typo.
@@ -117,16 +117,17 @@ def display_url(url: str) -> str:
     # here: only a punycode host needs idna (~1.5 ms of start-up for `servers list`, issue 13)
     import idna
 
+    stored = host.split(".")
     decoded = []
-    for label in host.split("."):
+    for label in stored:
         try:
             decoded.append(idna.decode(label) if label.lower().startswith("xn--") else label)
         except (idna.IDNAError, UnicodeError, ValueError):
             decoded.append(label)
     tld = _scripts(decoded[-1])
     labels = [
-        shown if readable_label(shown, tld) else label
-        for label, shown in zip(host.split("."), decoded, strict=True)
+        shown if _readable(shown, tld) else label
+        for label, shown in zip(stored, decoded, strict=True)
     ]
     return f"{match.group(0)}{'.'.join(labels)}{sep}{port}{slash}{path}"
 
@@ -152,9 +153,7 @@ def _scripts(label: str) -> frozenset[str] | None:
     import unicodedata
 
     found = set()
-    for ch in label:
-        if ch.isascii() and not ch.isalpha():
-            continue  # digits and '-' belong to every script
+    for ch in _letters(label):
         script = unicodedata.name(ch, "").split(" ", 1)[0]
         if script in ("", "FULLWIDTH", "HALFWIDTH", "COMBINING"):
             return None  # IDNA maps these away; one that stayed is not for display
@@ -162,7 +161,11 @@ def _scripts(label: str) -> frozenset[str] | None:
     return frozenset(found)
 
 
-def readable_label(label: str, tld: frozenset[str] | None = None) -> bool:
+def _letters(label: str) -> list[str]:
+    return [ch for ch in label if ch.isalpha() or not ch.isascii()]  # digits, '-': every script's
+
+
+def _readable(label: str, tld: frozenset[str] | None) -> bool:
     """Whether a Unicode host label can be shown as such: one script (or a usual mix, as in
     Japanese), and not made wholly of letters that pass for Latin ones unless the top-level
     domain's script (``tld``) is the label's too."""
@@ -174,8 +177,7 @@ def readable_label(label: str, tld: frozenset[str] | None = None) -> bool:
     if len(scripts) == 1 and scripts != tld:
         (script,) = scripts
         confusable = _LOOKS_LATIN.get(script)
-        letters = [ch for ch in label if not (ch.isascii() and not ch.isalpha())]
-        if confusable is not None and all(ch in confusable for ch in letters):
+        if confusable is not None and all(ch in confusable for ch in _letters(label)):
             return False
     return True
 

@@ -135,8 +135,7 @@ def secret_service(
         yield env
     finally:
         terminate(proc)
-        if watch is None:
-            Path(log.name).unlink(missing_ok=True)
+        Path(log.name).unlink(missing_ok=True)  # read only while the daemon should run
 
 
 @dataclass

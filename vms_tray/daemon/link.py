@@ -276,15 +276,17 @@ class Link:
         self.drop_ready()
         current = self.current()
         server = self._factory(conn, self._settings.request_timeout)
-        try:
-            if self._memory.session(conn) is not None or (
-                current is not None and (current.url, current.login) == (conn.url, login)
-            ):
-                # Only asked whether it answers: the same account on the same server (two
-                # entries for one address) would count our own session against its limit.
+        if self._memory.session(conn) is not None or (
+            current is not None and (current.url, current.login) == (conn.url, login)
+        ):
+            # Only asked whether it answers: the same account on the same server (two entries
+            # for one address) would count our own session against its limit.
+            try:
                 server.server_info()
+            finally:
                 server.close()
-                return
+            return
+        try:
             outcome = server.sign_in(login, password, self._client_for(conn, login), None)
         except BaseException:
             server.close()

@@ -3,7 +3,7 @@
     run(algorithms, operation) -> T      ``operation(Link)`` on the shared connection, one caller
                                          at a time; once more on a new connection if the
                                          Secret Service went away meanwhile (restarted, crashed)
-    Link                                 the connection: .call, .send, .transfer(algorithms)
+    Link                                 the connection: .call, .transfer(algorithms)
     body(connection, message)            a reply's body, or DBusErrorResponse
     CALL_TIMEOUT
 
@@ -142,26 +142,20 @@ def _drop() -> None:
 
 def run(algorithms: tuple[str, ...], operation: Callable[[Link], T]) -> T:
     with _lock:
-        link, new = _link()
-        try:
-            if new:
-                link.transfer(algorithms)  # OpenSession first: see the module docstring
-            return operation(link)
-        except TimeoutError:  # a Secret Service that hangs is not asked twice
-            _drop()
-            raise
-        except OSError:  # the connection broke: its state is unknown
-            _drop()
-            if new:
+        while True:  # at most twice: a retry is always on a new link, and a new one never retries
+            link, new = _link()
+            try:
+                if new:
+                    link.transfer(algorithms)  # OpenSession first: see the module docstring
+                return operation(link)
+            except TimeoutError:  # a Secret Service that hangs is not asked twice
+                _drop()
                 raise
-        except DBusErrorResponse:
-            if new or not link.went_away():
-                raise
-            _drop()
-        link, _new = _link()
-        try:
-            link.transfer(algorithms)
-            return operation(link)
-        except OSError:
-            _drop()
-            raise
+            except OSError:  # the connection broke: its state is unknown
+                _drop()
+                if new:
+                    raise
+            except DBusErrorResponse:
+                if new or not link.went_away():
+                    raise
+                _drop()
